@@ -1,0 +1,3 @@
+"""cancelfix: find and fix Python code that mishandles asyncio cancellation."""
+
+__version__ = "0.1.0"

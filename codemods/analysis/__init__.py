@@ -1,0 +1,1 @@
+"""CST knowledge several rules share: names, control flow, cleanup calls, coroutine scope."""

@@ -1,0 +1,249 @@
+"""How control can leave an exception handler: "does it re-raise on every path?"
+
+The judgement is over statements, not text: `if`/`elif`/`else`, `match`, loops (whose body may
+run zero times), nested `try`/`except`/`else`/`finally`, `with contextlib.suppress(...)`, and
+the different kinds of `raise`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from codemods.analysis.names import ExceptionNames
+
+
+class Exit(enum.Enum):
+    FALLTHROUGH = "falls off the end"
+    RERAISE = "re-raises the caught exception"
+    RAISE_OTHER = "raises another exception"
+    RETURN = "returns"
+    BREAK = "breaks out of the loop"
+    CONTINUE = "continues the loop"
+
+
+JUMPS = frozenset({Exit.RETURN, Exit.BREAK, Exit.CONTINUE})
+
+
+@dataclass(frozen=True)
+class Jump:
+    """A `return`/`break`/`continue` that leaves the handler."""
+
+    statement: cst.Return | cst.Break | cst.Continue
+    in_nested_handler: bool
+    """Inside an `except` nested in the handler, where a bare `raise` means another exception."""
+
+
+@dataclass
+class ExitPaths:
+    kinds: set[Exit] = field(default_factory=set)
+    jumps: list[Jump] = field(default_factory=list)
+
+    @property
+    def always_reraises(self) -> bool:
+        return self.kinds <= {Exit.RERAISE}
+
+    def merge(self, other: ExitPaths) -> None:
+        self.kinds |= other.kinds
+        self.jumps += other.jumps
+
+
+@dataclass(frozen=True)
+class _Context:
+    reraise_names: frozenset[str]
+    """Names bound to the exception being handled (`as exc`)."""
+    bare_raise_reraises: bool
+    in_loop: bool
+    in_nested_handler: bool
+
+
+def handler_exits(
+    handler: cst.ExceptHandler | cst.ExceptStarHandler, names: ExceptionNames
+) -> ExitPaths:
+    """Every way control can leave `handler`'s body, with the jumps that do it."""
+    bound = _bound_name(handler)
+    context = _Context(
+        reraise_names=frozenset({bound} if bound else ()),
+        bare_raise_reraises=True,
+        in_loop=False,
+        in_nested_handler=False,
+    )
+    return _Walker(names).block(handler.body, context)
+
+
+def _bound_name(handler: cst.ExceptHandler | cst.ExceptStarHandler) -> str | None:
+    if handler.name is not None and isinstance(handler.name.name, cst.Name):
+        return handler.name.name.value
+    return None
+
+
+def _is_infinite(test: cst.BaseExpression) -> bool:
+    if isinstance(test, cst.Name):
+        return test.value == "True"
+    if isinstance(test, cst.Integer):
+        return test.evaluated_value != 0
+    return False
+
+
+class _Walker:
+    def __init__(self, names: ExceptionNames) -> None:
+        self.names = names
+
+    def block(self, body: cst.BaseSuite, context: _Context) -> ExitPaths:
+        statements: Sequence[cst.BaseStatement | cst.BaseSmallStatement]
+        statements = body.body if isinstance(body, cst.IndentedBlock | cst.SimpleStatementSuite) else ()
+        return self.sequence(statements, context)
+
+    def sequence(
+        self, statements: Iterable[cst.BaseStatement | cst.BaseSmallStatement], context: _Context
+    ) -> ExitPaths:
+        result = ExitPaths()
+        for statement in statements:
+            paths = self.statement(statement, context)
+            result.merge(paths)
+            if Exit.FALLTHROUGH not in paths.kinds:
+                result.kinds.discard(Exit.FALLTHROUGH)
+                return result
+            result.kinds.discard(Exit.FALLTHROUGH)
+        result.kinds.add(Exit.FALLTHROUGH)
+        return result
+
+    def statement(
+        self, node: cst.BaseStatement | cst.BaseSmallStatement, context: _Context
+    ) -> ExitPaths:
+        if isinstance(node, cst.SimpleStatementLine):
+            return self.sequence(node.body, context)
+        if isinstance(node, cst.Raise):
+            return ExitPaths({self._raise_kind(node, context)})
+        if isinstance(node, cst.Return | cst.Break | cst.Continue):
+            return self._jump(node, context)
+        if isinstance(node, cst.If):
+            return self._if(node, context)
+        if isinstance(node, cst.For | cst.While):
+            return self._loop(node, context)
+        if isinstance(node, cst.Try | cst.TryStar):
+            return self._try(node, context)
+        if isinstance(node, cst.With):
+            return self._with(node, context)
+        if isinstance(node, cst.Match):
+            return self._match(node, context)
+        return ExitPaths({Exit.FALLTHROUGH})
+
+    def _raise_kind(self, node: cst.Raise, context: _Context) -> Exit:
+        exc = node.exc
+        if exc is None:
+            return Exit.RERAISE if context.bare_raise_reraises else Exit.RAISE_OTHER
+        if isinstance(exc, cst.Name) and exc.value in context.reraise_names:
+            return Exit.RERAISE
+        return Exit.RERAISE if self.names.raises_cancellation(exc) else Exit.RAISE_OTHER
+
+    def _jump(self, node: cst.Return | cst.Break | cst.Continue, context: _Context) -> ExitPaths:
+        if isinstance(node, cst.Return):
+            kind = Exit.RETURN
+        elif context.in_loop:
+            # break/continue of a loop inside the handler: it does not leave the handler.
+            return ExitPaths()
+        else:
+            kind = Exit.BREAK if isinstance(node, cst.Break) else Exit.CONTINUE
+        return ExitPaths({kind}, [Jump(node, context.in_nested_handler)])
+
+    def _if(self, node: cst.If, context: _Context) -> ExitPaths:
+        result = self.block(node.body, context)
+        orelse = node.orelse
+        if orelse is None:
+            result.kinds.add(Exit.FALLTHROUGH)
+        elif isinstance(orelse, cst.If):
+            result.merge(self._if(orelse, context))
+        else:
+            result.merge(self.block(orelse.body, context))
+        return result
+
+    def _loop(self, node: cst.For | cst.While, context: _Context) -> ExitPaths:
+        inner = self.block(node.body, dataclasses.replace(context, in_loop=True))
+        result = ExitPaths(inner.kinds - {Exit.FALLTHROUGH}, inner.jumps)
+        finishes_normally = not (isinstance(node, cst.While) and _is_infinite(node.test))
+        if finishes_normally:
+            if node.orelse is None:
+                result.kinds.add(Exit.FALLTHROUGH)
+            else:
+                result.merge(self.block(node.orelse.body, context))
+        if self._has_own_break(node.body):
+            result.kinds.add(Exit.FALLTHROUGH)
+        return result
+
+    def _has_own_break(self, body: cst.BaseSuite) -> bool:
+        """Whether a `break` in `body` ends this loop (not a loop nested in it)."""
+        stack: list[cst.CSTNode] = [body]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, cst.Break):
+                return True
+            if isinstance(node, cst.FunctionDef | cst.ClassDef):
+                continue
+            if isinstance(node, cst.For | cst.While):
+                # A nested loop's own breaks end it; only its `else` can break ours.
+                stack.extend([node.orelse] if node.orelse else [])
+                continue
+            stack.extend(node.children)
+        return False
+
+    def _try(self, node: cst.Try | cst.TryStar, context: _Context) -> ExitPaths:
+        body = self.block(node.body, context)
+        catches_ours = any(
+            self.names.caught(handler).catches_cancellation for handler in node.handlers
+        )
+        result = ExitPaths(set(body.kinds), list(body.jumps))
+        if catches_ours:
+            result.kinds.discard(Exit.RERAISE)
+        if Exit.FALLTHROUGH in body.kinds and node.orelse is not None:
+            result.kinds.discard(Exit.FALLTHROUGH)
+            result.merge(self.block(node.orelse.body, context))
+        for handler in node.handlers:
+            caught = self.names.caught(handler)
+            bound = _bound_name(handler)
+            handler_context = _Context(
+                reraise_names=(
+                    context.reraise_names | {bound}
+                    if bound and caught.catches_cancellation
+                    else context.reraise_names - {bound}
+                ),
+                bare_raise_reraises=caught.catches_cancellation,
+                in_loop=context.in_loop,
+                in_nested_handler=True,
+            )
+            result.merge(self.block(handler.body, handler_context))
+        if node.finalbody is not None:
+            final = self.block(node.finalbody.body, context)
+            if Exit.FALLTHROUGH not in final.kinds:
+                return final
+            result.merge(ExitPaths(final.kinds - {Exit.FALLTHROUGH}, final.jumps))
+        return result
+
+    def _with(self, node: cst.With, context: _Context) -> ExitPaths:
+        result = self.block(node.body, context)
+        if any(self._may_suppress(item.item) for item in node.items):
+            result.kinds.add(Exit.FALLTHROUGH)
+        return result
+
+    def _may_suppress(self, manager: cst.BaseExpression) -> bool:
+        if not isinstance(manager, cst.Call):
+            return False
+        names = {qualified.name for qualified in self.names.qualified_names(manager.func)}
+        return "contextlib.suppress" in names
+
+    def _match(self, node: cst.Match, context: _Context) -> ExitPaths:
+        result = ExitPaths()
+        exhaustive = False
+        for case in node.cases:
+            result.merge(self.block(case.body, context))
+            pattern = case.pattern
+            if case.guard is None and isinstance(pattern, cst.MatchAs) and pattern.pattern is None:
+                exhaustive = True
+        if not exhaustive:
+            result.kinds.add(Exit.FALLTHROUGH)
+        return result
+

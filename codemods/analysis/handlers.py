@@ -1,0 +1,173 @@
+"""Facts about exception handlers in coroutines that several rules rely on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TypeVar
+
+import libcst as cst
+
+from codemods.analysis.cleanup import contains_cleanup
+from codemods.analysis.exits import ExitPaths, handler_exits
+from codemods.analysis.names import Caught, ExceptionNames
+from codemods.analysis.scope import enclosing_coroutine, has_cancellation_point, is_cancellation_point, walk_same_frame
+
+Handler = cst.ExceptHandler | cst.ExceptStarHandler
+TryNode = cst.Try | cst.TryStar
+TryT = TypeVar("TryT", cst.Try, cst.TryStar)
+
+_DELIBERATE_METHODS = frozenset({"uncancel", "cancelling"})
+
+
+def manages_cancellation(handler: Handler) -> bool:
+    """Handlers that call `uncancel()` or test `cancelling()` decide on purpose; leave them be."""
+    return any(
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value in _DELIBERATE_METHODS
+        for node in walk_same_frame(handler.body)
+    )
+
+
+def _cancel_target(node: cst.CSTNode) -> cst.BaseExpression | None:
+    """`x.y.cancel()` -> `x.y`."""
+    if (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value == "cancel"
+    ):
+        return node.func.value
+    return None
+
+
+def awaits_only_cancelled_tasks(try_node: TryNode, function: cst.FunctionDef) -> bool:
+    """The CF301 idiom: the `try` awaits nothing but tasks the function cancelled before it.
+
+    There the CancelledError is the child's, and the rule for that idiom handles it.
+    """
+    cancelled: list[cst.BaseExpression] = []
+    for node in walk_same_frame(function.body):
+        if node is try_node:
+            break
+        target = _cancel_target(node)
+        if target is not None:
+            cancelled.append(target)
+    points = [node for node in walk_same_frame(try_node.body) if is_cancellation_point(node)]
+    return bool(points) and all(
+        isinstance(point, cst.Await)
+        and any(point.expression.deep_equals(target) for target in cancelled)
+        for point in points
+    )
+
+
+def statements_after(
+    node: cst.CSTNode, ancestors: Sequence[cst.CSTNode], stop_at: cst.CSTNode
+) -> Iterator[cst.BaseStatement]:
+    """Statements that follow `node` in each enclosing block, innermost first, up to `stop_at`."""
+    child = node
+    for parent in ancestors:
+        if parent is stop_at:
+            return
+        if isinstance(parent, cst.IndentedBlock | cst.Module):
+            statements = list(parent.body)
+            index = next(i for i, statement in enumerate(statements) if statement is child)
+            yield from statements[index + 1 :]
+        child = parent
+
+
+def reraised_later(
+    try_node: TryNode,
+    ancestors: Sequence[cst.CSTNode],
+    function: cst.FunctionDef,
+    names: ExceptionNames,
+) -> bool:
+    """A cancellation noted in the handler and raised again after the `try` (deferred re-raise)."""
+    return any(
+        isinstance(node, cst.Raise) and node.exc is not None and names.raises_cancellation(node.exc)
+        for statement in statements_after(try_node, ancestors, function)
+        for node in walk_same_frame(statement)
+    )
+
+
+def first_cancellation_handler(
+    try_node: TryNode, names: ExceptionNames
+) -> tuple[int, Caught] | None:
+    """The handler that a CancelledError raised in the `try` body reaches, if any."""
+    for index, handler in enumerate(try_node.handlers):
+        caught = names.caught(handler)
+        if caught.catches_cancellation:
+            return index, caught
+    return None
+
+
+def guarded_coroutine(
+    try_node: TryNode, ancestors: Sequence[cst.CSTNode]
+) -> cst.FunctionDef | None:
+    """The `async def` whose `try` this is, if its body can be cancelled."""
+    function = enclosing_coroutine(ancestors)
+    if function is None or not has_cancellation_point(try_node.body):
+        return None
+    return function
+
+
+def swallowing_paths(
+    try_node: TryNode,
+    handler: Handler,
+    ancestors: Sequence[cst.CSTNode],
+    names: ExceptionNames,
+) -> ExitPaths | None:
+    """How `handler` lets a cancellation of the coroutine go unraised; None if it never does.
+
+    Silent for handlers outside coroutines or guarding no cancellation point, for handlers
+    that manage cancellation on purpose, for the cancel-then-await idiom, and for a
+    cancellation raised again after the `try`.
+    """
+    function = guarded_coroutine(try_node, ancestors)
+    if function is None or manages_cancellation(handler):
+        return None
+    exits = handler_exits(handler, names)
+    if exits.always_reraises:
+        return None
+    if awaits_only_cancelled_tasks(try_node, function):
+        return None
+    if reraised_later(try_node, ancestors, function, names):
+        return None
+    return exits
+
+
+def _has_jump(node: cst.CSTNode) -> bool:
+    return any(
+        isinstance(child, cst.Return | cst.Raise | cst.Break | cst.Continue)
+        for child in walk_same_frame(node)
+    )
+
+
+def _statements(body: cst.BaseSuite) -> list[cst.BaseStatement]:
+    if isinstance(body, cst.SimpleStatementSuite):
+        return [cst.SimpleStatementLine(body=[statement]) for statement in body.body]
+    assert isinstance(body, cst.IndentedBlock)
+    return list(body.body)
+
+
+def reraising_clause(
+    handler: Handler, types: cst.BaseExpression, cleanup_names: frozenset[str]
+) -> Handler | None:
+    """A clause `except <types>: ...; raise` to insert before `handler`.
+
+    It repeats the handler's statements up to its last cleanup call, so that cancellation,
+    which the clause now lets through, still runs the cleanup the handler ran for it.
+    None when that cleanup is tangled with `return`/`raise`/`break`/`continue`.
+    """
+    statements = _statements(handler.body)
+    cleanup_end = max(
+        (i + 1 for i, statement in enumerate(statements) if contains_cleanup(statement, cleanup_names)),
+        default=0,
+    )
+    repeated = statements[:cleanup_end]
+    if any(_has_jump(statement) for statement in repeated):
+        return None
+    body = cst.IndentedBlock(body=[*repeated, cst.SimpleStatementLine(body=[cst.Raise()])])
+    name = handler.name if repeated else None
+    if isinstance(handler, cst.ExceptStarHandler):
+        return cst.ExceptStarHandler(body=body, type=types, name=name)
+    return cst.ExceptHandler(body=body, type=types, name=name)

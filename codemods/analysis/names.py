@@ -1,0 +1,187 @@
+"""Which exception expressions mean cancellation or "everything", resolved through imports."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass
+
+import libcst as cst
+from libcst.helpers import get_full_name_for_node
+from libcst.metadata import QualifiedName, Scope
+
+CANCELLATION_CLASSES = frozenset(
+    {"asyncio.CancelledError", "asyncio.exceptions.CancelledError", "trio.Cancelled"}
+)
+CANCELLATION_FACTORIES = frozenset({"anyio.get_cancelled_exc_class"})
+"""Calls that return the cancellation class (anyio's backend-neutral spelling)."""
+
+QualifiedNames = Callable[[cst.CSTNode], Collection[QualifiedName]]
+
+
+def handler_types(handler: cst.ExceptHandler | cst.ExceptStarHandler) -> list[cst.BaseExpression]:
+    """The exception expressions a handler names, with tuples (nested or PEP 758) flattened."""
+    if handler.type is None:
+        return []
+    pending = [handler.type]
+    found: list[cst.BaseExpression] = []
+    while pending:
+        expr = pending.pop(0)
+        if isinstance(expr, cst.Tuple):
+            pending[:0] = [element.value for element in expr.elements]
+        else:
+            found.append(expr)
+    return found
+
+
+@dataclass(frozen=True)
+class Caught:
+    """What one handler catches, as far as cancellation is concerned."""
+
+    bare: bool
+    broad: tuple[cst.BaseExpression, ...]
+    cancellation: tuple[cst.BaseExpression, ...]
+    others: tuple[cst.BaseExpression, ...]
+
+    @property
+    def is_broad(self) -> bool:
+        return self.bare or bool(self.broad)
+
+    @property
+    def catches_cancellation(self) -> bool:
+        return self.is_broad or bool(self.cancellation)
+
+
+@dataclass(frozen=True)
+class ExceptionNames:
+    """Classifies exception expressions using a rule's QualifiedNameProvider metadata."""
+
+    qualified_names: QualifiedNames
+    target_version: tuple[int, int]
+
+    def _names(self, node: cst.CSTNode) -> set[str]:
+        return {qualified.name for qualified in self.qualified_names(node)}
+
+    def is_cancellation(self, expr: cst.BaseExpression) -> bool:
+        """A handler type meaning cancellation: `asyncio.CancelledError`, `trio.Cancelled`,
+        `anyio.get_cancelled_exc_class()`, in whatever spelling the imports give them."""
+        if isinstance(expr, cst.Call):
+            return not self._names(expr.func).isdisjoint(CANCELLATION_FACTORIES)
+        return not self._names(expr).isdisjoint(CANCELLATION_CLASSES)
+
+    def raises_cancellation(self, exc: cst.BaseExpression) -> bool:
+        """`raise X` or `raise X(...)` where X is a cancellation class."""
+        return self.is_cancellation(exc.func if isinstance(exc, cst.Call) else exc)
+
+    def is_broad(self, expr: cst.BaseExpression) -> bool:
+        """`BaseException`, and `Exception` where CancelledError still derived from it (3.7)."""
+        names = self._names(expr)
+        return "builtins.BaseException" in names or (
+            self.target_version < (3, 8) and "builtins.Exception" in names
+        )
+
+    def caught(self, handler: cst.ExceptHandler | cst.ExceptStarHandler) -> Caught:
+        broad, cancellation, others = [], [], []
+        for expr in handler_types(handler):
+            if self.is_broad(expr):
+                broad.append(expr)
+            elif self.is_cancellation(expr):
+                cancellation.append(expr)
+            else:
+                others.append(expr)
+        return Caught(handler.type is None, tuple(broad), tuple(cancellation), tuple(others))
+
+
+class Framework(enum.Enum):
+    """The library a module's coroutines run on; it decides the cancellation spelling."""
+
+    ASYNCIO = ("asyncio", "CancelledError", "asyncio.CancelledError")
+    TRIO = ("trio", "Cancelled", "trio.Cancelled")
+    ANYIO = ("anyio", "get_cancelled_exc_class", "anyio.get_cancelled_exc_class")
+
+    def __init__(self, module: str, member: str, qualified: str) -> None:
+        self.module = module
+        self.member = member
+        self.qualified = qualified
+
+    @property
+    def is_factory(self) -> bool:
+        return self is Framework.ANYIO
+
+
+def _imports(module: cst.Module) -> Iterator[cst.Import | cst.ImportFrom]:
+    """Every import statement in the module, in source order (expressions hold none)."""
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Import | cst.ImportFrom):
+            yield node
+        elif not isinstance(node, cst.BaseExpression):
+            stack.extend(reversed(node.children))
+
+
+def _root_module(name: str) -> str:
+    return name.split(".")[0]
+
+
+def framework_of(module: cst.Module) -> Framework:
+    """asyncio wherever a module imports it or nothing else; trio or anyio only without it."""
+    imported: set[str] = set()
+    for node in _imports(module):
+        if isinstance(node, cst.Import):
+            imported.update(_root_module(alias.evaluated_name) for alias in node.names)
+        elif node.module is not None and not node.relative:
+            imported.add(_root_module(get_full_name_for_node(node.module) or ""))
+    for framework in Framework:
+        if framework.module in imported:
+            return framework
+    return Framework.ASYNCIO
+
+
+def _candidate_spellings(module: cst.Module, framework: Framework) -> Iterator[str]:
+    """Dotted names that the module's own imports would let it write for the exception."""
+    for node in _imports(module):
+        if isinstance(node, cst.Import):
+            for alias in node.names:
+                name = alias.evaluated_name
+                if _root_module(name) == framework.module:
+                    bound = alias.evaluated_alias or _root_module(name)
+                    yield f"{bound}.{framework.member}"
+        elif not isinstance(node.names, cst.ImportStar) and not node.relative and node.module:
+            source = get_full_name_for_node(node.module)
+            for alias in node.names:
+                bound = alias.evaluated_alias or alias.evaluated_name
+                if alias.evaluated_name == framework.member:
+                    yield bound
+                elif f"{source}.{alias.evaluated_name}" == f"{framework.module}.exceptions":
+                    yield f"{bound}.{framework.member}"
+
+
+@dataclass(frozen=True)
+class Spelling:
+    """How to write the cancellation exception at one place, and the import it needs."""
+
+    expression: cst.BaseExpression
+    needs_import: str | None
+
+
+def cancellation_spelling(module: cst.Module, scope: Scope) -> Spelling | None:
+    """The way this module spells the cancellation exception, valid in `scope`.
+
+    Falls back to `import <framework>` plus the qualified name; None when that name is taken
+    in `scope` by something else (a local variable called `asyncio`, say).
+    """
+    framework = framework_of(module)
+    accepted = CANCELLATION_CLASSES | CANCELLATION_FACTORIES
+    for dotted in _candidate_spellings(module, framework):
+        resolved = {qualified.name for qualified in scope.get_qualified_names_for(dotted)}
+        if resolved & accepted:
+            return Spelling(_spelled(dotted, framework), None)
+    if framework.module in scope:
+        return None
+    return Spelling(_spelled(framework.qualified, framework), framework.module)
+
+
+def _spelled(dotted: str, framework: Framework) -> cst.BaseExpression:
+    expression = cst.parse_expression(dotted)
+    return cst.Call(func=expression) if framework.is_factory else expression

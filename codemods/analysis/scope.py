@@ -1,0 +1,45 @@
+"""Coroutine scope: which code runs in an `async def`, and where it can be cancelled."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import libcst as cst
+
+_NEW_FRAME = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
+
+
+def walk_same_frame(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """`node` and its descendants, not entering nested functions, lambdas or classes."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(
+            child for child in reversed(current.children) if not isinstance(child, _NEW_FRAME)
+        )
+
+
+def enclosing_coroutine(ancestors: Sequence[cst.CSTNode]) -> cst.FunctionDef | None:
+    """The `async def` whose own body holds the node with these ancestors (nearest first)."""
+    for ancestor in ancestors:
+        if isinstance(ancestor, cst.FunctionDef):
+            return ancestor if ancestor.asynchronous is not None else None
+        if isinstance(ancestor, cst.Lambda | cst.ClassDef):
+            return None
+    return None
+
+
+def is_cancellation_point(node: cst.CSTNode) -> bool:
+    """`await`, `async for` and `async with`: where a CancelledError can be delivered."""
+    if isinstance(node, cst.Await):
+        return True
+    if isinstance(node, cst.For | cst.With):
+        return node.asynchronous is not None
+    if isinstance(node, cst.CompFor):
+        return node.asynchronous is not None
+    return False
+
+
+def has_cancellation_point(node: cst.CSTNode) -> bool:
+    return any(is_cancellation_point(child) for child in walk_same_frame(node))

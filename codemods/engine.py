@@ -1,0 +1,174 @@
+"""One file through the pipeline: prefilter -> parse once -> rules -> verify -> outcome.
+
+Nothing here writes files: the outcome carries the new bytes, and the caller decides whether
+to write them, print a diff, or only report.
+"""
+
+from __future__ import annotations
+
+import difflib
+import enum
+import hashlib
+import warnings
+from dataclasses import dataclass, replace
+
+import libcst as cst
+from libcst.codemod import CodemodContext
+from libcst.metadata import MetadataWrapper
+
+from codemods.registry import rule_by_code
+from codemods.rule import Finding, Rule, RuleOptions
+
+
+class Mode(enum.Enum):
+    CHECK = "check"
+    FIX = "fix"
+    DIFF = "diff"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a worker needs to process a file; small and picklable."""
+
+    mode: Mode
+    rule_codes: tuple[str, ...]
+    options: RuleOptions
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    path: str
+    findings: tuple[Finding, ...] = ()
+    """In fix and diff modes: the fixed findings (positions in the original) and the ones left
+    (positions in the new text)."""
+    error: str | None = None
+    new_source: bytes | None = None
+    original_digest: str | None = None
+    diff: str | None = None
+    parsed: bool = False
+    """Whether the prefilter let the file through to the parser."""
+
+    @property
+    def changed(self) -> bool:
+        return self.new_source is not None
+
+
+class VerificationError(Exception):
+    """A fix produced code that does not parse, compile, or settle after one more pass."""
+
+
+def digest(source: bytes) -> str:
+    return hashlib.sha256(source).hexdigest()
+
+
+def _run_rules(
+    module: cst.Module, rules: list[type[Rule]], options: RuleOptions, path: str
+) -> tuple[cst.Module, list[Finding]]:
+    """Run `rules` in order over `module`, sharing metadata until a rule changes the tree."""
+    # A freshly parsed tree has no shared nodes, so the wrapper may skip its defensive copy.
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    findings: list[Finding] = []
+    for rule_class in rules:
+        rule = rule_class(CodemodContext(filename=path), options)
+        new_module = rule.run(wrapper)
+        findings += rule.findings
+        if rule.changed:
+            # Fixes may reuse nodes in several places: this wrapper needs its own copy.
+            wrapper = MetadataWrapper(new_module)
+    return wrapper.module, findings
+
+
+def _compiles(source: bytes, path: str) -> bool:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(source, path, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
+def _fix(
+    module: cst.Module, source: bytes, rules: list[type[Rule]], options: RuleOptions, path: str
+) -> tuple[bytes, list[Finding]]:
+    """Apply fixes, then check the new code parses, compiles and is stable under another pass.
+
+    Returns the new source and the findings the second pass still reports (left unfixed).
+    """
+    fixed_module, _ = _run_rules(module, rules, options, path)
+    new_source = fixed_module.bytes
+    try:
+        reparsed = cst.parse_module(new_source)
+    except cst.ParserSyntaxError as error:
+        raise VerificationError(f"fixed code does not parse: {error.message}") from error
+    if _compiles(source, path) and not _compiles(new_source, path):
+        raise VerificationError("fixed code does not compile")
+    settled, remaining = _run_rules(reparsed, rules, options, path)
+    if any(finding.fixed for finding in remaining) or settled.bytes != new_source:
+        raise VerificationError("fixes are not idempotent: a second pass changes the code again")
+    return new_source, remaining
+
+
+def unified_diff(path: str, before: bytes, after: bytes, encoding: str) -> str:
+    lines = difflib.unified_diff(
+        before.decode(encoding).splitlines(keepends=True),
+        after.decode(encoding).splitlines(keepends=True),
+        fromfile=path,
+        tofile=path,
+    )
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+
+
+def process_source(source: bytes, path: str, settings: Settings) -> FileOutcome:
+    """Run the selected rules over one file's bytes. Never raises for a bad file."""
+    rules = [rule_by_code(code) for code in settings.rule_codes]
+    rules = [rule for rule in rules if rule.may_apply(source)]
+    if not rules:
+        return FileOutcome(path)
+    try:
+        module = cst.parse_module(source)
+    except cst.ParserSyntaxError as error:
+        return FileOutcome(path, error=f"syntax error at {error.raw_line}:{error.raw_column}: {error.message}")
+    except (UnicodeDecodeError, LookupError, SyntaxError) as error:
+        return FileOutcome(path, error=f"cannot decode: {error}")
+    except RecursionError:
+        return FileOutcome(path, error="too deeply nested to parse")
+    try:
+        return _process_module(module, source, path, rules, settings)
+    except RecursionError:
+        return FileOutcome(path, parsed=True, error="too deeply nested to analyse")
+    except VerificationError as error:
+        return FileOutcome(path, parsed=True, error=f"fix rejected, file left unchanged: {error}")
+
+
+def _process_module(
+    module: cst.Module, source: bytes, path: str, rules: list[type[Rule]], settings: Settings
+) -> FileOutcome:
+    options = replace(settings.options, apply_fixes=False)
+    _, findings = _run_rules(module, rules, options, path)
+    fixable = [finding for finding in findings if settings.options.allows(finding.fix)]
+    if settings.mode is Mode.CHECK or not fixable:
+        return FileOutcome(path, tuple(findings), parsed=True)
+    new_source, remaining = _fix(module, source, rules, settings.options, path)
+    fixed = [replace(finding, fixed=True) for finding in fixable]
+    diff = unified_diff(path, source, new_source, module.encoding)
+    return FileOutcome(
+        path,
+        tuple(fixed + remaining),
+        new_source=new_source,
+        original_digest=digest(source),
+        diff=diff,
+        parsed=True,
+    )
+
+
+def process_path(path: str, settings: Settings) -> FileOutcome:
+    try:
+        with open(path, "rb") as file:
+            source = file.read()
+    except OSError as error:
+        return FileOutcome(path, error=f"cannot read: {error.strerror or error}")
+    try:
+        return process_source(source, path, settings)
+    except Exception as error:  # a bug of ours must not stop the run: report it for this file
+        return FileOutcome(path, error=f"internal error: {type(error).__name__}: {error}")

@@ -1,0 +1,212 @@
+"""What every rule is: a LibCST codemod that reports findings and applies the fixes it may."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import enum
+import inspect
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+import libcst as cst
+from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
+from libcst.codemod.visitors import AddImportsVisitor
+from libcst.metadata import (
+    MetadataWrapper,
+    ParentNodeProvider,
+    PositionProvider,
+    QualifiedNameProvider,
+    ScopeProvider,
+)
+
+from codemods import target_version
+from codemods.analysis import handlers
+from codemods.analysis.cleanup import DEFAULT_CLEANUP_NAMES
+from codemods.analysis.exits import ExitPaths
+from codemods.analysis.names import Caught, ExceptionNames, Spelling, cancellation_spelling
+from codemods.suppression import SuppressionProvider, is_suppressed
+
+
+class FixSafety(enum.StrEnum):
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One report of a rule. Lines and columns are 1-based, as editors show them."""
+
+    code: str
+    name: str
+    message: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    fix: FixSafety | None
+    fixed: bool = False
+
+
+@dataclass(frozen=True)
+class RuleOptions:
+    apply_fixes: bool = True
+    unsafe_fixes: bool = False
+    target_version: tuple[int, int] = target_version.DEFAULT
+    cleanup_names: frozenset[str] = DEFAULT_CLEANUP_NAMES
+
+    def allows(self, fix: FixSafety | None) -> bool:
+        return fix is FixSafety.SAFE or (fix is FixSafety.UNSAFE and self.unsafe_fixes)
+
+
+class Rule(VisitorBasedCodemodCommand):
+    """Base of every rule: subclasses detect in `leave_*` methods and call `report()`.
+
+    A rule is a complete LibCST codemod, so it also runs under `python -m libcst.tool codemod`.
+    """
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    message: ClassVar[str]
+    fix_kinds: ClassVar[tuple[FixSafety, ...]]
+    """The fixes the rule can offer; empty for a report-only rule."""
+    required_bytes: ClassVar[tuple[bytes, ...]]
+    """Byte strings that every file with a finding contains: the prefilter."""
+
+    METADATA_DEPENDENCIES = (
+        PositionProvider,
+        ParentNodeProvider,
+        QualifiedNameProvider,
+        ScopeProvider,
+        SuppressionProvider,
+    )
+
+    def __init__(
+        self,
+        context: CodemodContext,
+        options: RuleOptions | None = None,
+        unsafe_fixes: bool = False,
+        target: str | None = None,
+    ) -> None:
+        super().__init__(context)
+        if options is None:
+            options = RuleOptions(
+                unsafe_fixes=unsafe_fixes,
+                target_version=target_version.parse(target) if target else target_version.DEFAULT,
+            )
+        self.options = options
+        self.findings: list[Finding] = []
+        self._module: cst.Module | None = None
+
+    @classmethod
+    def documentation(cls) -> str:
+        return inspect.cleandoc(cls.__doc__ or "")
+
+    @classmethod
+    def may_apply(cls, source: bytes) -> bool:
+        return all(needle in source for needle in cls.required_bytes)
+
+    @staticmethod
+    def add_args(arg_parser: argparse.ArgumentParser) -> None:
+        arg_parser.add_argument(
+            "--unsafe-fixes", action="store_true", help="also apply fixes marked unsafe"
+        )
+        arg_parser.add_argument("--target", help="target Python version, e.g. py311")
+
+    def run(self, wrapper: MetadataWrapper) -> cst.Module:
+        """Visit a module through a shared wrapper, reusing metadata other rules computed."""
+        self.context = dataclasses.replace(self.context, wrapper=wrapper)
+        module = wrapper.visit(self)
+        if self.context.scratch.get(AddImportsVisitor.CONTEXT_KEY):
+            module = AddImportsVisitor(self.context).transform_module(module)
+        return module
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._module = node
+
+    @property
+    def module(self) -> cst.Module:
+        assert self._module is not None, "rules only visit whole modules"
+        return self._module
+
+    @property
+    def changed(self) -> bool:
+        return any(finding.fixed for finding in self.findings)
+
+    def report(
+        self,
+        node: cst.CSTNode,
+        fix: FixSafety | None,
+        *,
+        through: cst.CSTNode | None = None,
+        keyword: str | None = None,
+    ) -> bool:
+        """Record a finding at `node`; True when the caller should apply its fix.
+
+        The finding spans from `node` to the end of `through`, or, without it, the `keyword`
+        that starts `node` (so that a finding on a whole handler points at its header).
+        """
+        start = self.get_metadata(PositionProvider, node).start
+        if through is not None:
+            end = self.get_metadata(PositionProvider, through).end
+        else:
+            width = len(keyword) if keyword else 0
+            end = dataclasses.replace(start, column=start.column + width)
+        suppressions = self.get_metadata(SuppressionProvider, self.module)
+        if is_suppressed(suppressions, self.code, start.line, end.line):
+            return False
+        apply = self.options.apply_fixes and self.options.allows(fix)
+        self.findings.append(
+            Finding(
+                code=self.code,
+                name=self.name,
+                message=self.message,
+                line=start.line,
+                column=start.column + 1,
+                end_line=end.line,
+                end_column=end.column + 1,
+                fix=fix,
+                fixed=apply,
+            )
+        )
+        return apply
+
+    def parents(self, node: cst.CSTNode) -> Sequence[cst.CSTNode]:
+        """The ancestors of `node`, nearest first."""
+        chain: list[cst.CSTNode] = []
+        current = node
+        while not isinstance(current, cst.Module):
+            current = self.get_metadata(ParentNodeProvider, current)
+            chain.append(current)
+        return chain
+
+    @property
+    def names(self) -> ExceptionNames:
+        return ExceptionNames(
+            lambda node: self.get_metadata(QualifiedNameProvider, node, set()),
+            self.options.target_version,
+        )
+
+    def cancellation_spelling_at(self, node: cst.CSTNode) -> Spelling | None:
+        scope = self.get_metadata(ScopeProvider, node, None)
+        return None if scope is None else cancellation_spelling(self.module, scope)
+
+    def require_import(self, spelling: Spelling) -> None:
+        if spelling.needs_import:
+            AddImportsVisitor.add_needed_import(self.context, spelling.needs_import)
+
+    def report_handler(self, handler: handlers.Handler, fix: FixSafety | None) -> bool:
+        """Report on a handler's header: from `except` to its type or bound name."""
+        end = handler.name.name if handler.name else handler.type
+        if end is not None:
+            return self.report(handler, fix, through=end)
+        return self.report(handler, fix, keyword="except")
+
+    def first_cancellation_handler(self, try_node: handlers.TryNode) -> tuple[int, Caught] | None:
+        return handlers.first_cancellation_handler(try_node, self.names)
+
+    def swallowing_paths(
+        self, try_node: handlers.TryNode, handler: handlers.Handler
+    ) -> ExitPaths | None:
+        return handlers.swallowing_paths(try_node, handler, self.parents(try_node), self.names)

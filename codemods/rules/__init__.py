@@ -1,0 +1,1 @@
+"""One module per rule; `codemods.registry` finds them, nothing lists them by hand."""

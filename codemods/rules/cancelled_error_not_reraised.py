@@ -1,0 +1,256 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+
+from codemods.analysis.cleanup import contains_cleanup
+from codemods.analysis.exits import Exit, ExitPaths, Jump
+from codemods.analysis.handlers import Handler, TryNode, TryT, reraising_clause, statements_after
+from codemods.rule import FixSafety, Rule
+
+
+@dataclass(frozen=True)
+class _Reraise:
+    """Make the handler re-raise: replace its jumps by `raise`, and append one if it falls off."""
+
+    jumps: frozenset[cst.CSTNode]
+    append: bool
+
+
+@dataclass(frozen=True)
+class _Split:
+    """Give the cancellation exception of a tuple handler its own re-raising clause."""
+
+    clause: Handler
+    remaining_type: cst.BaseExpression
+
+
+class CancelledErrorNotReraised(Rule):
+    """
+    ## What it does
+    Flags an `except CancelledError` handler (also `trio.Cancelled`,
+    `anyio.get_cancelled_exc_class()`, alone or in a tuple) in a coroutine when some path
+    through it does not re-raise: it falls off its end, returns, breaks, continues, or raises
+    another exception (`raise Other() from exc` does not propagate cancellation).
+
+    ## Why is this bad?
+    Cancellation is cooperative: `task.cancel()` only asks. A coroutine that catches the
+    `CancelledError` and carries on keeps running after it was told to stop, so shutdown hangs,
+    `asyncio.timeout()` and `wait_for` never fire, and a `TaskGroup` cannot cancel its children.
+
+    ## Example
+    ```python
+    async def consume(queue):
+        while True:
+            try:
+                item = await queue.get()
+            except asyncio.CancelledError:
+                log.info("consumer stopping")
+                break
+            await handle(item)
+    ```
+
+    Use instead:
+    ```python
+    async def consume(queue):
+        while True:
+            try:
+                item = await queue.get()
+            except asyncio.CancelledError:
+                log.info("consumer stopping")
+                raise
+            await handle(item)
+    ```
+
+    Not flagged: handlers that call `uncancel()` or test `cancelling()` (deliberate), a
+    cancellation raised again later in the function, and `task.cancel()` followed by
+    `await task` inside the `try`, where the error is the child's (CF301's concern).
+
+    ## Fix
+    A handler that falls off its end gets a `raise` appended (a lone `pass` becomes `raise`).
+    A `return`/`break`/`continue` that leaves the handler is replaced by `raise`. A tuple
+    handler is split: the cancellation exception gets its own clause before it, which repeats
+    the handler's cleanup and re-raises.
+
+    ## Fix safety
+    Appending `raise` is safe. Replacing a jump by `raise` is unsafe: code after the loop or
+    the `return` value no longer runs on cancellation. It is not offered when a cleanup call
+    follows the loop (it would be skipped), when the returned value has side effects, or when
+    the jump sits in a nested `except` (where a bare `raise` means another exception).
+    Splitting a tuple handler is unsafe. A handler that raises another exception is reported
+    without a fix.
+    """
+
+    code = "CF102"
+    name = "cancelled-error-not-reraised"
+    message = "`CancelledError` is caught and not re-raised; cancellation is swallowed"
+    fix_kinds = (FixSafety.SAFE, FixSafety.UNSAFE)
+    required_bytes = (b"async", b"except", b"ancel")
+
+    _planned: dict[TryNode, tuple[int, _Reraise | _Split]]
+    """Fixes decided when a `try` is entered, applied when it is left."""
+    _jumps_to_replace: set[cst.CSTNode]
+
+    def visit_Module(self, node: cst.Module) -> None:
+        super().visit_Module(node)
+        self._planned = {}
+        self._jumps_to_replace = set()
+
+    def visit_Try(self, node: cst.Try) -> None:
+        self._plan(node)
+
+    def visit_TryStar(self, node: cst.TryStar) -> None:
+        self._plan(node)
+
+    def leave_Return(
+        self, original_node: cst.Return, updated_node: cst.Return
+    ) -> cst.Return | cst.Raise:
+        return self._replace_jump(original_node, updated_node)
+
+    def leave_Break(self, original_node: cst.Break, updated_node: cst.Break) -> cst.Break | cst.Raise:
+        return self._replace_jump(original_node, updated_node)
+
+    def leave_Continue(
+        self, original_node: cst.Continue, updated_node: cst.Continue
+    ) -> cst.Continue | cst.Raise:
+        return self._replace_jump(original_node, updated_node)
+
+    def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> cst.Try:
+        return self._apply(original_node, updated_node)
+
+    def leave_TryStar(self, original_node: cst.TryStar, updated_node: cst.TryStar) -> cst.TryStar:
+        return self._apply(original_node, updated_node)
+
+    def _plan(self, node: TryNode) -> None:
+        found = self.first_cancellation_handler(node)
+        if found is None:
+            return
+        index, caught = found
+        if caught.is_broad:
+            return  # CF101's concern
+        handler = node.handlers[index]
+        exits = self.swallowing_paths(node, handler)
+        if exits is None:
+            return
+        fix: _Reraise | _Split | None
+        if caught.others:
+            fix = self._split(handler, caught.cancellation, caught.others)
+            safety = FixSafety.UNSAFE
+        else:
+            fix = self._reraise(node, exits)
+            safety = FixSafety.UNSAFE if fix and fix.jumps else FixSafety.SAFE
+        if self.report_handler(handler, safety if fix else None) and fix is not None:
+            self._planned[node] = (index, fix)
+            if isinstance(fix, _Reraise):
+                self._jumps_to_replace |= fix.jumps
+
+    def _reraise(self, node: TryNode, exits: ExitPaths) -> _Reraise | None:
+        if Exit.RAISE_OTHER in exits.kinds:
+            return None
+        if not all(self._replaceable(node, jump) for jump in exits.jumps):
+            return None
+        return _Reraise(
+            jumps=frozenset(jump.statement for jump in exits.jumps),
+            append=Exit.FALLTHROUGH in exits.kinds,
+        )
+
+    def _replaceable(self, node: TryNode, jump: Jump) -> bool:
+        if jump.in_nested_handler:
+            return False
+        if isinstance(jump.statement, cst.Return):
+            return jump.statement.value is None or _is_inert(jump.statement.value)
+        return not self._cleanup_after_loop(node)
+
+    def _cleanup_after_loop(self, node: TryNode) -> bool:
+        """Whether cleanup follows the loop that a `break`/`continue` in `node` belongs to."""
+        ancestors = self.parents(node)
+        for depth, ancestor in enumerate(ancestors):
+            if isinstance(ancestor, cst.For | cst.While):
+                function = next(a for a in ancestors if isinstance(a, cst.FunctionDef))
+                return any(
+                    contains_cleanup(statement, self.options.cleanup_names)
+                    for statement in statements_after(ancestor, ancestors[depth + 1 :], function)
+                )
+        return True  # no loop found: be conservative
+
+    def _split(
+        self,
+        handler: Handler,
+        cancellation: tuple[cst.BaseExpression, ...],
+        others: tuple[cst.BaseExpression, ...],
+    ) -> _Split | None:
+        if not isinstance(handler.type, cst.Tuple) or len(handler.type.elements) != len(
+            cancellation
+        ) + len(others):
+            return None  # nested tuples: leave them to a human
+        clause = reraising_clause(handler, _as_type(cancellation), self.options.cleanup_names)
+        if clause is None:
+            return None
+        return _Split(clause, _as_type(others))
+
+    def _replace_jump(
+        self, original: cst.Return | cst.Break | cst.Continue, updated: cst.BaseSmallStatement
+    ) -> cst.Return | cst.Break | cst.Continue | cst.Raise:
+        if original in self._jumps_to_replace:
+            return cst.Raise(semicolon=updated.semicolon)
+        assert isinstance(updated, cst.Return | cst.Break | cst.Continue)
+        return updated
+
+    def _apply(self, original: TryT, updated: TryT) -> TryT:
+        planned = self._planned.pop(original, None)
+        if planned is None:
+            return updated
+        index, fix = planned
+        handlers = list(updated.handlers)
+        handler = handlers[index]
+        if isinstance(fix, _Split):
+            whitespace = handler.whitespace_after_except
+            if not whitespace.value:
+                whitespace = cst.SimpleWhitespace(" ")
+            handlers[index : index + 1] = [
+                fix.clause,
+                handler.with_changes(type=fix.remaining_type, whitespace_after_except=whitespace),
+            ]
+        elif fix.append:
+            handlers[index] = handler.with_changes(body=_append_raise(handler.body))
+        return updated.with_changes(handlers=handlers)
+
+
+def _is_inert(value: cst.BaseExpression) -> bool:
+    """A returned value that evaluating has no side effect worth keeping."""
+    if isinstance(value, cst.Name | cst.BaseNumber | cst.SimpleString):
+        return True
+    if isinstance(value, cst.Attribute):
+        return _is_inert(value.value)
+    return False
+
+
+def _as_type(expressions: tuple[cst.BaseExpression, ...]) -> cst.BaseExpression:
+    if len(expressions) == 1:
+        return expressions[0].with_changes(lpar=[], rpar=[])
+    return cst.Tuple(
+        elements=[cst.Element(expression.with_changes(lpar=[], rpar=[])) for expression in expressions]
+    )
+
+
+_RAISE_LINE = cst.SimpleStatementLine(body=[cst.Raise()])
+
+
+def _append_raise(body: cst.BaseSuite) -> cst.BaseSuite:
+    """`body` with a final `raise`; a trailing lone `pass` is turned into it, keeping comments."""
+    if isinstance(body, cst.SimpleStatementSuite):
+        statements = list(body.body)
+        if isinstance(statements[-1], cst.Pass):
+            statements[-1] = cst.Raise(semicolon=statements[-1].semicolon)
+        else:
+            statements.append(cst.Raise())
+        return body.with_changes(body=statements)
+    assert isinstance(body, cst.IndentedBlock)
+    lines = list(body.body)
+    last = lines[-1]
+    if isinstance(last, cst.SimpleStatementLine) and [type(s) for s in last.body] == [cst.Pass]:
+        lines[-1] = last.with_changes(body=[cst.Raise()])
+    else:
+        lines.append(_RAISE_LINE)
+    return body.with_changes(body=lines)

@@ -1,0 +1,88 @@
+"""Snapshot tests: every file under fixtures/<CODE>-<name>/ is one case.
+
+Files named `ok_*.py` are negative cases: no finding, and the file comes back byte-identical.
+Every other file must produce at least one finding of its folder's rule. For each case the
+findings, the safe-fixed output and the output with unsafe fixes are snapshots, and every
+fixed output is checked to be a fixed point (a second run changes nothing).
+
+A case may start with a comment `# cancelfix: target-version=py37` to set the target.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from codemods import target_version
+from codemods.engine import Mode, Settings, process_source
+from codemods.registry import all_rules
+from codemods.rule import Finding, RuleOptions
+from tests.conftest import FIXTURES
+
+_DIRECTIVE = re.compile(rb"#\s*cancelfix:\s*target-version=(py\d+)")
+
+CASES = sorted(FIXTURES.glob("CF*-*/*.py"))
+
+
+def _options(source: bytes, *, unsafe: bool) -> RuleOptions:
+    match = _DIRECTIVE.search(source.split(b"\n", 1)[0])
+    version = target_version.parse(match.group(1).decode()) if match else target_version.DEFAULT
+    return RuleOptions(unsafe_fixes=unsafe, target_version=version)
+
+
+def _all_codes() -> tuple[str, ...]:
+    return tuple(rule.code for rule in all_rules())
+
+
+def _run(source: bytes, name: str, mode: Mode, *, unsafe: bool) -> tuple[bytes, list[Finding]]:
+    settings = Settings(mode, _all_codes(), _options(source, unsafe=unsafe))
+    outcome = process_source(source, name, settings)
+    assert outcome.error is None, outcome.error
+    return outcome.new_source or source, list(outcome.findings)
+
+
+def _render(findings: list[Finding]) -> str:
+    lines = [
+        f"{f.line}:{f.column}-{f.end_line}:{f.end_column} {f.code} fix={f.fix or 'none'}"
+        for f in findings
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _case_id(path: Path) -> str:
+    return f"{path.parent.name}/{path.stem}"
+
+
+def test_every_rule_has_fixtures() -> None:
+    folders = {path.parent.name.split("-", 1)[0] for path in CASES}
+    for rule in all_rules():
+        assert rule.code in folders, f"{rule.code} has no fixtures/{rule.code}-{rule.name}/"
+        assert (FIXTURES / f"{rule.code}-{rule.name}").is_dir()
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_fixture(case: Path, snapshot) -> None:  # type: ignore[no-untyped-def]
+    source = case.read_bytes()
+    code = case.parent.name.split("-", 1)[0]
+    snapshot.snapshot_dir = case.parent.parent.parent / "tests" / "snapshots" / case.parent.name
+
+    _, findings = _run(source, case.name, Mode.CHECK, unsafe=True)
+    safe_fixed, _ = _run(source, case.name, Mode.FIX, unsafe=False)
+    unsafe_fixed, _ = _run(source, case.name, Mode.FIX, unsafe=True)
+
+    if case.name.startswith("ok_"):
+        assert [f for f in findings if f.code == code] == [], "negative case has findings"
+        assert safe_fixed == source and unsafe_fixed == source
+    else:
+        assert any(f.code == code for f in findings), f"positive case has no {code} finding"
+
+    snapshot.assert_match(_render(findings), f"{case.stem}.findings.txt")
+    snapshot.assert_match(safe_fixed.decode(), f"{case.stem}.fixed.py")
+    snapshot.assert_match(unsafe_fixed.decode(), f"{case.stem}.unsafe-fixed.py")
+
+    for fixed, unsafe in ((safe_fixed, False), (unsafe_fixed, True)):
+        again, _ = _run(fixed, case.name, Mode.FIX, unsafe=unsafe)
+        assert again == fixed, "fixing the fixed output changed it again"
+        compile(fixed, case.name, "exec")
