@@ -39,8 +39,9 @@ class Settings:
 class FileOutcome:
     path: str
     findings: tuple[Finding, ...] = ()
-    """In fix and diff modes: the fixed findings (positions in the original) and the ones left
-    (positions in the new text)."""
+    """What the rules found in the file as read; `fixed` marks those the new source fixes."""
+    remaining: tuple[Finding, ...] = ()
+    """When fixed: what is left in the new source (positions in the new text)."""
     error: str | None = None
     new_source: bytes | None = None
     original_digest: str | None = None
@@ -116,7 +117,9 @@ def unified_diff(path: str, before: bytes, after: bytes, encoding: str) -> str:
         fromfile=path,
         tofile=path,
     )
-    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+    return "".join(
+        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
+    )
 
 
 def process_source(source: bytes, path: str, settings: Settings) -> FileOutcome:
@@ -128,7 +131,9 @@ def process_source(source: bytes, path: str, settings: Settings) -> FileOutcome:
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as error:
-        return FileOutcome(path, error=f"syntax error at {error.raw_line}:{error.raw_column}: {error.message}")
+        return FileOutcome(
+            path, error=f"syntax error at {error.raw_line}:{error.raw_column}: {error.message}"
+        )
     except (UnicodeDecodeError, LookupError, SyntaxError) as error:
         return FileOutcome(path, error=f"cannot decode: {error}")
     except RecursionError:
@@ -150,11 +155,14 @@ def _process_module(
     if settings.mode is Mode.CHECK or not fixable:
         return FileOutcome(path, tuple(findings), parsed=True)
     new_source, remaining = _fix(module, source, rules, settings.options, path)
-    fixed = [replace(finding, fixed=True) for finding in fixable]
+    findings = [
+        replace(finding, fixed=settings.options.allows(finding.fix)) for finding in findings
+    ]
     diff = unified_diff(path, source, new_source, module.encoding)
     return FileOutcome(
         path,
-        tuple(fixed + remaining),
+        tuple(findings),
+        tuple(remaining),
         new_source=new_source,
         original_digest=digest(source),
         diff=diff,

@@ -95,7 +95,9 @@ class _Walker:
 
     def block(self, body: cst.BaseSuite, context: _Context) -> ExitPaths:
         statements: Sequence[cst.BaseStatement | cst.BaseSmallStatement]
-        statements = body.body if isinstance(body, cst.IndentedBlock | cst.SimpleStatementSuite) else ()
+        statements = (
+            body.body if isinstance(body, cst.IndentedBlock | cst.SimpleStatementSuite) else ()
+        )
         return self.sequence(statements, context)
 
     def sequence(
@@ -246,4 +248,3 @@ class _Walker:
         if not exhaustive:
             result.kinds.add(Exit.FALLTHROUGH)
         return result
-

@@ -10,7 +10,12 @@ import libcst as cst
 from codemods.analysis.cleanup import contains_cleanup
 from codemods.analysis.exits import ExitPaths, handler_exits
 from codemods.analysis.names import Caught, ExceptionNames
-from codemods.analysis.scope import enclosing_coroutine, has_cancellation_point, is_cancellation_point, walk_same_frame
+from codemods.analysis.scope import (
+    enclosing_coroutine,
+    has_cancellation_point,
+    is_cancellation_point,
+    walk_same_frame,
+)
 
 Handler = cst.ExceptHandler | cst.ExceptStarHandler
 TryNode = cst.Try | cst.TryStar
@@ -93,7 +98,8 @@ def first_cancellation_handler(
     try_node: TryNode, names: ExceptionNames
 ) -> tuple[int, Caught] | None:
     """The handler that a CancelledError raised in the `try` body reaches, if any."""
-    for index, handler in enumerate(try_node.handlers):
+    handlers: Sequence[Handler] = try_node.handlers
+    for index, handler in enumerate(handlers):
         caught = names.caught(handler)
         if caught.catches_cancellation:
             return index, caught
@@ -160,7 +166,11 @@ def reraising_clause(
     """
     statements = _statements(handler.body)
     cleanup_end = max(
-        (i + 1 for i, statement in enumerate(statements) if contains_cleanup(statement, cleanup_names)),
+        (
+            i + 1
+            for i, statement in enumerate(statements)
+            if contains_cleanup(statement, cleanup_names)
+        ),
         default=0,
     )
     repeated = statements[:cleanup_end]

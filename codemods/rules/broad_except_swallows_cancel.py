@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from codemods.analysis.handlers import TryT, reraising_clause
+from codemods.analysis.handlers import Handler, TryT, reraising_clause
 from codemods.rule import FixSafety, Rule
 
 
@@ -76,13 +76,15 @@ class BroadExceptSwallowsCancel(Rule):
         if not caught.is_broad or self.swallowing_paths(original, handler) is None:
             return updated
         spelling = self.cancellation_spelling_at(handler)
-        clause = spelling and reraising_clause(
-            updated.handlers[index], spelling.expression, self.options.cleanup_names
-        )
+        clause = None
+        if spelling is not None:
+            clause = reraising_clause(
+                updated.handlers[index], spelling.expression, self.options.cleanup_names
+            )
         if not self.report_handler(handler, FixSafety.SAFE if clause else None):
             return updated
         assert spelling is not None and clause is not None
         self.require_import(spelling)
-        handlers = list(updated.handlers)
+        handlers: list[Handler] = list(updated.handlers)
         handlers.insert(index, clause)
         return updated.with_changes(handlers=handlers)

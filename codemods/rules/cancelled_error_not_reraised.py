@@ -105,15 +105,17 @@ class CancelledErrorNotReraised(Rule):
 
     def leave_Return(
         self, original_node: cst.Return, updated_node: cst.Return
-    ) -> cst.Return | cst.Raise:
+    ) -> cst.BaseSmallStatement:
         return self._replace_jump(original_node, updated_node)
 
-    def leave_Break(self, original_node: cst.Break, updated_node: cst.Break) -> cst.Break | cst.Raise:
+    def leave_Break(
+        self, original_node: cst.Break, updated_node: cst.Break
+    ) -> cst.BaseSmallStatement:
         return self._replace_jump(original_node, updated_node)
 
     def leave_Continue(
         self, original_node: cst.Continue, updated_node: cst.Continue
-    ) -> cst.Continue | cst.Raise:
+    ) -> cst.BaseSmallStatement:
         return self._replace_jump(original_node, updated_node)
 
     def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> cst.Try:
@@ -190,11 +192,10 @@ class CancelledErrorNotReraised(Rule):
         return _Split(clause, _as_type(others))
 
     def _replace_jump(
-        self, original: cst.Return | cst.Break | cst.Continue, updated: cst.BaseSmallStatement
-    ) -> cst.Return | cst.Break | cst.Continue | cst.Raise:
+        self, original: cst.BaseSmallStatement, updated: cst.Return | cst.Break | cst.Continue
+    ) -> cst.BaseSmallStatement:
         if original in self._jumps_to_replace:
             return cst.Raise(semicolon=updated.semicolon)
-        assert isinstance(updated, cst.Return | cst.Break | cst.Continue)
         return updated
 
     def _apply(self, original: TryT, updated: TryT) -> TryT:
@@ -202,7 +203,7 @@ class CancelledErrorNotReraised(Rule):
         if planned is None:
             return updated
         index, fix = planned
-        handlers = list(updated.handlers)
+        handlers: list[Handler] = list(updated.handlers)
         handler = handlers[index]
         if isinstance(fix, _Split):
             whitespace = handler.whitespace_after_except
@@ -230,7 +231,9 @@ def _as_type(expressions: tuple[cst.BaseExpression, ...]) -> cst.BaseExpression:
     if len(expressions) == 1:
         return expressions[0].with_changes(lpar=[], rpar=[])
     return cst.Tuple(
-        elements=[cst.Element(expression.with_changes(lpar=[], rpar=[])) for expression in expressions]
+        elements=[
+            cst.Element(expression.with_changes(lpar=[], rpar=[])) for expression in expressions
+        ]
     )
 
 

@@ -1,0 +1,357 @@
+"""The `cancelfix` command line: check, fix, fix --diff, rules, explain.
+
+Exit codes: 0 nothing to report; 1 findings left (or, with --diff, a diff); 2 a usage,
+configuration or internal error, or a file that could not be read, parsed or written.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from codemods import __version__, config, runner, target_version
+from codemods.discovery import Excludes, discover_files
+from codemods.engine import FileOutcome, Mode, Settings, process_source
+from codemods.output import Report, changed_file_line, format_finding, summary_line, to_json
+from codemods.registry import UnknownRuleError, all_rules, rule_by_code, select_rules
+from codemods.rule import Rule, RuleOptions
+from codemods.writer import write_atomic
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+PROGRESS_THRESHOLD = 300
+TARGET_CHOICES = [target_version.format_version(v) for v in target_version.SUPPORTED]
+
+
+class UsageProblem(click.ClickException):
+    """A usage or configuration error: one line on stderr, exit 2."""
+
+    exit_code = EXIT_ERROR
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"cancelfix: error: {self.message}", err=True)
+
+
+def _codes(values: Iterable[str]) -> tuple[str, ...]:
+    """`--select CF1,CF201 --select CF3` -> ("CF1", "CF201", "CF3")."""
+    return tuple(code.strip() for value in values for code in value.split(",") if code.strip())
+
+
+def _run_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.argument("paths", nargs=-1, type=click.Path(path_type=Path)),
+        click.option(
+            "--select",
+            multiple=True,
+            metavar="CODES",
+            help="Rule codes or prefixes to run (default: all).",
+        ),
+        click.option(
+            "--ignore", multiple=True, metavar="CODES", help="Rule codes or prefixes to skip."
+        ),
+        click.option(
+            "--unsafe-fixes/--no-unsafe-fixes", default=None, help="Also apply fixes marked unsafe."
+        ),
+        click.option(
+            "--target-version",
+            type=click.Choice(TARGET_CHOICES),
+            help="Python version the code runs on (default: from requires-python, else py39).",
+        ),
+        click.option(
+            "-j",
+            "--jobs",
+            type=click.IntRange(min=0),
+            default=0,
+            help="Worker processes (default: one per core).",
+        ),
+        click.option(
+            "--exclude",
+            multiple=True,
+            metavar="PATTERNS",
+            help="Gitignore-style patterns to skip, replacing the defaults.",
+        ),
+        click.option(
+            "--extend-exclude",
+            multiple=True,
+            metavar="PATTERNS",
+            help="Patterns to skip in addition to the defaults.",
+        ),
+        click.option(
+            "--force-exclude",
+            is_flag=True,
+            help="Apply excludes to files named on the command line too (for pre-commit).",
+        ),
+        click.option(
+            "--config",
+            "config_file",
+            type=click.Path(path_type=Path, dir_okay=False),
+            help="Configuration file (default: [tool.cancelfix] in the nearest pyproject.toml).",
+        ),
+        click.option(
+            "--output-format",
+            type=click.Choice(["text", "json"]),
+            default="text",
+            show_default=True,
+        ),
+        click.option(
+            "--color/--no-color",
+            default=None,
+            help="Colour the output (default: when writing to a terminal).",
+        ),
+        click.option("-q", "--quiet", count=True, help="Print findings only, no summary."),
+        click.option("-v", "--verbose", count=True, help="Print what is being done."),
+        click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings are left."),
+        click.option(
+            "--stdin-filename",
+            metavar="PATH",
+            help="The file name to report for source read from `-`.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@dataclass(frozen=True)
+class _Request:
+    mode: Mode
+    paths: tuple[Path, ...]
+    settings: Settings
+    config: config.Config
+    excludes: Excludes
+    jobs: int
+    force_exclude: bool
+    output_format: str
+    color: bool | None
+    quiet: int
+    verbose: int
+    exit_zero: bool
+    stdin_filename: str | None
+
+
+def _build_request(mode: Mode, options: dict[str, Any]) -> _Request:
+    paths: tuple[Path, ...] = options["paths"] or (Path("."),)
+    stdin_filename = options["stdin_filename"]
+    anchor = Path(stdin_filename) if stdin_filename and paths == (Path("-"),) else paths[0]
+    try:
+        found = config.discover(options["config_file"], Path(os.path.abspath(anchor)))
+    except config.ConfigError as error:
+        raise UsageProblem(str(error)) from error
+    try:
+        rules = select_rules(
+            _codes(options["select"]) or found.select, _codes(options["ignore"]) or found.ignore
+        )
+    except UnknownRuleError as error:
+        raise UsageProblem(str(error)) from error
+    version = (
+        target_version.parse(options["target_version"])
+        if options["target_version"]
+        else found.effective_target_version
+    )
+    unsafe = options["unsafe_fixes"] if options["unsafe_fixes"] is not None else found.unsafe_fixes
+    rule_options = RuleOptions(
+        unsafe_fixes=unsafe, target_version=version, cleanup_names=found.cleanup_names
+    )
+    exclude = _codes(options["exclude"]) or found.exclude
+    extend = _codes(options["extend_exclude"]) + found.extend_exclude
+    return _Request(
+        mode=mode,
+        paths=paths,
+        settings=Settings(mode, tuple(rule.code for rule in rules), rule_options),
+        config=found,
+        excludes=Excludes(found.root, (*exclude, *extend)),
+        jobs=options["jobs"] or len(os.sched_getaffinity(0)),
+        force_exclude=options["force_exclude"],
+        output_format=options["output_format"],
+        color=options["color"],
+        quiet=options["quiet"],
+        verbose=options["verbose"],
+        exit_zero=options["exit_zero"],
+        stdin_filename=stdin_filename,
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="cancelfix")
+def main() -> None:
+    """Find and fix Python code that mishandles asyncio cancellation."""
+
+
+@main.command()
+@_run_options
+def check(**options: Any) -> None:
+    """Report findings. Exit 1 if there are any, 0 if none, 2 on errors."""
+    _run(_build_request(Mode.CHECK, options))
+
+
+@main.command()
+@_run_options
+@click.option(
+    "--diff", is_flag=True, help="Print a unified diff and write nothing; exit 1 if there is one."
+)
+def fix(diff: bool, **options: Any) -> None:
+    """Apply fixes in place (safe ones; unsafe ones too with --unsafe-fixes)."""
+    _run(_build_request(Mode.DIFF if diff else Mode.FIX, options))
+
+
+@main.command(name="rules")
+@click.option(
+    "--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+def list_rules(output_format: str) -> None:
+    """List the rules with their fix kinds."""
+    rows = [(rule.code, rule.name, _fix_description(rule), rule.message) for rule in all_rules()]
+    if output_format == "json":
+        import json
+
+        keys = ("code", "name", "fix", "message")
+        click.echo(json.dumps([dict(zip(keys, row, strict=True)) for row in rows], indent=2))
+        return
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    click.echo(f"{'CODE':<{widths[0]}}  {'NAME':<{widths[1]}}  {'FIX':<{widths[2]}}  MESSAGE")
+    for row in rows:
+        click.echo(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]}")
+
+
+@main.command()
+@click.argument("code")
+def explain(code: str) -> None:
+    """Print the documentation of rule CODE (e.g. CF101)."""
+    try:
+        rule = rule_by_code(code)
+    except UnknownRuleError as error:
+        raise UsageProblem(f"{error}; see `cancelfix rules`") from error
+    click.echo(f"# {rule.code} ({rule.name})\n\nFix: {_fix_description(rule)}\n")
+    click.echo(rule.documentation())
+
+
+def _fix_description(rule: type[Rule]) -> str:
+    return "/".join(kind.value for kind in rule.fix_kinds) or "none"
+
+
+def _run(request: _Request) -> NoReturn:
+    if request.paths == (Path("-"),):
+        _run_stdin(request)
+    started = time.monotonic()
+    report = Report(request.settings.mode, request.settings.options)
+    missing = [path for path in request.paths if not path.exists()]
+    for path in missing:
+        report.errors.append((str(path), "no such file or directory"))
+    files = discover_files(
+        [path for path in request.paths if path.exists()],
+        request.excludes,
+        respect_gitignore=request.config.respect_gitignore,
+        force_exclude=request.force_exclude,
+    )
+    _verbose(request, f"configuration: {request.config.source or 'defaults'}")
+    _verbose(
+        request,
+        f"target version: {target_version.format_version(request.settings.options.target_version)}",
+    )
+    _verbose(
+        request,
+        f"rules: {', '.join(request.settings.rule_codes)}; {len(files)} files; {request.jobs} jobs",
+    )
+    outcomes = runner.run([str(path) for path in files], request.settings, request.jobs)
+    show_progress = (
+        sys.stderr.isatty()
+        and request.quiet == 0
+        and request.output_format == "text"
+        and len(files) > PROGRESS_THRESHOLD
+    )
+    if show_progress:
+        with click.progressbar(
+            outcomes, length=len(files), file=sys.stderr, label="Checking"
+        ) as bar:
+            for outcome in bar:
+                report.add(outcome, error=_apply(request, outcome))
+    else:
+        for outcome in outcomes:
+            report.add(outcome, error=_apply(request, outcome))
+    report.sort()
+    _verbose(
+        request,
+        f"{report.parsed} of {report.files} files parsed; {time.monotonic() - started:.2f}s",
+    )
+    _print_report(request, report)
+    sys.exit(_exit_code(request, report))
+
+
+def _apply(request: _Request, outcome: FileOutcome) -> str | None:
+    """Write the outcome's fixes in fix mode; the reason it could not be written, if any."""
+    if request.settings.mode is not Mode.FIX or not outcome.changed:
+        return None
+    assert outcome.new_source is not None and outcome.original_digest is not None
+    try:
+        write_atomic(outcome.path, outcome.new_source, outcome.original_digest)
+    except OSError as error:
+        return f"cannot write: {error.strerror or error}"
+    except Exception as error:
+        return f"cannot write: {error}"
+    return None
+
+
+def _print_report(request: _Request, report: Report, *, to_stderr: bool = False) -> None:
+    echo = functools.partial(click.echo, color=request.color)
+    diff_mode = request.settings.mode is Mode.DIFF
+    if request.output_format == "json":
+        echo(to_json(report, diffs=diff_mode), err=to_stderr)
+        return
+    # With --diff, stdout carries only the patch, so that it can be piped to `git apply`.
+    info_to_stderr = to_stderr or diff_mode
+    if diff_mode and not to_stderr:
+        for path in report.changed:
+            echo(report.diffs[path], nl=False)
+    for path, reason in report.errors:
+        label = click.style("error", fg="red", bold=True)
+        echo(f"{click.style(path, bold=True)}: {label}: {reason}", err=True)
+    for path, finding in report.remaining:
+        echo(format_finding(path, finding, request.settings.options), err=info_to_stderr)
+    if request.quiet:
+        return
+    if request.settings.mode is Mode.FIX:
+        for path in report.changed:
+            fixed = [finding for p, finding in report.fixed if p == path]
+            echo(changed_file_line(path, fixed), err=info_to_stderr)
+    echo(summary_line(report), err=info_to_stderr)
+
+
+def _exit_code(request: _Request, report: Report) -> int:
+    if report.errors:
+        return EXIT_ERROR
+    if request.exit_zero:
+        return EXIT_CLEAN
+    if request.settings.mode is Mode.DIFF:
+        return EXIT_FINDINGS if report.changed else EXIT_CLEAN
+    return EXIT_FINDINGS if report.remaining else EXIT_CLEAN
+
+
+def _run_stdin(request: _Request) -> NoReturn:
+    """`-`: read the source from stdin. `fix` writes the code to stdout and all else to stderr."""
+    name = request.stdin_filename or "-"
+    source = sys.stdin.buffer.read()
+    excluded = (
+        request.force_exclude and request.stdin_filename and request.excludes.matches(Path(name))
+    )
+    outcome = FileOutcome(name) if excluded else process_source(source, name, request.settings)
+    report = Report(request.settings.mode, request.settings.options)
+    report.add(outcome)
+    if request.settings.mode is Mode.FIX:
+        sys.stdout.buffer.write(
+            outcome.new_source if outcome.new_source and report.changed else source
+        )
+        sys.stdout.flush()
+    _print_report(request, report, to_stderr=request.settings.mode is Mode.FIX)
+    sys.exit(_exit_code(request, report))
+
+
+def _verbose(request: _Request, message: str) -> None:
+    if request.verbose:
+        click.echo(f"cancelfix: {message}", err=True)

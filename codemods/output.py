@@ -1,0 +1,138 @@
+"""What a run prints: findings, errors, diffs and the summary, as text or JSON."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field, replace
+
+import click
+
+from codemods.engine import FileOutcome, Mode
+from codemods.rule import Finding, RuleOptions
+
+
+@dataclass
+class Report:
+    """Everything a run found, gathered as outcomes stream in (new file contents are not kept)."""
+
+    mode: Mode
+    options: RuleOptions
+    files: int = 0
+    parsed: int = 0
+    findings: list[tuple[str, Finding]] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    diffs: dict[str, str] = field(default_factory=dict)
+    changed: list[str] = field(default_factory=list)
+
+    def add(self, outcome: FileOutcome, *, error: str | None = None) -> None:
+        """Count an outcome; `error` says its fixes could not be written after all."""
+        self.files += 1
+        self.parsed += outcome.parsed
+        error = error or outcome.error
+        if error:
+            self.errors.append((outcome.path, error))
+        if outcome.changed and error is None:
+            self.findings += [
+                (outcome.path, finding) for finding in outcome.findings if finding.fixed
+            ]
+            self.findings += [(outcome.path, finding) for finding in outcome.remaining]
+            self.changed.append(outcome.path)
+            if outcome.diff:
+                self.diffs[outcome.path] = outcome.diff
+        else:
+            self.findings += [(outcome.path, replace(f, fixed=False)) for f in outcome.findings]
+
+    def sort(self) -> None:
+        self.findings.sort(key=lambda item: (item[0], item[1].line, item[1].column, item[1].code))
+        self.errors.sort()
+        self.changed.sort()
+
+    @property
+    def fixed(self) -> list[tuple[str, Finding]]:
+        return [(path, finding) for path, finding in self.findings if finding.fixed]
+
+    @property
+    def remaining(self) -> list[tuple[str, Finding]]:
+        return [(path, finding) for path, finding in self.findings if not finding.fixed]
+
+    def summary(self) -> dict[str, int]:
+        remaining = self.remaining
+        return {
+            "files": self.files,
+            "files_parsed": self.parsed,
+            "files_changed": len(self.changed),
+            "findings": len(remaining),
+            "fixed": len(self.fixed),
+            "fixable": sum(self.options.allows(f.fix) for _, f in remaining),
+            "fixable_with_unsafe_fixes": sum(f.fix is not None for _, f in remaining),
+            "errors": len(self.errors),
+        }
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def format_finding(path: str, finding: Finding, options: RuleOptions) -> str:
+    location = click.style(f"{path}:{finding.line}:{finding.column}:", bold=True)
+    code = click.style(finding.code, fg="red", bold=True)
+    marker = " " + click.style("[*]", fg="cyan") if options.allows(finding.fix) else ""
+    return f"{location} {code} {finding.message}{marker}"
+
+
+def summary_line(report: Report) -> str:
+    counts = report.summary()
+    parts = []
+    if report.mode is not Mode.CHECK and counts["fixed"]:
+        verb = "Fixed" if report.mode is Mode.FIX else "Would fix"
+        files = _plural(counts["files_changed"], "file")
+        parts.append(f"{verb} {_plural(counts['fixed'], 'finding')} in {files}.")
+    remaining = counts["findings"]
+    if remaining:
+        detail = []
+        if counts["fixable"]:
+            detail.append(f"{counts['fixable']} fixable with `cancelfix fix`")
+        hidden = counts["fixable_with_unsafe_fixes"] - counts["fixable"]
+        if hidden:
+            detail.append(f"{hidden} more with `--unsafe-fixes`")
+        left = "remaining" if parts else "found"
+        suffix = f" ({', '.join(detail)})" if detail else ""
+        parts.append(f"{_plural(remaining, 'finding')} {left}{suffix}.")
+    elif not parts:
+        parts.append(f"All checks passed ({_plural(counts['files'], 'file')} checked).")
+    if counts["errors"]:
+        parts.append(f"{_plural(counts['errors'], 'file')} could not be processed.")
+    return " ".join(parts)
+
+
+def changed_file_line(path: str, fixed: list[Finding]) -> str:
+    counts = Counter(finding.code for finding in fixed)
+    codes = ", ".join(f"{code} x{n}" if n > 1 else code for code, n in sorted(counts.items()))
+    return f"Fixed {path} ({codes})"
+
+
+def to_json(report: Report, *, diffs: bool) -> str:
+    """The stable machine interface: findings, errors, summary (and diffs with --diff)."""
+    document: dict[str, object] = {
+        "findings": [
+            {
+                "path": path,
+                "line": f.line,
+                "column": f.column,
+                "end_line": f.end_line,
+                "end_column": f.end_column,
+                "code": f.code,
+                "name": f.name,
+                "message": f.message,
+                "fix": f.fix.value if f.fix else None,
+                "fixed": f.fixed,
+            }
+            for path, f in report.findings
+        ],
+        "errors": [{"path": path, "reason": reason} for path, reason in report.errors],
+        "summary": report.summary(),
+    }
+    if diffs:
+        document["diffs"] = {path: report.diffs[path] for path in report.changed}
+    return json.dumps(document, indent=2, ensure_ascii=False)
