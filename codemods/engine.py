@@ -6,6 +6,7 @@ to write them, print a diff, or only report.
 
 from __future__ import annotations
 
+import ast
 import difflib
 import enum
 import hashlib
@@ -79,6 +80,17 @@ def _run_rules(
     return wrapper.module, findings
 
 
+def _stdlib_parse(source: bytes) -> ast.Module | None:
+    """The stdlib AST, ten times cheaper than LibCST; None when it cannot parse the file (newer
+    syntax, or an error that LibCST will report properly)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
 def _compiles(source: bytes, path: str) -> bool:
     try:
         with warnings.catch_warnings():
@@ -126,6 +138,9 @@ def process_source(source: bytes, path: str, settings: Settings) -> FileOutcome:
     """Run the selected rules over one file's bytes. Never raises for a bad file."""
     rules = [rule_by_code(code) for code in settings.rule_codes]
     rules = [rule for rule in rules if rule.may_apply(source)]
+    tree = _stdlib_parse(source) if rules else None
+    if tree is not None:
+        rules = [rule for rule in rules if rule.is_candidate(tree, settings.options)]
     if not rules:
         return FileOutcome(path)
     try:

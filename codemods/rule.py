@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ast
 import dataclasses
 import enum
 import inspect
@@ -107,6 +108,11 @@ class Rule(VisitorBasedCodemodCommand):
     def may_apply(cls, source: bytes) -> bool:
         return all(needle in source for needle in cls.required_bytes)
 
+    @classmethod
+    def is_candidate(cls, tree: ast.Module, options: RuleOptions) -> bool:
+        """Cheap second prefilter on the stdlib AST; False must mean "certainly no finding"."""
+        return True
+
     @staticmethod
     def add_args(arg_parser: argparse.ArgumentParser) -> None:
         arg_parser.add_argument(
@@ -195,6 +201,19 @@ class Rule(VisitorBasedCodemodCommand):
     def require_import(self, spelling: Spelling) -> None:
         if spelling.needs_import:
             AddImportsVisitor.add_needed_import(self.context, spelling.needs_import)
+
+    def group_binding(self, handler: handlers.Handler) -> cst.AsName | None:
+        """The `as NAME` an inserted `except*` re-raise needs: the handler's, or a fresh one."""
+        if not isinstance(handler, cst.ExceptStarHandler):
+            return None
+        if handler.name is not None:
+            return handler.name
+        scope = self.get_metadata(ScopeProvider, handler, None)
+        name, suffix = "cancelled", 0
+        while scope is not None and name in scope:
+            suffix += 1
+            name = f"cancelled_{suffix}"
+        return cst.AsName(name=cst.Name(name))
 
     def report_handler(self, handler: handlers.Handler, fix: FixSafety | None) -> bool:
         """Report on a handler's header: from `except` to its type or bound name."""

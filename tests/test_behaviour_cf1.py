@@ -6,13 +6,14 @@ scenario against each with `asyncio.run`. It asserts the original's buggy outcom
 scenario really exercises the bug) and the fixed outcome (so the fix really cures it), and that
 every path not involving cancellation behaves exactly as before.
 
-Timing: waits are bounded (0.2 s at most for "is it still running?"), the swallowing originals
+Timing: waits are bounded (0.15 s at most for "is it still running?"), the swallowing originals
 are always stopped by a bound the test controls, and nothing touches the network.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import textwrap
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from codemods.engine import FileOutcome, Mode, Settings, process_source
 from codemods.rule import FixSafety, RuleOptions
 
 RULES = ("CF101", "CF102")
-STILL_RUNNING_WAIT = 0.2
+STILL_RUNNING_WAIT = 0.15
 """How long a cancelled task may take to end before we call it 'still running'."""
 CLEANUP_WAIT = 1.0
 """Generous bound for a task we expect to end; never reached when the code is correct."""
@@ -37,6 +38,7 @@ Namespace = dict[str, Any]
 # --------------------------------------------------------------------------------------------
 
 
+@functools.cache  # several tests share a source; the outcome is immutable
 def engine(source: str, *, unsafe: bool) -> FileOutcome:
     settings = Settings(Mode.FIX, RULES, RuleOptions(unsafe_fixes=unsafe))
     outcome = process_source(source.encode(), "case.py", settings)
@@ -68,18 +70,22 @@ def fix_and_load(
     assert outcome.new_source is not None, f"expected a {code} fix, got {outcome.findings}"
     assert [(f.code, f.fix, f.fixed) for f in outcome.findings] == [(code, safety, True)]
     fixed_source = outcome.new_source.decode()
-    expect = textwrap.dedent(expect).strip("\n")
-    assert expect in fixed_source, fixed_source
-    assert expect not in source
+    assert squash(expect) in squash(fixed_source), fixed_source
+    assert squash(expect) not in squash(source)
     return Versions(load(source), load(fixed_source), fixed_source)
+
+
+def squash(text: str) -> str:
+    """`text` with each line's indentation dropped: snippets compare regardless of nesting."""
+    return "\n".join(line.strip() for line in text.strip().splitlines())
 
 
 def run(scenario: Callable[..., Awaitable[Any]], namespace: Namespace, *args: Any) -> Any:
     """Run `scenario(namespace, *args)` on a fresh event loop; an exception escaping the loop
-    (CancelledError, TimeoutError, ExceptionGroup...) is returned, not raised."""
+    (CancelledError, TimeoutError, [Base]ExceptionGroup...) is returned, not raised."""
     try:
         return asyncio.run(scenario(namespace, *args))
-    except (Exception, asyncio.CancelledError) as error:
+    except (Exception, asyncio.CancelledError, BaseExceptionGroup) as error:
         return error
 
 
@@ -251,7 +257,7 @@ async def worker_scenario(ns: Namespace) -> dict[str, Any]:
             True,
             """
             log.append("ignoring cancel")
-                        raise
+            raise
             """,
             ["ignoring cancel"],
             id="CF102-except-CancelledError-continue",
@@ -347,7 +353,7 @@ async def timeout_scenario(ns: Namespace) -> dict[str, Any]:
             "CF102",
             """
             log.append("read cancelled")
-                    raise
+            raise
             """,
             ["read cancelled"],
             id="CF102",
@@ -528,7 +534,7 @@ def test_break_on_cancel_becomes_raise_with_unsafe_fixes() -> None:
         unsafe=True,
         expect="""
         log.append("consumer stopping")
-                    raise
+        raise
         """,
     )
     assert "break" not in versions.fixed_source
@@ -711,8 +717,8 @@ def test_taskgroup_sibling_failure_propagates_only_after_fix() -> None:
         safety=FixSafety.SAFE,
         expect="""
         except asyncio.CancelledError:
-                    raise
-                except BaseException as exc:
+            raise
+        except BaseException as exc:
         """,
     )
     group = [("ConnectionError", "peer reset the connection")]
@@ -729,4 +735,64 @@ def test_taskgroup_sibling_failure_propagates_only_after_fix() -> None:
         "ended_promptly": True,
         "group": group,
         "log": [],
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# except*: the inserted `except* CancelledError: raise` does not propagate *cancellation*
+# --------------------------------------------------------------------------------------------
+
+FALLBACK_TRYSTAR = """
+    import asyncio
+
+    async def fetch_with_fallback(conn, log):
+        try:
+            return await conn.read_reply()
+        except* BaseException:
+            log.append("read failed, serving cached value")
+        return "cached"
+"""
+
+WORKER_TRYSTAR = """
+    import asyncio
+
+    async def worker(queue, processed, log):
+        while True:
+            try:
+                item = await queue.get()
+                if item is None:
+                    return "stopped"
+                processed.append(item)
+            except* BaseException:
+                log.append("worker error")
+"""
+
+
+def test_except_star_fix_propagates_cancellation() -> None:
+    # A bare `raise` in `except*` would re-raise BaseExceptionGroup([CancelledError()]), which
+    # asyncio treats as an error: the fix re-raises the group's member instead.
+    expect = """
+    except* asyncio.CancelledError as cancelled:
+        raise cancelled.exceptions[0] from None
+    except* BaseException:
+    """
+    fallback = fix_and_load(FALLBACK_TRYSTAR, code="CF101", safety=FixSafety.SAFE, expect=expect)
+    worker = fix_and_load(WORKER_TRYSTAR, code="CF101", safety=FixSafety.SAFE, expect=expect)
+
+    # Original: swallows, like the plain `except BaseException` cases above.
+    assert run(timeout_scenario, fallback.original) == {
+        "outcome": ("returned", "cached"),
+        "log": ["read failed, serving cached value"],
+        "prompt": True,
+    }
+    original_worker = run(worker_scenario, worker.original)
+    assert original_worker["ended_on_cancel"] is False
+    assert original_worker["end"] == ("returned", "stopped")
+
+    # Fixed: a real cancellation, which asyncio.timeout() turns into TimeoutError.
+    fixed_worker = run(worker_scenario, worker.fixed)
+    fixed_timeout = run(timeout_scenario, fallback.fixed)
+    assert {"worker": fixed_worker["end"], "timeout": fixed_timeout} == {
+        "worker": "cancelled",
+        "timeout": {"outcome": "TimeoutError", "log": [], "prompt": True},
     }

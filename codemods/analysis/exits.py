@@ -81,6 +81,17 @@ def _bound_name(handler: cst.ExceptHandler | cst.ExceptStarHandler) -> str | Non
     return None
 
 
+def _names_caught(exc: cst.BaseExpression, reraise_names: frozenset[str]) -> bool:
+    """`raise exc` of the bound name, or `raise group.exceptions[i]` of an `except*` group."""
+    if (
+        isinstance(exc, cst.Subscript)
+        and isinstance(exc.value, cst.Attribute)
+        and exc.value.attr.value == "exceptions"
+    ):
+        exc = exc.value.value
+    return isinstance(exc, cst.Name) and exc.value in reraise_names
+
+
 def _is_infinite(test: cst.BaseExpression) -> bool:
     if isinstance(test, cst.Name):
         return test.value == "True"
@@ -139,7 +150,7 @@ class _Walker:
         exc = node.exc
         if exc is None:
             return Exit.RERAISE if context.bare_raise_reraises else Exit.RAISE_OTHER
-        if isinstance(exc, cst.Name) and exc.value in context.reraise_names:
+        if _names_caught(exc, context.reraise_names):
             return Exit.RERAISE
         return Exit.RERAISE if self.names.raises_cancellation(exc) else Exit.RAISE_OTHER
 

@@ -155,13 +155,55 @@ def _statements(body: cst.BaseSuite) -> list[cst.BaseStatement]:
     return list(body.body)
 
 
+def reraise_statement(handler: Handler) -> cst.Raise:
+    """`raise`, or in an `except*` handler bound to `group`, `raise group.exceptions[0] from None`.
+
+    A bare `raise` in `except*` re-raises an exception group, which asyncio does not treat as
+    cancellation: the task would end with an error, and `asyncio.timeout()` would let the group
+    escape instead of raising TimeoutError. The group's first member is the CancelledError.
+    """
+    if not isinstance(handler, cst.ExceptStarHandler):
+        return cst.Raise()
+    assert handler.name is not None, "an except* handler needs a bound name to re-raise"
+    member = cst.Subscript(
+        value=cst.Attribute(value=handler.name.name, attr=cst.Name("exceptions")),
+        slice=[cst.SubscriptElement(cst.Index(cst.Integer("0")))],
+    )
+    return cst.Raise(exc=member, cause=cst.From(cst.Name("None")))
+
+
+def with_reraise(handler: Handler) -> Handler:
+    """`handler` with a final re-raise; a trailing lone `pass` turns into it, keeping comments."""
+    statement = reraise_statement(handler)
+    body = handler.body
+    if isinstance(body, cst.SimpleStatementSuite):
+        small = list(body.body)
+        if isinstance(small[-1], cst.Pass):
+            small[-1] = statement.with_changes(semicolon=small[-1].semicolon)
+        else:
+            small.append(statement)
+        return handler.with_changes(body=body.with_changes(body=small))
+    assert isinstance(body, cst.IndentedBlock)
+    lines = list(body.body)
+    last = lines[-1] if lines else None
+    if isinstance(last, cst.SimpleStatementLine) and [type(s) for s in last.body] == [cst.Pass]:
+        lines[-1] = last.with_changes(body=[statement])
+    else:
+        lines.append(cst.SimpleStatementLine(body=[statement]))
+    return handler.with_changes(body=body.with_changes(body=lines))
+
+
 def reraising_clause(
-    handler: Handler, types: cst.BaseExpression, cleanup_names: frozenset[str]
+    handler: Handler,
+    types: cst.BaseExpression,
+    cleanup_names: frozenset[str],
+    name: cst.AsName | None,
 ) -> Handler | None:
     """A clause `except <types>: ...; raise` to insert before `handler`.
 
     It repeats the handler's statements up to its last cleanup call, so that cancellation,
-    which the clause now lets through, still runs the cleanup the handler ran for it.
+    which the clause now lets through, still runs the cleanup the handler ran for it; `name`
+    is the binding it needs for that (the handler's own) or for an `except*` re-raise.
     None when that cleanup is tangled with `return`/`raise`/`break`/`continue`.
     """
     statements = _statements(handler.body)
@@ -176,8 +218,11 @@ def reraising_clause(
     repeated = statements[:cleanup_end]
     if any(_has_jump(statement) for statement in repeated):
         return None
-    body = cst.IndentedBlock(body=[*repeated, cst.SimpleStatementLine(body=[cst.Raise()])])
-    name = handler.name if repeated else None
+    if repeated and handler.name is not None:
+        name = handler.name
+    clause: Handler
     if isinstance(handler, cst.ExceptStarHandler):
-        return cst.ExceptStarHandler(body=body, type=types, name=name)
-    return cst.ExceptHandler(body=body, type=types, name=name)
+        clause = cst.ExceptStarHandler(body=cst.IndentedBlock(body=repeated), type=types, name=name)
+    else:
+        clause = cst.ExceptHandler(body=cst.IndentedBlock(body=repeated), type=types, name=name)
+    return with_reraise(clause)

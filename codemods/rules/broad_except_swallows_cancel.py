@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 
+from codemods.analysis.candidates import may_catch_cancellation
 from codemods.analysis.handlers import Handler, TryT, reraising_clause
-from codemods.rule import FixSafety, Rule
+from codemods.rule import FixSafety, Rule, RuleOptions
 
 
 class BroadExceptSwallowsCancel(Rule):
@@ -46,7 +49,10 @@ class BroadExceptSwallowsCancel(Rule):
     before the broad handler. When the broad handler runs cleanup (closing, releasing,
     rolling back...), the inserted clause first repeats the handler's statements up to its last
     cleanup call, so cancellation does not skip cleanup the original ran. On a `try`/`except*`
-    the clause is `except* ...`. Under `--target-version py37`, where CancelledError was an
+    the clause is `except* asyncio.CancelledError as cancelled:` ending in
+    `raise cancelled.exceptions[0] from None`: a bare `raise` there would re-raise an exception
+    group, which asyncio does not treat as cancellation (`asyncio.timeout()` would let it escape
+    instead of raising TimeoutError). Under `--target-version py37`, where CancelledError was an
     `Exception`, `except Exception:` is treated as broad too.
 
     ## Fix safety
@@ -60,6 +66,10 @@ class BroadExceptSwallowsCancel(Rule):
     message = "broad `except` swallows `CancelledError`; let cancellation propagate"
     fix_kinds = (FixSafety.SAFE,)
     required_bytes = (b"async", b"except")
+
+    @classmethod
+    def is_candidate(cls, tree: ast.Module, options: RuleOptions) -> bool:
+        return may_catch_cancellation(tree, options.target_version)
 
     def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> cst.Try:
         return self._check(original_node, updated_node)
@@ -79,7 +89,10 @@ class BroadExceptSwallowsCancel(Rule):
         clause = None
         if spelling is not None:
             clause = reraising_clause(
-                updated.handlers[index], spelling.expression, self.options.cleanup_names
+                updated.handlers[index],
+                spelling.expression,
+                self.options.cleanup_names,
+                self.group_binding(handler),
             )
         if not self.report_handler(handler, FixSafety.SAFE if clause else None):
             return updated

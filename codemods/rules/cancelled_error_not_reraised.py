@@ -1,13 +1,22 @@
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 
 import libcst as cst
 
+from codemods.analysis.candidates import may_catch_cancellation
 from codemods.analysis.cleanup import contains_cleanup
 from codemods.analysis.exits import Exit, ExitPaths, Jump
-from codemods.analysis.handlers import Handler, TryNode, TryT, reraising_clause, statements_after
-from codemods.rule import FixSafety, Rule
+from codemods.analysis.handlers import (
+    Handler,
+    TryNode,
+    TryT,
+    reraising_clause,
+    statements_after,
+    with_reraise,
+)
+from codemods.rule import FixSafety, Rule, RuleOptions
 
 
 @dataclass(frozen=True)
@@ -16,6 +25,8 @@ class _Reraise:
 
     jumps: frozenset[cst.CSTNode]
     append: bool
+    binding: cst.AsName | None
+    """The name an `except*` handler gets bound to, so that it can re-raise its member."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +79,10 @@ class CancelledErrorNotReraised(Rule):
     `await task` inside the `try`, where the error is the child's (CF301's concern).
 
     ## Fix
-    A handler that falls off its end gets a `raise` appended (a lone `pass` becomes `raise`).
+    A handler that falls off its end gets a `raise` appended (a lone `pass` becomes `raise`);
+    in an `except*` handler, `raise <group>.exceptions[0] from None`, binding the group if
+    needed, because a bare `raise` there re-raises an exception group, which asyncio does not
+    treat as cancellation.
     A `return`/`break`/`continue` that leaves the handler is replaced by `raise`. A tuple
     handler is split: the cancellation exception gets its own clause before it, which repeats
     the handler's cleanup and re-raises.
@@ -91,6 +105,10 @@ class CancelledErrorNotReraised(Rule):
     _planned: dict[TryNode, tuple[int, _Reraise | _Split]]
     """Fixes decided when a `try` is entered, applied when it is left."""
     _jumps_to_replace: set[cst.CSTNode]
+
+    @classmethod
+    def is_candidate(cls, tree: ast.Module, options: RuleOptions) -> bool:
+        return may_catch_cancellation(tree, options.target_version)
 
     def visit_Module(self, node: cst.Module) -> None:
         super().visit_Module(node)
@@ -140,14 +158,14 @@ class CancelledErrorNotReraised(Rule):
             fix = self._split(handler, caught.cancellation, caught.others)
             safety = FixSafety.UNSAFE
         else:
-            fix = self._reraise(node, exits)
+            fix = self._reraise(node, handler, exits)
             safety = FixSafety.UNSAFE if fix and fix.jumps else FixSafety.SAFE
         if self.report_handler(handler, safety if fix else None) and fix is not None:
             self._planned[node] = (index, fix)
             if isinstance(fix, _Reraise):
                 self._jumps_to_replace |= fix.jumps
 
-    def _reraise(self, node: TryNode, exits: ExitPaths) -> _Reraise | None:
+    def _reraise(self, node: TryNode, handler: Handler, exits: ExitPaths) -> _Reraise | None:
         if Exit.RAISE_OTHER in exits.kinds:
             return None
         if not all(self._replaceable(node, jump) for jump in exits.jumps):
@@ -155,6 +173,7 @@ class CancelledErrorNotReraised(Rule):
         return _Reraise(
             jumps=frozenset(jump.statement for jump in exits.jumps),
             append=Exit.FALLTHROUGH in exits.kinds,
+            binding=self.group_binding(handler),
         )
 
     def _replaceable(self, node: TryNode, jump: Jump) -> bool:
@@ -186,7 +205,9 @@ class CancelledErrorNotReraised(Rule):
             cancellation
         ) + len(others):
             return None  # nested tuples: leave them to a human
-        clause = reraising_clause(handler, _as_type(cancellation), self.options.cleanup_names)
+        clause = reraising_clause(
+            handler, _as_type(cancellation), self.options.cleanup_names, self.group_binding(handler)
+        )
         if clause is None:
             return None
         return _Split(clause, _as_type(others))
@@ -214,7 +235,7 @@ class CancelledErrorNotReraised(Rule):
                 handler.with_changes(type=fix.remaining_type, whitespace_after_except=whitespace),
             ]
         elif fix.append:
-            handlers[index] = handler.with_changes(body=_append_raise(handler.body))
+            handlers[index] = with_reraise(handler.with_changes(name=fix.binding or handler.name))
         return updated.with_changes(handlers=handlers)
 
 
@@ -235,25 +256,3 @@ def _as_type(expressions: tuple[cst.BaseExpression, ...]) -> cst.BaseExpression:
             cst.Element(expression.with_changes(lpar=[], rpar=[])) for expression in expressions
         ]
     )
-
-
-_RAISE_LINE = cst.SimpleStatementLine(body=[cst.Raise()])
-
-
-def _append_raise(body: cst.BaseSuite) -> cst.BaseSuite:
-    """`body` with a final `raise`; a trailing lone `pass` is turned into it, keeping comments."""
-    if isinstance(body, cst.SimpleStatementSuite):
-        statements = list(body.body)
-        if isinstance(statements[-1], cst.Pass):
-            statements[-1] = cst.Raise(semicolon=statements[-1].semicolon)
-        else:
-            statements.append(cst.Raise())
-        return body.with_changes(body=statements)
-    assert isinstance(body, cst.IndentedBlock)
-    lines = list(body.body)
-    last = lines[-1]
-    if isinstance(last, cst.SimpleStatementLine) and [type(s) for s in last.body] == [cst.Pass]:
-        lines[-1] = last.with_changes(body=[cst.Raise()])
-    else:
-        lines.append(_RAISE_LINE)
-    return body.with_changes(body=lines)

@@ -1,0 +1,77 @@
+"""A cheap over-approximation, on the stdlib `ast`, of "this file may have a finding".
+
+LibCST's parse and metadata cost ten times more than `ast.parse`. Before paying that, the
+engine asks each rule's candidate check; a False answer must mean "certainly no finding".
+Names are matched loosely here (no import resolution); the rules resolve them properly.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+_CANCELLATION_NAMES = frozenset({"CancelledError", "Cancelled", "get_cancelled_exc_class"})
+
+
+def _last_name(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Call):
+        node = node.func
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Name):
+        return node.id
+    return None
+
+
+def _aliases(tree: ast.Module, names: frozenset[str]) -> frozenset[str]:
+    """`names` plus what `from x import Name as Alias` binds them to in this module."""
+    found = set(names)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            found.update(
+                alias.asname for alias in node.names if alias.name in names and alias.asname
+            )
+    return frozenset(found)
+
+
+def _coroutine_tries(tree: ast.Module) -> Iterator[ast.Try | ast.TryStar]:
+    """`try` statements whose own frame is an `async def`, with a cancellation point inside."""
+    stack: list[tuple[ast.AST, bool]] = [(tree, False)]
+    while stack:
+        node, in_coroutine = stack.pop()
+        if isinstance(node, ast.AsyncFunctionDef):
+            in_coroutine = True
+        elif isinstance(node, ast.FunctionDef | ast.Lambda | ast.ClassDef):
+            in_coroutine = False
+        elif in_coroutine and isinstance(node, ast.Try | ast.TryStar) and _can_be_cancelled(node):
+            yield node
+        stack.extend((child, in_coroutine) for child in ast.iter_child_nodes(node))
+
+
+def _can_be_cancelled(node: ast.Try | ast.TryStar) -> bool:
+    return any(
+        isinstance(child, ast.Await | ast.AsyncFor | ast.AsyncWith)
+        for statement in node.body
+        for child in ast.walk(statement)
+    )
+
+
+def _handler_types(handler: ast.ExceptHandler) -> Iterator[ast.expr]:
+    pending = [handler.type] if handler.type else []
+    while pending:
+        expr = pending.pop()
+        if isinstance(expr, ast.Tuple):
+            pending += expr.elts
+        else:
+            yield expr
+
+
+def may_catch_cancellation(tree: ast.Module, target_version: tuple[int, int]) -> bool:
+    """Whether some coroutine `try` has a handler that might catch a CancelledError."""
+    catch_all = {"BaseException", "Exception"} if target_version < (3, 8) else {"BaseException"}
+    names = _aliases(tree, _CANCELLATION_NAMES | catch_all)
+    return any(
+        handler.type is None or any(_last_name(expr) in names for expr in _handler_types(handler))
+        for try_node in _coroutine_tries(tree)
+        for handler in try_node.handlers
+    )
