@@ -225,6 +225,11 @@ class Rule(VisitorBasedCodemodCommand):
     def first_cancellation_handler(self, try_node: handlers.TryNode) -> tuple[int, Caught] | None:
         return handlers.first_cancellation_handler(try_node, self.names)
 
+    def skips_cleanup(self, try_node: handlers.TryNode, exits: ExitPaths) -> bool:
+        return handlers.reraise_skips_cleanup(
+            try_node, exits, self.parents(try_node), self.options.cleanup_names
+        )
+
     def swallowing_paths(
         self, try_node: handlers.TryNode, handler: handlers.Handler
     ) -> ExitPaths | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from codemods.analysis.scope import walk_same_frame
@@ -38,8 +40,21 @@ def called_name(call: cst.Call) -> str | None:
     return None
 
 
+_WORD_BOUNDARY = re.compile(r"_+|(?<=[a-z0-9])(?=[A-Z])")
+
+
 def is_cleanup_call(call: cst.Call, cleanup_names: frozenset[str]) -> bool:
-    return called_name(call) in cleanup_names
+    """A call named like cleanup: `close()`, and `_close_channel()` or `releaseConn()` too.
+
+    A name counts when it is in the vocabulary or one of its words (split at underscores and
+    case changes) is.
+    """
+    name = called_name(call)
+    if name is None:
+        return False
+    return name in cleanup_names or any(
+        word.lower() in cleanup_names for word in _WORD_BOUNDARY.split(name) if word
+    )
 
 
 def contains_cleanup(node: cst.CSTNode, cleanup_names: frozenset[str]) -> bool:

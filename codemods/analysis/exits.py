@@ -165,15 +165,50 @@ class _Walker:
         return ExitPaths({kind}, [Jump(node, context.in_nested_handler)])
 
     def _if(self, node: cst.If, context: _Context) -> ExitPaths:
-        result = self.block(node.body, context)
-        orelse = node.orelse
-        if orelse is None:
-            result.kinds.add(Exit.FALLTHROUGH)
-        elif isinstance(orelse, cst.If):
-            result.merge(self._if(orelse, context))
-        else:
-            result.merge(self.block(orelse.body, context))
+        branch = self._branch_taken(node.test, context)
+        result = ExitPaths()
+        if branch is not False:
+            result.merge(self.block(node.body, context))
+        if branch is not True:
+            orelse = node.orelse
+            if orelse is None:
+                result.kinds.add(Exit.FALLTHROUGH)
+            elif isinstance(orelse, cst.If):
+                result.merge(self._if(orelse, context))
+            else:
+                result.merge(self.block(orelse.body, context))
         return result
+
+    def _branch_taken(self, test: cst.BaseExpression, context: _Context) -> bool | None:
+        """How `test` comes out when the handled exception is a CancelledError; None if unknown.
+
+        Understands `isinstance(exc, ...)` of the bound name, `not`, `and` and `or`.
+        """
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            inner = self._branch_taken(test.expression, context)
+            return None if inner is None else not inner
+        if isinstance(test, cst.BooleanOperation):
+            left = self._branch_taken(test.left, context)
+            right = self._branch_taken(test.right, context)
+            decisive = isinstance(test.operator, cst.Or)
+            if decisive in (left, right):
+                return decisive
+            return (not decisive) if left is right is (not decisive) else None
+        if not (isinstance(test, cst.Call) and len(test.args) == 2):
+            return None
+        function = {qualified.name for qualified in self.names.qualified_names(test.func)}
+        subject, classes = test.args[0].value, test.args[1].value
+        if "builtins.isinstance" not in function or not _names_caught(
+            subject, context.reraise_names
+        ):
+            return None
+        members = (
+            [e.value for e in classes.elements] if isinstance(classes, cst.Tuple) else [classes]
+        )
+        verdicts = [self.names.is_instance_of(member) for member in members]
+        if True in verdicts:
+            return True
+        return False if all(verdict is False for verdict in verdicts) else None
 
     def _loop(self, node: cst.For | cst.While, context: _Context) -> ExitPaths:
         inner = self.block(node.body, dataclasses.replace(context, in_loop=True))

@@ -6,9 +6,10 @@ from collections.abc import Iterator, Sequence
 from typing import TypeVar
 
 import libcst as cst
+from libcst.helpers import get_full_name_for_node
 
 from codemods.analysis.cleanup import contains_cleanup
-from codemods.analysis.exits import ExitPaths, handler_exits
+from codemods.analysis.exits import Exit, ExitPaths, handler_exits
 from codemods.analysis.names import Caught, ExceptionNames
 from codemods.analysis.scope import (
     enclosing_coroutine,
@@ -80,17 +81,73 @@ def statements_after(
         child = parent
 
 
+def _noted_names(handler: Handler) -> set[str]:
+    """Names and attribute chains the handler assigns: a flag, or the exception kept for later."""
+    noted: set[str] = set()
+    for node in walk_same_frame(handler.body):
+        targets: list[cst.BaseExpression] = []
+        if isinstance(node, cst.Assign):
+            targets = [target.target for target in node.targets]
+        elif isinstance(node, cst.AugAssign | cst.AnnAssign):
+            targets = [node.target]
+        noted.update(name for target in targets if (name := get_full_name_for_node(target)))
+    return noted
+
+
+def _mentions(node: cst.CSTNode, names: set[str]) -> bool:
+    return any(
+        isinstance(child, cst.Name | cst.Attribute) and get_full_name_for_node(child) in names
+        for child in walk_same_frame(node)
+    )
+
+
 def reraised_later(
     try_node: TryNode,
+    handler: Handler,
     ancestors: Sequence[cst.CSTNode],
     function: cst.FunctionDef,
     names: ExceptionNames,
 ) -> bool:
-    """A cancellation noted in the handler and raised again after the `try` (deferred re-raise)."""
+    """A deferred re-raise: the handler notes the cancellation (a flag, the exception), and
+    code after the `try` raises it again when so noted."""
+    noted = _noted_names(handler)
+    if not noted:
+        return False
+
+    def raises_noted(node: cst.CSTNode) -> bool:
+        return any(
+            isinstance(child, cst.Raise)
+            and child.exc is not None
+            and (names.raises_cancellation(child.exc) or _mentions(child.exc, noted))
+            for child in walk_same_frame(node)
+        )
+
     return any(
-        isinstance(node, cst.Raise) and node.exc is not None and names.raises_cancellation(node.exc)
+        (isinstance(node, cst.If) and _mentions(node.test, noted) and raises_noted(node.body))
+        or (isinstance(node, cst.Raise) and node.exc is not None and _mentions(node.exc, noted))
         for statement in statements_after(try_node, ancestors, function)
         for node in walk_same_frame(statement)
+    )
+
+
+def reraise_skips_cleanup(
+    try_node: TryNode,
+    exits: ExitPaths,
+    ancestors: Sequence[cst.CSTNode],
+    cleanup_names: frozenset[str],
+) -> bool:
+    """Whether letting the cancellation propagate would skip cleanup after the `try`.
+
+    When the handler falls off its end, breaks or continues, the code after the `try` (or after
+    the loop) still ran on cancellation; if it cleans up, re-raising would skip that cleanup.
+    """
+    if not exits.kinds & {Exit.FALLTHROUGH, Exit.BREAK, Exit.CONTINUE}:
+        return False
+    function = enclosing_coroutine(ancestors)
+    assert function is not None
+    return any(
+        contains_cleanup(statement, cleanup_names)
+        for statement in statements_after(try_node, ancestors, function)
     )
 
 
@@ -136,7 +193,7 @@ def swallowing_paths(
         return None
     if awaits_only_cancelled_tasks(try_node, function):
         return None
-    if reraised_later(try_node, ancestors, function, names):
+    if reraised_later(try_node, handler, ancestors, function, names):
         return None
     return exits
 
@@ -218,8 +275,11 @@ def reraising_clause(
     repeated = statements[:cleanup_end]
     if any(_has_jump(statement) for statement in repeated):
         return None
-    if repeated and handler.name is not None:
-        name = handler.name
+    bound = handler.name
+    if bound is not None and any(
+        _mentions(statement, {get_full_name_for_node(bound.name) or ""}) for statement in repeated
+    ):
+        name = bound
     clause: Handler
     if isinstance(handler, cst.ExceptStarHandler):
         clause = cst.ExceptStarHandler(body=cst.IndentedBlock(body=repeated), type=types, name=name)

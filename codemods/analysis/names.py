@@ -80,6 +80,15 @@ class ExceptionNames:
             self.target_version < (3, 8) and "builtins.Exception" in names
         )
 
+    def is_instance_of(self, expr: cst.BaseExpression) -> bool | None:
+        """Whether a CancelledError is an instance of class `expr`; None when unknown."""
+        if self.is_broad(expr) or self.is_cancellation(expr):
+            return True
+        names = self._names(expr)
+        if any(name.startswith("builtins.") for name in names):
+            return False  # Exception (since 3.8) and its builtin subclasses
+        return None
+
     def caught(self, handler: cst.ExceptHandler | cst.ExceptStarHandler) -> Caught:
         broad, cancellation, others = [], [], []
         for expr in handler_types(handler):

@@ -83,11 +83,12 @@ class BroadExceptSwallowsCancel(Rule):
             return updated
         index, caught = found
         handler = original.handlers[index]
-        if not caught.is_broad or self.swallowing_paths(original, handler) is None:
+        exits = self.swallowing_paths(original, handler) if caught.is_broad else None
+        if exits is None:
             return updated
         spelling = self.cancellation_spelling_at(handler)
         clause = None
-        if spelling is not None:
+        if spelling is not None and not self.skips_cleanup(original, exits):
             clause = reraising_clause(
                 updated.handlers[index],
                 spelling.expression,

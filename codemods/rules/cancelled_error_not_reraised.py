@@ -6,14 +6,12 @@ from dataclasses import dataclass
 import libcst as cst
 
 from codemods.analysis.candidates import may_catch_cancellation
-from codemods.analysis.cleanup import contains_cleanup
 from codemods.analysis.exits import Exit, ExitPaths, Jump
 from codemods.analysis.handlers import (
     Handler,
     TryNode,
     TryT,
     reraising_clause,
-    statements_after,
     with_reraise,
 )
 from codemods.rule import FixSafety, Rule, RuleOptions
@@ -168,32 +166,15 @@ class CancelledErrorNotReraised(Rule):
     def _reraise(self, node: TryNode, handler: Handler, exits: ExitPaths) -> _Reraise | None:
         if Exit.RAISE_OTHER in exits.kinds:
             return None
-        if not all(self._replaceable(node, jump) for jump in exits.jumps):
+        if self.skips_cleanup(node, exits):
+            return None
+        if not all(_replaceable(jump) for jump in exits.jumps):
             return None
         return _Reraise(
             jumps=frozenset(jump.statement for jump in exits.jumps),
             append=Exit.FALLTHROUGH in exits.kinds,
             binding=self.group_binding(handler),
         )
-
-    def _replaceable(self, node: TryNode, jump: Jump) -> bool:
-        if jump.in_nested_handler:
-            return False
-        if isinstance(jump.statement, cst.Return):
-            return jump.statement.value is None or _is_inert(jump.statement.value)
-        return not self._cleanup_after_loop(node)
-
-    def _cleanup_after_loop(self, node: TryNode) -> bool:
-        """Whether cleanup follows the loop that a `break`/`continue` in `node` belongs to."""
-        ancestors = self.parents(node)
-        for depth, ancestor in enumerate(ancestors):
-            if isinstance(ancestor, cst.For | cst.While):
-                function = next(a for a in ancestors if isinstance(a, cst.FunctionDef))
-                return any(
-                    contains_cleanup(statement, self.options.cleanup_names)
-                    for statement in statements_after(ancestor, ancestors[depth + 1 :], function)
-                )
-        return True  # no loop found: be conservative
 
     def _split(
         self,
@@ -237,6 +218,15 @@ class CancelledErrorNotReraised(Rule):
         elif fix.append:
             handlers[index] = with_reraise(handler.with_changes(name=fix.binding or handler.name))
         return updated.with_changes(handlers=handlers)
+
+
+def _replaceable(jump: Jump) -> bool:
+    """A jump that `raise` can replace: not in a nested handler, no return value with effects."""
+    if jump.in_nested_handler:
+        return False
+    if isinstance(jump.statement, cst.Return):
+        return jump.statement.value is None or _is_inert(jump.statement.value)
+    return True
 
 
 def _is_inert(value: cst.BaseExpression) -> bool:
