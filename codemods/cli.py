@@ -20,7 +20,14 @@ import click
 from codemods import __version__, config, runner, target_version
 from codemods.discovery import Excludes, discover_files
 from codemods.engine import FileOutcome, Mode, Settings, process_source
-from codemods.output import Report, changed_file_line, format_finding, summary_line, to_json
+from codemods.output import (
+    Report,
+    changed_file_line,
+    format_finding,
+    plural,
+    summary_line,
+    to_json,
+)
 from codemods.registry import UnknownRuleError, all_rules, rule_by_code, select_rules
 from codemods.rule import Rule, RuleOptions
 from codemods.writer import write_atomic
@@ -139,6 +146,10 @@ class _Request:
 def _build_request(mode: Mode, options: dict[str, Any]) -> _Request:
     paths: tuple[Path, ...] = options["paths"] or (Path("."),)
     stdin_filename = options["stdin_filename"]
+    if Path("-") in paths and len(paths) > 1:
+        raise UsageProblem("`-` (read from stdin) cannot be combined with other paths")
+    if stdin_filename and paths != (Path("-"),):
+        raise UsageProblem("--stdin-filename names the source read from `-`; pass `-` as the path")
     anchor = Path(stdin_filename) if stdin_filename and paths == (Path("-"),) else paths[0]
     try:
         found = config.discover(options["config_file"], Path(os.path.abspath(anchor)))
@@ -149,7 +160,8 @@ def _build_request(mode: Mode, options: dict[str, Any]) -> _Request:
             _codes(options["select"]) or found.select, _codes(options["ignore"]) or found.ignore
         )
     except UnknownRuleError as error:
-        raise UsageProblem(str(error)) from error
+        origin = "" if options["select"] or options["ignore"] else f" (in {found.source})"
+        raise UsageProblem(f"{error}{origin}") from error
     version = (
         target_version.parse(options["target_version"])
         if options["target_version"]
@@ -223,7 +235,7 @@ def list_rules(output_format: str) -> None:
 @main.command()
 @click.argument("code")
 def explain(code: str) -> None:
-    """Print the documentation of rule CODE (e.g. CF101)."""
+    """Print the documentation of a rule, such as CF101."""
     try:
         rule = rule_by_code(code)
     except UnknownRuleError as error:
@@ -250,15 +262,13 @@ def _run(request: _Request) -> NoReturn:
         respect_gitignore=request.config.respect_gitignore,
         force_exclude=request.force_exclude,
     )
+    version = target_version.format_version(request.settings.options.target_version)
     _verbose(request, f"configuration: {request.config.source or 'defaults'}")
-    _verbose(
-        request,
-        f"target version: {target_version.format_version(request.settings.options.target_version)}",
-    )
-    _verbose(
-        request,
-        f"rules: {', '.join(request.settings.rule_codes)}; {len(files)} files; {request.jobs} jobs",
-    )
+    _verbose(request, f"target version: {version}")
+    _verbose(request, f"rules: {', '.join(request.settings.rule_codes)}")
+    _verbose(request, f"{plural(len(files), 'file')}, {plural(request.jobs, 'job')}")
+    if not files and not missing:
+        click.echo("cancelfix: warning: no Python files found", err=True)
     outcomes = runner.run([str(path) for path in files], request.settings, request.jobs)
     show_progress = (
         sys.stderr.isatty()

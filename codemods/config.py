@@ -127,7 +127,8 @@ def load(path: Path, *, require_table: bool) -> Config:
 def _from_table(path: Path, table: dict[str, Any], requires_python: object) -> Config:
     unknown = sorted(set(table) - _KEYS)
     if unknown:
-        raise ConfigError(f"unknown option(s) {', '.join(unknown)} in [tool.cancelfix]")
+        where = "[tool.cancelfix]" if path.name == "pyproject.toml" else "the file"
+        raise ConfigError(f"unknown option(s) {', '.join(unknown)} in {where}")
     values: dict[str, Any] = {"source": path, "keys_seen": frozenset(table)}
     for key in ("select", "ignore", "exclude", "extend-exclude"):
         if key in table:

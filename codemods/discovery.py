@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import subprocess
 from collections.abc import Iterable, Iterator
@@ -13,24 +14,30 @@ PYTHON_SUFFIXES = (".py", ".pyi")
 
 
 class Excludes:
-    """Gitignore-style patterns, anchored at `root`."""
+    """Exclude patterns, as ruff reads them: a pattern without a slash (`build`, `*_pb2.py`)
+    matches a file or directory of that name anywhere; one with a slash (`src/generated/`)
+    is a gitignore-style pattern anchored at `root`, where the configuration lives."""
 
     def __init__(self, root: Path, patterns: Iterable[str]) -> None:
         self.root = Path(os.path.abspath(root))
-        self._spec = pathspec.GitIgnoreSpec.from_lines(patterns)
+        patterns = list(patterns)
+        self._names = [p.rstrip("/") for p in patterns if "/" not in p.rstrip("/")]
+        self._anchored = pathspec.GitIgnoreSpec.from_lines(
+            p for p in patterns if "/" in p.rstrip("/")
+        )
 
-    def matches(self, path: Path) -> bool:
+    def matches(self, path: Path, anchor: Path | None = None) -> bool:
+        """Whether `path` is excluded. Names are only tested below `anchor` (the directory named
+        on the command line): naming a directory processes it even if it sits in a `build/`."""
         absolute = Path(os.path.abspath(path))
-        parts = (
-            absolute.relative_to(self.root).parts
-            if absolute.is_relative_to(self.root)
-            else path.parts
-        )
-        # A pattern like `build` excludes the files below build/ too: test every ancestor.
-        return any(
-            self._spec.match_file("/".join(parts[: i + 1]) + ("/" if i + 1 < len(parts) else ""))
-            for i in range(len(parts))
-        )
+        inside = absolute.is_relative_to(self.root)
+        parts = absolute.relative_to(self.root if inside else absolute.anchor).parts
+        first = 0
+        if anchor is not None and absolute.is_relative_to(os.path.abspath(anchor)):
+            first = len(parts) - len(absolute.relative_to(os.path.abspath(anchor)).parts)
+        if any(fnmatch.fnmatchcase(part, name) for part in parts[first:] for name in self._names):
+            return True
+        return inside and self._anchored.match_file("/".join(parts))
 
 
 def _git_files(directory: Path) -> list[Path] | None:
@@ -57,28 +64,47 @@ def _gitignore_spec(directory: Path) -> pathspec.GitIgnoreSpec | None:
     return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
-def _ignored(specs: list[tuple[Path, pathspec.GitIgnoreSpec]], path: Path, is_dir: bool) -> bool:
-    return any(
-        spec.match_file(path.relative_to(base).as_posix() + ("/" if is_dir else ""))
-        for base, spec in specs
-    )
+_IgnoreSpecs = list[tuple[Path, pathspec.GitIgnoreSpec]]
+
+
+def _ignored(specs: _IgnoreSpecs, path: Path, is_dir: bool) -> bool:
+    """Git's rule: the deepest .gitignore with a matching pattern decides (`!` re-includes)."""
+    verdict = None
+    for base, spec in specs:
+        result = spec.check_file(path.relative_to(base).as_posix() + ("/" if is_dir else ""))
+        if result.include is not None:
+            verdict = result.include
+    return bool(verdict)
+
+
+def _ancestor_specs(directory: Path) -> _IgnoreSpecs:
+    """The .gitignore files above `directory`, up to the top of its repository (or of the
+    filesystem, outside one), shallowest first."""
+    specs: _IgnoreSpecs = []
+    for ancestor in directory.parents:
+        if (spec := _gitignore_spec(ancestor)) is not None:
+            specs.insert(0, (ancestor, spec))
+        if (ancestor / ".git").exists():
+            break
+    return specs
 
 
 def _walk(directory: Path, respect_gitignore: bool) -> Iterator[Path]:
-    """A walk that honours every .gitignore on the way down (no symlinked directories)."""
-    specs: list[tuple[Path, pathspec.GitIgnoreSpec]] = []
+    """A walk that honours every .gitignore that applies (no symlinked directories)."""
+    inherited = _ancestor_specs(Path(os.path.abspath(directory))) if respect_gitignore else []
+    specs: _IgnoreSpecs = []
     for current, dirnames, filenames in os.walk(directory):
-        here = Path(current)
+        here = Path(os.path.abspath(current))  # matching needs absolute paths; yield as given
         specs = [(base, spec) for base, spec in specs if here.is_relative_to(base)]
         if respect_gitignore and (spec := _gitignore_spec(here)) is not None:
             specs.append((here, spec))
-
+        active = inherited + specs
         dirnames[:] = sorted(
-            name for name in dirnames if name != ".git" and not _ignored(specs, here / name, True)
+            name for name in dirnames if name != ".git" and not _ignored(active, here / name, True)
         )
         for name in sorted(filenames):
-            if not _ignored(specs, here / name, False):
-                yield here / name
+            if not _ignored(active, here / name, False):
+                yield Path(current) / name
 
 
 def _is_python(path: Path) -> bool:
@@ -101,7 +127,7 @@ def discover_files(
             for candidate in candidates:
                 if (
                     _is_python(candidate)
-                    and not excludes.matches(candidate)
+                    and not excludes.matches(candidate, anchor=path)
                     and candidate.is_file()
                 ):
                     found[candidate] = None

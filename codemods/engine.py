@@ -80,15 +80,25 @@ def _run_rules(
     return wrapper.module, findings
 
 
-def _stdlib_parse(source: bytes) -> ast.Module | None:
-    """The stdlib AST, ten times cheaper than LibCST; None when it cannot parse the file (newer
-    syntax, or an error that LibCST will report properly)."""
+def _stdlib_parse(source: bytes) -> ast.Module | SyntaxError | None:
+    """The stdlib AST, ten times cheaper than LibCST; the error when it cannot parse the file
+    (which may be syntax newer than this interpreter: LibCST decides)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    except SyntaxError as error:
+        return error
+    except (ValueError, RecursionError, MemoryError):
         return None
+
+
+def _syntax_error_reason(error: cst.ParserSyntaxError, stdlib: SyntaxError | None) -> str:
+    """CPython's message where it has one: it says what is wrong ("'(' was never closed") and
+    where it started, where LibCST lists the tokens it expected after the fact."""
+    if stdlib is not None and stdlib.lineno is not None:
+        return f"syntax error at {stdlib.lineno}:{stdlib.offset or 1}: {stdlib.msg}"
+    return f"syntax error at {error.editor_line}:{error.editor_column}: {error.message}"
 
 
 def _compiles(source: bytes, path: str) -> bool:
@@ -139,16 +149,15 @@ def process_source(source: bytes, path: str, settings: Settings) -> FileOutcome:
     rules = [rule_by_code(code) for code in settings.rule_codes]
     rules = [rule for rule in rules if rule.may_apply(source)]
     tree = _stdlib_parse(source) if rules else None
-    if tree is not None:
+    if isinstance(tree, ast.Module):
         rules = [rule for rule in rules if rule.is_candidate(tree, settings.options)]
     if not rules:
         return FileOutcome(path)
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as error:
-        return FileOutcome(
-            path, error=f"syntax error at {error.raw_line}:{error.raw_column}: {error.message}"
-        )
+        stdlib_error = tree if isinstance(tree, SyntaxError) else None
+        return FileOutcome(path, error=_syntax_error_reason(error, stdlib_error))
     except (UnicodeDecodeError, LookupError, SyntaxError) as error:
         return FileOutcome(path, error=f"cannot decode: {error}")
     except RecursionError:

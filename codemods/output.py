@@ -70,7 +70,7 @@ class Report:
         }
 
 
-def _plural(count: int, word: str) -> str:
+def plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
@@ -86,8 +86,8 @@ def summary_line(report: Report) -> str:
     parts = []
     if report.mode is not Mode.CHECK and counts["fixed"]:
         verb = "Fixed" if report.mode is Mode.FIX else "Would fix"
-        files = _plural(counts["files_changed"], "file")
-        parts.append(f"{verb} {_plural(counts['fixed'], 'finding')} in {files}.")
+        files = plural(counts["files_changed"], "file")
+        parts.append(f"{verb} {plural(counts['fixed'], 'finding')} in {files}.")
     remaining = counts["findings"]
     if remaining:
         detail = []
@@ -98,11 +98,11 @@ def summary_line(report: Report) -> str:
             detail.append(f"{hidden} more with `--unsafe-fixes`")
         left = "remaining" if parts else "found"
         suffix = f" ({', '.join(detail)})" if detail else ""
-        parts.append(f"{_plural(remaining, 'finding')} {left}{suffix}.")
-    elif not parts:
-        parts.append(f"All checks passed ({_plural(counts['files'], 'file')} checked).")
+        parts.append(f"{plural(remaining, 'finding')} {left}{suffix}.")
+    elif not parts and not counts["errors"]:
+        parts.append(f"All checks passed ({plural(counts['files'], 'file')} checked).")
     if counts["errors"]:
-        parts.append(f"{_plural(counts['errors'], 'file')} could not be processed.")
+        parts.append(f"{plural(counts['errors'], 'file')} could not be processed.")
     return " ".join(parts)
 
 

@@ -14,6 +14,10 @@ class StaleFileError(Exception):
     """The file on disk is no longer the one that was read."""
 
 
+class ReadOnlyFileError(Exception):
+    """The file's mode forbids writing it."""
+
+
 def write_atomic(path: str, new_source: bytes, original_digest: str) -> None:
     """Replace `path` by `new_source`, keeping its mode bits.
 
@@ -21,12 +25,14 @@ def write_atomic(path: str, new_source: bytes, original_digest: str) -> None:
     original, so that a reader (or a crash) sees either the old or the new file, never a mix.
     """
     path = os.path.realpath(path)  # through a symlink, rewrite its target and keep the link
-    if not os.access(path, os.W_OK):
-        raise PermissionError("file is read-only; not modified")
+    mode = stat.S_IMODE(os.stat(path).st_mode)
+    # Renaming over a file needs no write permission on it (and root has every permission):
+    # honour the mode bits themselves.
+    if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(path, os.W_OK):
+        raise ReadOnlyFileError("file is read-only; not modified")
     with open(path, "rb") as current:
         if digest(current.read()) != original_digest:
             raise StaleFileError("changed on disk since it was read; not overwritten")
-    mode = stat.S_IMODE(os.stat(path).st_mode)
     directory, name = os.path.split(os.path.abspath(path))
     descriptor, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".cancelfix", dir=directory)
     try:

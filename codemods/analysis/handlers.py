@@ -22,17 +22,29 @@ Handler = cst.ExceptHandler | cst.ExceptStarHandler
 TryNode = cst.Try | cst.TryStar
 TryT = TypeVar("TryT", cst.Try, cst.TryStar)
 
-_DELIBERATE_METHODS = frozenset({"uncancel", "cancelling"})
+
+def _calls_method(node: cst.CSTNode, method: str) -> bool:
+    return any(
+        isinstance(child, cst.Call)
+        and isinstance(child.func, cst.Attribute)
+        and child.func.attr.value == method
+        for child in walk_same_frame(node)
+    )
 
 
 def manages_cancellation(handler: Handler) -> bool:
-    """Handlers that call `uncancel()` or test `cancelling()` decide on purpose; leave them be."""
-    return any(
-        isinstance(node, cst.Call)
-        and isinstance(node.func, cst.Attribute)
-        and node.func.attr.value in _DELIBERATE_METHODS
+    """Handlers that call `uncancel()` or test `cancelling()` decide on purpose; leave them be.
+
+    Merely logging `cancelling()` is no decision: it must be part of a test or comparison.
+    """
+    if _calls_method(handler.body, "uncancel"):
+        return True
+    tests = (
+        node.test if isinstance(node, cst.If | cst.While | cst.IfExp | cst.Assert) else node
         for node in walk_same_frame(handler.body)
+        if isinstance(node, cst.If | cst.While | cst.IfExp | cst.Assert | cst.Comparison)
     )
+    return any(_calls_method(test, "cancelling") for test in tests)
 
 
 def _cancel_target(node: cst.CSTNode) -> cst.BaseExpression | None:
@@ -46,23 +58,87 @@ def _cancel_target(node: cst.CSTNode) -> cst.BaseExpression | None:
     return None
 
 
-def awaits_only_cancelled_tasks(try_node: TryNode, function: cst.FunctionDef) -> bool:
-    """The CF301 idiom: the `try` awaits nothing but tasks the function cancelled before it.
+def _assigned_targets(node: cst.CSTNode) -> list[cst.BaseExpression]:
+    if isinstance(node, cst.Assign):
+        return [target.target for target in node.targets]
+    if isinstance(node, cst.AnnAssign | cst.AugAssign):
+        return [node.target]
+    return []
 
-    There the CancelledError is the child's, and the rule for that idiom handles it.
+
+_WAITERS = frozenset({"asyncio.gather", "asyncio.wait", "asyncio.wait_for", "asyncio.shield"})
+"""Awaiting these on cancelled tasks raises those tasks' CancelledError, not ours."""
+
+
+class _CancelledTasks:
+    """What a function cancelled before a point: tasks, and collections cancelled in a loop."""
+
+    def __init__(self, names: ExceptionNames) -> None:
+        self.names = names
+        self.tasks: list[cst.BaseExpression] = []
+        self.collections: list[cst.BaseExpression] = []
+
+    def note(self, node: cst.CSTNode) -> None:
+        target = _cancel_target(node)
+        if target is not None:
+            self.tasks.append(target)
+        if isinstance(node, cst.For) and isinstance(node.target, cst.Name):
+            loop_variable = node.target.value
+            if any(
+                isinstance(task, cst.Name) and task.value == loop_variable
+                for task in map(_cancel_target, walk_same_frame(node.body))
+            ):
+                self.collections.append(node.iter)
+        for assigned in _assigned_targets(node):
+            # A name bound anew (`self._task = create_task(...)`) is no longer the cancelled task.
+            self.tasks = [task for task in self.tasks if not task.deep_equals(assigned)]
+            self.collections = [c for c in self.collections if not c.deep_equals(assigned)]
+
+    def _is_task(self, expr: cst.BaseExpression) -> bool:
+        return any(expr.deep_equals(task) for task in self.tasks)
+
+    def _is_collection(self, expr: cst.BaseExpression) -> bool:
+        if isinstance(expr, cst.List | cst.Tuple | cst.Set):
+            return bool(expr.elements) and all(
+                self._is_task(element.value) for element in expr.elements
+            )
+        return any(expr.deep_equals(collection) for collection in self.collections)
+
+    def awaited(self, expr: cst.BaseExpression) -> bool:
+        """`await t`, `await asyncio.gather(*tasks)`, `await asyncio.wait_for(t, 5)`, ..."""
+        if self._is_task(expr):
+            return True
+        if not isinstance(expr, cst.Call) or not expr.args:
+            return False
+        function = {qualified.name for qualified in self.names.qualified_names(expr.func)}
+        if not function & _WAITERS:
+            return False
+        positional = [arg for arg in expr.args if arg.keyword is None]
+        if any(arg.star == "*" for arg in positional):
+            return all(
+                self._is_collection(arg.value) if arg.star else self._is_task(arg.value)
+                for arg in positional
+            )
+        first = positional[0].value if positional else None
+        return first is not None and (self._is_task(first) or self._is_collection(first))
+
+
+def awaits_only_cancelled_tasks(
+    try_node: TryNode, function: cst.FunctionDef, names: ExceptionNames
+) -> bool:
+    """The CF301 idiom: the `try` awaits nothing but tasks the function cancelled before it
+    (directly, or through `gather`, `wait`, `wait_for`, `shield`).
+
+    There the CancelledError is the child's, and the rules for that idiom handle it.
     """
-    cancelled: list[cst.BaseExpression] = []
+    cancelled = _CancelledTasks(names)
     for node in walk_same_frame(function.body):
         if node is try_node:
             break
-        target = _cancel_target(node)
-        if target is not None:
-            cancelled.append(target)
+        cancelled.note(node)
     points = [node for node in walk_same_frame(try_node.body) if is_cancellation_point(node)]
     return bool(points) and all(
-        isinstance(point, cst.Await)
-        and any(point.expression.deep_equals(target) for target in cancelled)
-        for point in points
+        isinstance(point, cst.Await) and cancelled.awaited(point.expression) for point in points
     )
 
 
@@ -83,15 +159,12 @@ def statements_after(
 
 def _noted_names(handler: Handler) -> set[str]:
     """Names and attribute chains the handler assigns: a flag, or the exception kept for later."""
-    noted: set[str] = set()
-    for node in walk_same_frame(handler.body):
-        targets: list[cst.BaseExpression] = []
-        if isinstance(node, cst.Assign):
-            targets = [target.target for target in node.targets]
-        elif isinstance(node, cst.AugAssign | cst.AnnAssign):
-            targets = [node.target]
-        noted.update(name for target in targets if (name := get_full_name_for_node(target)))
-    return noted
+    return {
+        name
+        for node in walk_same_frame(handler.body)
+        for target in _assigned_targets(node)
+        if (name := get_full_name_for_node(target))
+    }
 
 
 def _mentions(node: cst.CSTNode, names: set[str]) -> bool:
@@ -191,7 +264,7 @@ def swallowing_paths(
     exits = handler_exits(handler, names)
     if exits.always_reraises:
         return None
-    if awaits_only_cancelled_tasks(try_node, function):
+    if awaits_only_cancelled_tasks(try_node, function, names):
         return None
     if reraised_later(try_node, handler, ancestors, function, names):
         return None

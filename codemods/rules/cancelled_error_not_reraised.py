@@ -14,6 +14,8 @@ from codemods.analysis.handlers import (
     reraising_clause,
     with_reraise,
 )
+from codemods.analysis.names import Caught
+from codemods.analysis.scope import walk_same_frame
 from codemods.rule import FixSafety, Rule, RuleOptions
 
 
@@ -153,7 +155,7 @@ class CancelledErrorNotReraised(Rule):
             return
         fix: _Reraise | _Split | None
         if caught.others:
-            fix = self._split(handler, caught.cancellation, caught.others)
+            fix = None if self.skips_cleanup(node, exits) else self._split(handler, caught)
             safety = FixSafety.UNSAFE
         else:
             fix = self._reraise(node, handler, exits)
@@ -176,22 +178,21 @@ class CancelledErrorNotReraised(Rule):
             binding=self.group_binding(handler),
         )
 
-    def _split(
-        self,
-        handler: Handler,
-        cancellation: tuple[cst.BaseExpression, ...],
-        others: tuple[cst.BaseExpression, ...],
-    ) -> _Split | None:
-        if not isinstance(handler.type, cst.Tuple) or len(handler.type.elements) != len(
-            cancellation
-        ) + len(others):
+    def _split(self, handler: Handler, caught: Caught) -> _Split | None:
+        types = handler.type
+        if not isinstance(types, cst.Tuple) or len(types.elements) != len(
+            caught.cancellation
+        ) + len(caught.others):
             return None  # nested tuples: leave them to a human
         clause = reraising_clause(
-            handler, _as_type(cancellation), self.options.cleanup_names, self.group_binding(handler)
+            handler,
+            _as_type(caught.cancellation),
+            self.options.cleanup_names,
+            self.group_binding(handler),
         )
         if clause is None:
             return None
-        return _Split(clause, _as_type(others))
+        return _Split(clause, _without(types, caught.cancellation))
 
     def _replace_jump(
         self, original: cst.BaseSmallStatement, updated: cst.Return | cst.Break | cst.Continue
@@ -246,3 +247,19 @@ def _as_type(expressions: tuple[cst.BaseExpression, ...]) -> cst.BaseExpression:
             cst.Element(expression.with_changes(lpar=[], rpar=[])) for expression in expressions
         ]
     )
+
+
+def _without(types: cst.Tuple, removed: tuple[cst.BaseExpression, ...]) -> cst.BaseExpression:
+    """The handler's tuple less `removed`, keeping its layout and comments."""
+    kept = [element for element in types.elements if not any(element.value is r for r in removed)]
+    last = types.elements[-1]
+    if kept[-1] is not last:
+        # The new last element takes the old one's comma: a trailing comma, the line break
+        # before the closing parenthesis.
+        kept[-1] = kept[-1].with_changes(comma=last.comma)
+    has_comment = any(isinstance(node, cst.Comment) for node in walk_same_frame(types))
+    if len(kept) == 1 and not has_comment:
+        return kept[0].value
+    if len(kept) == 1 and not isinstance(kept[0].comma, cst.Comma):
+        kept[0] = kept[0].with_changes(comma=cst.Comma())
+    return types.with_changes(elements=kept)

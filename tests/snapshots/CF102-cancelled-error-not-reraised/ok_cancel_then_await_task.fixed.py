@@ -1,0 +1,20 @@
+import asyncio
+
+
+async def with_progress(coro, report, every: float = 1.0):
+    async def ticker() -> None:
+        elapsed = 0.0
+        while True:
+            await asyncio.sleep(every)
+            elapsed += every
+            report(elapsed)
+
+    progress = asyncio.create_task(ticker())
+    try:
+        return await coro
+    finally:
+        progress.cancel()
+        try:
+            await progress
+        except asyncio.CancelledError:
+            pass
