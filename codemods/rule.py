@@ -7,16 +7,16 @@ import ast
 import dataclasses
 import enum
 import inspect
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
 import libcst as cst
+from libcst import CSTNodeT
 from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
 from libcst.codemod.visitors import AddImportsVisitor
 from libcst.metadata import (
     MetadataWrapper,
-    ParentNodeProvider,
     PositionProvider,
     QualifiedNameProvider,
     ScopeProvider,
@@ -27,7 +27,7 @@ from codemods.analysis import handlers
 from codemods.analysis.cleanup import DEFAULT_CLEANUP_NAMES
 from codemods.analysis.exits import ExitPaths
 from codemods.analysis.names import Caught, ExceptionNames, Spelling, cancellation_spelling
-from codemods.suppression import SuppressionProvider, is_suppressed
+from codemods.suppression import suppresses
 
 
 class FixSafety(enum.StrEnum):
@@ -75,13 +75,13 @@ class Rule(VisitorBasedCodemodCommand):
     required_bytes: ClassVar[tuple[bytes, ...]]
     """Byte strings that every file with a finding contains: the prefilter."""
 
-    METADATA_DEPENDENCIES = (
-        PositionProvider,
-        ParentNodeProvider,
-        QualifiedNameProvider,
-        ScopeProvider,
-        SuppressionProvider,
-    )
+    # Positions are resolved only when a finding is reported; parents come from the visit's
+    # own stack: each full-tree metadata pass costs as much as the rule itself.
+    METADATA_DEPENDENCIES = (QualifiedNameProvider, ScopeProvider)
+
+    visits_expressions: ClassVar[bool] = False
+    """Whether the rule needs to enter expressions; statement-level rules skip them (most of a
+    module's nodes), which makes their visit several times cheaper."""
 
     def __init__(
         self,
@@ -99,6 +99,7 @@ class Rule(VisitorBasedCodemodCommand):
         self.options = options
         self.findings: list[Finding] = []
         self._module: cst.Module | None = None
+        self._stack: list[cst.CSTNode] = []
 
     @classmethod
     def documentation(cls) -> str:
@@ -128,6 +129,28 @@ class Rule(VisitorBasedCodemodCommand):
             module = AddImportsVisitor(self.context).transform_module(module)
         return module
 
+    # The traversal hooks bypass LibCST's matcher-decorator machinery, which rules do not use
+    # and which costs more per node than the rules' own work.
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.BaseExpression) and not self.visits_expressions:
+            return False
+        self._stack.append(node)
+        return cst.CSTTransformer.on_visit(self, node)
+
+    def on_leave(  # type: ignore[override]
+        self, original_node: CSTNodeT, updated_node: CSTNodeT
+    ) -> CSTNodeT | cst.RemovalSentinel | cst.FlattenSentinel[CSTNodeT]:
+        result = cst.CSTTransformer.on_leave(self, original_node, updated_node)
+        if self._stack and self._stack[-1] is original_node:
+            self._stack.pop()
+        return result
+
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        return None
+
+    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
+        return None
+
     def visit_Module(self, node: cst.Module) -> None:
         self._module = node
 
@@ -147,21 +170,22 @@ class Rule(VisitorBasedCodemodCommand):
         *,
         through: cst.CSTNode | None = None,
         keyword: str | None = None,
+        comments: Iterable[cst.Comment] = (),
     ) -> bool:
         """Record a finding at `node`; True when the caller should apply its fix.
 
         The finding spans from `node` to the end of `through`, or, without it, the `keyword`
-        that starts `node` (so that a finding on a whole handler points at its header).
+        that starts `node` (so that a finding on a whole handler points at its header). A
+        `# noqa` among `comments` (those on the flagged lines) suppresses it.
         """
-        start = self.get_metadata(PositionProvider, node).start
-        if through is not None:
-            end = self.get_metadata(PositionProvider, through).end
-        else:
-            width = len(keyword) if keyword else 0
-            end = dataclasses.replace(start, column=start.column + width)
-        suppressions = self.get_metadata(SuppressionProvider, self.module)
-        if is_suppressed(suppressions, self.code, start.line, end.line):
+        if any(suppresses(comment.value, self.code) for comment in comments):
             return False
+        positions = self.context.wrapper.resolve(PositionProvider) if self.context.wrapper else {}
+        start = positions[node].start
+        if through is not None:
+            end = positions[through].end
+        else:
+            end = dataclasses.replace(start, column=start.column + len(keyword or ""))
         apply = self.options.apply_fixes and self.options.allows(fix)
         self.findings.append(
             Finding(
@@ -179,13 +203,9 @@ class Rule(VisitorBasedCodemodCommand):
         return apply
 
     def parents(self, node: cst.CSTNode) -> Sequence[cst.CSTNode]:
-        """The ancestors of `node`, nearest first."""
-        chain: list[cst.CSTNode] = []
-        current = node
-        while not isinstance(current, cst.Module):
-            current = self.get_metadata(ParentNodeProvider, current)
-            chain.append(current)
-        return chain
+        """The ancestors of `node`, nearest first; `node` must be the one being visited."""
+        assert self._stack and self._stack[-1] is node, "parents of the node being visited only"
+        return self._stack[-2::-1]
 
     @property
     def names(self) -> ExceptionNames:
@@ -218,9 +238,10 @@ class Rule(VisitorBasedCodemodCommand):
     def report_handler(self, handler: handlers.Handler, fix: FixSafety | None) -> bool:
         """Report on a handler's header: from `except` to its type or bound name."""
         end = handler.name.name if handler.name else handler.type
+        comments = handlers.header_comments(handler)
         if end is not None:
-            return self.report(handler, fix, through=end)
-        return self.report(handler, fix, keyword="except")
+            return self.report(handler, fix, through=end, comments=comments)
+        return self.report(handler, fix, keyword="except", comments=comments)
 
     def first_cancellation_handler(self, try_node: handlers.TryNode) -> tuple[int, Caught] | None:
         return handlers.first_cancellation_handler(try_node, self.names)

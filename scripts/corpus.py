@@ -288,7 +288,7 @@ def check_file(task: Task) -> FileResult:
         except FileTimeout:
             result.errors.setdefault(f"timeout: over {FILE_TIMEOUT_SECONDS}s", []).append(label)
             continue
-        except Exception as error:
+        except (Exception, SystemExit) as error:
             result.violations.append(f"{label}: exception escaped: {type(error).__name__}: {error}")
             continue
         result.parsed |= outcome.parsed
@@ -653,8 +653,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "seconds": round(elapsed, 2),
             "jobs": args.jobs,
             "per_package": [
-                {**vars(report), "seconds": round(report.seconds, 2)}
-                for report in totals.packages
+                {**vars(report), "seconds": round(report.seconds, 2)} for report in totals.packages
             ],
             "per_rule": {
                 code: {

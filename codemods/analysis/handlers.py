@@ -224,6 +224,22 @@ def reraise_skips_cleanup(
     )
 
 
+def header_comments(handler: Handler) -> list[cst.Comment]:
+    """Comments on a handler's header lines: `except ...:  # noqa`, also inside a multi-line
+    tuple of types."""
+    types = handler.type
+    found = [n for n in walk_same_frame(types) if isinstance(n, cst.Comment)] if types else []
+    body = handler.body
+    if isinstance(body, cst.IndentedBlock):
+        trailing = body.header
+    else:
+        assert isinstance(body, cst.SimpleStatementSuite)
+        trailing = body.trailing_whitespace
+    if trailing.comment is not None:
+        found.append(trailing.comment)
+    return found
+
+
 def first_cancellation_handler(
     try_node: TryNode, names: ExceptionNames
 ) -> tuple[int, Caught] | None:
