@@ -251,6 +251,9 @@ class Rule(VisitorBasedCodemodCommand):
             try_node, exits, self.parents(try_node), self.options.cleanup_names
         )
 
+    def may_be_childs_cancellation(self, try_node: handlers.TryNode) -> bool:
+        return handlers.awaits_only_existing_futures(try_node, self.names)
+
     def swallowing_paths(
         self, try_node: handlers.TryNode, handler: handlers.Handler
     ) -> ExitPaths | None:

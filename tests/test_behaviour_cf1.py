@@ -80,6 +80,13 @@ def squash(text: str) -> str:
     return "\n".join(line.strip() for line in text.strip().splitlines())
 
 
+class Log(list[str]):
+    """A logger that keeps what it is told, so scenarios can assert on it."""
+
+    def warning(self, message: str) -> None:
+        self.append(message)
+
+
 def run(scenario: Callable[..., Awaitable[Any]], namespace: Namespace, *args: Any) -> Any:
     """Run `scenario(namespace, *args)` on a fresh event loop; an exception escaping the loop
     (CancelledError, TimeoutError, [Base]ExceptionGroup...) is returned, not raised."""
@@ -167,7 +174,7 @@ WORKER_CF101 = """
                     return "stopped"
                 processed.append(item)
             except BaseException as exc:
-                log.append(f"worker error: {type(exc).__name__}")
+                log.warning(f"worker error: {type(exc).__name__}")
 """
 
 WORKER_CF102_PASS = """
@@ -192,7 +199,7 @@ WORKER_CF102_CONTINUE = """
             try:
                 item = await queue.get()
             except asyncio.CancelledError:
-                log.append("ignoring cancel")
+                log.warning("ignoring cancel")
                 continue
             if item is None:
                 return "stopped"
@@ -205,7 +212,7 @@ async def worker_scenario(ns: Namespace) -> dict[str, Any]:
     stop it with the sentinel so the test never hangs."""
     queue: asyncio.Queue[str | None] = asyncio.Queue()
     processed: list[str] = []
-    log: list[str] = []
+    log = Log()
     task = asyncio.create_task(ns["worker"](queue, processed, log))
     await queue.put("job-1")
     await settle()
@@ -256,7 +263,7 @@ async def worker_scenario(ns: Namespace) -> dict[str, Any]:
             FixSafety.UNSAFE,
             True,
             """
-            log.append("ignoring cancel")
+            log.warning("ignoring cancel")
             raise
             """,
             ["ignoring cancel"],
@@ -303,7 +310,7 @@ FALLBACK_CF101 = """
         try:
             return await conn.read_reply()
         except BaseException:
-            log.append("read failed, serving cached value")
+            log.warning("read failed, serving cached value")
             return "cached"
 """
 
@@ -314,13 +321,13 @@ FALLBACK_CF102 = """
         try:
             return await conn.read_reply()
         except asyncio.CancelledError:
-            log.append("read cancelled")
+            log.warning("read cancelled")
         return "cached"
 """
 
 
 async def timeout_scenario(ns: Namespace) -> dict[str, Any]:
-    log: list[Any] = []
+    log = Log()
     conn = FakeConn(log)  # the reply never comes
     loop = asyncio.get_running_loop()
     start = loop.time()
@@ -352,7 +359,7 @@ async def timeout_scenario(ns: Namespace) -> dict[str, Any]:
             FALLBACK_CF102,
             "CF102",
             """
-            log.append("read cancelled")
+            log.warning("read cancelled")
             raise
             """,
             ["read cancelled"],
@@ -384,12 +391,12 @@ def test_timeout_fallback_without_cancellation_is_unchanged() -> None:
     for source, code in ((FALLBACK_CF101, "CF101"), (FALLBACK_CF102, "CF102")):
         versions = fix_and_load(source, code=code, safety=FixSafety.SAFE, expect="raise")
         for ns in (versions.original, versions.fixed):
-            log: list[Any] = []
+            log = Log()
             assert run(_call, ns, "fetch_with_fallback", FakeConn(log, reply="fresh")) == "fresh"
             assert log == []
         if code == "CF101":  # the broad handler also served other errors: still does
             for ns in (versions.original, versions.fixed):
-                log = []
+                log = Log()
                 conn = FakeConn(log, reply=ConnectionError("reset"))
                 assert run(_call, ns, "fetch_with_fallback", conn) == "cached"
                 assert log == ["read failed, serving cached value"]
@@ -493,10 +500,10 @@ CONSUMER_BREAK = """
             try:
                 item = await queue.get()
             except asyncio.CancelledError:
-                log.append("consumer stopping")
+                log.warning("consumer stopping")
                 break
             handled.append(item)
-        log.append("after loop")
+        log.warning("after loop")
         return len(handled)
 """
 
@@ -504,7 +511,7 @@ CONSUMER_BREAK = """
 async def consumer_scenario(ns: Namespace, function: str, *extra: Any) -> dict[str, Any]:
     queue: asyncio.Queue[str] = asyncio.Queue()
     handled: list[str] = []
-    log: list[Any] = []
+    log = Log()
     for item in ("a", "b"):
         queue.put_nowait(item)
     if extra:  # a subscription object that records into the same log
@@ -533,7 +540,7 @@ def test_break_on_cancel_becomes_raise_with_unsafe_fixes() -> None:
         safety=FixSafety.UNSAFE,
         unsafe=True,
         expect="""
-        log.append("consumer stopping")
+        log.warning("consumer stopping")
         raise
         """,
     )
@@ -563,7 +570,7 @@ LISTENER_BREAK_THEN_CLEANUP = """
             try:
                 message = await queue.get()
             except asyncio.CancelledError:
-                log.append("listener stopping")
+                log.warning("listener stopping")
                 break
             received.append(message)
         await sub.unsubscribe()
@@ -682,8 +689,8 @@ SESSION_TASKGROUP = """
                 await conn.ping()
                 await asyncio.sleep(0.01)
             except BaseException as exc:
-                log.append(f"heartbeat hiccup: {type(exc).__name__}")
-        log.append("heartbeat exiting")
+                log.warning(f"heartbeat hiccup: {type(exc).__name__}")
+        log.warning("heartbeat exiting")
 
     async def session(conn, log):
         async with asyncio.TaskGroup() as tg:
@@ -693,7 +700,7 @@ SESSION_TASKGROUP = """
 
 
 async def session_scenario(ns: Namespace) -> dict[str, Any]:
-    log: list[Any] = []
+    log = Log()
     conn = FakeConn(log, fail_after=0.02)  # the request server fails after 20 ms
     task = asyncio.create_task(ns["session"](conn, log))
     done, _ = await asyncio.wait({task}, timeout=STILL_RUNNING_WAIT)
@@ -749,7 +756,7 @@ FALLBACK_TRYSTAR = """
         try:
             return await conn.read_reply()
         except* BaseException:
-            log.append("read failed, serving cached value")
+            log.warning("read failed, serving cached value")
         return "cached"
 """
 
@@ -764,7 +771,7 @@ WORKER_TRYSTAR = """
                     return "stopped"
                 processed.append(item)
             except* BaseException:
-                log.append("worker error")
+                log.warning("worker error")
 """
 
 

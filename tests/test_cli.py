@@ -1199,7 +1199,7 @@ def test_rules_table() -> None:
     header, *rows = lines(result.stdout)
     assert header.split() == ["CODE", "NAME", "FIX", "MESSAGE"]
     assert [row.split()[:3] for row in rows] == [
-        ["CF101", "broad-except-swallows-cancel", "safe"],
+        ["CF101", "broad-except-swallows-cancel", "safe/unsafe"],
         ["CF102", "cancelled-error-not-reraised", "safe/unsafe"],
     ]
     assert [row.endswith(MESSAGE[row.split()[0]]) for row in rows] == [True, True]
@@ -1213,7 +1213,7 @@ def test_rules_json() -> None:
         {
             "code": "CF101",
             "name": "broad-except-swallows-cancel",
-            "fix": "safe",
+            "fix": "safe/unsafe",
             "message": MESSAGE["CF101"],
         },
         {
@@ -1231,7 +1231,7 @@ def test_explain(code: str) -> None:
 
     assert result.exit_code == 0
     assert result.stderr == ""
-    assert lines(result.stdout)[:3] == ["# CF101 (broad-except-swallows-cancel)", "", "Fix: safe"]
+    assert lines(result.stdout)[:3] == ["# CF101 (broad-except-swallows-cancel)", "", "Fix: safe/unsafe"]
     for heading in ("## What it does", "## Why is this bad?", "## Fix safety"):
         assert heading in lines(result.stdout)
 

@@ -63,3 +63,18 @@ def contains_cleanup(node: cst.CSTNode, cleanup_names: frozenset[str]) -> bool:
         isinstance(child, cst.Call) and is_cleanup_call(child, cleanup_names)
         for child in walk_same_frame(node)
     )
+
+
+_LOGGING_METHODS = frozenset(
+    {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log"}
+)
+
+
+def is_logging_call(expression: cst.BaseExpression) -> bool:
+    """`log.info(...)`, `logger.exception(...)`, `logging.warning(...)`, `print(...)`."""
+    if not isinstance(expression, cst.Call):
+        return False
+    func = expression.func
+    if isinstance(func, cst.Attribute):
+        return func.attr.value in _LOGGING_METHODS
+    return isinstance(func, cst.Name) and func.value == "print"

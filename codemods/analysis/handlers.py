@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
-from codemods.analysis.cleanup import contains_cleanup
+from codemods.analysis.cleanup import called_name, contains_cleanup, is_logging_call
 from codemods.analysis.exits import Exit, ExitPaths, handler_exits
 from codemods.analysis.names import Caught, ExceptionNames
 from codemods.analysis.scope import (
@@ -123,6 +124,29 @@ class _CancelledTasks:
         return first is not None and (self._is_task(first) or self._is_collection(first))
 
 
+_TIMEOUT_MANAGERS = frozenset(
+    {"asyncio.timeout", "asyncio.timeout_at", "async_timeout.timeout", "async_timeout.timeout_at"}
+)
+
+
+def _guarded_points(try_node: TryNode, names: ExceptionNames) -> list[cst.CSTNode]:
+    """The `try` body's cancellation points, seeing through `async with asyncio.timeout(...)`
+    (a deadline around the awaits, not an await of its own that could be the one cancelled)."""
+
+    def is_timeout(item: cst.WithItem) -> bool:
+        call = item.item
+        return isinstance(call, cst.Call) and bool(
+            {qualified.name for qualified in names.qualified_names(call.func)} & _TIMEOUT_MANAGERS
+        )
+
+    return [
+        node
+        for node in walk_same_frame(try_node.body)
+        if is_cancellation_point(node)
+        and not (isinstance(node, cst.With) and all(map(is_timeout, node.items)))
+    ]
+
+
 def awaits_only_cancelled_tasks(
     try_node: TryNode, function: cst.FunctionDef, names: ExceptionNames
 ) -> bool:
@@ -136,9 +160,22 @@ def awaits_only_cancelled_tasks(
         if node is try_node:
             break
         cancelled.note(node)
-    points = [node for node in walk_same_frame(try_node.body) if is_cancellation_point(node)]
+    points = _guarded_points(try_node, names)
     return bool(points) and all(
         isinstance(point, cst.Await) and cancelled.awaited(point.expression) for point in points
+    )
+
+
+def awaits_only_existing_futures(try_node: TryNode, names: ExceptionNames) -> bool:
+    """The `try` only awaits tasks or futures that exist already (`await self._task`).
+
+    Someone else may cancel that task, and then the CancelledError is the child's, not ours:
+    making the handler re-raise it would make the caller look cancelled. Too ambiguous to fix.
+    """
+    points = _guarded_points(try_node, names)
+    return bool(points) and all(
+        isinstance(point, cst.Await) and isinstance(point.expression, cst.Name | cst.Attribute)
+        for point in points
     )
 
 
@@ -318,25 +355,125 @@ def reraise_statement(handler: Handler) -> cst.Raise:
     return cst.Raise(exc=member, cause=cst.From(cst.Name("None")))
 
 
+def _is_lone_pass(line: cst.BaseStatement) -> bool:
+    """A `pass` line with no comment: one that says nothing, so `raise` may take its place."""
+    return (
+        isinstance(line, cst.SimpleStatementLine)
+        and [type(s) for s in line.body] == [cst.Pass]
+        and line.trailing_whitespace.comment is None
+        and not any(empty.comment for empty in line.leading_lines)
+    )
+
+
 def with_reraise(handler: Handler) -> Handler:
-    """`handler` with a final re-raise; a trailing lone `pass` turns into it, keeping comments."""
+    """`handler` with a final re-raise. A trailing uncommented `pass` turns into it; a
+    commented one stays, since `raise  # ignore` would contradict its own comment."""
     statement = reraise_statement(handler)
     body = handler.body
     if isinstance(body, cst.SimpleStatementSuite):
         small = list(body.body)
-        if isinstance(small[-1], cst.Pass):
+        if isinstance(small[-1], cst.Pass) and body.trailing_whitespace.comment is None:
             small[-1] = statement.with_changes(semicolon=small[-1].semicolon)
         else:
             small.append(statement)
         return handler.with_changes(body=body.with_changes(body=small))
     assert isinstance(body, cst.IndentedBlock)
     lines = list(body.body)
-    last = lines[-1] if lines else None
-    if isinstance(last, cst.SimpleStatementLine) and [type(s) for s in last.body] == [cst.Pass]:
-        lines[-1] = last.with_changes(body=[statement])
+    if lines and _is_lone_pass(lines[-1]):
+        lines[-1] = lines[-1].with_changes(body=[statement])
     else:
         lines.append(cst.SimpleStatementLine(body=[statement]))
     return handler.with_changes(body=body.with_changes(body=lines))
+
+
+def is_inert(value: cst.BaseExpression | None) -> bool:
+    """An expression whose evaluation has no side effect worth keeping."""
+    if value is None or isinstance(value, cst.Name | cst.BaseNumber | cst.SimpleString):
+        return True
+    return isinstance(value, cst.Attribute) and is_inert(value.value)
+
+
+def _ends_the_handler(statement: cst.BaseStatement) -> bool:
+    """How a handler gives up the exception, or logs that it does: what a re-raising clause
+    need not repeat (`pass`, `return`, `break`, `continue`, `raise Other()`, a log call)."""
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return False
+    return all(
+        isinstance(small, cst.Pass | cst.Break | cst.Continue | cst.Raise)
+        or (isinstance(small, cst.Return) and is_inert(small.value))
+        or (isinstance(small, cst.Expr) and is_logging_call(small.value))
+        for small in statement.body
+    )
+
+
+def _is_log_line(statement: cst.BaseStatement) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and all(
+        isinstance(small, cst.Expr) and is_logging_call(small.value) for small in statement.body
+    )
+
+
+def _matters_after_raise(statement: cst.BaseStatement) -> bool:
+    """Whether leaving `statement` out on the way to a `raise` may change what the program
+    does. Log lines do not; nor do a back-off `await asyncio.sleep(...)` or an update of a
+    local variable computed without calls (a retry counter): the raise abandons both. An `if`
+    or `for` made only of such statements, with a test or iterable free of calls, neither."""
+    if isinstance(statement, cst.If | cst.For):
+        header = statement.test if isinstance(statement, cst.If) else statement.iter
+        branches: list[cst.CSTNode] = [statement.body]
+        if statement.orelse is not None:
+            branches.append(statement.orelse)
+        return _has_call(header) or any(
+            _matters_after_raise(inner)
+            for branch in branches
+            for inner in _branch_statements(branch)
+        )
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return True
+    for small in statement.body:
+        if isinstance(small, cst.Expr) and (is_logging_call(small.value) or _is_sleep(small.value)):
+            continue
+        if (
+            isinstance(small, cst.Assign | cst.AugAssign | cst.AnnAssign)
+            and all(isinstance(target, cst.Name) for target in _assigned_targets(small))
+            and not _has_call(small)
+        ):
+            continue
+        if isinstance(small, cst.Pass):
+            continue
+        return True
+    return False
+
+
+def _has_call(node: cst.CSTNode) -> bool:
+    return any(isinstance(child, cst.Call | cst.Await) for child in walk_same_frame(node))
+
+
+def _branch_statements(branch: cst.CSTNode) -> list[cst.BaseStatement]:
+    """The statements of an `if`/`for` body, `else`, or `elif` (itself one statement)."""
+    if isinstance(branch, cst.If):
+        return [branch]
+    if isinstance(branch, cst.Else):
+        branch = branch.body
+    assert isinstance(branch, cst.BaseSuite)
+    return _statements(branch)
+
+
+def _is_sleep(expression: cst.BaseExpression) -> bool:
+    """`await asyncio.sleep(...)` (or `anyio`/`trio.sleep`)."""
+    return (
+        isinstance(expression, cst.Await)
+        and isinstance(expression.expression, cst.Call)
+        and isinstance(expression.expression.func, cst.Attribute | cst.Name)
+        and called_name(expression.expression) == "sleep"
+    )
+
+
+@dataclass(frozen=True)
+class ReraisingClause:
+    handler: Handler
+    complete: bool
+    """Whether what it leaves out of the handler does not matter once the exception propagates
+    (logging, a back-off sleep, a retry counter): then it changes nothing but the swallowing."""
 
 
 def reraising_clause(
@@ -344,24 +481,22 @@ def reraising_clause(
     types: cst.BaseExpression,
     cleanup_names: frozenset[str],
     name: cst.AsName | None,
-) -> Handler | None:
+) -> ReraisingClause | None:
     """A clause `except <types>: ...; raise` to insert before `handler`.
 
-    It repeats the handler's statements up to its last cleanup call, so that cancellation,
-    which the clause now lets through, still runs the cleanup the handler ran for it; `name`
-    is the binding it needs for that (the handler's own) or for an `except*` re-raise.
-    None when that cleanup is tangled with `return`/`raise`/`break`/`continue`.
+    It repeats the handler's statements up to its last cleanup call (log lines aside), so that
+    cancellation, which the clause now lets through, still closes and releases what the handler
+    did. `name` is the binding an `except*` re-raise needs; the handler's own is kept if the
+    repeated code uses it. None when a jump sits inside the code to repeat.
     """
     statements = _statements(handler.body)
+    end = len(statements)
+    while end and _ends_the_handler(statements[end - 1]):
+        end -= 1
     cleanup_end = max(
-        (
-            i + 1
-            for i, statement in enumerate(statements)
-            if contains_cleanup(statement, cleanup_names)
-        ),
-        default=0,
+        (i + 1 for i in range(end) if contains_cleanup(statements[i], cleanup_names)), default=0
     )
-    repeated = statements[:cleanup_end]
+    repeated = [s for s in statements[:cleanup_end] if not _is_log_line(s)]
     if any(_has_jump(statement) for statement in repeated):
         return None
     bound = handler.name
@@ -374,4 +509,5 @@ def reraising_clause(
         clause = cst.ExceptStarHandler(body=cst.IndentedBlock(body=repeated), type=types, name=name)
     else:
         clause = cst.ExceptHandler(body=cst.IndentedBlock(body=repeated), type=types, name=name)
-    return with_reraise(clause)
+    left_out = statements[cleanup_end:end]
+    return ReraisingClause(with_reraise(clause), not any(map(_matters_after_raise, left_out)))

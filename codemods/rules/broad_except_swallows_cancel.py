@@ -46,9 +46,10 @@ class BroadExceptSwallowsCancel(Rule):
     ## Fix
     Inserts `except asyncio.CancelledError: raise` (spelled as the module already spells it;
     `trio.Cancelled` or `anyio.get_cancelled_exc_class()` in trio or anyio code) immediately
-    before the broad handler. When the broad handler runs cleanup (closing, releasing,
-    rolling back...), the inserted clause first repeats the handler's statements up to its last
-    cleanup call, so cancellation does not skip cleanup the original ran. On a `try`/`except*`
+    before the broad handler. When the broad handler runs cleanup (a call named like `close`,
+    `release`, `rollback`, `_close_channel`... see `cleanup-names`), the inserted clause first
+    repeats the handler's statements up to its last cleanup call (log lines aside), so
+    cancellation does not skip cleanup the original ran. On a `try`/`except*`
     the clause is `except* asyncio.CancelledError as cancelled:` ending in
     `raise cancelled.exceptions[0] from None`: a bare `raise` there would re-raise an exception
     group, which asyncio does not treat as cancellation (`asyncio.timeout()` would let it escape
@@ -56,15 +57,23 @@ class BroadExceptSwallowsCancel(Rule):
     `Exception`, `except Exception:` is treated as broad too.
 
     ## Fix safety
-    Safe: only cancellation changes path, and it now propagates after the same cleanup. No fix
-    is offered when that cleanup is entangled with `return`/`break`/`continue`/`raise`, or when
+    Safe when the clause leaves out nothing that matters once the exception propagates: only
+    cancellation changes path, and it propagates after the same cleanup. Unsafe when the
+    handler does more than that before it swallows (reconnects, calls `task_done()`, updates
+    attributes...): those steps no longer run on cancellation, and a person should decide
+    whether some must. Logging, a back-off `sleep` and local retry counters do not count.
+
+    No fix is offered when the cleanup is entangled with `return`/`break`/`continue`/`raise`;
+    when cleanup follows the `try` (or the loop it breaks out of), which the swallowing let run
+    and a re-raise would skip; when the `try` only awaits an existing task or future
+    (`await self._task`), whose own cancellation by someone else may be what is caught; or when
     no spelling of the exception is usable at that place.
     """
 
     code = "CF101"
     name = "broad-except-swallows-cancel"
     message = "broad `except` swallows `CancelledError`; let cancellation propagate"
-    fix_kinds = (FixSafety.SAFE,)
+    fix_kinds = (FixSafety.SAFE, FixSafety.UNSAFE)
     required_bytes = (b"async", b"except")
 
     @classmethod
@@ -88,17 +97,24 @@ class BroadExceptSwallowsCancel(Rule):
             return updated
         spelling = self.cancellation_spelling_at(handler)
         clause = None
-        if spelling is not None and not self.skips_cleanup(original, exits):
+        if (
+            spelling is not None
+            and not self.skips_cleanup(original, exits)
+            and not self.may_be_childs_cancellation(original)
+        ):
             clause = reraising_clause(
                 updated.handlers[index],
                 spelling.expression,
                 self.options.cleanup_names,
                 self.group_binding(handler),
             )
-        if not self.report_handler(handler, FixSafety.SAFE if clause else None):
+        safety = None
+        if clause is not None:
+            safety = FixSafety.SAFE if clause.complete else FixSafety.UNSAFE
+        if not self.report_handler(handler, safety):
             return updated
         assert spelling is not None and clause is not None
         self.require_import(spelling)
         handlers: list[Handler] = list(updated.handlers)
-        handlers.insert(index, clause)
+        handlers.insert(index, clause.handler)
         return updated.with_changes(handlers=handlers)

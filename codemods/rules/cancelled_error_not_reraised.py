@@ -11,6 +11,7 @@ from codemods.analysis.handlers import (
     Handler,
     TryNode,
     TryT,
+    is_inert,
     reraising_clause,
     with_reraise,
 )
@@ -89,11 +90,13 @@ class CancelledErrorNotReraised(Rule):
 
     ## Fix safety
     Appending `raise` is safe. Replacing a jump by `raise` is unsafe: code after the loop or
-    the `return` value no longer runs on cancellation. It is not offered when a cleanup call
-    follows the loop (it would be skipped), when the returned value has side effects, or when
-    the jump sits in a nested `except` (where a bare `raise` means another exception).
-    Splitting a tuple handler is unsafe. A handler that raises another exception is reported
-    without a fix.
+    the `return` value no longer runs on cancellation. Splitting a tuple handler is unsafe.
+    No fix is offered when a cleanup call follows the `try` or the loop (the swallowing let it
+    run; a re-raise would skip it), when the returned value has side effects, when the jump
+    sits in a nested `except` (where a bare `raise` means another exception), or when the `try`
+    only awaits an existing task or future (`await self._task`: the CancelledError may be that
+    task's, cancelled by someone else). A handler that raises another exception is reported
+    without a fix. A commented `pass` is kept, with `raise` after it.
     """
 
     code = "CF102"
@@ -153,17 +156,24 @@ class CancelledErrorNotReraised(Rule):
         exits = self.swallowing_paths(node, handler)
         if exits is None:
             return
-        fix: _Reraise | _Split | None
+        fix = self._fix(node, handler, caught, exits)
+        if self.report_handler(handler, fix[1] if fix else None) and fix is not None:
+            self._planned[node] = (index, fix[0])
+            if isinstance(fix[0], _Reraise):
+                self._jumps_to_replace |= fix[0].jumps
+
+    def _fix(
+        self, node: TryNode, handler: Handler, caught: Caught, exits: ExitPaths
+    ) -> tuple[_Reraise | _Split, FixSafety] | None:
+        if self.may_be_childs_cancellation(node):
+            return None
         if caught.others:
-            fix = None if self.skips_cleanup(node, exits) else self._split(handler, caught)
-            safety = FixSafety.UNSAFE
-        else:
-            fix = self._reraise(node, handler, exits)
-            safety = FixSafety.UNSAFE if fix and fix.jumps else FixSafety.SAFE
-        if self.report_handler(handler, safety if fix else None) and fix is not None:
-            self._planned[node] = (index, fix)
-            if isinstance(fix, _Reraise):
-                self._jumps_to_replace |= fix.jumps
+            split = None if self.skips_cleanup(node, exits) else self._split(handler, caught)
+            return (split, FixSafety.UNSAFE) if split else None
+        reraise = self._reraise(node, handler, exits)
+        if reraise is None:
+            return None
+        return reraise, FixSafety.UNSAFE if reraise.jumps else FixSafety.SAFE
 
     def _reraise(self, node: TryNode, handler: Handler, exits: ExitPaths) -> _Reraise | None:
         if Exit.RAISE_OTHER in exits.kinds:
@@ -192,7 +202,7 @@ class CancelledErrorNotReraised(Rule):
         )
         if clause is None:
             return None
-        return _Split(clause, _without(types, caught.cancellation))
+        return _Split(clause.handler, _without(types, caught.cancellation))
 
     def _replace_jump(
         self, original: cst.BaseSmallStatement, updated: cst.Return | cst.Break | cst.Continue
@@ -226,17 +236,8 @@ def _replaceable(jump: Jump) -> bool:
     if jump.in_nested_handler:
         return False
     if isinstance(jump.statement, cst.Return):
-        return jump.statement.value is None or _is_inert(jump.statement.value)
+        return is_inert(jump.statement.value)
     return True
-
-
-def _is_inert(value: cst.BaseExpression) -> bool:
-    """A returned value that evaluating has no side effect worth keeping."""
-    if isinstance(value, cst.Name | cst.BaseNumber | cst.SimpleString):
-        return True
-    if isinstance(value, cst.Attribute):
-        return _is_inert(value.value)
-    return False
 
 
 def _as_type(expressions: tuple[cst.BaseExpression, ...]) -> cst.BaseExpression:

@@ -23,7 +23,6 @@ class Consumer:
             await handle(message.body)
             await message.ack()
         except asyncio.CancelledError:
-            log.exception("consume from %s failed", self._queue_name)
             await self._close_channel()
             raise
         except BaseException:

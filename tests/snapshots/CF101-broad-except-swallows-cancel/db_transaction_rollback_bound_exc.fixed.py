@@ -18,8 +18,7 @@ async def transfer(pool: asyncpg.Pool, src: int, dst: int, amount: int) -> bool:
                 "UPDATE accounts SET balance = balance + $1 WHERE id = $2", amount, dst
             )
             await tx.commit()
-        except asyncio.CancelledError as exc:
-            log.warning("transfer %s -> %s failed: %r", src, dst, exc)
+        except asyncio.CancelledError:
             await tx.rollback()
             raise
         except BaseException as exc:

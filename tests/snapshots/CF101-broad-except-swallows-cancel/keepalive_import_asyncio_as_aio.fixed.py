@@ -9,10 +9,6 @@ async def keepalive(connect, interval: float = 30.0) -> None:
     while True:
         try:
             await aio.wait_for(conn.ping(), timeout=10)
-        except aio.CancelledError:
-            log.warning("ping failed, reconnecting")
-            await conn.close()
-            raise
         except BaseException:
             log.warning("ping failed, reconnecting")
             await conn.close()

@@ -10,7 +10,6 @@ async def keepalive(connect, interval: float = 30.0) -> None:
         try:
             await aio.wait_for(conn.ping(), timeout=10)
         except aio.CancelledError:
-            log.warning("ping failed, reconnecting")
             await conn.close()
             raise
         except BaseException:

@@ -15,18 +15,12 @@ class BatchUploader:
             async with self._lock:
                 try:
                     await self._client.push(batch.items)
-                except asyncio.CancelledError:
-                    log.warning("push of batch %s failed, reconnecting", batch.id)
-                    await self._client.disconnect()
-                    raise
                 except BaseException:
                     log.warning("push of batch %s failed, reconnecting", batch.id)
                     await self._client.disconnect()
                     await self._client.connect()
                     await self._client.push(batch.items)
                 await self._client.flush()
-        except asyncio.CancelledError:
-            raise
         except:
             log.exception("batch %s dropped", batch.id)
             self.failed.append(batch)

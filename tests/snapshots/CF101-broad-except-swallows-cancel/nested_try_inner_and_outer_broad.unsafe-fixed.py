@@ -16,7 +16,6 @@ class BatchUploader:
                 try:
                     await self._client.push(batch.items)
                 except asyncio.CancelledError:
-                    log.warning("push of batch %s failed, reconnecting", batch.id)
                     await self._client.disconnect()
                     raise
                 except BaseException:

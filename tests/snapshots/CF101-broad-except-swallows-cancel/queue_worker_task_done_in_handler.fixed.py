@@ -10,8 +10,6 @@ async def consume(queue: asyncio.Queue, process) -> None:
         try:
             await process(item)
             queue.task_done()
-        except asyncio.CancelledError:
-            raise
         except BaseException:
             log.exception("processing %r failed", item)
             # Mark it done anyway so queue.join() does not hang.

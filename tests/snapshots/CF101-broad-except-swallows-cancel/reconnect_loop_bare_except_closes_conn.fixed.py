@@ -21,12 +21,6 @@ class FeedClient:
                 self._backoff = 1.0
                 async for raw in self._conn:
                     await self._on_message(raw)
-            except asyncio.CancelledError:
-                log.exception("feed connection lost, retrying in %.1fs", self._backoff)
-                if self._conn is not None:
-                    await self._conn.close()
-                    self._conn = None
-                raise
             except:
                 log.exception("feed connection lost, retrying in %.1fs", self._backoff)
                 if self._conn is not None:

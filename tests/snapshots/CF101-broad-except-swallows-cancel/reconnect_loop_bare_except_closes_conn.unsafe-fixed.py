@@ -22,7 +22,6 @@ class FeedClient:
                 async for raw in self._conn:
                     await self._on_message(raw)
             except asyncio.CancelledError:
-                log.exception("feed connection lost, retrying in %.1fs", self._backoff)
                 if self._conn is not None:
                     await self._conn.close()
                     self._conn = None

@@ -21,7 +21,6 @@ async def handle_client(reader: asyncio.StreamReader, writer: asyncio.StreamWrit
         writer.close()
         await writer.wait_closed()
     except asyncio.CancelledError:
-        log.exception("client %s: protocol error", peer)
         # Drop the connection; the client will reconnect.
         writer.close()
         raise

@@ -14,7 +14,6 @@ async def heartbeat(stream: trio.abc.Stream, interval: float = 5.0) -> None:
             if reply.strip() != b"PONG":
                 log.warning("unexpected heartbeat reply %r", reply)
         except trio.Cancelled:
-            log.exception("heartbeat failed, closing stream")
             await stream.aclose()
             raise
         except BaseException:

@@ -23,6 +23,5 @@ class Replicator:
             await self._task
         except asyncio.CancelledError:
             log.info("replication stopped")
-            raise
         finally:
             self._task = None

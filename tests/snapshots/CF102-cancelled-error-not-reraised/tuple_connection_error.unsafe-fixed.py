@@ -19,8 +19,7 @@ class ReconnectingClient:
                 delay = 1.0
                 while line := await reader.readline():
                     await handle_line(line)
-            except asyncio.CancelledError as exc:
-                log.warning("connection to %s:%d lost: %r", self.host, self.port, exc)
+            except asyncio.CancelledError:
                 if self.writer is not None:
                     self.writer.close()
                     self.writer = None
