@@ -65,7 +65,7 @@ def _run_in_workers(paths: Sequence[str], settings: Settings, jobs: int) -> Iter
     try:
         for worker in workers:
             worker.give(pending.pop())
-        busy = {worker for worker in workers}
+        busy = set(workers)
         while busy:
             ready = wait([w.connection for w in busy] + [w.process.sentinel for w in busy])
             for worker in list(busy):
@@ -80,6 +80,7 @@ def _run_in_workers(paths: Sequence[str], settings: Settings, jobs: int) -> Iter
                     continue
                 if outcome is None:
                     # The worker died with this file: report it, replace the worker.
+                    worker.process.join(timeout=5)
                     code = worker.process.exitcode
                     assert worker.path is not None
                     yield FileOutcome(worker.path, error=f"worker crashed (exit code {code})")

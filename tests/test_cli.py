@@ -1231,7 +1231,11 @@ def test_explain(code: str) -> None:
 
     assert result.exit_code == 0
     assert result.stderr == ""
-    assert lines(result.stdout)[:3] == ["# CF101 (broad-except-swallows-cancel)", "", "Fix: safe/unsafe"]
+    assert lines(result.stdout)[:3] == [
+        "# CF101 (broad-except-swallows-cancel)",
+        "",
+        "Fix: safe/unsafe",
+    ]
     for heading in ("## What it does", "## Why is this bad?", "## Fix safety"):
         assert heading in lines(result.stdout)
 
