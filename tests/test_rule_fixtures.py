@@ -2,8 +2,9 @@
 
 Files named `ok_*.py` are negative cases: no finding, and the file comes back byte-identical.
 Every other file must produce at least one finding of its folder's rule. For each case the
-findings, the safe-fixed output and the output with unsafe fixes are snapshots, and every
-fixed output is checked to be a fixed point (a second run changes nothing).
+findings are a snapshot, and so are the safe-fixed output and the output with unsafe fixes,
+each where it differs from the stage before it (so negative cases store no output at all).
+Every fixed output is checked to be a fixed point (a second run changes nothing).
 
 A case may start with a comment `# cancelfix: target-version=py37` to set the target.
 """
@@ -59,6 +60,16 @@ def _compiles(source: bytes) -> bool:
     return True
 
 
+def _assert_stage(snapshot, name: str, output: bytes, *, previous: bytes) -> None:  # type: ignore[no-untyped-def]
+    """Snapshot an output only where it differs from the stage before (source, safe fixes),
+    so no snapshot merely repeats its input."""
+    stale = Path(snapshot.snapshot_dir) / name
+    if output == previous:
+        assert not stale.exists(), f"stale snapshot {name}: the output equals the stage before"
+    else:
+        snapshot.assert_match(output.decode(), name)
+
+
 def _case_id(path: Path) -> str:
     return f"{path.parent.name}/{path.stem}"
 
@@ -80,15 +91,14 @@ def test_fixture(case: Path, snapshot) -> None:  # type: ignore[no-untyped-def]
     safe_fixed, _ = _run(source, case.name, Mode.FIX, unsafe=False)
     unsafe_fixed, _ = _run(source, case.name, Mode.FIX, unsafe=True)
 
+    snapshot.assert_match(_render(findings), f"{case.stem}.findings.txt")
     if case.name.startswith("ok_"):
         assert [f for f in findings if f.code == code] == [], "negative case has findings"
         assert safe_fixed == source and unsafe_fixed == source
     else:
         assert any(f.code == code for f in findings), f"positive case has no {code} finding"
-
-    snapshot.assert_match(_render(findings), f"{case.stem}.findings.txt")
-    snapshot.assert_match(safe_fixed.decode(), f"{case.stem}.fixed.py")
-    snapshot.assert_match(unsafe_fixed.decode(), f"{case.stem}.unsafe-fixed.py")
+    _assert_stage(snapshot, f"{case.stem}.fixed.py", safe_fixed, previous=source)
+    _assert_stage(snapshot, f"{case.stem}.unsafe-fixed.py", unsafe_fixed, previous=safe_fixed)
 
     original_compiles = _compiles(source)
     for fixed, unsafe in ((safe_fixed, False), (unsafe_fixed, True)):
