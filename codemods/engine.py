@@ -80,6 +80,14 @@ def _run_rules(
     return wrapper.module, findings
 
 
+_TOO_DEEP = ("too many nested parentheses", "too many statically nested blocks")
+"""CPython's own limits; LibCST's native parser may overflow its stack on such input."""
+
+
+class _TooDeep(Exception):
+    pass
+
+
 def _stdlib_parse(source: bytes) -> ast.Module | SyntaxError | None:
     """The stdlib AST, ten times cheaper than LibCST; the error when it cannot parse the file
     (which may be syntax newer than this interpreter: LibCST decides)."""
@@ -88,8 +96,14 @@ def _stdlib_parse(source: bytes) -> ast.Module | SyntaxError | None:
             warnings.simplefilter("ignore")
             return ast.parse(source)
     except SyntaxError as error:
+        if any(limit in str(error.msg) for limit in _TOO_DEEP):
+            raise _TooDeep(
+                f"too deeply nested to parse: {error.msg} (line {error.lineno})"
+            ) from error
         return error
-    except (ValueError, RecursionError, MemoryError):
+    except (RecursionError, MemoryError) as error:
+        raise _TooDeep("too deeply nested to parse") from error
+    except ValueError:
         return None
 
 
@@ -148,7 +162,10 @@ def process_source(source: bytes, path: str, settings: Settings) -> FileOutcome:
     """Run the selected rules over one file's bytes. Never raises for a bad file."""
     rules = [rule_by_code(code) for code in settings.rule_codes]
     rules = [rule for rule in rules if rule.may_apply(source)]
-    tree = _stdlib_parse(source) if rules else None
+    try:
+        tree = _stdlib_parse(source) if rules else None
+    except _TooDeep as error:
+        return FileOutcome(path, error=str(error))
     if isinstance(tree, ast.Module):
         rules = [rule for rule in rules if rule.is_candidate(tree, settings.options)]
     if not rules:

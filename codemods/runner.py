@@ -1,7 +1,7 @@
-"""Run the engine over many files: in this process for small runs, else in worker processes.
+"""Run the engine over many files, always in worker processes (one for a small run).
 
-Workers take one file at a time over a pipe. If a worker dies (a crash in native code, the
-OOM killer), only the file it held is reported, and a fresh worker takes its place.
+Workers take one file at a time over a pipe. If a worker dies (a crash in LibCST's native
+parser, the OOM killer), only the file it held is reported, and a fresh worker takes its place.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from multiprocessing.process import BaseProcess
 from codemods.engine import FileOutcome, Settings, process_path
 
 PARALLEL_THRESHOLD = 64
-"""Below this many files, starting workers costs more than it saves."""
+"""Below this many files, a second worker costs more than it saves."""
 
 
 def _serve(connection: Connection, settings: Settings) -> None:
@@ -52,11 +52,10 @@ class _Worker:
 
 def run(paths: Sequence[str], settings: Settings, jobs: int) -> Iterator[FileOutcome]:
     """Outcomes as files finish (not in input order)."""
-    if jobs <= 1 or len(paths) < PARALLEL_THRESHOLD:
-        for path in paths:
-            yield process_path(path, settings)
+    if not paths:
         return
-    yield from _run_in_workers(paths, settings, min(jobs, len(paths)))
+    workers = 1 if len(paths) < PARALLEL_THRESHOLD else max(1, min(jobs, len(paths)))
+    yield from _run_in_workers(paths, settings, workers)
 
 
 def _run_in_workers(paths: Sequence[str], settings: Settings, jobs: int) -> Iterator[FileOutcome]:

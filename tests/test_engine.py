@@ -181,3 +181,24 @@ def test_symlink_is_kept_and_its_target_rewritten(tmp_path: Path) -> None:
     link.symlink_to(path.name)
     write_atomic(str(link), outcome.new_source, outcome.original_digest)
     assert link.is_symlink() and path.read_bytes() == outcome.new_source
+
+
+def test_nesting_beyond_cpythons_limit_is_reported_not_parsed() -> None:
+    # LibCST's native parser can overflow its stack on such input; CPython refuses it first.
+    deep = SWALLOWING + b"x = " + b"(" * 1000 + b")" * 1000 + b"\n"
+    outcome = process_source(deep, "deep.py", settings())
+    assert outcome.error is not None and outcome.error.startswith("too deeply nested to parse")
+    assert not outcome.parsed
+
+
+def test_small_runs_also_run_in_a_worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "a.py"
+    path.write_bytes(SWALLOWING)
+
+    def crash(path: str, settings: Settings) -> engine.FileOutcome:
+        os.kill(os.getpid(), signal.SIGSEGV)
+        raise AssertionError("unreachable")
+
+    monkeypatch.setattr(runner, "process_path", crash)
+    (outcome,) = runner.run([str(path)], settings(Mode.CHECK), 1)
+    assert outcome.error == f"worker crashed (exit code {-signal.SIGSEGV})"
