@@ -143,6 +143,12 @@ class _Request:
     stdin_filename: str | None
 
 
+def _cores() -> int:
+    if hasattr(os, "sched_getaffinity"):  # Linux: the cores this process may use
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def _build_request(mode: Mode, options: dict[str, Any]) -> _Request:
     paths: tuple[Path, ...] = options["paths"] or (Path("."),)
     stdin_filename = options["stdin_filename"]
@@ -179,7 +185,7 @@ def _build_request(mode: Mode, options: dict[str, Any]) -> _Request:
         settings=Settings(mode, tuple(rule.code for rule in rules), rule_options),
         config=found,
         excludes=Excludes(found.root, (*exclude, *extend)),
-        jobs=options["jobs"] or len(os.sched_getaffinity(0)),
+        jobs=options["jobs"] or _cores(),
         force_exclude=options["force_exclude"],
         output_format=options["output_format"],
         color=options["color"],

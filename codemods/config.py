@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,6 @@ class Config:
     extend_exclude: tuple[str, ...] = ()
     cleanup_names: frozenset[str] = DEFAULT_CLEANUP_NAMES
     respect_gitignore: bool = True
-    keys_seen: frozenset[str] = field(default=frozenset(), compare=False)
 
     @property
     def root(self) -> Path:
@@ -64,13 +64,27 @@ class Config:
         return self.target_version or self.requires_python or target_version.DEFAULT
 
 
-def find_pyproject(start: Path) -> Path | None:
+def _pyprojects(start: Path) -> Iterator[Path]:
+    """Every pyproject.toml from `start` upwards, nearest first."""
     directory = start if start.is_dir() else start.parent
     for candidate in (directory, *directory.parents):
         path = candidate / "pyproject.toml"
         if path.is_file():
-            return path
-    return None
+            yield path
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as file:
+            return tomllib.load(file)
+    except OSError as error:
+        raise ConfigError(f"cannot read {path}: {error.strerror}") from error
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path} is not valid TOML: {error}") from error
+
+
+def _requires_python(document: dict[str, Any]) -> object:
+    return document.get("project", {}).get("requires-python")
 
 
 def _string_list(table: dict[str, Any], key: str) -> tuple[str, ...]:
@@ -104,13 +118,7 @@ _KEYS = frozenset(
 
 def load(path: Path, *, require_table: bool) -> Config:
     """Read a pyproject.toml (or a cancelfix.toml with the same keys at top level)."""
-    try:
-        with path.open("rb") as file:
-            document = tomllib.load(file)
-    except OSError as error:
-        raise ConfigError(f"cannot read {path}: {error.strerror}") from error
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path} is not valid TOML: {error}") from error
+    document = _read(path)
     if path.name == "pyproject.toml":
         table = document.get("tool", {}).get("cancelfix")
         if table is None and require_table:
@@ -119,7 +127,7 @@ def load(path: Path, *, require_table: bool) -> Config:
     else:
         table = document
     try:
-        return _from_table(path, table, document.get("project", {}).get("requires-python"))
+        return _from_table(path, table, _requires_python(document))
     except ConfigError as error:
         raise ConfigError(f"{path}: {error}") from error
 
@@ -129,7 +137,7 @@ def _from_table(path: Path, table: dict[str, Any], requires_python: object) -> C
     if unknown:
         where = "[tool.cancelfix]" if path.name == "pyproject.toml" else "the file"
         raise ConfigError(f"unknown option(s) {', '.join(unknown)} in {where}")
-    values: dict[str, Any] = {"source": path, "keys_seen": frozenset(table)}
+    values: dict[str, Any] = {"source": path}
     for key in ("select", "ignore", "exclude", "extend-exclude"):
         if key in table:
             values[key.replace("-", "_")] = _string_list(table, key)
@@ -153,8 +161,21 @@ def _from_table(path: Path, table: dict[str, Any], requires_python: object) -> C
 
 
 def discover(explicit: Path | None, start: Path) -> Config:
-    """The configuration in force: `explicit`, else the nearest pyproject.toml, else defaults."""
+    """The configuration in force: `explicit`, else the nearest pyproject.toml with a
+    [tool.cancelfix] table, else defaults. `requires-python` comes from the nearest
+    pyproject.toml that sets it: the project being scanned."""
     if explicit is not None:
         return load(explicit, require_table=explicit.name == "pyproject.toml")
-    found = find_pyproject(start)
-    return load(found, require_table=False) if found else Config()
+    requires_python = None
+    for path in _pyprojects(start):
+        document = _read(path)
+        requires_python = requires_python or _requires_python(document)
+        table = document.get("tool", {}).get("cancelfix")
+        if table is not None:
+            try:
+                return _from_table(path, table, requires_python)
+            except ConfigError as error:
+                raise ConfigError(f"{path}: {error}") from error
+    if isinstance(requires_python, str):
+        return Config(requires_python=target_version.from_requires_python(requires_python))
+    return Config()

@@ -119,7 +119,7 @@ def discover_files(
     A file named on the command line is always taken, unless `force_exclude` and an exclude
     pattern match it (what pre-commit needs, as it passes every changed file by name).
     """
-    found: dict[Path, None] = {}
+    found: dict[str, Path] = {}  # by real path: a file reached twice through a link counts once
     for path in paths:
         if path.is_dir():
             listed = _git_files(path) if respect_gitignore else None
@@ -130,7 +130,7 @@ def discover_files(
                     and not excludes.matches(candidate, anchor=path)
                     and candidate.is_file()
                 ):
-                    found[candidate] = None
+                    found.setdefault(os.path.realpath(candidate), candidate)
         elif not (force_exclude and excludes.matches(path)):
-            found[path] = None
-    return sorted(found)
+            found.setdefault(os.path.realpath(path), path)
+    return sorted(found.values())

@@ -80,8 +80,8 @@ def _run_rules(
     return wrapper.module, findings
 
 
-_TOO_DEEP = ("too many nested parentheses", "too many statically nested blocks")
-"""CPython's own limits; LibCST's native parser may overflow its stack on such input."""
+_TOO_DEEP = "too many nested parentheses"
+"""CPython's own limit; LibCST's native parser may overflow its stack on such input."""
 
 
 class _TooDeep(Exception):
@@ -96,7 +96,7 @@ def _stdlib_parse(source: bytes) -> ast.Module | SyntaxError | None:
             warnings.simplefilter("ignore")
             return ast.parse(source)
     except SyntaxError as error:
-        if any(limit in str(error.msg) for limit in _TOO_DEEP):
+        if _TOO_DEEP in str(error.msg):
             raise _TooDeep(
                 f"too deeply nested to parse: {error.msg} (line {error.lineno})"
             ) from error
@@ -159,7 +159,15 @@ def unified_diff(path: str, before: bytes, after: bytes, encoding: str) -> str:
 
 
 def process_source(source: bytes, path: str, settings: Settings) -> FileOutcome:
-    """Run the selected rules over one file's bytes. Never raises for a bad file."""
+    """Run the selected rules over one file's bytes. Never raises: a bad file, or a bug of
+    ours on it, becomes an outcome with an error."""
+    try:
+        return _process_source(source, path, settings)
+    except Exception as error:
+        return FileOutcome(path, error=f"internal error: {type(error).__name__}: {error}")
+
+
+def _process_source(source: bytes, path: str, settings: Settings) -> FileOutcome:
     rules = [rule_by_code(code) for code in settings.rule_codes]
     rules = [rule for rule in rules if rule.may_apply(source)]
     try:
@@ -183,8 +191,6 @@ def process_source(source: bytes, path: str, settings: Settings) -> FileOutcome:
         return _process_module(module, source, path, rules, settings)
     except RecursionError:
         return FileOutcome(path, parsed=True, error="too deeply nested to analyse")
-    except VerificationError as error:
-        return FileOutcome(path, parsed=True, error=f"fix rejected, file left unchanged: {error}")
 
 
 def _process_module(
@@ -195,7 +201,11 @@ def _process_module(
     fixable = [finding for finding in findings if settings.options.allows(finding.fix)]
     if settings.mode is Mode.CHECK or not fixable:
         return FileOutcome(path, tuple(findings), parsed=True)
-    new_source, remaining = _fix(module, source, rules, settings.options, path)
+    try:
+        new_source, remaining = _fix(module, source, rules, settings.options, path)
+    except VerificationError as error:
+        reason = f"fix rejected, file left unchanged: {error}"
+        return FileOutcome(path, tuple(findings), error=reason, parsed=True)
     findings = [
         replace(finding, fixed=settings.options.allows(finding.fix)) for finding in findings
     ]
@@ -217,7 +227,4 @@ def process_path(path: str, settings: Settings) -> FileOutcome:
             source = file.read()
     except OSError as error:
         return FileOutcome(path, error=f"cannot read: {error.strerror or error}")
-    try:
-        return process_source(source, path, settings)
-    except Exception as error:  # a bug of ours must not stop the run: report it for this file
-        return FileOutcome(path, error=f"internal error: {type(error).__name__}: {error}")
+    return process_source(source, path, settings)

@@ -27,6 +27,7 @@ from codemods.analysis import handlers
 from codemods.analysis.cleanup import DEFAULT_CLEANUP_NAMES
 from codemods.analysis.exits import ExitPaths
 from codemods.analysis.names import Caught, ExceptionNames, Spelling, cancellation_spelling
+from codemods.analysis.scope import enclosing_coroutine
 from codemods.suppression import suppresses
 
 
@@ -79,10 +80,6 @@ class Rule(VisitorBasedCodemodCommand):
     # own stack: each full-tree metadata pass costs as much as the rule itself.
     METADATA_DEPENDENCIES = (QualifiedNameProvider, ScopeProvider)
 
-    visits_expressions: ClassVar[bool] = False
-    """Whether the rule needs to enter expressions; statement-level rules skip them (most of a
-    module's nodes), which makes their visit several times cheaper."""
-
     def __init__(
         self,
         context: CodemodContext,
@@ -130,9 +127,10 @@ class Rule(VisitorBasedCodemodCommand):
         return module
 
     # The traversal hooks bypass LibCST's matcher-decorator machinery, which rules do not use
-    # and which costs more per node than the rules' own work.
+    # and which costs more per node than the rules' own work. Rules act on statements, so they
+    # skip expressions: most of a module's nodes, and of the visit's cost.
     def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, cst.BaseExpression) and not self.visits_expressions:
+        if isinstance(node, cst.BaseExpression):
             return False
         self._stack.append(node)
         return cst.CSTTransformer.on_visit(self, node)
@@ -180,7 +178,8 @@ class Rule(VisitorBasedCodemodCommand):
         """
         if any(suppresses(comment.value, self.code) for comment in comments):
             return False
-        positions = self.context.wrapper.resolve(PositionProvider) if self.context.wrapper else {}
+        assert self.context.wrapper is not None, "rules run through a MetadataWrapper"
+        positions = self.context.wrapper.resolve(PositionProvider)
         start = positions[node].start
         if through is not None:
             end = positions[through].end
@@ -250,6 +249,12 @@ class Rule(VisitorBasedCodemodCommand):
         return handlers.reraise_skips_cleanup(
             try_node, exits, self.parents(try_node), self.options.cleanup_names
         )
+
+    def coroutine(self, node: cst.CSTNode) -> cst.FunctionDef:
+        """The `async def` around the node being visited (rules only act inside one)."""
+        function = enclosing_coroutine(self.parents(node))
+        assert function is not None
+        return function
 
     def may_be_childs_cancellation(self, try_node: handlers.TryNode) -> bool:
         return handlers.awaits_only_existing_futures(try_node, self.names)

@@ -86,6 +86,8 @@ def _run_in_workers(paths: Sequence[str], settings: Settings, jobs: int) -> Iter
                     worker.stop()
                     busy.discard(worker)
                     workers.remove(worker)
+                    if not pending:
+                        continue
                     worker = _Worker(settings)
                     workers.append(worker)
                 else:

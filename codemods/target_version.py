@@ -25,10 +25,14 @@ def format_version(version: tuple[int, int]) -> str:
     return f"py{version[0]}{version[1]}"
 
 
+LOWEST_IMPLIED: tuple[int, int] = (3, 8)
+"""Treating `except Exception` as broad (py37) must be asked for: an old `requires-python`
+left in place does not switch it on."""
+
+
 def from_requires_python(specifier: str) -> tuple[int, int] | None:
-    """The lowest supported version a `requires-python` specifier admits, if it names one."""
+    """The lowest version a `requires-python` specifier admits (py38 at the least)."""
     bounds = []
     for _operator, minor in _LOWER_BOUND.findall(specifier):
-        version = (3, int(minor))
-        bounds.append(min(max(version, SUPPORTED[0]), SUPPORTED[-1]))
+        bounds.append(min(max((3, int(minor)), LOWEST_IMPLIED), SUPPORTED[-1]))
     return max(bounds) if bounds else None

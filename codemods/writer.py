@@ -19,13 +19,14 @@ class ReadOnlyFileError(Exception):
 
 
 def write_atomic(path: str, new_source: bytes, original_digest: str) -> None:
-    """Replace `path` by `new_source`, keeping its mode bits.
+    """Replace `path` by `new_source`, keeping its mode bits and (where allowed) its owner.
 
     Written to a temporary file in the same directory, flushed to disk, then renamed over the
     original, so that a reader (or a crash) sees either the old or the new file, never a mix.
     """
     path = os.path.realpath(path)  # through a symlink, rewrite its target and keep the link
-    mode = stat.S_IMODE(os.stat(path).st_mode)
+    status = os.stat(path)
+    mode = stat.S_IMODE(status.st_mode)
     # Renaming over a file needs no write permission on it (and root has every permission):
     # honour the mode bits themselves.
     if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(path, os.W_OK):
@@ -41,6 +42,8 @@ def write_atomic(path: str, new_source: bytes, original_digest: str) -> None:
             file.flush()
             os.fsync(file.fileno())
         os.chmod(temporary, mode)
+        with contextlib.suppress(OSError):  # only root may give a file away; others own it
+            os.chown(temporary, status.st_uid, status.st_gid)
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -26,9 +26,6 @@ class Exit(enum.Enum):
     CONTINUE = "continues the loop"
 
 
-JUMPS = frozenset({Exit.RETURN, Exit.BREAK, Exit.CONTINUE})
-
-
 @dataclass(frozen=True)
 class Jump:
     """A `return`/`break`/`continue` that leaves the handler."""

@@ -325,9 +325,10 @@ def swallowing_paths(
 
 
 def _has_jump(node: cst.CSTNode) -> bool:
+    """A `return`/`break`/`continue` that would skip the `raise` after the repeated code.
+    (A `raise` is no problem there: it propagates, as it did in the handler.)"""
     return any(
-        isinstance(child, cst.Return | cst.Raise | cst.Break | cst.Continue)
-        for child in walk_same_frame(node)
+        isinstance(child, cst.Return | cst.Break | cst.Continue) for child in walk_same_frame(node)
     )
 
 
@@ -412,7 +413,17 @@ def _is_log_line(statement: cst.BaseStatement) -> bool:
     )
 
 
-def _matters_after_raise(statement: cst.BaseStatement) -> bool:
+def _outer_names(function: cst.FunctionDef) -> frozenset[str]:
+    """Names the function declares `global` or `nonlocal`: assigning them is no local affair."""
+    return frozenset(
+        item.name.value
+        for node in walk_same_frame(function.body)
+        if isinstance(node, cst.Global | cst.Nonlocal)
+        for item in node.names
+    )
+
+
+def _matters_after_raise(statement: cst.BaseStatement, outer_names: frozenset[str]) -> bool:
     """Whether leaving `statement` out on the way to a `raise` may change what the program
     does. Log lines do not; nor do a back-off `await asyncio.sleep(...)` or an update of a
     local variable computed without calls (a retry counter): the raise abandons both. An `if`
@@ -423,7 +434,7 @@ def _matters_after_raise(statement: cst.BaseStatement) -> bool:
         if statement.orelse is not None:
             branches.append(statement.orelse)
         return _has_call(header) or any(
-            _matters_after_raise(inner)
+            _matters_after_raise(inner, outer_names)
             for branch in branches
             for inner in _branch_statements(branch)
         )
@@ -434,7 +445,10 @@ def _matters_after_raise(statement: cst.BaseStatement) -> bool:
             continue
         if (
             isinstance(small, cst.Assign | cst.AugAssign | cst.AnnAssign)
-            and all(isinstance(target, cst.Name) for target in _assigned_targets(small))
+            and all(
+                isinstance(target, cst.Name) and target.value not in outer_names
+                for target in _assigned_targets(small)
+            )
             and not _has_call(small)
         ):
             continue
@@ -481,6 +495,7 @@ def reraising_clause(
     types: cst.BaseExpression,
     cleanup_names: frozenset[str],
     name: cst.AsName | None,
+    function: cst.FunctionDef,
 ) -> ReraisingClause | None:
     """A clause `except <types>: ...; raise` to insert before `handler`.
 
@@ -509,5 +524,6 @@ def reraising_clause(
         clause = cst.ExceptStarHandler(body=cst.IndentedBlock(body=repeated), type=types, name=name)
     else:
         clause = cst.ExceptHandler(body=cst.IndentedBlock(body=repeated), type=types, name=name)
-    left_out = statements[cleanup_end:end]
-    return ReraisingClause(with_reraise(clause), not any(map(_matters_after_raise, left_out)))
+    outer_names = _outer_names(function)
+    complete = not any(_matters_after_raise(s, outer_names) for s in statements[cleanup_end:end])
+    return ReraisingClause(with_reraise(clause), complete)

@@ -147,9 +147,16 @@ def framework_of(module: cst.Module) -> Framework:
     return Framework.ASYNCIO
 
 
+def _top_level_imports(module: cst.Module) -> Iterator[cst.Import | cst.ImportFrom]:
+    """Imports that certainly run: module level, not under `if TYPE_CHECKING:` or any block."""
+    for statement in module.body:
+        if isinstance(statement, cst.SimpleStatementLine):
+            yield from (s for s in statement.body if isinstance(s, cst.Import | cst.ImportFrom))
+
+
 def _candidate_spellings(module: cst.Module, framework: Framework) -> Iterator[str]:
-    """Dotted names that the module's own imports would let it write for the exception."""
-    for node in _imports(module):
+    """Dotted names that the module's unconditional imports let it write for the exception."""
+    for node in _top_level_imports(module):
         if isinstance(node, cst.Import):
             for alias in node.names:
                 name = alias.evaluated_name
@@ -178,7 +185,8 @@ def cancellation_spelling(module: cst.Module, scope: Scope) -> Spelling | None:
     """The way this module spells the cancellation exception, valid in `scope`.
 
     Falls back to `import <framework>` plus the qualified name; None when that name is taken
-    in `scope` by something else (a local variable called `asyncio`, say).
+    in `scope` by something else (a local variable called `asyncio`, an import that may not
+    run, such as one under `if TYPE_CHECKING:`).
     """
     framework = framework_of(module)
     accepted = CANCELLATION_CLASSES | CANCELLATION_FACTORIES

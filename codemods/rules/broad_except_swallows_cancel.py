@@ -107,6 +107,7 @@ class BroadExceptSwallowsCancel(Rule):
                 spelling.expression,
                 self.options.cleanup_names,
                 self.group_binding(handler),
+                self.coroutine(original),
             )
         safety = None
         if clause is not None:

@@ -34,8 +34,16 @@ class _Reraise:
 class _Split:
     """Give the cancellation exception of a tuple handler its own re-raising clause."""
 
-    clause: Handler
+    cancellation_type: cst.BaseExpression
     remaining_type: cst.BaseExpression
+    binding: cst.AsName | None
+    function: cst.FunctionDef
+
+    def clause(self, handler: Handler, cleanup_names: frozenset[str]) -> Handler | None:
+        clause = reraising_clause(
+            handler, self.cancellation_type, cleanup_names, self.binding, self.function
+        )
+        return clause.handler if clause else None
 
 
 class CancelledErrorNotReraised(Rule):
@@ -168,7 +176,7 @@ class CancelledErrorNotReraised(Rule):
         if self.may_be_childs_cancellation(node):
             return None
         if caught.others:
-            split = None if self.skips_cleanup(node, exits) else self._split(handler, caught)
+            split = None if self.skips_cleanup(node, exits) else self._split(node, handler, caught)
             return (split, FixSafety.UNSAFE) if split else None
         reraise = self._reraise(node, handler, exits)
         if reraise is None:
@@ -188,21 +196,21 @@ class CancelledErrorNotReraised(Rule):
             binding=self.group_binding(handler),
         )
 
-    def _split(self, handler: Handler, caught: Caught) -> _Split | None:
+    def _split(self, node: TryNode, handler: Handler, caught: Caught) -> _Split | None:
         types = handler.type
-        if not isinstance(types, cst.Tuple) or len(types.elements) != len(
-            caught.cancellation
-        ) + len(caught.others):
-            return None  # nested tuples: leave them to a human
-        clause = reraising_clause(
-            handler,
+        if (
+            not isinstance(types, cst.Tuple)
+            or len(types.elements) != len(caught.cancellation) + len(caught.others)
+            or any(isinstance(element, cst.StarredElement) for element in types.elements)
+        ):
+            return None  # nested or starred tuples: leave them to a human
+        split = _Split(
             _as_type(caught.cancellation),
-            self.options.cleanup_names,
+            _without(types, caught.cancellation),
             self.group_binding(handler),
+            self.coroutine(node),
         )
-        if clause is None:
-            return None
-        return _Split(clause.handler, _without(types, caught.cancellation))
+        return split if split.clause(handler, self.options.cleanup_names) else None
 
     def _replace_jump(
         self, original: cst.BaseSmallStatement, updated: cst.Return | cst.Break | cst.Continue
@@ -219,11 +227,15 @@ class CancelledErrorNotReraised(Rule):
         handlers: list[Handler] = list(updated.handlers)
         handler = handlers[index]
         if isinstance(fix, _Split):
+            # Built from the handler as other fixes left it, like CF101's clause.
+            clause = fix.clause(handler, self.options.cleanup_names)
+            if clause is None:
+                return updated  # the verification pass reports what is left
             whitespace = handler.whitespace_after_except
             if not whitespace.value:
                 whitespace = cst.SimpleWhitespace(" ")
             handlers[index : index + 1] = [
-                fix.clause,
+                clause,
                 handler.with_changes(type=fix.remaining_type, whitespace_after_except=whitespace),
             ]
         elif fix.append:
