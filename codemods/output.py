@@ -33,10 +33,13 @@ class Report:
         if error:
             self.errors.append((outcome.path, error))
         if outcome.changed and error is None:
-            self.findings += [
-                (outcome.path, finding) for finding in outcome.findings if finding.fixed
-            ]
-            self.findings += [(outcome.path, finding) for finding in outcome.remaining]
+            if self.mode is Mode.FIX:
+                # Fixed ones where they were; what is left where it is now, in the new text.
+                self.findings += [(outcome.path, f) for f in outcome.findings if f.fixed]
+                self.findings += [(outcome.path, f) for f in outcome.remaining]
+            else:
+                # Nothing was written: every position is in the file as it is.
+                self.findings += [(outcome.path, f) for f in outcome.findings]
             self.changed.append(outcome.path)
             if outcome.diff:
                 self.diffs[outcome.path] = outcome.diff

@@ -1344,3 +1344,42 @@ def test_parallel_run_gives_the_same_report(project: Path, monkeypatch: pytest.M
         document["findings"], key=lambda f: (f["path"], f["line"], f["column"])
     )
     assert [e["path"] for e in document["errors"]] == ["pkg0/broken.py"]
+
+
+# --------------------------------------------------------------------------------------------
+# regressions from review
+# --------------------------------------------------------------------------------------------
+
+
+def test_diff_reports_positions_in_the_unwritten_file(project: Path) -> None:
+    # A safe fix above an unsafe-only finding shifts the lines of the new text; with --diff
+    # nothing is written, so findings must point into the file as it is.
+    write(project, "a.py", BROAD + SWALLOW_BREAK.replace("import asyncio\n", ""))
+    result = cli("fix", "--diff", "--output-format", "json", "a.py")
+
+    findings = json_report(result.stdout, diffs=True)["findings"]
+    assert [(f["code"], f["line"], f["fixed"]) for f in findings] == [
+        ("CF101", 8, True),
+        ("CF102", 16, False),  # in the new text it would be line 18
+    ]
+
+
+def test_nested_pyproject_without_table_does_not_hide_the_config(project: Path) -> None:
+    write(project, "pyproject.toml", '[tool.cancelfix]\nignore = ["CF101"]\n')
+    write(project, "pkg/pyproject.toml", '[project]\nname = "pkg"\nrequires-python = ">=3.11"\n')
+    write(project, "pkg/a.py", BROAD)
+
+    result = cli("check", "-v", "pkg")
+
+    assert (result.exit_code, result.stdout) == (0, "All checks passed (1 file checked).\n")
+    assert f"configuration: {project / 'pyproject.toml'}" in result.stderr
+    assert "target version: py311" in result.stderr
+
+
+def test_file_reached_through_a_link_is_processed_once(project: Path) -> None:
+    write(project, "src/a.py", BROAD)
+    (project / "alias.py").symlink_to(project / "src" / "a.py")
+
+    result = cli("check", "--output-format", "json", ".")
+
+    assert json_report(result.stdout)["summary"]["files"] == 1

@@ -202,3 +202,9 @@ def test_small_runs_also_run_in_a_worker(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setattr(runner, "process_path", crash)
     (outcome,) = runner.run([str(path)], settings(Mode.CHECK), 1)
     assert outcome.error == f"worker crashed (exit code {-signal.SIGSEGV})"
+
+
+def test_rejected_fix_keeps_the_findings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "rule_by_code", lambda code: _Unstable)
+    outcome = process_source(b"y = 2\n", "a.py", Settings(Mode.FIX, ("CF999",), RuleOptions()))
+    assert [finding.code for finding in outcome.findings] == ["CF999"]
