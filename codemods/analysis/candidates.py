@@ -10,7 +10,12 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-_CANCELLATION_NAMES = frozenset({"CancelledError", "Cancelled", "get_cancelled_exc_class"})
+from codemods.analysis.names import CANCELLATION_CLASSES, CANCELLATION_FACTORIES
+
+_CANCELLATION_NAMES = frozenset(
+    name.rsplit(".", 1)[-1] for name in CANCELLATION_CLASSES | CANCELLATION_FACTORIES
+)
+"""`CancelledError`, `Cancelled`, `get_cancelled_exc_class`: last parts, matched loosely."""
 
 
 def _last_name(node: ast.expr) -> str | None:

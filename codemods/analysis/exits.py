@@ -193,7 +193,7 @@ class _Walker:
             return (not decisive) if left is right is (not decisive) else None
         if not (isinstance(test, cst.Call) and len(test.args) == 2):
             return None
-        function = {qualified.name for qualified in self.names.qualified_names(test.func)}
+        function = self.names.names_of(test.func)
         subject, classes = test.args[0].value, test.args[1].value
         if "builtins.isinstance" not in function or not _names_caught(
             subject, context.reraise_names
@@ -277,7 +277,7 @@ class _Walker:
     def _may_suppress(self, manager: cst.BaseExpression) -> bool:
         if not isinstance(manager, cst.Call):
             return False
-        names = {qualified.name for qualified in self.names.qualified_names(manager.func)}
+        names = self.names.names_of(manager.func)
         return "contextlib.suppress" in names
 
     def _match(self, node: cst.Match, context: _Context) -> ExitPaths:

@@ -111,7 +111,7 @@ class _CancelledTasks:
             return True
         if not isinstance(expr, cst.Call) or not expr.args:
             return False
-        function = {qualified.name for qualified in self.names.qualified_names(expr.func)}
+        function = self.names.names_of(expr.func)
         if not function & _WAITERS:
             return False
         positional = [arg for arg in expr.args if arg.keyword is None]
@@ -135,9 +135,7 @@ def _guarded_points(try_node: TryNode, names: ExceptionNames) -> list[cst.CSTNod
 
     def is_timeout(item: cst.WithItem) -> bool:
         call = item.item
-        return isinstance(call, cst.Call) and bool(
-            {qualified.name for qualified in names.qualified_names(call.func)} & _TIMEOUT_MANAGERS
-        )
+        return isinstance(call, cst.Call) and bool(names.names_of(call.func) & _TIMEOUT_MANAGERS)
 
     return [
         node

@@ -59,15 +59,16 @@ class ExceptionNames:
     qualified_names: QualifiedNames
     target_version: tuple[int, int]
 
-    def _names(self, node: cst.CSTNode) -> set[str]:
+    def names_of(self, node: cst.CSTNode) -> set[str]:
+        """The fully qualified names `node` may refer to (`asyncio.CancelledError`, ...)."""
         return {qualified.name for qualified in self.qualified_names(node)}
 
     def is_cancellation(self, expr: cst.BaseExpression) -> bool:
         """A handler type meaning cancellation: `asyncio.CancelledError`, `trio.Cancelled`,
         `anyio.get_cancelled_exc_class()`, in whatever spelling the imports give them."""
         if isinstance(expr, cst.Call):
-            return not self._names(expr.func).isdisjoint(CANCELLATION_FACTORIES)
-        return not self._names(expr).isdisjoint(CANCELLATION_CLASSES)
+            return not self.names_of(expr.func).isdisjoint(CANCELLATION_FACTORIES)
+        return not self.names_of(expr).isdisjoint(CANCELLATION_CLASSES)
 
     def raises_cancellation(self, exc: cst.BaseExpression) -> bool:
         """`raise X` or `raise X(...)` where X is a cancellation class."""
@@ -75,7 +76,7 @@ class ExceptionNames:
 
     def is_broad(self, expr: cst.BaseExpression) -> bool:
         """`BaseException`, and `Exception` where CancelledError still derived from it (3.7)."""
-        names = self._names(expr)
+        names = self.names_of(expr)
         return "builtins.BaseException" in names or (
             self.target_version < (3, 8) and "builtins.Exception" in names
         )
@@ -84,7 +85,7 @@ class ExceptionNames:
         """Whether a CancelledError is an instance of class `expr`; None when unknown."""
         if self.is_broad(expr) or self.is_cancellation(expr):
             return True
-        names = self._names(expr)
+        names = self.names_of(expr)
         if any(name.startswith("builtins.") for name in names):
             return False  # Exception (since 3.8) and its builtin subclasses
         return None
