@@ -23,7 +23,7 @@ from libcst.metadata import (
 )
 
 from codemods import target_version
-from codemods.analysis import handlers
+from codemods.analysis import handlers, tasks
 from codemods.analysis.cleanup import DEFAULT_CLEANUP_NAMES
 from codemods.analysis.exits import ExitPaths
 from codemods.analysis.names import Caught, ExceptionNames, Spelling, cancellation_spelling
@@ -257,7 +257,7 @@ class Rule(VisitorBasedCodemodCommand):
         return function
 
     def may_be_childs_cancellation(self, try_node: handlers.TryNode) -> bool:
-        return handlers.awaits_only_existing_futures(try_node, self.names)
+        return tasks.awaits_only_existing_futures(try_node, self.names)
 
     def swallowing_paths(
         self, try_node: handlers.TryNode, handler: handlers.Handler

@@ -1,10 +1,12 @@
-"""Coroutine scope: which code runs in an `async def`, and where it can be cancelled."""
+"""Coroutine scope: which code runs in an `async def`, where it can be cancelled, and which
+names a piece of it reads or binds."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
 import libcst as cst
+from libcst.helpers import get_full_name_for_node
 
 _NEW_FRAME = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
 
@@ -43,3 +45,20 @@ def is_cancellation_point(node: cst.CSTNode) -> bool:
 
 def has_cancellation_point(node: cst.CSTNode) -> bool:
     return any(is_cancellation_point(child) for child in walk_same_frame(node))
+
+
+def mentions(node: cst.CSTNode, names: set[str]) -> bool:
+    """Whether `node` refers to one of `names` (`conn`, `self._task`) in its own frame."""
+    return any(
+        isinstance(child, cst.Name | cst.Attribute) and get_full_name_for_node(child) in names
+        for child in walk_same_frame(node)
+    )
+
+
+def assigned_targets(node: cst.CSTNode) -> list[cst.BaseExpression]:
+    """What an assignment statement (`=`, `+=`, annotated) binds; nothing for other nodes."""
+    if isinstance(node, cst.Assign):
+        return [target.target for target in node.targets]
+    if isinstance(node, cst.AnnAssign | cst.AugAssign):
+        return [node.target]
+    return []

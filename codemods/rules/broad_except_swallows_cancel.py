@@ -5,7 +5,8 @@ import ast
 import libcst as cst
 
 from codemods.analysis.candidates import may_catch_cancellation
-from codemods.analysis.handlers import Handler, TryT, reraising_clause
+from codemods.analysis.handlers import Handler, TryT
+from codemods.analysis.reraise import reraising_clause
 from codemods.rule import FixSafety, Rule, RuleOptions
 
 

@@ -7,15 +7,9 @@ import libcst as cst
 
 from codemods.analysis.candidates import may_catch_cancellation
 from codemods.analysis.exits import Exit, ExitPaths, Jump
-from codemods.analysis.handlers import (
-    Handler,
-    TryNode,
-    TryT,
-    is_inert,
-    reraising_clause,
-    with_reraise,
-)
+from codemods.analysis.handlers import Handler, TryNode, TryT
 from codemods.analysis.names import Caught
+from codemods.analysis.reraise import is_inert, reraising_clause, with_reraise
 from codemods.analysis.scope import walk_same_frame
 from codemods.rule import FixSafety, Rule, RuleOptions
 

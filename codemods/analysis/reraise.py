@@ -1,0 +1,217 @@
+"""Building re-raising code: the clause inserted before a handler, a `raise` appended to one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+from libcst.helpers import get_full_name_for_node
+
+from codemods.analysis.cleanup import called_name, contains_cleanup, is_logging_call
+from codemods.analysis.handlers import Handler
+from codemods.analysis.scope import assigned_targets, mentions, walk_same_frame
+
+
+def _has_jump(node: cst.CSTNode) -> bool:
+    """A `return`/`break`/`continue` that would skip the `raise` after the repeated code.
+    (A `raise` is no problem there: it propagates, as it did in the handler.)"""
+    return any(
+        isinstance(child, cst.Return | cst.Break | cst.Continue) for child in walk_same_frame(node)
+    )
+
+
+def _statements(body: cst.BaseSuite) -> list[cst.BaseStatement]:
+    if isinstance(body, cst.SimpleStatementSuite):
+        return [cst.SimpleStatementLine(body=[statement]) for statement in body.body]
+    assert isinstance(body, cst.IndentedBlock)
+    return list(body.body)
+
+
+def reraise_statement(handler: Handler) -> cst.Raise:
+    """`raise`, or in an `except*` handler bound to `group`, `raise group.exceptions[0] from None`.
+
+    A bare `raise` in `except*` re-raises an exception group, which asyncio does not treat as
+    cancellation: the task would end with an error, and `asyncio.timeout()` would let the group
+    escape instead of raising TimeoutError. The group's first member is the CancelledError.
+    """
+    if not isinstance(handler, cst.ExceptStarHandler):
+        return cst.Raise()
+    assert handler.name is not None, "an except* handler needs a bound name to re-raise"
+    member = cst.Subscript(
+        value=cst.Attribute(value=handler.name.name, attr=cst.Name("exceptions")),
+        slice=[cst.SubscriptElement(cst.Index(cst.Integer("0")))],
+    )
+    return cst.Raise(exc=member, cause=cst.From(cst.Name("None")))
+
+
+def _is_lone_pass(line: cst.BaseStatement) -> bool:
+    """A `pass` line with no comment: one that says nothing, so `raise` may take its place."""
+    return (
+        isinstance(line, cst.SimpleStatementLine)
+        and [type(s) for s in line.body] == [cst.Pass]
+        and line.trailing_whitespace.comment is None
+        and not any(empty.comment for empty in line.leading_lines)
+    )
+
+
+def with_reraise(handler: Handler) -> Handler:
+    """`handler` with a final re-raise. A trailing uncommented `pass` turns into it; a
+    commented one stays, since `raise  # ignore` would contradict its own comment."""
+    statement = reraise_statement(handler)
+    body = handler.body
+    if isinstance(body, cst.SimpleStatementSuite):
+        small = list(body.body)
+        if isinstance(small[-1], cst.Pass) and body.trailing_whitespace.comment is None:
+            small[-1] = statement.with_changes(semicolon=small[-1].semicolon)
+        else:
+            small.append(statement)
+        return handler.with_changes(body=body.with_changes(body=small))
+    assert isinstance(body, cst.IndentedBlock)
+    lines = list(body.body)
+    if lines and _is_lone_pass(lines[-1]):
+        lines[-1] = lines[-1].with_changes(body=[statement])
+    else:
+        lines.append(cst.SimpleStatementLine(body=[statement]))
+    return handler.with_changes(body=body.with_changes(body=lines))
+
+
+def is_inert(value: cst.BaseExpression | None) -> bool:
+    """An expression whose evaluation has no side effect worth keeping."""
+    if value is None or isinstance(value, cst.Name | cst.BaseNumber | cst.SimpleString):
+        return True
+    return isinstance(value, cst.Attribute) and is_inert(value.value)
+
+
+def _ends_the_handler(statement: cst.BaseStatement) -> bool:
+    """How a handler gives up the exception, or logs that it does: what a re-raising clause
+    need not repeat (`pass`, `return`, `break`, `continue`, `raise Other()`, a log call)."""
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return False
+    return all(
+        isinstance(small, cst.Pass | cst.Break | cst.Continue | cst.Raise)
+        or (isinstance(small, cst.Return) and is_inert(small.value))
+        or (isinstance(small, cst.Expr) and is_logging_call(small.value))
+        for small in statement.body
+    )
+
+
+def _is_log_line(statement: cst.BaseStatement) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and all(
+        isinstance(small, cst.Expr) and is_logging_call(small.value) for small in statement.body
+    )
+
+
+def _outer_names(function: cst.FunctionDef) -> frozenset[str]:
+    """Names the function declares `global` or `nonlocal`: assigning them is no local affair."""
+    return frozenset(
+        item.name.value
+        for node in walk_same_frame(function.body)
+        if isinstance(node, cst.Global | cst.Nonlocal)
+        for item in node.names
+    )
+
+
+def _matters_after_raise(statement: cst.BaseStatement, outer_names: frozenset[str]) -> bool:
+    """Whether leaving `statement` out on the way to a `raise` may change what the program
+    does. Log lines do not; nor do a back-off `await asyncio.sleep(...)` or an update of a
+    local variable computed without calls (a retry counter): the raise abandons both. An `if`
+    or `for` made only of such statements, with a test or iterable free of calls, neither."""
+    if isinstance(statement, cst.If | cst.For):
+        header = statement.test if isinstance(statement, cst.If) else statement.iter
+        branches: list[cst.CSTNode] = [statement.body]
+        if statement.orelse is not None:
+            branches.append(statement.orelse)
+        return _has_call(header) or any(
+            _matters_after_raise(inner, outer_names)
+            for branch in branches
+            for inner in _branch_statements(branch)
+        )
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return True
+    for small in statement.body:
+        if isinstance(small, cst.Expr) and (is_logging_call(small.value) or _is_sleep(small.value)):
+            continue
+        if (
+            isinstance(small, cst.Assign | cst.AugAssign | cst.AnnAssign)
+            and all(
+                isinstance(target, cst.Name) and target.value not in outer_names
+                for target in assigned_targets(small)
+            )
+            and not _has_call(small)
+        ):
+            continue
+        if isinstance(small, cst.Pass):
+            continue
+        return True
+    return False
+
+
+def _has_call(node: cst.CSTNode) -> bool:
+    return any(isinstance(child, cst.Call | cst.Await) for child in walk_same_frame(node))
+
+
+def _branch_statements(branch: cst.CSTNode) -> list[cst.BaseStatement]:
+    """The statements of an `if`/`for` body, `else`, or `elif` (itself one statement)."""
+    if isinstance(branch, cst.If):
+        return [branch]
+    if isinstance(branch, cst.Else):
+        branch = branch.body
+    assert isinstance(branch, cst.BaseSuite)
+    return _statements(branch)
+
+
+def _is_sleep(expression: cst.BaseExpression) -> bool:
+    """`await asyncio.sleep(...)` (or `anyio`/`trio.sleep`)."""
+    return (
+        isinstance(expression, cst.Await)
+        and isinstance(expression.expression, cst.Call)
+        and isinstance(expression.expression.func, cst.Attribute | cst.Name)
+        and called_name(expression.expression) == "sleep"
+    )
+
+
+@dataclass(frozen=True)
+class ReraisingClause:
+    handler: Handler
+    complete: bool
+    """Whether what it leaves out of the handler does not matter once the exception propagates
+    (logging, a back-off sleep, a retry counter): then it changes nothing but the swallowing."""
+
+
+def reraising_clause(
+    handler: Handler,
+    types: cst.BaseExpression,
+    cleanup_names: frozenset[str],
+    name: cst.AsName | None,
+    function: cst.FunctionDef,
+) -> ReraisingClause | None:
+    """A clause `except <types>: ...; raise` to insert before `handler`.
+
+    It repeats the handler's statements up to its last cleanup call (log lines aside), so that
+    cancellation, which the clause now lets through, still closes and releases what the handler
+    did. `name` is the binding an `except*` re-raise needs; the handler's own is kept if the
+    repeated code uses it. None when a jump sits inside the code to repeat.
+    """
+    statements = _statements(handler.body)
+    end = len(statements)
+    while end and _ends_the_handler(statements[end - 1]):
+        end -= 1
+    cleanup_end = max(
+        (i + 1 for i in range(end) if contains_cleanup(statements[i], cleanup_names)), default=0
+    )
+    repeated = [s for s in statements[:cleanup_end] if not _is_log_line(s)]
+    if any(_has_jump(statement) for statement in repeated):
+        return None
+    bound = handler.name
+    if bound is not None and any(
+        mentions(statement, {get_full_name_for_node(bound.name) or ""}) for statement in repeated
+    ):
+        name = bound
+    clause: Handler
+    if isinstance(handler, cst.ExceptStarHandler):
+        clause = cst.ExceptStarHandler(body=cst.IndentedBlock(body=repeated), type=types, name=name)
+    else:
+        clause = cst.ExceptHandler(body=cst.IndentedBlock(body=repeated), type=types, name=name)
+    outer_names = _outer_names(function)
+    complete = not any(_matters_after_raise(s, outer_names) for s in statements[cleanup_end:end])
+    return ReraisingClause(with_reraise(clause), complete)
