@@ -443,22 +443,25 @@ async def request_scenario(ns: Namespace, reply: Any, cancel: bool) -> dict[str,
     return {"end": task_end(task), "events": events, "close_calls": conn.close_calls}
 
 
-def test_cleanup_of_broad_handler_runs_exactly_once_on_cancellation() -> None:
-    versions = fix_and_load(REQUEST_CF101, code="CF101", safety=FixSafety.SAFE, expect=REQUEST_FIX)
+def assert_cleanup_then_cancelled(versions: Versions) -> None:
+    """Cancelled mid-request, both versions close the connection once; the original then
+    "returns None" (the cancellation is lost), the fixed one ends cancelled."""
     cleanup = [("send", "GET key"), ("failed", "CancelledError"), "close"]
-
-    # Original: the connection is closed, but the cancellation is lost: the task "returns None".
     assert run(request_scenario, versions.original, HANG, True) == {
         "end": ("returned", None),
         "events": cleanup,
         "close_calls": 1,
     }
-    # Fixed: the very same cleanup, once, and then the task ends cancelled.
     assert run(request_scenario, versions.fixed, HANG, True) == {
         "end": "cancelled",
         "events": cleanup,
         "close_calls": 1,
     }
+
+
+def test_cleanup_of_broad_handler_runs_exactly_once_on_cancellation() -> None:
+    versions = fix_and_load(REQUEST_CF101, code="CF101", safety=FixSafety.SAFE, expect=REQUEST_FIX)
+    assert_cleanup_then_cancelled(versions)
 
 
 @pytest.mark.parametrize(
@@ -663,17 +666,7 @@ def test_tuple_handler_split_propagates_cancellation_only() -> None:
     assert run(request_scenario, versions.fixed, "PONG", False) == success
 
     # Cancellation: same cleanup, but now the task ends cancelled instead of returning None.
-    cancelled_cleanup = [("send", "GET key"), ("failed", "CancelledError"), "close"]
-    assert run(request_scenario, versions.original, HANG, True) == {
-        "end": ("returned", None),
-        "events": cancelled_cleanup,
-        "close_calls": 1,
-    }
-    assert run(request_scenario, versions.fixed, HANG, True) == {
-        "end": "cancelled",
-        "events": cancelled_cleanup,
-        "close_calls": 1,
-    }
+    assert_cleanup_then_cancelled(versions)
 
 
 # --------------------------------------------------------------------------------------------
