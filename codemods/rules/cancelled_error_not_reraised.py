@@ -167,20 +167,18 @@ class CancelledErrorNotReraised(Rule):
     def _fix(
         self, node: TryNode, handler: Handler, caught: Caught, exits: ExitPaths
     ) -> tuple[_Reraise | _Split, FixSafety] | None:
-        if self.may_be_childs_cancellation(node):
+        if self.may_be_childs_cancellation(node) or self.skips_cleanup(node, exits):
             return None
         if caught.others:
-            split = None if self.skips_cleanup(node, exits) else self._split(node, handler, caught)
+            split = self._split(node, handler, caught)
             return (split, FixSafety.UNSAFE) if split else None
-        reraise = self._reraise(node, handler, exits)
+        reraise = self._reraise(handler, exits)
         if reraise is None:
             return None
         return reraise, FixSafety.UNSAFE if reraise.jumps else FixSafety.SAFE
 
-    def _reraise(self, node: TryNode, handler: Handler, exits: ExitPaths) -> _Reraise | None:
+    def _reraise(self, handler: Handler, exits: ExitPaths) -> _Reraise | None:
         if Exit.RAISE_OTHER in exits.kinds:
-            return None
-        if self.skips_cleanup(node, exits):
             return None
         if not all(_replaceable(jump) for jump in exits.jumps):
             return None
