@@ -16,6 +16,7 @@ from codemods.analysis.scope import (
     enclosing_coroutine,
     has_cancellation_point,
     mentions,
+    method_receiver,
     walk_same_frame,
 )
 from codemods.analysis.tasks import awaits_only_cancelled_tasks
@@ -26,12 +27,7 @@ TryT = TypeVar("TryT", cst.Try, cst.TryStar)
 
 
 def _calls_method(node: cst.CSTNode, method: str) -> bool:
-    return any(
-        isinstance(child, cst.Call)
-        and isinstance(child.func, cst.Attribute)
-        and child.func.attr.value == method
-        for child in walk_same_frame(node)
-    )
+    return any(method_receiver(child, method) is not None for child in walk_same_frame(node))
 
 
 def manages_cancellation(handler: Handler) -> bool:

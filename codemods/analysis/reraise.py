@@ -82,6 +82,10 @@ def is_inert(value: cst.BaseExpression | None) -> bool:
     return isinstance(value, cst.Attribute) and is_inert(value.value)
 
 
+def _is_log(small: cst.BaseSmallStatement) -> bool:
+    return isinstance(small, cst.Expr) and is_logging_call(small.value)
+
+
 def _ends_the_handler(statement: cst.BaseStatement) -> bool:
     """How a handler gives up the exception, or logs that it does: what a re-raising clause
     need not repeat (`pass`, `return`, `break`, `continue`, `raise Other()`, a log call)."""
@@ -90,15 +94,13 @@ def _ends_the_handler(statement: cst.BaseStatement) -> bool:
     return all(
         isinstance(small, cst.Pass | cst.Break | cst.Continue | cst.Raise)
         or (isinstance(small, cst.Return) and is_inert(small.value))
-        or (isinstance(small, cst.Expr) and is_logging_call(small.value))
+        or _is_log(small)
         for small in statement.body
     )
 
 
 def _is_log_line(statement: cst.BaseStatement) -> bool:
-    return isinstance(statement, cst.SimpleStatementLine) and all(
-        isinstance(small, cst.Expr) and is_logging_call(small.value) for small in statement.body
-    )
+    return isinstance(statement, cst.SimpleStatementLine) and all(map(_is_log, statement.body))
 
 
 def _outer_names(function: cst.FunctionDef) -> frozenset[str]:
@@ -129,7 +131,7 @@ def _matters_after_raise(statement: cst.BaseStatement, outer_names: frozenset[st
     if not isinstance(statement, cst.SimpleStatementLine):
         return True
     for small in statement.body:
-        if isinstance(small, cst.Expr) and (is_logging_call(small.value) or _is_sleep(small.value)):
+        if _is_log(small) or (isinstance(small, cst.Expr) and _is_sleep(small.value)):
             continue
         if (
             isinstance(small, cst.Assign | cst.AugAssign | cst.AnnAssign)
@@ -165,7 +167,6 @@ def _is_sleep(expression: cst.BaseExpression) -> bool:
     return (
         isinstance(expression, cst.Await)
         and isinstance(expression.expression, cst.Call)
-        and isinstance(expression.expression.func, cst.Attribute | cst.Name)
         and called_name(expression.expression) == "sleep"
     )
 

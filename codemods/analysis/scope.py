@@ -62,3 +62,14 @@ def assigned_targets(node: cst.CSTNode) -> list[cst.BaseExpression]:
     if isinstance(node, cst.AnnAssign | cst.AugAssign):
         return [node.target]
     return []
+
+
+def method_receiver(node: cst.CSTNode, method: str) -> cst.BaseExpression | None:
+    """`x.y.cancel()` with method "cancel" -> `x.y`; None for anything else."""
+    if (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value == method
+    ):
+        return node.func.value
+    return None

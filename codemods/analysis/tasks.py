@@ -10,19 +10,12 @@ from __future__ import annotations
 import libcst as cst
 
 from codemods.analysis.names import ExceptionNames
-from codemods.analysis.scope import assigned_targets, is_cancellation_point, walk_same_frame
-
-
-def _cancel_target(node: cst.CSTNode) -> cst.BaseExpression | None:
-    """`x.y.cancel()` -> `x.y`."""
-    if (
-        isinstance(node, cst.Call)
-        and isinstance(node.func, cst.Attribute)
-        and node.func.attr.value == "cancel"
-    ):
-        return node.func.value
-    return None
-
+from codemods.analysis.scope import (
+    assigned_targets,
+    is_cancellation_point,
+    method_receiver,
+    walk_same_frame,
+)
 
 _WAITERS = frozenset({"asyncio.gather", "asyncio.wait", "asyncio.wait_for", "asyncio.shield"})
 """Awaiting these on cancelled tasks raises those tasks' CancelledError, not ours."""
@@ -37,14 +30,14 @@ class _CancelledTasks:
         self.collections: list[cst.BaseExpression] = []
 
     def note(self, node: cst.CSTNode) -> None:
-        target = _cancel_target(node)
+        target = method_receiver(node, "cancel")
         if target is not None:
             self.tasks.append(target)
         if isinstance(node, cst.For) and isinstance(node.target, cst.Name):
             loop_variable = node.target.value
             if any(
                 isinstance(task, cst.Name) and task.value == loop_variable
-                for task in map(_cancel_target, walk_same_frame(node.body))
+                for task in (method_receiver(n, "cancel") for n in walk_same_frame(node.body))
             ):
                 self.collections.append(node.iter)
         for assigned in assigned_targets(node):
