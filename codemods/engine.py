@@ -11,6 +11,7 @@ import difflib
 import enum
 import hashlib
 import warnings
+from collections import Counter
 from dataclasses import dataclass, replace
 
 import libcst as cst
@@ -56,7 +57,7 @@ class FileOutcome:
 
 
 class VerificationError(Exception):
-    """A fix produced code that does not parse, compile, or settle after one more pass."""
+    """A fix produced code that does not parse, compile, or settle after a few passes."""
 
 
 def digest(source: bytes) -> str:
@@ -125,25 +126,64 @@ def _compiles(source: bytes, path: str) -> bool:
     return True
 
 
+MAX_FIX_ROUNDS = 4
+"""Passes of all rules a file may take to settle: one rule's fix can make another's safe
+(code that CF203 wraps in `try`/`finally` no longer skips cleanup by re-raising)."""
+
+
 def _fix(
     module: cst.Module, source: bytes, rules: list[type[Rule]], options: RuleOptions, path: str
 ) -> tuple[bytes, list[Finding]]:
-    """Apply fixes, then check the new code parses, compiles and is stable under another pass.
+    """Apply fixes pass after pass until a pass changes nothing (so the result is idempotent),
+    checking the code still parses and compiles after each.
 
-    Returns the new source and the findings the second pass still reports (left unfixed).
+    Returns the new source and the findings the last pass still reports (left unfixed).
     """
-    fixed_module, _ = _run_rules(module, rules, options, path)
-    new_source = fixed_module.bytes
-    try:
-        reparsed = cst.parse_module(new_source)
-    except cst.ParserSyntaxError as error:
-        raise VerificationError(f"fixed code does not parse: {error.message}") from error
-    if _compiles(source, path) and not _compiles(new_source, path):
-        raise VerificationError("fixed code does not compile")
-    settled, remaining = _run_rules(reparsed, rules, options, path)
-    if any(finding.fixed for finding in remaining) or settled.bytes != new_source:
-        raise VerificationError("fixes are not idempotent: a second pass changes the code again")
-    return new_source, remaining
+    compiled = _compiles(source, path)
+    current = source
+    for _ in range(MAX_FIX_ROUNDS):
+        fixed_module, remaining = _run_rules(module, rules, options, path)
+        new_source = fixed_module.bytes
+        if new_source == current and not any(finding.fixed for finding in remaining):
+            return new_source, remaining
+        try:
+            module = cst.parse_module(new_source)
+        except cst.ParserSyntaxError as error:
+            raise VerificationError(f"fixed code does not parse: {error.message}") from error
+        if compiled and not _compiles(new_source, path):
+            raise VerificationError("fixed code does not compile")
+        current = new_source
+    raise VerificationError(
+        f"fixes are not idempotent: pass {MAX_FIX_ROUNDS} still changes the code"
+    )
+
+
+def _mark_fixed(
+    findings: list[Finding],
+    remaining: list[Finding],
+    source: bytes,
+    new_source: bytes,
+    options: RuleOptions,
+) -> list[Finding]:
+    """The original findings, marked fixed when their fix was applied, or when another rule's
+    fix resolved them (code that CF203 wraps in `try`/`finally` lets CF102 re-raise).
+
+    A finding counts as still there when the new text has one of the same rule on a line
+    that reads the same (fixes re-indent code; they rarely rewrite the flagged line).
+    """
+    old_lines, new_lines = source.splitlines(), new_source.splitlines()
+    left = Counter((f.code, _line(new_lines, f.line)) for f in remaining)
+    marked = []
+    for finding in findings:
+        key = (finding.code, _line(old_lines, finding.line))
+        still_there = not options.allows(finding.fix) and left[key] > 0
+        left[key] -= still_there
+        marked.append(replace(finding, fixed=not still_there))
+    return marked
+
+
+def _line(lines: list[bytes], number: int) -> bytes:
+    return lines[number - 1].strip() if 0 < number <= len(lines) else b""
 
 
 def unified_diff(path: str, before: bytes, after: bytes, encoding: str) -> str:
@@ -206,9 +246,7 @@ def _process_module(
     except VerificationError as error:
         reason = f"fix rejected, file left unchanged: {error}"
         return FileOutcome(path, tuple(findings), error=reason, parsed=True)
-    findings = [
-        replace(finding, fixed=settings.options.allows(finding.fix)) for finding in findings
-    ]
+    findings = _mark_fixed(findings, remaining, source, new_source, settings.options)
     diff = unified_diff(path, source, new_source, module.encoding)
     return FileOutcome(
         path,

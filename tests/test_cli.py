@@ -24,10 +24,10 @@ from click.testing import CliRunner, Result
 from codemods import __version__, runner
 from codemods.cli import main
 from codemods.config import discover as discover_config
-from codemods.registry import rule_by_code
+from codemods.registry import all_rules, rule_by_code
 
 CANCELFIX_SCRIPT = Path(sys.executable).parent / "cancelfix"
-MESSAGE = {code: rule_by_code(code).message for code in ("CF101", "CF102")}
+MESSAGE = {rule.code: rule.message for rule in all_rules()}
 ANSI = "\x1b["
 
 # --------------------------------------------------------------------------------------------
@@ -1202,8 +1202,11 @@ def test_rules_table() -> None:
     assert [row.split()[:3] for row in rows] == [
         ["CF101", "broad-except-swallows-cancel", "safe/unsafe"],
         ["CF102", "cancelled-error-not-reraised", "safe/unsafe"],
+        ["CF201", "cleanup-not-in-finally", "safe/unsafe"],
+        ["CF202", "cleanup-only-on-exception", "safe/unsafe"],
+        ["CF203", "cleanup-skipped-on-cancel", "safe/unsafe"],
     ]
-    assert [row.endswith(MESSAGE[row.split()[0]]) for row in rows] == [True, True]
+    assert all(row.endswith(MESSAGE[row.split()[0]]) for row in rows)
 
 
 def test_rules_json() -> None:
@@ -1211,18 +1214,14 @@ def test_rules_json() -> None:
 
     assert result.exit_code == 0
     assert json.loads(result.stdout) == [
-        {
-            "code": "CF101",
-            "name": "broad-except-swallows-cancel",
-            "fix": "safe/unsafe",
-            "message": MESSAGE["CF101"],
-        },
-        {
-            "code": "CF102",
-            "name": "cancelled-error-not-reraised",
-            "fix": "safe/unsafe",
-            "message": MESSAGE["CF102"],
-        },
+        {"code": code, "name": name, "fix": "safe/unsafe", "message": MESSAGE[code]}
+        for code, name in [
+            ("CF101", "broad-except-swallows-cancel"),
+            ("CF102", "cancelled-error-not-reraised"),
+            ("CF201", "cleanup-not-in-finally"),
+            ("CF202", "cleanup-only-on-exception"),
+            ("CF203", "cleanup-skipped-on-cancel"),
+        ]
     ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from codemods.registry import all_rules
+from codemods.rule import Rule
 
 SWALLOWING = """\
 import asyncio
@@ -31,9 +33,9 @@ async def reader(conn):
 """
 
 
-def _codemod(tmp_path: Path, command: str, *extra: str) -> str:
+def _codemod(tmp_path: Path, command: str, source: str, *extra: str) -> str:
     target = tmp_path / "worker.py"
-    target.write_text(SWALLOWING)
+    target.write_text(source)
     result = subprocess.run(
         [
             sys.executable,
@@ -55,12 +57,23 @@ def _codemod(tmp_path: Path, command: str, *extra: str) -> str:
     return target.read_text()
 
 
+_CODE_BLOCK = re.compile(r"```python\n(.*?)```", re.DOTALL)
+
+
 @pytest.mark.parametrize("rule", all_rules(), ids=lambda rule: rule.code)
-def test_rule_runs_under_libcst_tool(tmp_path: Path, rule: type) -> None:
+def test_rule_runs_under_libcst_tool(tmp_path: Path, rule: type[Rule]) -> None:
+    """The rule, run by LibCST's own runner on its documented example (in a module that
+    imports asyncio), gives the documented fix, unsafe fixes included."""
+    example, use_instead = ("import asyncio\n\n\n" + block for block in _examples(rule))
     command = f"{rule.__module__}.{rule.__name__}"
-    fixed = _codemod(tmp_path, command)
-    assert fixed != SWALLOWING
-    assert fixed.count("raise") == 1
+    assert _codemod(tmp_path, command, example, "--unsafe-fixes") == use_instead
+
+
+def _examples(rule: type[Rule]) -> tuple[str, str]:
+    """The code blocks of the rule's documentation: the example and its "Use instead"."""
+    example, use_instead, *_ = _CODE_BLOCK.findall(rule.documentation())
+    assert example != use_instead
+    return example, use_instead
 
 
 def test_rule_options_reach_the_codemod(tmp_path: Path) -> None:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import libcst as cst
+from libcst.helpers import get_full_name_for_node
 
-from codemods.analysis.scope import walk_same_frame
+from codemods.analysis.blocks import may_exit_early, statements
+from codemods.analysis.scope import has_call, mentions, walk_same_frame
 
 DEFAULT_CLEANUP_NAMES: frozenset[str] = frozenset(
     {
@@ -43,18 +46,17 @@ def called_name(call: cst.Call) -> str | None:
 _WORD_BOUNDARY = re.compile(r"_+|(?<=[a-z0-9])(?=[A-Z])")
 
 
-def is_cleanup_call(call: cst.Call, cleanup_names: frozenset[str]) -> bool:
-    """A call named like cleanup: `close()`, and `_close_channel()` or `releaseConn()` too.
-
-    A name counts when it is in the vocabulary or one of its words (split at underscores and
-    case changes) is.
-    """
-    name = called_name(call)
-    if name is None:
-        return False
+def is_cleanup_name(name: str, cleanup_names: frozenset[str]) -> bool:
+    """`close`, and `_close_channel` or `releaseConn` too: a name counts when it is in the
+    vocabulary or one of its words (split at underscores and case changes) is."""
     return name in cleanup_names or any(
         word.lower() in cleanup_names for word in _WORD_BOUNDARY.split(name) if word
     )
+
+
+def is_cleanup_call(call: cst.Call, cleanup_names: frozenset[str]) -> bool:
+    name = called_name(call)
+    return name is not None and is_cleanup_name(name, cleanup_names)
 
 
 def contains_cleanup(node: cst.CSTNode, cleanup_names: frozenset[str]) -> bool:
@@ -78,3 +80,146 @@ def is_logging_call(expression: cst.BaseExpression) -> bool:
     if isinstance(func, cst.Attribute):
         return func.attr.value in _LOGGING_METHODS
     return isinstance(func, cst.Name) and func.value == "print"
+
+
+def _called(expression: cst.BaseExpression) -> cst.Call | None:
+    """The call in an expression statement, awaited or not."""
+    if isinstance(expression, cst.Await):
+        expression = expression.expression
+    return expression if isinstance(expression, cst.Call) else None
+
+
+def _cleanup_calls(statement: cst.BaseStatement, cleanup_names: frozenset[str]) -> list[cst.Call]:
+    """The calls of a line made only of cleanup calls (`writer.close(); await
+    writer.wait_closed()`); empty for any other statement."""
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return []
+    calls = [
+        _called(small.value) if isinstance(small, cst.Expr) else None for small in statement.body
+    ]
+    if all(call is not None and is_cleanup_call(call, cleanup_names) for call in calls):
+        return [call for call in calls if call is not None]
+    return []
+
+
+def is_cleanup_line(statement: cst.BaseStatement, cleanup_names: frozenset[str]) -> bool:
+    return bool(_cleanup_calls(statement, cleanup_names))
+
+
+def cleaned_resources(statement: cst.BaseStatement, cleanup_names: frozenset[str]) -> set[str]:
+    """What a cleanup line cleans up: the receiver of `conn.close()`, the argument of
+    `await pool.release(conn)` or `os.unlink(path)`, as names or attribute chains."""
+    found: set[str] = set()
+    for call in _cleanup_calls(statement, cleanup_names):
+        if isinstance(call.func, cst.Attribute):
+            found.add(get_full_name_for_node(call.func.value) or "")
+        found.update(get_full_name_for_node(arg.value) or "" for arg in call.args)
+    found.discard("")
+    return found
+
+
+def cleans_up(node: cst.CSTNode, resource: str, cleanup_names: frozenset[str]) -> bool:
+    """Whether `node` calls a cleanup on `resource` anywhere in its own frame."""
+    return any(
+        isinstance(child, cst.Call)
+        and is_cleanup_call(child, cleanup_names)
+        and (
+            (isinstance(child.func, cst.Attribute) and mentions(child.func.value, {resource}))
+            or any(get_full_name_for_node(arg.value) == resource for arg in child.args)
+        )
+        for child in walk_same_frame(node)
+    )
+
+
+def always_cleans_up(body: Sequence[cst.BaseStatement], cleanup_names: frozenset[str]) -> bool:
+    """Whether every path through `body` makes a cleanup call before control can leave it.
+
+    A cleanup wrapped in `try`, `with` or a loop counts as made; an `if` counts when each of
+    its branches makes one. Anything that may raise, return or jump first does not.
+    """
+    for statement in body:
+        if _cleans_on_entry(statement, cleanup_names):
+            return True
+        if may_exit_early(statement):
+            return False
+    return False
+
+
+def _cleans_on_entry(statement: cst.BaseStatement, cleanup_names: frozenset[str]) -> bool:
+    if isinstance(statement, cst.SimpleStatementLine):
+        for small in statement.body:
+            if contains_cleanup(small, cleanup_names):
+                return True
+            if may_exit_early(small):
+                return False
+        return False
+    if isinstance(statement, cst.If):
+        return always_cleans_up(statements(statement.body), cleanup_names) and _else_cleans(
+            statement.orelse, cleanup_names
+        )
+    if isinstance(statement, cst.Try | cst.With):
+        return always_cleans_up(statements(statement.body), cleanup_names)
+    if isinstance(statement, cst.For | cst.While):
+        return contains_cleanup(statement.body, cleanup_names) and not may_exit_early(statement)
+    return False
+
+
+def _else_cleans(orelse: cst.If | cst.Else | None, cleanup_names: frozenset[str]) -> bool:
+    if orelse is None:
+        return False
+    if isinstance(orelse, cst.If):
+        return _cleans_on_entry(orelse, cleanup_names)
+    return always_cleans_up(statements(orelse.body), cleanup_names)
+
+
+def only_cleanup_and_logging(
+    body: Sequence[cst.BaseStatement], cleanup_names: frozenset[str]
+) -> bool:
+    """Whether `body` does nothing but clean up, log and raise: running it on more paths
+    (cancellation) adds no effect beyond the cleanup. Dropping a reference (`self._conn =
+    None`) counts as cleanup; a cleanup guarded by `try`/`with suppress(...)`/`if` too."""
+    return all(_is_cleanup_or_logging(statement, cleanup_names) for statement in body)
+
+
+def _is_cleanup_or_logging(statement: cst.BaseStatement, cleanup_names: frozenset[str]) -> bool:
+    if isinstance(statement, cst.SimpleStatementLine):
+        return all(_is_small_cleanup_or_logging(small, cleanup_names) for small in statement.body)
+    if isinstance(statement, cst.If):
+        branches = [statement.body]
+        if isinstance(statement.orelse, cst.Else):
+            branches.append(statement.orelse.body)
+        return (
+            not has_call(statement.test)
+            and all(
+                only_cleanup_and_logging(statements(branch), cleanup_names) for branch in branches
+            )
+            and (
+                not isinstance(statement.orelse, cst.If)
+                or _is_cleanup_or_logging(statement.orelse, cleanup_names)
+            )
+        )
+    if isinstance(statement, cst.With | cst.Try):
+        blocks = [statement.body]
+        if isinstance(statement, cst.Try):
+            blocks += [handler.body for handler in statement.handlers]
+            if statement.finalbody is not None:
+                blocks.append(statement.finalbody.body)
+        return all(only_cleanup_and_logging(statements(block), cleanup_names) for block in blocks)
+    return False
+
+
+def _is_small_cleanup_or_logging(
+    small: cst.BaseSmallStatement, cleanup_names: frozenset[str]
+) -> bool:
+    if isinstance(small, cst.Pass | cst.Raise):
+        return True
+    if isinstance(small, cst.Expr):
+        call = _called(small.value)
+        return is_logging_call(small.value) or (
+            call is not None and is_cleanup_call(call, cleanup_names)
+        )
+    return (
+        isinstance(small, cst.Assign)
+        and isinstance(small.value, cst.Name)
+        and small.value.value == "None"
+    )

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
+from codemods.analysis.blocks import statements
 from codemods.analysis.cleanup import called_name, contains_cleanup, is_logging_call
 from codemods.analysis.handlers import Handler
-from codemods.analysis.scope import assigned_targets, mentions, walk_same_frame
+from codemods.analysis.scope import assigned_targets, has_call, mentions, walk_same_frame
 
 
 def _has_jump(node: cst.CSTNode) -> bool:
@@ -18,13 +19,6 @@ def _has_jump(node: cst.CSTNode) -> bool:
     return any(
         isinstance(child, cst.Return | cst.Break | cst.Continue) for child in walk_same_frame(node)
     )
-
-
-def _statements(body: cst.BaseSuite) -> list[cst.BaseStatement]:
-    if isinstance(body, cst.SimpleStatementSuite):
-        return [cst.SimpleStatementLine(body=[statement]) for statement in body.body]
-    assert isinstance(body, cst.IndentedBlock)
-    return list(body.body)
 
 
 def reraise_statement(handler: Handler) -> cst.Raise:
@@ -123,10 +117,10 @@ def _matters_after_raise(statement: cst.BaseStatement, outer_names: frozenset[st
         branches: list[cst.CSTNode] = [statement.body]
         if statement.orelse is not None:
             branches.append(statement.orelse)
-        return _has_call(header) or any(
+        return has_call(header) or any(
             _matters_after_raise(inner, outer_names)
             for branch in branches
-            for inner in _branch_statements(branch)
+            for inner in _branchstatements(branch)
         )
     if not isinstance(statement, cst.SimpleStatementLine):
         return True
@@ -139,7 +133,7 @@ def _matters_after_raise(statement: cst.BaseStatement, outer_names: frozenset[st
                 isinstance(target, cst.Name) and target.value not in outer_names
                 for target in assigned_targets(small)
             )
-            and not _has_call(small)
+            and not has_call(small)
         ):
             continue
         if isinstance(small, cst.Pass):
@@ -148,18 +142,14 @@ def _matters_after_raise(statement: cst.BaseStatement, outer_names: frozenset[st
     return False
 
 
-def _has_call(node: cst.CSTNode) -> bool:
-    return any(isinstance(child, cst.Call | cst.Await) for child in walk_same_frame(node))
-
-
-def _branch_statements(branch: cst.CSTNode) -> list[cst.BaseStatement]:
+def _branchstatements(branch: cst.CSTNode) -> list[cst.BaseStatement]:
     """The statements of an `if`/`for` body, `else`, or `elif` (itself one statement)."""
     if isinstance(branch, cst.If):
         return [branch]
     if isinstance(branch, cst.Else):
         branch = branch.body
     assert isinstance(branch, cst.BaseSuite)
-    return _statements(branch)
+    return statements(branch)
 
 
 def _is_sleep(expression: cst.BaseExpression) -> bool:
@@ -193,14 +183,14 @@ def reraising_clause(
     did. `name` is the binding an `except*` re-raise needs; the handler's own is kept if the
     repeated code uses it. None when a jump sits inside the code to repeat.
     """
-    statements = _statements(handler.body)
-    end = len(statements)
-    while end and _ends_the_handler(statements[end - 1]):
+    lines = statements(handler.body)
+    end = len(lines)
+    while end and _ends_the_handler(lines[end - 1]):
         end -= 1
     cleanup_end = max(
-        (i + 1 for i in range(end) if contains_cleanup(statements[i], cleanup_names)), default=0
+        (i + 1 for i in range(end) if contains_cleanup(lines[i], cleanup_names)), default=0
     )
-    repeated = [s for s in statements[:cleanup_end] if not _is_log_line(s)]
+    repeated = [s for s in lines[:cleanup_end] if not _is_log_line(s)]
     if any(_has_jump(statement) for statement in repeated):
         return None
     bound = handler.name
@@ -214,5 +204,5 @@ def reraising_clause(
     else:
         clause = cst.ExceptHandler(body=cst.IndentedBlock(body=repeated), type=types, name=name)
     outer_names = _outer_names(function)
-    complete = not any(_matters_after_raise(s, outer_names) for s in statements[cleanup_end:end])
+    complete = not any(_matters_after_raise(s, outer_names) for s in lines[cleanup_end:end])
     return ReraisingClause(with_reraise(clause), complete)

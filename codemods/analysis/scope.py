@@ -12,14 +12,14 @@ _NEW_FRAME = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
 
 
 def walk_same_frame(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """`node` and its descendants, not entering nested functions, lambdas or classes."""
+    """`node` and its descendants, not entering nested functions, lambdas or classes (a
+    nested `def` statement itself is yielded: defining it happens in this frame)."""
     stack = [node]
     while stack:
         current = stack.pop()
         yield current
-        stack.extend(
-            child for child in reversed(current.children) if not isinstance(child, _NEW_FRAME)
-        )
+        if not isinstance(current, _NEW_FRAME):
+            stack.extend(reversed(current.children))
 
 
 def enclosing_coroutine(ancestors: Sequence[cst.CSTNode]) -> cst.FunctionDef | None:
@@ -45,6 +45,11 @@ def is_cancellation_point(node: cst.CSTNode) -> bool:
 
 def has_cancellation_point(node: cst.CSTNode) -> bool:
     return any(is_cancellation_point(child) for child in walk_same_frame(node))
+
+
+def has_call(node: cst.CSTNode) -> bool:
+    """Whether evaluating `node` calls or awaits anything (in its own frame)."""
+    return any(isinstance(child, cst.Call | cst.Await) for child in walk_same_frame(node))
 
 
 def mentions(node: cst.CSTNode, names: set[str]) -> bool:

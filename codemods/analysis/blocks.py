@@ -1,0 +1,171 @@
+"""Statements as lists: comparing them, finding the ways out of them, the names they bind and
+read, and moving them without losing their comments."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Sequence
+
+import libcst as cst
+from libcst.helpers import get_full_name_for_node
+
+from codemods.analysis.scope import assigned_targets, walk_same_frame
+
+_LOOPS = (cst.For, cst.While)
+
+
+def statements(body: cst.BaseSuite) -> list[cst.BaseStatement]:
+    """The statements of a block; those of a one-line suite (`try: x()`) as separate lines."""
+    if isinstance(body, cst.SimpleStatementSuite):
+        return [cst.SimpleStatementLine(body=[statement]) for statement in body.body]
+    assert isinstance(body, cst.IndentedBlock)
+    return list(body.body)
+
+
+_EMPTY_MODULE = cst.Module(body=[])
+
+
+def same_code(first: cst.CSTNode, second: cst.CSTNode) -> bool:
+    """Whether two statements are the same code, whatever their whitespace, comments or
+    redundant parentheses: their syntax trees are compared, not their text."""
+    if first.deep_equals(second):
+        return True
+    return _syntax_tree(first) == _syntax_tree(second)
+
+
+def _syntax_tree(statement: cst.CSTNode) -> str:
+    return ast.dump(ast.parse(_EMPTY_MODULE.code_for_node(statement)))
+
+
+def lines_equal(first: Sequence[cst.CSTNode], second: Sequence[cst.CSTNode]) -> bool:
+    return len(first) == len(second) and all(map(same_code, first, second))
+
+
+def leaves_block(node: cst.CSTNode) -> bool:
+    """Whether control can jump out of the code around `node` from inside it: a `return`, or
+    a `break`/`continue` that is not inside a loop of its own."""
+    pending: list[tuple[cst.CSTNode, bool]] = [(node, False)]
+    while pending:
+        current, in_loop = pending.pop()
+        if isinstance(current, cst.FunctionDef | cst.Lambda | cst.ClassDef):
+            continue
+        if isinstance(current, cst.Return):
+            return True
+        if isinstance(current, cst.Break | cst.Continue) and not in_loop:
+            return True
+        if isinstance(current, _LOOPS):
+            # A loop's `else` belongs to the code around it: a break there leaves it.
+            pending.append((current.body, True))
+            if current.orelse is not None:
+                pending.append((current.orelse, in_loop))
+            continue
+        pending.extend((child, in_loop) for child in current.children)
+    return False
+
+
+def may_exit_early(node: cst.CSTNode) -> bool:
+    """Whether code after `node` may be skipped: a jump out, or a `raise`."""
+    return leaves_block(node) or any(isinstance(n, cst.Raise) for n in walk_same_frame(node))
+
+
+def bound_names(nodes: Iterable[cst.CSTNode]) -> set[str]:
+    """Names and attribute chains that `nodes` (re)bind or delete in their own frame:
+    assignments, `for`/`with`/`except ... as` targets, `:=`, imports, `del`, nested defs."""
+    found: set[str] = set()
+    for node in nodes:
+        for child in walk_same_frame(node):
+            found.update(_names_bound_by(child))
+    return found
+
+
+def _names_bound_by(node: cst.CSTNode) -> Iterable[str]:
+    targets: list[cst.BaseExpression] = list(assigned_targets(node))
+    if isinstance(node, cst.For | cst.CompFor):
+        targets.append(node.target)
+    elif isinstance(node, cst.AsName):
+        if isinstance(node.name, cst.BaseExpression):
+            targets.append(node.name)
+    elif isinstance(node, cst.NamedExpr | cst.Del):
+        targets.append(node.target)
+    elif isinstance(node, cst.ImportAlias):
+        yield node.evaluated_alias or node.evaluated_name.split(".")[0]
+    elif isinstance(node, cst.FunctionDef | cst.ClassDef):
+        yield node.name.value
+    for target in targets:
+        yield from _target_names(target)
+
+
+def _target_names(target: cst.BaseExpression) -> Iterable[str]:
+    if isinstance(target, cst.Tuple | cst.List):
+        for element in target.elements:
+            yield from _target_names(element.value)
+    elif isinstance(target, cst.StarredElement):
+        yield from _target_names(target.value)
+    elif (name := get_full_name_for_node(target)) is not None:
+        yield name
+
+
+def referenced_names(node: cst.CSTNode) -> set[str]:
+    """The names and attribute chains `node` mentions in its own frame: `conn`, `self`,
+    `self._conn` and `self._conn.close` in `await self._conn.close()`."""
+    return {
+        name
+        for child in walk_same_frame(node)
+        if isinstance(child, cst.Name | cst.Attribute)
+        and (name := get_full_name_for_node(child)) is not None
+    }
+
+
+def leading_lines(statement: cst.BaseStatement) -> Sequence[cst.EmptyLine]:
+    assert isinstance(statement, cst.SimpleStatementLine | cst.BaseCompoundStatement)
+    return statement.leading_lines
+
+
+def comments_of(statement: cst.BaseStatement) -> list[cst.EmptyLine]:
+    """A statement's own comment lines, and its end-of-line comment as a line of its own."""
+    lines = [line for line in leading_lines(statement) if line.comment is not None]
+    trailing = (
+        statement.trailing_whitespace.comment
+        if isinstance(statement, cst.SimpleStatementLine)
+        else None
+    )
+    if trailing is not None:
+        lines.append(cst.EmptyLine(comment=trailing))
+    return lines
+
+
+def without(
+    body: Sequence[cst.BaseStatement], removed: set[int], *, keep_comments: bool = True
+) -> list[cst.BaseStatement]:
+    """`body` without the statements at `removed`. Their comments stay on the statement that
+    follows (a `pass` if none does) unless the caller moves them with the code."""
+    kept: list[cst.BaseStatement] = []
+    orphans: list[cst.EmptyLine] = []
+    for index, statement in enumerate(body):
+        if index in removed:
+            if keep_comments:
+                orphans += comments_of(statement)
+            continue
+        if orphans:
+            statement = statement.with_changes(leading_lines=[*leading_lines(statement), *orphans])
+            orphans = []
+        kept.append(statement)
+    if orphans or not kept:
+        kept.append(cst.SimpleStatementLine(body=[cst.Pass()], leading_lines=orphans))
+    return kept
+
+
+def split_blank_lines_above(
+    statement: cst.BaseStatement,
+) -> tuple[list[cst.EmptyLine], cst.BaseStatement]:
+    """The blank lines above `statement` (up to its first comment line), and the statement
+    without them: for the first statement of a new block, right below its header."""
+    lines = list(leading_lines(statement))
+    blank = 0
+    while blank < len(lines) and lines[blank].comment is None:
+        blank += 1
+    return lines[:blank], statement.with_changes(leading_lines=lines[blank:])
+
+
+def without_blank_lines_above(statement: cst.BaseStatement) -> cst.BaseStatement:
+    return split_blank_lines_above(statement)[1]

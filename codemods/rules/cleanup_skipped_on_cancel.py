@@ -1,0 +1,255 @@
+from __future__ import annotations
+
+import ast
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import libcst as cst
+from libcst.helpers import get_full_name_for_node
+
+from codemods.analysis.blocks import (
+    bound_names,
+    leaves_block,
+    split_blank_lines_above,
+    without_blank_lines_above,
+)
+from codemods.analysis.candidates import may_skip_cleanup
+from codemods.analysis.cleanup import cleaned_resources, cleans_up
+from codemods.analysis.scope import (
+    enclosing_coroutine,
+    has_cancellation_point,
+    mentions,
+    method_receiver,
+    walk_same_frame,
+)
+from codemods.rule import FixSafety, Rule, RuleOptions
+
+
+class CleanupSkippedOnCancel(Rule):
+    """
+    ## What it does
+    Flags a coroutine that acquires something (`conn = await connect()`, `reader, writer =
+    await asyncio.open_connection(...)`, `await lock.acquire()`), then reaches a cancellation
+    point (`await`, `async with`, `async for`), then cleans it up in the same block (`await
+    conn.close()`, `lock.release()`, `await pool.release(conn)`, `os.unlink(path)`; see
+    `cleanup-names`) with no `try`/`finally` around the code between.
+
+    ## Why is this bad?
+    A cancelled coroutine stops at the `await` it is suspended in: every statement after it
+    is skipped, the cleanup included. The connection leaks, the lock stays held forever, the
+    subprocess keeps running. Any exception raised in between does the same.
+
+    ## Example
+    ```python
+    async def fetch_status(host):
+        reader, writer = await asyncio.open_connection(host, 80)
+        writer.write(b"STATUS\\n")
+        status = await reader.readline()
+        writer.close()
+        await writer.wait_closed()
+        return status
+    ```
+
+    Use instead:
+    ```python
+    async def fetch_status(host):
+        reader, writer = await asyncio.open_connection(host, 80)
+        try:
+            writer.write(b"STATUS\\n")
+            status = await reader.readline()
+        finally:
+            writer.close()
+            await writer.wait_closed()
+        return status
+    ```
+
+    ## Fix
+    Leaves the acquisition where it is (if it fails there is nothing to clean up), wraps the
+    statements between it and the cleanup in `try:`, and moves the cleanup statements into
+    `finally:`. Code after the cleanup stays after the `try`.
+
+    ## Fix safety
+    Safe when nothing between acquisition and cleanup leaves the block early: every path that
+    ran the cleanup still runs it, at the same point; only cancellation and errors gain it.
+    Unsafe when a `return`, `break` or `continue` in between skipped the cleanup on purpose or
+    by mistake: the fix runs the cleanup there too.
+
+    Report only, without a fix, when the code in between rebinds the resource (a reconnect),
+    returns it, already cleans it up on some path, or acquires another resource whose cleanup
+    comes after this one (the two `try` blocks would cross).
+    """
+
+    code = "CF203"
+    name = "cleanup-skipped-on-cancel"
+    message = "cleanup is skipped if the coroutine is cancelled before it; use `try`/`finally`"
+    fix_kinds = (FixSafety.SAFE, FixSafety.UNSAFE)
+    required_bytes = (b"async",)
+
+    @classmethod
+    def is_candidate(cls, tree: ast.Module, options: RuleOptions) -> bool:
+        return may_skip_cleanup(tree, options.cleanup_names)
+
+    def leave_IndentedBlock(
+        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
+        ancestors = self.parents(original_node)
+        if enclosing_coroutine(ancestors) is None:
+            return updated_node
+        original, updated = list(original_node.body), list(updated_node.body)
+        rewritten = self._rewrite(original, updated, ancestors)
+        if rewritten == updated:
+            return updated_node
+        return updated_node.with_changes(body=rewritten)
+
+    def _rewrite(
+        self,
+        original: Sequence[cst.BaseStatement],
+        updated: Sequence[cst.BaseStatement],
+        ancestors: Sequence[cst.CSTNode],
+    ) -> list[cst.BaseStatement]:
+        """`updated` with each unguarded acquire...cleanup sequence wrapped; `original` is the
+        same block as parsed, where findings are located."""
+        result: list[cst.BaseStatement] = []
+        index = 0
+        while index < len(original):
+            guarded = self._find(original, index, ancestors)
+            if guarded is None or not self._report(original, guarded):
+                result.append(updated[index])
+                index += 1
+                continue
+            region = slice(index + 1, guarded.cleanup_start)
+            body = self._rewrite(original[region], updated[region], ancestors)
+            cleanup = updated[guarded.cleanup_start : guarded.cleanup_end]
+            result += [updated[index], _try_finally(body, cleanup)]
+            index = guarded.cleanup_end
+        return result
+
+    def _report(self, lines: Sequence[cst.BaseStatement], guarded: _Unguarded) -> bool:
+        first, last = lines[guarded.cleanup_start], lines[guarded.cleanup_end - 1]
+        comments = [
+            line.trailing_whitespace.comment
+            for line in lines[guarded.cleanup_start : guarded.cleanup_end]
+            if isinstance(line, cst.SimpleStatementLine) and line.trailing_whitespace.comment
+        ]
+        return self.report(first, guarded.safety, through=last, comments=comments)
+
+    def _find(
+        self, lines: Sequence[cst.BaseStatement], index: int, ancestors: Sequence[cst.CSTNode]
+    ) -> _Unguarded | None:
+        """The unguarded sequence that starts with an acquisition at `lines[index]`, if any."""
+        acquired = _acquired(lines[index])
+        cleanup_names = self.options.cleanup_names
+        start = next(
+            (
+                i
+                for i in range(index + 1, len(lines))
+                if cleaned_resources(lines[i], cleanup_names) & acquired
+            ),
+            None,
+        )
+        if start is None:
+            return None
+        resource = min(cleaned_resources(lines[start], cleanup_names) & acquired)
+        end = start + 1
+        while end < len(lines) and resource in cleaned_resources(lines[end], cleanup_names):
+            end += 1
+        between = lines[index + 1 : start]
+        if not any(map(has_cancellation_point, between)):
+            return None
+        if self._guarded_around(resource, ancestors) or any(
+            isinstance(node, cst.Try) and self._cleans_on_cancellation(node, resource)
+            for line in between
+            for node in walk_same_frame(line)
+        ):
+            return None
+        if self._entangled(resource, between, lines[start:]):
+            return _Unguarded(start, end, None)
+        if any(map(leaves_block, between)):
+            return _Unguarded(start, end, FixSafety.UNSAFE)
+        return _Unguarded(start, end, FixSafety.SAFE)
+
+    def _guarded_around(self, resource: str, ancestors: Sequence[cst.CSTNode]) -> bool:
+        """Whether an enclosing `try` of the same coroutine cleans the resource up already."""
+        for ancestor in ancestors:
+            if isinstance(ancestor, cst.FunctionDef):
+                return False
+            if isinstance(ancestor, cst.Try | cst.TryStar):
+                guards: list[cst.CSTNode] = list(ancestor.handlers)
+                if ancestor.finalbody is not None:
+                    guards.append(ancestor.finalbody)
+                cleanup_names = self.options.cleanup_names
+                if any(cleans_up(guard, resource, cleanup_names) for guard in guards):
+                    return True
+        return False
+
+    def _cleans_on_cancellation(self, node: cst.Try, resource: str) -> bool:
+        """A `try` inside the region whose `finally`, or handler catching cancellation,
+        cleans the resource up: the author handled it (`except BaseException: release; raise`)."""
+        guards: list[cst.CSTNode] = [
+            handler for handler in node.handlers if self.names.caught(handler).catches_cancellation
+        ]
+        if node.finalbody is not None:
+            guards.append(node.finalbody)
+        return any(cleans_up(guard, resource, self.options.cleanup_names) for guard in guards)
+
+    def _entangled(
+        self,
+        resource: str,
+        between: Sequence[cst.BaseStatement],
+        after: Sequence[cst.BaseStatement],
+    ) -> bool:
+        """Whether the code between acquisition and cleanup is too tied to the resource for
+        a `finally` to be right: it rebinds, returns or already cleans up the resource, or
+        acquires something cleaned up only after it."""
+        if resource in bound_names(between):
+            return True
+        if any(cleans_up(line, resource, self.options.cleanup_names) for line in between):
+            return True
+        if any(
+            isinstance(node, cst.Return) and node.value and mentions(node.value, {resource})
+            for line in between
+            for node in walk_same_frame(line)
+        ):
+            return True
+        later = set().union(
+            *(cleaned_resources(line, self.options.cleanup_names) for line in after)
+        )
+        return any(_acquired(line) & later for line in between)
+
+
+@dataclass(frozen=True)
+class _Unguarded:
+    """Cleanup lines `cleanup_start:cleanup_end` of a block, of a resource acquired earlier."""
+
+    cleanup_start: int
+    cleanup_end: int
+    safety: FixSafety | None
+
+
+def _acquired(line: cst.BaseStatement) -> set[str]:
+    """What a line acquires: the targets of `x = [await] f(...)`, or `lock` in `[await]
+    lock.acquire()`; names and attribute chains."""
+    if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
+        return set()
+    small = line.body[0]
+    value = small.value if isinstance(small, cst.Assign | cst.AnnAssign | cst.Expr) else None
+    if isinstance(value, cst.Await):
+        value = value.expression
+    if not isinstance(value, cst.Call):
+        return set()
+    if isinstance(small, cst.Expr):
+        receiver = method_receiver(value, "acquire")
+        name = get_full_name_for_node(receiver) if receiver is not None else None
+        return {name} if name else set()
+    return bound_names([small])
+
+
+def _try_finally(body: list[cst.BaseStatement], cleanup: Sequence[cst.BaseStatement]) -> cst.Try:
+    """`try: <body> finally: <cleanup>`, taking over the blank lines above the body."""
+    blank, body[0] = split_blank_lines_above(body[0])
+    final = [without_blank_lines_above(cleanup[0]), *cleanup[1:]]
+    return cst.Try(
+        body=cst.IndentedBlock(body=body),
+        finalbody=cst.Finally(body=cst.IndentedBlock(body=final)),
+        leading_lines=blank,
+    )
