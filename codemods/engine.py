@@ -64,21 +64,28 @@ def digest(source: bytes) -> str:
     return hashlib.sha256(source).hexdigest()
 
 
+def _fresh(module: cst.Module) -> MetadataWrapper:
+    """A wrapper over a freshly parsed tree, which has no shared nodes to copy first."""
+    return MetadataWrapper(module, unsafe_skip_copy=True)
+
+
 def _run_rules(
-    module: cst.Module, rules: list[type[Rule]], options: RuleOptions, path: str
+    wrapper: MetadataWrapper, rules: list[type[Rule]], options: RuleOptions, path: str
 ) -> tuple[cst.Module, list[Finding]]:
-    """Run `rules` in order over `module`, sharing metadata until a rule changes the tree."""
-    # A freshly parsed tree has no shared nodes, so the wrapper may skip its defensive copy.
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    """Run `rules` in order, sharing the wrapper's metadata until a rule changes the tree."""
+    module = wrapper.module
+    current: MetadataWrapper | None = wrapper
     findings: list[Finding] = []
     for rule_class in rules:
+        if current is None:
+            # Fixes may reuse nodes in several places: this wrapper needs its own copy.
+            current = MetadataWrapper(module)
         rule = rule_class(CodemodContext(filename=path), options)
-        new_module = rule.run(wrapper)
+        module = rule.run(current)
         findings += rule.findings
         if rule.changed:
-            # Fixes may reuse nodes in several places: this wrapper needs its own copy.
-            wrapper = MetadataWrapper(new_module)
-    return wrapper.module, findings
+            current = None
+    return module, findings
 
 
 _TOO_DEEP = "too many nested parentheses"
@@ -132,22 +139,27 @@ MAX_FIX_ROUNDS = 4
 
 
 def _fix(
-    module: cst.Module, source: bytes, rules: list[type[Rule]], options: RuleOptions, path: str
+    wrapper: MetadataWrapper,
+    source: bytes,
+    rules: list[type[Rule]],
+    options: RuleOptions,
+    path: str,
 ) -> tuple[bytes, list[Finding]]:
     """Apply fixes pass after pass until a pass changes nothing (so the result is idempotent),
-    checking the code still parses and compiles after each.
+    checking the code still parses and compiles after each. `wrapper` holds the parsed
+    `source`, with whatever metadata the detection pass computed.
 
     Returns the new source and the findings the last pass still reports (left unfixed).
     """
     compiled = _compiles(source, path)
     current = source
     for _ in range(MAX_FIX_ROUNDS):
-        fixed_module, remaining = _run_rules(module, rules, options, path)
+        fixed_module, remaining = _run_rules(wrapper, rules, options, path)
         new_source = fixed_module.bytes
         if new_source == current and not any(finding.fixed for finding in remaining):
             return new_source, remaining
         try:
-            module = cst.parse_module(new_source)
+            wrapper = _fresh(cst.parse_module(new_source))
         except cst.ParserSyntaxError as error:
             raise VerificationError(f"fixed code does not parse: {error.message}") from error
         if compiled and not _compiles(new_source, path):
@@ -237,12 +249,13 @@ def _process_module(
     module: cst.Module, source: bytes, path: str, rules: list[type[Rule]], settings: Settings
 ) -> FileOutcome:
     options = replace(settings.options, apply_fixes=False)
-    _, findings = _run_rules(module, rules, options, path)
+    wrapper = _fresh(module)
+    _, findings = _run_rules(wrapper, rules, options, path)
     fixable = [finding for finding in findings if settings.options.allows(finding.fix)]
     if settings.mode is Mode.CHECK or not fixable:
         return FileOutcome(path, tuple(findings), parsed=True)
     try:
-        new_source, remaining = _fix(module, source, rules, settings.options, path)
+        new_source, remaining = _fix(wrapper, source, rules, settings.options, path)
     except VerificationError as error:
         reason = f"fix rejected, file left unchanged: {error}"
         return FileOutcome(path, tuple(findings), error=reason, parsed=True)

@@ -7,15 +7,17 @@ import ast
 import dataclasses
 import enum
 import inspect
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, TypeVar, cast
 
 import libcst as cst
 from libcst import CSTNodeT
+from libcst._metadata_dependent import LazyValue
 from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
 from libcst.codemod.visitors import AddImportsVisitor
 from libcst.metadata import (
+    BaseMetadataProvider,
     MetadataWrapper,
     PositionProvider,
     QualifiedNameProvider,
@@ -29,6 +31,8 @@ from codemods.analysis.exits import ExitPaths
 from codemods.analysis.names import Caught, ExceptionNames, Spelling, cancellation_spelling
 from codemods.analysis.scope import enclosing_coroutine
 from codemods.suppression import suppresses
+
+T = TypeVar("T")
 
 
 class FixSafety(enum.StrEnum):
@@ -76,9 +80,10 @@ class Rule(VisitorBasedCodemodCommand):
     required_bytes: ClassVar[tuple[bytes, ...]]
     """Byte strings that every file with a finding contains: the prefilter."""
 
-    # Positions are resolved only when a finding is reported; parents come from the visit's
-    # own stack: each full-tree metadata pass costs as much as the rule itself.
-    METADATA_DEPENDENCIES = (QualifiedNameProvider, ScopeProvider)
+    # Metadata is resolved when a rule first asks for it (most files never need names or
+    # positions), and cached by the shared wrapper for the rules after it; parents come from
+    # the visit's own stack. Each full-tree metadata pass costs as much as the rule itself.
+    METADATA_DEPENDENCIES = ()
 
     def __init__(
         self,
@@ -178,8 +183,7 @@ class Rule(VisitorBasedCodemodCommand):
         """
         if any(suppresses(comment.value, self.code) for comment in comments):
             return False
-        assert self.context.wrapper is not None, "rules run through a MetadataWrapper"
-        positions = self.context.wrapper.resolve(PositionProvider)
+        positions = self._metadata(PositionProvider)
         start = positions[node].start
         if through is not None:
             end = positions[through].end
@@ -201,6 +205,17 @@ class Rule(VisitorBasedCodemodCommand):
         )
         return apply
 
+    def _metadata(self, provider: type[BaseMetadataProvider[T]]) -> Mapping[cst.CSTNode, T]:
+        assert self.context.wrapper is not None, "rules run through a MetadataWrapper"
+        return self.context.wrapper.resolve(provider)
+
+    def _metadata_of(
+        self, provider: type[BaseMetadataProvider[T]], node: cst.CSTNode, default: T
+    ) -> T:
+        value = self._metadata(provider).get(node, default)
+        # Some providers store thunks, which `get_metadata` would evaluate.
+        return cast(T, value()) if isinstance(value, LazyValue) else value
+
     def parents(self, node: cst.CSTNode) -> Sequence[cst.CSTNode]:
         """The ancestors of `node`, nearest first; `node` must be the one being visited."""
         assert self._stack and self._stack[-1] is node, "parents of the node being visited only"
@@ -209,12 +224,12 @@ class Rule(VisitorBasedCodemodCommand):
     @property
     def names(self) -> ExceptionNames:
         return ExceptionNames(
-            lambda node: self.get_metadata(QualifiedNameProvider, node, set()),
+            lambda node: self._metadata_of(QualifiedNameProvider, node, set()),
             self.options.target_version,
         )
 
     def cancellation_spelling_at(self, node: cst.CSTNode) -> Spelling | None:
-        scope = self.get_metadata(ScopeProvider, node, None)
+        scope = self._metadata_of(ScopeProvider, node, None)
         return None if scope is None else cancellation_spelling(self.module, scope)
 
     def require_import(self, spelling: Spelling) -> None:
@@ -227,7 +242,7 @@ class Rule(VisitorBasedCodemodCommand):
             return None
         if handler.name is not None:
             return handler.name
-        scope = self.get_metadata(ScopeProvider, handler, None)
+        scope = self._metadata_of(ScopeProvider, handler, None)
         name, suffix = "cancelled", 0
         while scope is not None and name in scope:
             suffix += 1

@@ -13,7 +13,6 @@ are always stopped by a bound the test controls, and nothing touches the network
 from __future__ import annotations
 
 import asyncio
-import functools
 import textwrap
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -21,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from codemods.engine import FileOutcome, Mode, Settings, process_source
-from codemods.rule import FixSafety, RuleOptions
+from codemods.rule import FixSafety
+from tests.behaviour import Namespace, fixed, load, squash
 
 RULES = ("CF101", "CF102")
 STILL_RUNNING_WAIT = 0.15
@@ -30,27 +29,10 @@ STILL_RUNNING_WAIT = 0.15
 CLEANUP_WAIT = 1.0
 """Generous bound for a task we expect to end; never reached when the code is correct."""
 
-Namespace = dict[str, Any]
-
 
 # --------------------------------------------------------------------------------------------
 # helpers: fix + exec, run a scenario
 # --------------------------------------------------------------------------------------------
-
-
-@functools.cache  # several tests share a source; the outcome is immutable
-def engine(source: str, *, unsafe: bool) -> FileOutcome:
-    settings = Settings(Mode.FIX, RULES, RuleOptions(unsafe_fixes=unsafe))
-    outcome = process_source(source.encode(), "case.py", settings)
-    assert outcome.error is None, outcome.error
-    return outcome
-
-
-def load(source: str) -> Namespace:
-    """Execute `source` as a module into a fresh namespace."""
-    namespace: Namespace = {"__name__": "cf1_case"}
-    exec(compile(source, "case.py", "exec"), namespace)
-    return namespace
 
 
 @dataclass(frozen=True)
@@ -66,18 +48,13 @@ def fix_and_load(
     """Fix `source`, check it was fixed by `code` with a fix of kind `safety` whose result
     contains `expect`, and load both versions."""
     source = textwrap.dedent(source)
-    outcome = engine(source, unsafe=unsafe)
+    outcome = fixed(source, RULES, unsafe=unsafe)
     assert outcome.new_source is not None, f"expected a {code} fix, got {outcome.findings}"
     assert [(f.code, f.fix, f.fixed) for f in outcome.findings] == [(code, safety, True)]
     fixed_source = outcome.new_source.decode()
     assert squash(expect) in squash(fixed_source), fixed_source
     assert squash(expect) not in squash(source)
     return Versions(load(source), load(fixed_source), fixed_source)
-
-
-def squash(text: str) -> str:
-    """`text` with each line's indentation dropped: snippets compare regardless of nesting."""
-    return "\n".join(line.strip() for line in text.strip().splitlines())
 
 
 class Log(list[str]):
@@ -531,7 +508,7 @@ async def consumer_scenario(ns: Namespace, function: str, *extra: Any) -> dict[s
 
 
 def test_break_on_cancel_becomes_raise_with_unsafe_fixes() -> None:
-    safe_only = engine(textwrap.dedent(CONSUMER_BREAK), unsafe=False)
+    safe_only = fixed(textwrap.dedent(CONSUMER_BREAK), RULES, unsafe=False)
     assert safe_only.new_source is None  # replacing `break` is not a safe fix
     assert [(f.code, f.fix, f.fixed) for f in safe_only.findings] == [
         ("CF102", FixSafety.UNSAFE, False)
@@ -592,7 +569,7 @@ class FakeSubscription:
 
 def test_break_followed_by_cleanup_is_reported_but_not_fixed() -> None:
     source = textwrap.dedent(LISTENER_BREAK_THEN_CLEANUP)
-    outcome = engine(source, unsafe=True)
+    outcome = fixed(source, RULES, unsafe=True)
     assert outcome.new_source is None
     assert [(f.code, f.fix, f.fixed) for f in outcome.findings] == [("CF102", None, False)]
 
@@ -635,7 +612,7 @@ FETCH_TUPLE = """
 
 
 def test_tuple_handler_split_propagates_cancellation_only() -> None:
-    assert engine(textwrap.dedent(FETCH_TUPLE), unsafe=False).new_source is None
+    assert fixed(textwrap.dedent(FETCH_TUPLE), RULES, unsafe=False).new_source is None
     versions = fix_and_load(
         FETCH_TUPLE,
         code="CF102",

@@ -95,7 +95,7 @@ def _calls_cleanup(node: ast.AST, cleanup_names: frozenset[str]) -> bool:
     return any(
         isinstance(child, ast.Call)
         and (name := _last_name(child.func)) is not None
-        and is_cleanup_name(name, cleanup_names)
+        and is_cleanup_name(name, cleanup_names, loose=True)
         for child in ast.walk(node)
     )
 

@@ -45,24 +45,92 @@ def called_name(call: cst.Call) -> str | None:
 
 _WORD_BOUNDARY = re.compile(r"_+|(?<=[a-z0-9])(?=[A-Z])")
 
+_MODIFIERS = frozenset({"async", "do", "force", "safe", "sync"})
+"""Words that qualify a cleanup verb without changing it: `async_stop`, `force_close`."""
 
-def is_cleanup_name(name: str, cleanup_names: frozenset[str]) -> bool:
-    """`close`, and `_close_channel` or `releaseConn` too: a name counts when it is in the
-    vocabulary or one of its words (split at underscores and case changes) is."""
-    return name in cleanup_names or any(
-        word.lower() in cleanup_names for word in _WORD_BOUNDARY.split(name) if word
-    )
+RESOURCE_WORDS = frozenset(
+    {
+        "all",
+        "channel",
+        "client",
+        "conn",
+        "connection",
+        "connections",
+        "consumer",
+        "cursor",
+        "device",
+        "fd",
+        "file",
+        "handle",
+        "listener",
+        "lock",
+        "peer",
+        "pool",
+        "proc",
+        "process",
+        "producer",
+        "reader",
+        "server",
+        "session",
+        "sock",
+        "socket",
+        "stream",
+        "streams",
+        "subscription",
+        "task",
+        "tasks",
+        "timeout",
+        "timer",
+        "transport",
+        "watch",
+        "websocket",
+        "writer",
+        "ws",
+    }
+)
+"""What a cleanup verb may name as its object: `_close_channel`, `releaseConn`."""
 
 
-def is_cleanup_call(call: cst.Call, cleanup_names: frozenset[str]) -> bool:
+def _words(name: str) -> list[str]:
+    return [word.lower() for word in _WORD_BOUNDARY.split(name) if word]
+
+
+def is_cleanup_name(name: str, cleanup_names: frozenset[str], *, loose: bool = False) -> bool:
+    """Whether calling `name` is cleanup: `close`, `async_stop`, `_close_channel`,
+    `releaseConn`, `client_disconnect`; a verb of the vocabulary, alone or with one resource
+    word. Not `async_on_close`, `read_until_close`, `stop_cover` or `set_close_callback`,
+    which register callbacks or drive devices.
+
+    `loose` accepts any name with a vocabulary word in it: for the judgements where
+    mistaking something for cleanup only makes a rule more careful.
+    """
+    if name in cleanup_names:
+        return True
+    words = _words(name)
+    if loose:
+        return any(word in cleanup_names for word in words)
+    words = [word for word in words if word not in _MODIFIERS] or words
+    if len(words) == 1:
+        return words[0] in cleanup_names
+    if len(words) == 2:
+        first, second = words
+        return (first in cleanup_names and second in RESOURCE_WORDS) or (
+            second in cleanup_names and first in RESOURCE_WORDS
+        )
+    return False
+
+
+def is_cleanup_call(call: cst.Call, cleanup_names: frozenset[str], *, loose: bool = False) -> bool:
     name = called_name(call)
-    return name is not None and is_cleanup_name(name, cleanup_names)
+    return name is not None and is_cleanup_name(name, cleanup_names, loose=loose)
 
 
-def contains_cleanup(node: cst.CSTNode, cleanup_names: frozenset[str]) -> bool:
+def contains_cleanup(
+    node: cst.CSTNode, cleanup_names: frozenset[str], *, loose: bool = False
+) -> bool:
     """Whether `node` calls a cleanup method (awaited or not) in its own frame."""
     return any(
-        isinstance(child, cst.Call) and is_cleanup_call(child, cleanup_names)
+        isinstance(child, cst.Call) and is_cleanup_call(child, cleanup_names, loose=loose)
         for child in walk_same_frame(node)
     )
 
@@ -119,10 +187,11 @@ def cleaned_resources(statement: cst.BaseStatement, cleanup_names: frozenset[str
 
 
 def cleans_up(node: cst.CSTNode, resource: str, cleanup_names: frozenset[str]) -> bool:
-    """Whether `node` calls a cleanup on `resource` anywhere in its own frame."""
+    """Whether `node` calls a cleanup on `resource` anywhere in its own frame (named loosely:
+    the callers hold back when it does)."""
     return any(
         isinstance(child, cst.Call)
-        and is_cleanup_call(child, cleanup_names)
+        and is_cleanup_call(child, cleanup_names, loose=True)
         and (
             (isinstance(child.func, cst.Attribute) and mentions(child.func.value, {resource}))
             or any(get_full_name_for_node(arg.value) == resource for arg in child.args)

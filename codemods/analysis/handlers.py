@@ -115,7 +115,8 @@ def reraise_skips_cleanup(
     function = enclosing_coroutine(ancestors)
     assert function is not None
     return any(
-        contains_cleanup(statement, cleanup_names)
+        # Loosely named: in doubt, no fix.
+        contains_cleanup(statement, cleanup_names, loose=True)
         for statement in statements_after(try_node, ancestors, function)
     )
 

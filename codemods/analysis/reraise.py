@@ -187,8 +187,10 @@ def reraising_clause(
     end = len(lines)
     while end and _ends_the_handler(lines[end - 1]):
         end -= 1
+    # Loosely named: in doubt, the clause repeats more of the handler.
     cleanup_end = max(
-        (i + 1 for i in range(end) if contains_cleanup(lines[i], cleanup_names)), default=0
+        (i + 1 for i in range(end) if contains_cleanup(lines[i], cleanup_names, loose=True)),
+        default=0,
     )
     repeated = [s for s in lines[:cleanup_end] if not _is_log_line(s)]
     if any(_has_jump(statement) for statement in repeated):

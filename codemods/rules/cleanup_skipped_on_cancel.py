@@ -117,10 +117,10 @@ class CleanupSkippedOnCancel(Rule):
                 result.append(updated[index])
                 index += 1
                 continue
-            region = slice(index + 1, guarded.cleanup_start)
+            region = slice(guarded.guarded_start, guarded.cleanup_start)
             body = self._rewrite(original[region], updated[region], ancestors)
             cleanup = updated[guarded.cleanup_start : guarded.cleanup_end]
-            result += [updated[index], _try_finally(body, cleanup)]
+            result += [*updated[index : guarded.guarded_start], _try_finally(body, cleanup)]
             index = guarded.cleanup_end
         return result
 
@@ -153,7 +153,8 @@ class CleanupSkippedOnCancel(Rule):
         end = start + 1
         while end < len(lines) and resource in cleaned_resources(lines[end], cleanup_names):
             end += 1
-        between = lines[index + 1 : start]
+        opened, clear = _opened_at(lines, index, start, resource)
+        between = lines[opened + 1 : start]
         if not any(map(has_cancellation_point, between)):
             return None
         if self._guarded_around(resource, ancestors) or any(
@@ -162,11 +163,12 @@ class CleanupSkippedOnCancel(Rule):
             for node in walk_same_frame(line)
         ):
             return None
-        if self._entangled(resource, between, lines[start:]):
-            return _Unguarded(start, end, None)
+        guarded = opened + 1
+        if not clear or self._entangled(resource, between, lines[start:]):
+            return _Unguarded(guarded, start, end, None)
         if any(map(leaves_block, between)):
-            return _Unguarded(start, end, FixSafety.UNSAFE)
-        return _Unguarded(start, end, FixSafety.SAFE)
+            return _Unguarded(guarded, start, end, FixSafety.UNSAFE)
+        return _Unguarded(guarded, start, end, FixSafety.SAFE)
 
     def _guarded_around(self, resource: str, ancestors: Sequence[cst.CSTNode]) -> bool:
         """Whether an enclosing `try` of the same coroutine cleans the resource up already."""
@@ -219,8 +221,11 @@ class CleanupSkippedOnCancel(Rule):
 
 @dataclass(frozen=True)
 class _Unguarded:
-    """Cleanup lines `cleanup_start:cleanup_end` of a block, of a resource acquired earlier."""
+    """Cleanup lines `cleanup_start:cleanup_end` of a block, of a resource acquired earlier,
+    with the statements from `guarded_start` to them to wrap in `try`."""
 
+    guarded_start: int
+    """The first statement the `try` wraps: after the acquisition (and its opening call)."""
     cleanup_start: int
     cleanup_end: int
     safety: FixSafety | None
@@ -242,6 +247,41 @@ def _acquired(line: cst.BaseStatement) -> set[str]:
         name = get_full_name_for_node(receiver) if receiver is not None else None
         return {name} if name else set()
     return bound_names([small])
+
+
+def _opened_at(
+    lines: Sequence[cst.BaseStatement], index: int, cleanup: int, resource: str
+) -> tuple[int, bool]:
+    """Where the resource is ready to clean up: its acquisition at `index`, or, for an object
+    merely constructed there (`client = Client()`), the `await client.connect()` right after
+    it (until then the cleanup may fail and mask the error). With it, whether that place is
+    clear: not when such a call comes later, after other code."""
+    line = lines[index]
+    constructed = isinstance(line, cst.SimpleStatementLine) and not any(
+        isinstance(node, cst.Await) for node in walk_same_frame(line)
+    )
+    if not constructed or _only_expression(line) is not None:
+        return index, True
+    for position in range(index + 1, cleanup):
+        call = _only_expression(lines[position])
+        if isinstance(call, cst.Await):
+            call = call.expression
+        if (
+            isinstance(call, cst.Call)
+            and isinstance(call.func, cst.Attribute)
+            and get_full_name_for_node(call.func.value) == resource
+        ):
+            return (position, True) if position == index + 1 else (index, False)
+    return index, True
+
+
+def _only_expression(line: cst.BaseStatement) -> cst.BaseExpression | None:
+    """The expression of a line that is one expression statement (`await x.connect()`)."""
+    if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1:
+        small = line.body[0]
+        if isinstance(small, cst.Expr):
+            return small.value
+    return None
 
 
 def _try_finally(body: list[cst.BaseStatement], cleanup: Sequence[cst.BaseStatement]) -> cst.Try:

@@ -6,8 +6,8 @@ log = logging.getLogger(__name__)
 
 async def listen(redis, channel: str, handle) -> None:
     pubsub = redis.pubsub()
+    await pubsub.subscribe(channel)
     try:
-        await pubsub.subscribe(channel)
         while True:
             try:
                 message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)

@@ -12,8 +12,8 @@ class EventListener:
 
     async def listen(self, on_event) -> None:
         pubsub = self.redis.pubsub()
+        await pubsub.subscribe(self.channel)
         try:
-            await pubsub.subscribe(self.channel)
             try:
                 async for message in pubsub.listen():
                     if message["type"] == "message":

@@ -1,0 +1,33 @@
+"""What the behaviour tests share: fixing a source through the engine, and running a source
+as a module of its own."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from codemods.engine import FileOutcome, Mode, Settings, process_source
+from codemods.rule import RuleOptions
+
+Namespace = dict[str, Any]
+
+
+@functools.cache  # many tests share a source; the outcome is immutable
+def fixed(source: str, rules: tuple[str, ...], *, unsafe: bool) -> FileOutcome:
+    """The engine's outcome of fixing `source` with `rules`; it must not be an error."""
+    settings = Settings(Mode.FIX, rules, RuleOptions(unsafe_fixes=unsafe))
+    outcome = process_source(source.encode(), "case.py", settings)
+    assert outcome.error is None, outcome.error
+    return outcome
+
+
+def load(source: str) -> Namespace:
+    """Execute `source` as a module into a fresh namespace."""
+    namespace: Namespace = {"__name__": "behaviour_case"}
+    exec(compile(source, "case.py", "exec"), namespace)
+    return namespace
+
+
+def squash(text: str) -> str:
+    """`text` with each line's indentation dropped: snippets compare regardless of nesting."""
+    return "\n".join(line.strip() for line in text.strip().splitlines())
