@@ -91,7 +91,8 @@ RESOURCE_WORDS = frozenset(
 """What a cleanup verb may name as its object: `_close_channel`, `releaseConn`."""
 
 
-def _words(name: str) -> list[str]:
+def words(name: str) -> list[str]:
+    """`_close_channel` -> close, channel; `releaseConn` -> release, conn."""
     return [word.lower() for word in _WORD_BOUNDARY.split(name) if word]
 
 
@@ -106,14 +107,14 @@ def is_cleanup_name(name: str, cleanup_names: frozenset[str], *, loose: bool = F
     """
     if name in cleanup_names:
         return True
-    words = _words(name)
+    parts = words(name)
     if loose:
-        return any(word in cleanup_names for word in words)
-    words = [word for word in words if word not in _MODIFIERS] or words
-    if len(words) == 1:
-        return words[0] in cleanup_names
-    if len(words) == 2:
-        first, second = words
+        return any(part in cleanup_names for part in parts)
+    parts = [part for part in parts if part not in _MODIFIERS] or parts
+    if len(parts) == 1:
+        return parts[0] in cleanup_names
+    if len(parts) == 2:
+        first, second = parts
         return (first in cleanup_names and second in RESOURCE_WORDS) or (
             second in cleanup_names and first in RESOURCE_WORDS
         )

@@ -14,7 +14,7 @@ from codemods.analysis.blocks import (
     without_blank_lines_above,
 )
 from codemods.analysis.candidates import may_skip_cleanup
-from codemods.analysis.cleanup import cleaned_resources, cleans_up
+from codemods.analysis.cleanup import cleaned_resources, cleans_up, words
 from codemods.analysis.scope import (
     enclosing_coroutine,
     has_cancellation_point,
@@ -249,39 +249,55 @@ def _acquired(line: cst.BaseStatement) -> set[str]:
     return bound_names([small])
 
 
+_OPENING_WORDS = frozenset(
+    {"connect", "login", "open", "start", "setup", "subscribe", "init", "initialize", "bind"}
+)
+
+
 def _opened_at(
     lines: Sequence[cst.BaseStatement], index: int, cleanup: int, resource: str
 ) -> tuple[int, bool]:
     """Where the resource is ready to clean up: its acquisition at `index`, or, for an object
-    merely constructed there (`client = Client()`), the `await client.connect()` right after
-    it (until then the cleanup may fail and mask the error). With it, whether that place is
-    clear: not when such a call comes later, after other code."""
+    merely constructed there (`client = Client()`), the call that opens it right after
+    (`await client.connect()`, `status = await gw.connect(port)`): until then the cleanup may
+    fail and mask the error. With it, whether that place is clear: not when such a call
+    comes later, after other code."""
     line = lines[index]
     constructed = isinstance(line, cst.SimpleStatementLine) and not any(
         isinstance(node, cst.Await) for node in walk_same_frame(line)
     )
-    if not constructed or _only_expression(line) is not None:
+    if not constructed or not _acquired_by_assignment(line):
         return index, True
     for position in range(index + 1, cleanup):
-        call = _only_expression(lines[position])
-        if isinstance(call, cst.Await):
-            call = call.expression
-        if (
-            isinstance(call, cst.Call)
-            and isinstance(call.func, cst.Attribute)
-            and get_full_name_for_node(call.func.value) == resource
-        ):
+        if _opens(lines[position], resource):
             return (position, True) if position == index + 1 else (index, False)
     return index, True
 
 
-def _only_expression(line: cst.BaseStatement) -> cst.BaseExpression | None:
-    """The expression of a line that is one expression statement (`await x.connect()`)."""
-    if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1:
-        small = line.body[0]
-        if isinstance(small, cst.Expr):
-            return small.value
-    return None
+def _acquired_by_assignment(line: cst.BaseStatement) -> bool:
+    return isinstance(line, cst.SimpleStatementLine) and isinstance(
+        line.body[0], cst.Assign | cst.AnnAssign
+    )
+
+
+def _opens(line: cst.BaseStatement, resource: str) -> bool:
+    """`[await] resource.method(...)` as a statement of its own, or an assignment of
+    `[await] resource.connect(...)` (a method named like opening it)."""
+    if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
+        return False
+    small = line.body[0]
+    if not isinstance(small, cst.Expr | cst.Assign):
+        return False
+    call = small.value.expression if isinstance(small.value, cst.Await) else small.value
+    if not (
+        isinstance(call, cst.Call)
+        and isinstance(call.func, cst.Attribute)
+        and get_full_name_for_node(call.func.value) == resource
+    ):
+        return False
+    return isinstance(small, cst.Expr) or any(
+        word in _OPENING_WORDS for word in words(call.func.attr.value)
+    )
 
 
 def _try_finally(body: list[cst.BaseStatement], cleanup: Sequence[cst.BaseStatement]) -> cst.Try:
