@@ -4,7 +4,8 @@ Files named `ok_*.py` are negative cases: no finding, and the file comes back by
 Every other file must produce at least one finding of its folder's rule. For each case the
 findings are a snapshot, and so are the safe-fixed output and the output with unsafe fixes,
 each where it differs from the stage before it (so negative cases store no output at all).
-Every fixed output is checked to be a fixed point (a second run changes nothing).
+Every fixed output is checked to be a fixed point (a second run changes nothing), and the
+rules together must give what they give one after another.
 
 A case may start with a comment `# cancelfix: target-version=py37` to set the target.
 """
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from codemods import target_version
-from codemods.engine import Mode, Settings, process_source
+from codemods.engine import MAX_FIX_ROUNDS, Mode, Settings, process_source
 from codemods.registry import all_rules
 from codemods.rule import Finding, RuleOptions
 from tests.conftest import FIXTURES
@@ -106,3 +107,25 @@ def test_fixture(case: Path, snapshot) -> None:  # type: ignore[no-untyped-def]
         assert again == fixed, "fixing the fixed output changed it again"
         # Newer syntax (PEP 758) cannot compile on the interpreter running the tests.
         assert _compiles(fixed) or not original_compiles
+
+
+POSITIVE_CASES = [case for case in CASES if not case.name.startswith("ok_")]
+
+
+@pytest.mark.parametrize("case", POSITIVE_CASES, ids=_case_id)
+def test_rules_compose(case: Path) -> None:
+    """All rules at once give what the rules give one after another, sweep after sweep until
+    nothing changes: no rule's fix depends on being run together with another."""
+    source = case.read_bytes()
+    together, _ = _run(source, case.name, Mode.FIX, unsafe=True)
+    one_by_one = source
+    for _ in range(MAX_FIX_ROUNDS):
+        before = one_by_one
+        for code in _all_codes():
+            settings = Settings(Mode.FIX, (code,), _options(one_by_one, unsafe=True))
+            outcome = process_source(one_by_one, case.name, settings)
+            assert outcome.error is None, outcome.error
+            one_by_one = outcome.new_source or one_by_one
+        if one_by_one == before:
+            break
+    assert one_by_one == together
