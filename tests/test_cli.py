@@ -1382,3 +1382,38 @@ def test_file_reached_through_a_link_is_processed_once(project: Path) -> None:
     result = cli("check", "--output-format", "json", ".")
 
     assert json_report(result.stdout)["summary"]["files"] == 1
+
+
+DISPOSE_AND_CLOSE = """\
+async def sync_once(pool, store):
+    lease = await pool.lease()
+    await store.sync(lease)
+    lease.dispose()
+
+
+async def fetch(connect, query):
+    conn = await connect()
+    rows = await conn.fetch(query)
+    conn.close()
+    return rows
+"""
+"""A CF203 case with the default vocabulary (`close`, line 10) and one with `dispose` (4)."""
+
+
+@pytest.mark.parametrize(
+    ("table", "flagged_lines"),
+    [
+        ("", [10]),
+        ('extend-cleanup-names = ["dispose"]\n', [4, 10]),
+        ('cleanup-names = ["dispose"]\n', [4]),
+    ],
+)
+def test_cleanup_names_config(project: Path, table: str, flagged_lines: list[int]) -> None:
+    write(project, "pyproject.toml", f"[tool.cancelfix]\n{table}")
+    write(project, "a.py", DISPOSE_AND_CLOSE)
+
+    result = cli("check", "--output-format", "json", "a.py")
+
+    assert result.exit_code == 1, result.output
+    findings = json.loads(result.stdout)["findings"]
+    assert [(f["code"], f["line"]) for f in findings] == [("CF203", n) for n in flagged_lines]
