@@ -66,7 +66,10 @@ class CleanupSkippedOnCancel(Rule):
     ## Fix
     Leaves the acquisition where it is (if it fails there is nothing to clean up), wraps the
     statements between it and the cleanup in `try:`, and moves the cleanup statements into
-    `finally:`. Code after the cleanup stays after the `try`.
+    `finally:`. Code after the cleanup stays after the `try`. For an object only constructed
+    (`client = Client()`), the call that opens it right after (`await client.connect()`)
+    stays outside the `try` too: cleaning up an object that never opened may fail and hide
+    the real error.
 
     ## Fix safety
     Safe when nothing between acquisition and cleanup leaves the block early: every path that
@@ -76,7 +79,11 @@ class CleanupSkippedOnCancel(Rule):
 
     Report only, without a fix, when the code in between rebinds the resource (a reconnect),
     returns it, already cleans it up on some path, or acquires another resource whose cleanup
-    comes after this one (the two `try` blocks would cross).
+    comes after this one (the two `try` blocks would cross); and when a constructed object is
+    opened only later, after other code, so that where the `try` belongs is unclear.
+
+    As with any `finally`, a cleanup that itself fails while an error propagates now raises
+    its own error instead (with the first as its `__context__`).
     """
 
     code = "CF203"
