@@ -70,7 +70,8 @@ def may_exit_early(node: cst.CSTNode) -> bool:
 
 def bound_names(nodes: Iterable[cst.CSTNode]) -> set[str]:
     """Names and attribute chains that `nodes` (re)bind or delete in their own frame:
-    assignments, `for`/`with`/`except ... as` targets, `:=`, imports, `del`, nested defs."""
+    assignments, `for`/`with`/`except ... as` targets, `:=`, `case` captures, imports, `del`,
+    nested defs."""
     found: set[str] = set()
     for node in nodes:
         for child in walk_same_frame(node):
@@ -87,6 +88,10 @@ def _names_bound_by(node: cst.CSTNode) -> Iterable[str]:
             targets.append(node.name)
     elif isinstance(node, cst.NamedExpr | cst.Del):
         targets.append(node.target)
+    elif isinstance(node, cst.MatchAs | cst.MatchStar) and node.name is not None:
+        targets.append(node.name)
+    elif isinstance(node, cst.MatchMapping) and node.rest is not None:
+        targets.append(node.rest)
     elif isinstance(node, cst.ImportAlias):
         yield node.evaluated_alias or node.evaluated_name.split(".")[0]
     elif isinstance(node, cst.FunctionDef | cst.ClassDef):
@@ -132,6 +137,19 @@ def comments_of(statement: cst.BaseStatement) -> list[cst.EmptyLine]:
     if trailing is not None:
         lines.append(cst.EmptyLine(comment=trailing))
     return lines
+
+
+def comments_within(node: cst.CSTNode) -> list[cst.Comment]:
+    """Every comment inside `node`, in order: above it, at its line ends, between its
+    arguments."""
+    found: list[cst.Comment] = []
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, cst.Comment):
+            found.append(current)
+        pending.extend(reversed(current.children))
+    return found
 
 
 def without(

@@ -175,6 +175,42 @@ def is_cleanup_line(statement: cst.BaseStatement, cleanup_names: frozenset[str])
     return bool(_cleanup_calls(statement, cleanup_names))
 
 
+def _is_reset(small: cst.BaseSmallStatement) -> bool:
+    """`self._conn = None`: dropping the reference to what was just cleaned up."""
+    return (
+        isinstance(small, cst.Assign)
+        and isinstance(small.value, cst.Name)
+        and small.value.value == "None"
+    )
+
+
+def is_cleanup_or_reset_line(
+    statement: cst.BaseStatement,
+    cleanup_names: frozenset[str],
+    previous: Sequence[cst.BaseStatement] = (),
+) -> bool:
+    """A cleanup line; `x = None` dropping a reference; or, after a line that cleans `proc`
+    up (`previous`), `await proc.wait()` waiting for that cleanup to finish."""
+    if is_cleanup_line(statement, cleanup_names):
+        return True
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return False
+    if all(map(_is_reset, statement.body)):
+        return True
+    cleaned = set().union(*(cleaned_resources(line, cleanup_names) for line in previous))
+    return len(statement.body) == 1 and _waits_for(statement.body[0], cleaned)
+
+
+def _waits_for(small: cst.BaseSmallStatement, resources: set[str]) -> bool:
+    call = _called(small.value) if isinstance(small, cst.Expr) else None
+    return (
+        call is not None
+        and isinstance(call.func, cst.Attribute)
+        and call.func.attr.value == "wait"
+        and get_full_name_for_node(call.func.value) in resources
+    )
+
+
 def cleaned_resources(statement: cst.BaseStatement, cleanup_names: frozenset[str]) -> set[str]:
     """What a cleanup line cleans up: the receiver of `conn.close()`, the argument of
     `await pool.release(conn)` or `os.unlink(path)`, as names or attribute chains."""
@@ -242,12 +278,13 @@ def _else_cleans(orelse: cst.If | cst.Else | None, cleanup_names: frozenset[str]
     return always_cleans_up(statements(orelse.body), cleanup_names)
 
 
-def only_cleanup_and_logging(
+def only_cleanup_and_quiet_logging(
     body: Sequence[cst.BaseStatement], cleanup_names: frozenset[str]
 ) -> bool:
-    """Whether `body` does nothing but clean up, log and raise: running it on more paths
-    (cancellation) adds no effect beyond the cleanup. Dropping a reference (`self._conn =
-    None`) counts as cleanup; a cleanup guarded by `try`/`with suppress(...)`/`if` too."""
+    """Whether `body` does nothing but clean up, log below warning level and raise: running
+    it on more paths (cancellation) adds no effect beyond the cleanup. Dropping a reference
+    (`self._conn = None`) counts as cleanup; so does a cleanup guarded by `try`, `if` or
+    `with suppress(...)`. An error logged on every cancellation would be an effect."""
     return all(_is_cleanup_or_logging(statement, cleanup_names) for statement in body)
 
 
@@ -261,21 +298,33 @@ def _is_cleanup_or_logging(statement: cst.BaseStatement, cleanup_names: frozense
         return (
             not has_call(statement.test)
             and all(
-                only_cleanup_and_logging(statements(branch), cleanup_names) for branch in branches
+                only_cleanup_and_quiet_logging(statements(branch), cleanup_names)
+                for branch in branches
             )
             and (
                 not isinstance(statement.orelse, cst.If)
                 or _is_cleanup_or_logging(statement.orelse, cleanup_names)
             )
         )
-    if isinstance(statement, cst.With | cst.Try):
-        blocks = [statement.body]
-        if isinstance(statement, cst.Try):
-            blocks += [handler.body for handler in statement.handlers]
-            if statement.finalbody is not None:
-                blocks.append(statement.finalbody.body)
-        return all(only_cleanup_and_logging(statements(block), cleanup_names) for block in blocks)
-    return False
+    blocks: list[cst.BaseSuite] = []
+    if isinstance(statement, cst.With):
+        if not all(_is_suppress(item.item) for item in statement.items):
+            return False
+        blocks.append(statement.body)
+    elif isinstance(statement, cst.Try):
+        blocks.append(statement.body)
+        blocks += [handler.body for handler in statement.handlers]
+        blocks += [part.body for part in (statement.orelse, statement.finalbody) if part]
+    else:
+        return False
+    return all(only_cleanup_and_quiet_logging(statements(block), cleanup_names) for block in blocks)
+
+
+def _is_suppress(manager: cst.BaseExpression) -> bool:
+    return isinstance(manager, cst.Call) and called_name(manager) == "suppress"
+
+
+_QUIET_LOGGING = frozenset({"debug", "info"})
 
 
 def _is_small_cleanup_or_logging(
@@ -285,11 +334,9 @@ def _is_small_cleanup_or_logging(
         return True
     if isinstance(small, cst.Expr):
         call = _called(small.value)
-        return is_logging_call(small.value) or (
-            call is not None and is_cleanup_call(call, cleanup_names)
-        )
-    return (
-        isinstance(small, cst.Assign)
-        and isinstance(small.value, cst.Name)
-        and small.value.value == "None"
-    )
+        if call is None:
+            return False
+        if is_logging_call(call):
+            return called_name(call) in _QUIET_LOGGING
+        return is_cleanup_call(call, cleanup_names)
+    return _is_reset(small)

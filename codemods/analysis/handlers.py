@@ -137,6 +137,22 @@ def header_comments(handler: Handler) -> list[cst.Comment]:
     return found
 
 
+def enclosing_guards(node: cst.CSTNode, ancestors: Sequence[cst.CSTNode]) -> list[cst.CSTNode]:
+    """The handlers and `finally` blocks of the `try` statements whose body holds `node`,
+    nearest first, within its function: what runs after `node` on an error."""
+    guards: list[cst.CSTNode] = []
+    child = node
+    for ancestor in ancestors:
+        if isinstance(ancestor, cst.FunctionDef | cst.Lambda | cst.ClassDef):
+            break
+        if isinstance(ancestor, cst.Try | cst.TryStar) and child is ancestor.body:
+            guards += ancestor.handlers
+            if ancestor.finalbody is not None:
+                guards.append(ancestor.finalbody)
+        child = ancestor
+    return guards
+
+
 def first_cancellation_handler(
     try_node: TryNode, names: ExceptionNames
 ) -> tuple[int, Caught] | None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -8,7 +9,7 @@ import libcst as cst
 
 from codemods.analysis.blocks import (
     bound_names,
-    comments_of,
+    comments_within,
     leading_lines,
     leaves_block,
     lines_equal,
@@ -20,10 +21,10 @@ from codemods.analysis.blocks import (
     without_blank_lines_above,
 )
 from codemods.analysis.candidates import may_clean_up_in_handler
-from codemods.analysis.cleanup import is_cleanup_line
-from codemods.analysis.handlers import guarded_coroutine
-from codemods.analysis.reraise import is_inert
-from codemods.analysis.scope import has_cancellation_point, walk_same_frame
+from codemods.analysis.cleanup import cleaned_resources, is_cleanup_line, is_cleanup_or_reset_line
+from codemods.analysis.exits import handler_exits
+from codemods.analysis.handlers import enclosing_guards, guarded_coroutine, manages_cancellation
+from codemods.analysis.scope import has_cancellation_point, mentions, walk_same_frame
 from codemods.rule import FixSafety, Rule, RuleOptions
 
 
@@ -67,21 +68,24 @@ class CleanupNotInFinally(Rule):
 
     ## Fix
     Moves the shared cleanup statements into `finally:` (first, in an existing one) and removes
-    every copy; a handler left with nothing but `raise` at the end of the handler list is
-    dropped. Comments on the removed copies move with the cleanup.
+    every copy; when every handler is then a bare `raise`, the handlers go. Comments on the
+    removed copies move with the cleanup. Only cleanup calls (and `x = None` after them) move:
+    other code the paths share stays where it is.
 
     ## Fix safety
-    Safe when every path ran the cleanup before, in the same order against everything else:
-    the body reaches it without an early `return`/`break`/`continue`, and every handler runs it
-    on all its paths, last or right before a `raise`, `return NAME`, `break` or `continue`.
-    Unsafe when a handler does not run it (the fix adds it there), does more after it (the
-    fix moves the cleanup after that), or may leave before it; and when the body may leave
-    early. An exception raised by the cleanup on the success path is no longer seen by the
-    handlers.
+    Safe when every path ran the cleanup before, at the same point, and the paths that gain
+    it propagate an exception: the body reaches it without an early `return`/`break`/
+    `continue`, and every handler runs it on all its paths, right before re-raising. Unsafe
+    when a handler does more after it (the fix moves the cleanup after that), may leave
+    before it, or does not re-raise (an error of the cleanup itself, which that handler
+    caught on the success path, now propagates); when a re-raising handler did not run it;
+    and when the body may leave early.
 
     Report only, without a fix, when the cleanup uses a name the `try` itself binds (`conn =
-    await connect()` inside the `try`: in `finally` it may be unbound), or when the cleanup
-    ends the body of a `try` with an `else:` block, which would then run before it.
+    await connect()` inside the `try`: in `finally` it may be unbound); when the cleanup ends
+    the body of a `try` with an `else:` block, which would then run before it; when a handler
+    that does not run the cleanup carries on (a retry, an `uncancel()`), which would carry on
+    with the resource cleaned up; or when an enclosing handler uses the resource.
     """
 
     code = "CF201"
@@ -98,8 +102,12 @@ class CleanupNotInFinally(Rule):
         hoist = self._find(original_node)
         if hoist is None:
             return updated_node
-        block = statements(hoist.block_of(original_node))
-        cleanup = block[hoist.start : hoist.start + hoist.length]
+        suite = hoist.block_of(original_node)
+        if not isinstance(suite, cst.IndentedBlock):
+            # `try: x(); conn.close()`: its lines are made up, with no position to point at.
+            self.report(original_node, hoist.safety, keyword="try")
+            return updated_node
+        cleanup = suite.body[hoist.start : hoist.start + hoist.length]
         comments = [comment for line in cleanup for comment in _trailing_comments(line)]
         if not self.report(cleanup[0], hoist.safety, through=cleanup[-1], comments=comments):
             return updated_node
@@ -124,11 +132,13 @@ class CleanupNotInFinally(Rule):
         suite = node.orelse.body if in_else and node.orelse is not None else node.body
         block = statements(suite)
         end = len(block) - 1 if block and _ends_success_path(block[-1]) else len(block)
-        first_simple = end
-        while first_simple > 0 and isinstance(block[first_simple - 1], cst.SimpleStatementLine):
-            first_simple -= 1
         cleanup_names = self.options.cleanup_names
-        starts = [i for i in range(first_simple, end) if is_cleanup_line(block[i], cleanup_names)]
+        first_cleanup = end
+        while first_cleanup > 0 and is_cleanup_or_reset_line(
+            block[first_cleanup - 1], cleanup_names, block[first_cleanup - 2 : first_cleanup - 1]
+        ):
+            first_cleanup -= 1
+        starts = [i for i in range(first_cleanup, end) if is_cleanup_line(block[i], cleanup_names)]
         handler_lines = [statements(handler.body) for handler in node.handlers]
         matches: dict[int, tuple[int, int]] = {}
         for index, lines in enumerate(handler_lines):
@@ -155,13 +165,9 @@ class CleanupNotInFinally(Rule):
         if first_catcher is not None and first_catcher[0] in positions:
             return None
         hoist = _Hoist(in_else, start, length, positions, FixSafety.SAFE)
-        if not all(map(_may_run_in_finally, hoisted)) or not self._fixable(
-            node, hoisted, remaining, in_else
-        ):
+        if not self._fixable(node, hoisted, remaining, in_else):
             return hoist.report_only()
-        if not self._same_paths(node, handler_lines, hoist, block[:start]):
-            return hoist.unsafe()
-        return hoist
+        return hoist.with_safety(self._safety(node, handler_lines, hoist, block[:start]))
 
     def _fixable(
         self,
@@ -170,12 +176,18 @@ class CleanupNotInFinally(Rule):
         kept: Sequence[cst.BaseStatement],
         in_else: bool,
     ) -> bool:
-        """Whether `finally` can run the cleanup: every block is indented (not `try: x()`)
-        and every name it uses is bound whichever way the `try` ends."""
+        """Whether `finally` can run the cleanup: every block is indented (not `try: x()`),
+        the lines neither jump nor yield, every name they use is bound whichever way the `try`
+        ends, and no enclosing handler goes on to use what they clean up."""
         suites = [node.body, *(handler.body for handler in node.handlers)]
         if node.orelse is not None:
             suites.append(node.orelse.body)
         if not all(isinstance(suite, cst.IndentedBlock) for suite in suites):
+            return False
+        if not all(map(_may_run_in_finally, hoisted)):
+            return False
+        success_path = statements(node.orelse.body if in_else and node.orelse else node.body)
+        if not _returns_what_cleanup_cannot_change(success_path[-1]):
             return False
         may_be_unbound = bound_names([*statements(node.body), *kept] if in_else else kept)
         may_be_unbound.update(
@@ -184,37 +196,48 @@ class CleanupNotInFinally(Rule):
             if handler.name is not None and isinstance(handler.name.name, cst.Name)
         )
         used = set().union(*map(referenced_names, hoisted))
-        return used.isdisjoint(may_be_unbound)
+        if not used.isdisjoint(may_be_unbound):
+            return False
+        resources = set().union(
+            *(cleaned_resources(line, self.options.cleanup_names) for line in hoisted)
+        )
+        guards = enclosing_guards(node, self.parents(node))
+        return not any(mentions(guard, resources) for guard in guards)
 
-    def _same_paths(
+    def _safety(
         self,
         node: cst.Try,
         handler_lines: list[list[cst.BaseStatement]],
         hoist: _Hoist,
         before: Sequence[cst.BaseStatement],
-    ) -> bool:
-        """Whether every path that ran the cleanup before still runs it at the same point,
-        and no other path but cancellation (and uncaught errors) gains it."""
+    ) -> FixSafety | None:
+        """Safe when every path that ran the cleanup still runs it at the same point, and the
+        only paths that gain it propagate an exception (cancellation among them). A handler
+        that goes on without re-raising (a retry, a deliberate `uncancel()`) would go on with
+        the resource cleaned up: report only."""
+        safety = FixSafety.SAFE
         if any(map(leaves_block, before)):
-            return False
+            safety = FixSafety.UNSAFE
         if hoist.in_else and any(map(leaves_block, statements(node.body))):
-            return False
-        for index, lines in enumerate(handler_lines):
+            safety = FixSafety.UNSAFE
+        for index, (handler, lines) in enumerate(zip(node.handlers, handler_lines, strict=True)):
+            if manages_cancellation(handler):
+                return None
             position = hoist.handler_positions.get(index)
             if position is None:
-                if not self._catches_only_cancellation(node.handlers[index]):
-                    return False
+                if _is_bare_reraise(lines) and self.names.caught(handler).catches_cancellation:
+                    continue  # the path this fix is for
+                if not handler_exits(handler, self.names).always_reraises:
+                    return None
+                safety = FixSafety.UNSAFE
                 continue
             after = lines[position + hoist.length :]
-            if after and not (len(after) == 1 and _is_handler_exit(after[0])):
-                return False
+            # The cleanup may fail: an error the handler swallowed then must still propagate.
+            if not (len(after) == 1 and _is_reraise(after[0])):
+                safety = FixSafety.UNSAFE
             if any(map(may_exit_early, lines[:position])):
-                return False
-        return True
-
-    def _catches_only_cancellation(self, handler: cst.ExceptHandler) -> bool:
-        caught = self.names.caught(handler)
-        return bool(caught.cancellation) and not caught.others and not caught.is_broad
+                safety = FixSafety.UNSAFE
+        return safety
 
 
 @dataclass(frozen=True)
@@ -232,12 +255,10 @@ class _Hoist:
         return node.orelse.body if self.in_else and node.orelse is not None else node.body
 
     def report_only(self) -> _Hoist:
-        return _Hoist(self.in_else, self.start, self.length, self.handler_positions, None)
+        return self.with_safety(None)
 
-    def unsafe(self) -> _Hoist:
-        return _Hoist(
-            self.in_else, self.start, self.length, self.handler_positions, FixSafety.UNSAFE
-        )
+    def with_safety(self, safety: FixSafety | None) -> _Hoist:
+        return dataclasses.replace(self, safety=safety)
 
     def _indices(self, start: int) -> set[int]:
         return set(range(start, start + self.length))
@@ -245,45 +266,50 @@ class _Hoist:
     def apply(self, node: cst.Try) -> cst.Try:
         suite = self.block_of(node)
         assert isinstance(suite, cst.IndentedBlock)
-        block = statements(suite)
+        block = list(suite.body)
         hoisted = [
             self._with_handler_comments(node, offset, block[self.start + offset])
             for offset in range(self.length)
         ]
         hoisted[0] = without_blank_lines_above(hoisted[0])
-        kept = without(block, self._indices(self.start), keep_comments=False)
         handlers = [self._handler_without(i, handler) for i, handler in enumerate(node.handlers)]
-        fewest = 1 if node.orelse is not None else 0  # `try`/`else` needs a handler
-        while len(handlers) > fewest and _only_reraises(handlers[-1]):
-            handlers.pop()
-        existing = statements(node.finalbody.body) if node.finalbody is not None else []
-        finalbody = cst.Finally(body=cst.IndentedBlock(body=[*hoisted, *existing]))
-        if node.finalbody is not None:
-            finalbody = node.finalbody.with_changes(body=finalbody.body)
+        # Only a `try` whose every handler is left a bare `raise` loses them: keeping some
+        # would make a later pass see other handlers than the code had.
+        if node.orelse is None and all(map(_only_reraises, handlers)):
+            handlers = []
+        if node.finalbody is None:
+            finalbody = cst.Finally(body=cst.IndentedBlock(body=hoisted))
+        else:
+            final_suite = node.finalbody.body
+            assert isinstance(final_suite, cst.IndentedBlock)
+            finalbody = node.finalbody.with_changes(
+                body=final_suite.with_changes(body=[*hoisted, *final_suite.body])
+            )
         changes: dict[str, object] = {"handlers": handlers, "finalbody": finalbody}
-        new_suite = suite.with_changes(body=kept)
-        if not self.in_else:
-            changes["body"] = new_suite
-        elif kept == [cst.SimpleStatementLine(body=[cst.Pass()])]:
+        if self.in_else and self.length == len(block):
             changes["orelse"] = None
         else:
-            assert node.orelse is not None
-            changes["orelse"] = node.orelse.with_changes(body=new_suite)
+            kept = without(block, self._indices(self.start), keep_comments=False)
+            new_suite = suite.with_changes(body=kept)
+            if self.in_else:
+                assert node.orelse is not None
+                changes["orelse"] = node.orelse.with_changes(body=new_suite)
+            else:
+                changes["body"] = new_suite
         return node.with_changes(**changes)
 
     def _with_handler_comments(
         self, node: cst.Try, offset: int, line: cst.BaseStatement
     ) -> cst.BaseStatement:
-        """A hoisted line, with the comments of its copies in handlers (each once)."""
+        """A hoisted line, with the comments of its removed copies in handlers (each once)."""
         lines = list(leading_lines(line))
-        seen = {comment.value for comment in _comment_texts(line)}
+        seen = {comment.value for comment in comments_within(line)}
         for index, position in self.handler_positions.items():
             copy = statements(node.handlers[index].body)[position + offset]
-            for comment_line in comments_of(copy):
-                assert comment_line.comment is not None
-                if comment_line.comment.value not in seen:
-                    seen.add(comment_line.comment.value)
-                    lines.append(comment_line)
+            for comment in comments_within(copy):
+                if comment.value not in seen:
+                    seen.add(comment.value)
+                    lines.append(cst.EmptyLine(comment=comment))
         return line.with_changes(leading_lines=lines)
 
     def _handler_without(self, index: int, handler: cst.ExceptHandler) -> cst.ExceptHandler:
@@ -318,24 +344,33 @@ def _only_small(line: cst.BaseStatement) -> cst.BaseSmallStatement | None:
     return None
 
 
-def _is_final_return(line: cst.BaseStatement) -> bool:
-    """`return`, `return NAME`, `return 0`: a return whose value the cleanup cannot change."""
-    small = _only_small(line)
-    return isinstance(small, cst.Return) and is_inert(small.value)
-
-
 def _ends_success_path(line: cst.BaseStatement) -> bool:
-    """A last line of the body that may stay there, before a hoisted cleanup: an inert
-    `return`, `break` or `continue` (a `raise` would now reach the handlers first)."""
-    return _is_final_return(line) or isinstance(_only_small(line), cst.Break | cst.Continue)
+    """A last line of the body that stays there, before a hoisted cleanup: a `return`,
+    `break` or `continue` (a `raise` would now reach the handlers first)."""
+    return isinstance(_only_small(line), cst.Return | cst.Break | cst.Continue)
 
 
-def _is_handler_exit(line: cst.BaseStatement) -> bool:
-    """What may follow the cleanup in a handler without running before it once hoisted."""
+def _returns_what_cleanup_cannot_change(line: cst.BaseStatement) -> bool:
+    """Not a `return` whose value the cleanup, now run after it is evaluated, might change
+    (`return conn.closed`, `return self.result()`): `return`, `return NAME`, `return 0`."""
     small = _only_small(line)
-    if isinstance(small, cst.Raise):
-        return small.cause is None and (small.exc is None or isinstance(small.exc, cst.Name))
-    return _ends_success_path(line)
+    return not isinstance(small, cst.Return) or (
+        small.value is None or isinstance(small.value, cst.Name | cst.BaseNumber | cst.SimpleString)
+    )
+
+
+def _is_reraise(line: cst.BaseStatement) -> bool:
+    """`raise` or `raise exc`: the handler lets the exception go on."""
+    small = _only_small(line)
+    return (
+        isinstance(small, cst.Raise)
+        and small.cause is None
+        and (small.exc is None or isinstance(small.exc, cst.Name))
+    )
+
+
+def _is_bare_reraise(lines: Sequence[cst.BaseStatement]) -> bool:
+    return len(lines) == 1 and _is_reraise(lines[0])
 
 
 def _may_run_in_finally(line: cst.BaseStatement) -> bool:
@@ -347,20 +382,12 @@ def _may_run_in_finally(line: cst.BaseStatement) -> bool:
 
 
 def _only_reraises(handler: cst.ExceptHandler) -> bool:
+    """A handler that is a bare `raise` and nothing else, not even a comment."""
     lines = statements(handler.body)
-    return (
-        len(lines) == 1
-        and not comments_of(lines[0])
-        and isinstance(small := _only_small(lines[0]), cst.Raise)
-        and small.exc is None
-    )
+    return _is_bare_reraise(lines) and not comments_within(handler)
 
 
 def _trailing_comments(line: cst.BaseStatement) -> list[cst.Comment]:
     if isinstance(line, cst.SimpleStatementLine) and line.trailing_whitespace.comment:
         return [line.trailing_whitespace.comment]
     return []
-
-
-def _comment_texts(line: cst.BaseStatement) -> list[cst.Comment]:
-    return [empty.comment for empty in comments_of(line) if empty.comment is not None]

@@ -4,9 +4,13 @@ import ast
 
 import libcst as cst
 
-from codemods.analysis.blocks import same_code, statements
+from codemods.analysis.blocks import bound_names, referenced_names, same_code, statements
 from codemods.analysis.candidates import may_clean_up_in_handler
-from codemods.analysis.cleanup import always_cleans_up, is_cleanup_line, only_cleanup_and_logging
+from codemods.analysis.cleanup import (
+    always_cleans_up,
+    is_cleanup_line,
+    only_cleanup_and_quiet_logging,
+)
 from codemods.analysis.exits import Exit, handler_exits
 from codemods.analysis.handlers import guarded_coroutine
 from codemods.rule import FixSafety, Rule, RuleOptions
@@ -58,11 +62,15 @@ class CleanupOnlyOnException(Rule):
     same cleanup, CF201 moves it to `finally` instead.)
 
     ## Fix safety
-    Safe when the handler does nothing but clean up, log and re-raise: only cancellation and
-    interpreter exit change path, and they now clean up too before propagating unchanged.
-    Unsafe when it does more (counts failures, records state, notifies someone): that now
-    happens on cancellation too. Report only, without a fix, when a path raises another
-    exception (`raise DBError() from exc`): widening would turn a cancellation into that error.
+    Safe when the handler does nothing but clean up, log at debug or info level and
+    re-raise: only cancellation and interpreter exit change path, and they now clean up too
+    before propagating unchanged. Unsafe when it does more (logs an error, counts failures,
+    records state, notifies someone): that now happens on every cancellation too.
+
+    Report only, without a fix, when widening would turn a cancellation into another error: a
+    path raises another exception (`raise DBError() from exc`); the handler uses a name the
+    `try` binds (`tx = await conn.begin()` inside it), which a cancellation may arrive before;
+    or a later handler catches what `Exception` does not (`except KeyboardInterrupt:`).
     """
 
     code = "CF202"
@@ -88,7 +96,7 @@ class CleanupOnlyOnException(Rule):
         for index, handler in enumerate(original_node.handlers):
             if not self._cleans_up_then_raises(original_node, handler):
                 continue
-            if self.report_handler(handler, self._safety(handler)):
+            if self.report_handler(handler, self._safety(original_node, index)):
                 handlers[index] = _widened(handlers[index])
         return updated_node.with_changes(handlers=handlers)
 
@@ -113,11 +121,19 @@ class CleanupOnlyOnException(Rule):
         cleanup = [line for line in lines if is_cleanup_line(line, self.options.cleanup_names)]
         return any(same_code(line, other) for line in cleanup for other in elsewhere)
 
-    def _safety(self, handler: cst.ExceptHandler) -> FixSafety | None:
+    def _safety(self, node: cst.Try, index: int) -> FixSafety | None:
+        """None (report only) when widening would turn a cancellation into another error:
+        the handler raises one, uses a name the `try` may not have bound yet, or takes the
+        `KeyboardInterrupt` (or other `BaseException`) a later handler was there for."""
+        handler = node.handlers[index]
         if Exit.RAISE_OTHER in handler_exits(handler, self.names).kinds:
             return None
+        if index + 1 < len(node.handlers):
+            return None
+        if not referenced_names(handler.body).isdisjoint(bound_names(statements(node.body))):
+            return None
         lines = statements(handler.body)
-        if only_cleanup_and_logging(lines, self.options.cleanup_names):
+        if only_cleanup_and_quiet_logging(lines, self.options.cleanup_names):
             return FixSafety.SAFE
         return FixSafety.UNSAFE
 
