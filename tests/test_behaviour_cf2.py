@@ -511,7 +511,9 @@ CASES = [
     Case(
         id="CF201-stream-close",
         code="CF201",
-        safety=FixSafety.SAFE,
+        # Unsafe: the handler does not re-raise, so an error of the cleanup itself, which it
+        # caught on the success path, now propagates.
+        safety=FixSafety.UNSAFE,
         source=CF201_STREAM,
         expect="""
             return None
@@ -531,7 +533,9 @@ CASES = [
     Case(
         id="CF201-lock-return-token",
         code="CF201",
-        safety=FixSafety.SAFE,
+        # Unsafe: the handler does not re-raise, so an error of the cleanup itself, which it
+        # caught on the success path, now propagates.
+        safety=FixSafety.UNSAFE,
         source=CF201_LOCK,
         expect="""
             return None
@@ -893,9 +897,10 @@ def test_cleanup_failing_on_success_no_longer_reaches_the_handler(
     original_record: list[Call],
     fixed_record: list[Call],
 ) -> None:
-    """Documented in CF201's fix safety, and the one non-cancellation difference of its safe
-    fix: when the success path's cleanup raises, the original's handler caught that too, and
-    cleaned up (and logged) a second time before re-raising; the fixed code cleans up once."""
+    """Documented in CF201's fix safety: when the success path's cleanup raises, the
+    original's handler caught that too and cleaned up (and logged) a second time; the fixed
+    code cleans up once. With a re-raising handler (a safe fix) the same error propagates;
+    with one that swallowed it (an unsafe fix), it now propagates too."""
     versions = fix_and_load(case)
     original = drive(case, versions.original, failing_cleanup=failing, error=error)
     fixed = drive(case, versions.fixed, failing_cleanup=failing, error=error)

@@ -10,11 +10,13 @@ from libcst.helpers import get_full_name_for_node
 from codemods.analysis.blocks import (
     bound_names,
     leaves_block,
+    referenced_names,
     split_blank_lines_above,
     without_blank_lines_above,
 )
 from codemods.analysis.candidates import may_skip_cleanup
-from codemods.analysis.cleanup import cleaned_resources, cleans_up, words
+from codemods.analysis.cleanup import called_name, cleaned_resources, cleans_up, words
+from codemods.analysis.handlers import enclosing_guards
 from codemods.analysis.scope import (
     enclosing_coroutine,
     has_cancellation_point,
@@ -73,14 +75,19 @@ class CleanupSkippedOnCancel(Rule):
 
     ## Fix safety
     Safe when nothing between acquisition and cleanup leaves the block early: every path that
-    ran the cleanup still runs it, at the same point; only cancellation and errors gain it.
-    Unsafe when a `return`, `break` or `continue` in between skipped the cleanup on purpose or
-    by mistake: the fix runs the cleanup there too.
+    ran the cleanup still runs it, at the same point; only cancellation and errors gain it
+    (and, in an async generator, closing it early). Unsafe when a `return`, `break` or
+    `continue` in between skipped the cleanup on purpose or by mistake: the fix runs the
+    cleanup there too; and when the cleanup deletes something (`os.unlink(path)`), which an
+    error used to leave in place.
 
     Report only, without a fix, when the code in between rebinds the resource (a reconnect),
-    returns it, already cleans it up on some path, or acquires another resource whose cleanup
-    comes after this one (the two `try` blocks would cross); and when a constructed object is
-    opened only later, after other code, so that where the `try` belongs is unclear.
+    binds a name the cleanup uses, returns a value (the resource, or something that needs it
+    open), already cleans the resource up on some path, or acquires another resource whose
+    cleanup comes after this one (the two `try` blocks would cross); when the cleanup lines
+    clean up another resource of the block too; when an enclosing handler goes on to use the
+    resource; and when a constructed object is opened only later, after other code, so that
+    where the `try` belongs is unclear.
 
     As with any `finally`, a cleanup that itself fails while an error propagates now raises
     its own error instead (with the first as its `__context__`).
@@ -103,7 +110,7 @@ class CleanupSkippedOnCancel(Rule):
         if enclosing_coroutine(ancestors) is None:
             return updated_node
         original, updated = list(original_node.body), list(updated_node.body)
-        rewritten = self._rewrite(original, updated, ancestors)
+        rewritten = self._rewrite(original, updated, enclosing_guards(original_node, ancestors))
         if rewritten == updated:
             return updated_node
         return updated_node.with_changes(body=rewritten)
@@ -112,20 +119,21 @@ class CleanupSkippedOnCancel(Rule):
         self,
         original: Sequence[cst.BaseStatement],
         updated: Sequence[cst.BaseStatement],
-        ancestors: Sequence[cst.CSTNode],
+        guards: Sequence[cst.CSTNode],
     ) -> list[cst.BaseStatement]:
         """`updated` with each unguarded acquire...cleanup sequence wrapped; `original` is the
-        same block as parsed, where findings are located."""
+        same block as parsed, where findings are located; `guards` are the enclosing handlers
+        and `finally` blocks."""
         result: list[cst.BaseStatement] = []
         index = 0
         while index < len(original):
-            guarded = self._find(original, index, ancestors)
+            guarded = self._find(original, index, guards)
             if guarded is None or not self._report(original, guarded):
                 result.append(updated[index])
                 index += 1
                 continue
             region = slice(guarded.guarded_start, guarded.cleanup_start)
-            body = self._rewrite(original[region], updated[region], ancestors)
+            body = self._rewrite(original[region], updated[region], guards)
             cleanup = updated[guarded.cleanup_start : guarded.cleanup_end]
             result += [*updated[index : guarded.guarded_start], _try_finally(body, cleanup)]
             index = guarded.cleanup_end
@@ -141,7 +149,7 @@ class CleanupSkippedOnCancel(Rule):
         return self.report(first, guarded.safety, through=last, comments=comments)
 
     def _find(
-        self, lines: Sequence[cst.BaseStatement], index: int, ancestors: Sequence[cst.CSTNode]
+        self, lines: Sequence[cst.BaseStatement], index: int, guards: Sequence[cst.CSTNode]
     ) -> _Unguarded | None:
         """The unguarded sequence that starts with an acquisition at `lines[index]`, if any."""
         acquired = _acquired(lines[index])
@@ -164,32 +172,24 @@ class CleanupSkippedOnCancel(Rule):
         between = lines[opened + 1 : start]
         if not any(map(has_cancellation_point, between)):
             return None
-        if self._guarded_around(resource, ancestors) or any(
+        cleanup_names = self.options.cleanup_names
+        if any(cleans_up(guard, resource, cleanup_names) for guard in guards) or any(
             isinstance(node, cst.Try) and self._cleans_on_cancellation(node, resource)
             for line in between
             for node in walk_same_frame(line)
         ):
             return None
+        cleanup = lines[start:end]
         guarded = opened + 1
-        if not clear or self._entangled(resource, between, lines[start:]):
+        if (
+            not clear
+            or any(mentions(guard, {resource}) for guard in guards)
+            or self._entangled(resource, between, cleanup, lines[:start], lines[start:])
+        ):
             return _Unguarded(guarded, start, end, None)
-        if any(map(leaves_block, between)):
+        if any(map(leaves_block, between)) or any(map(_deletes, cleanup)):
             return _Unguarded(guarded, start, end, FixSafety.UNSAFE)
         return _Unguarded(guarded, start, end, FixSafety.SAFE)
-
-    def _guarded_around(self, resource: str, ancestors: Sequence[cst.CSTNode]) -> bool:
-        """Whether an enclosing `try` of the same coroutine cleans the resource up already."""
-        for ancestor in ancestors:
-            if isinstance(ancestor, cst.FunctionDef):
-                return False
-            if isinstance(ancestor, cst.Try | cst.TryStar):
-                guards: list[cst.CSTNode] = list(ancestor.handlers)
-                if ancestor.finalbody is not None:
-                    guards.append(ancestor.finalbody)
-                cleanup_names = self.options.cleanup_names
-                if any(cleans_up(guard, resource, cleanup_names) for guard in guards):
-                    return True
-        return False
 
     def _cleans_on_cancellation(self, node: cst.Try, resource: str) -> bool:
         """A `try` inside the region whose `finally`, or handler catching cancellation,
@@ -205,24 +205,31 @@ class CleanupSkippedOnCancel(Rule):
         self,
         resource: str,
         between: Sequence[cst.BaseStatement],
+        cleanup: Sequence[cst.BaseStatement],
+        before: Sequence[cst.BaseStatement],
         after: Sequence[cst.BaseStatement],
     ) -> bool:
         """Whether the code between acquisition and cleanup is too tied to the resource for
-        a `finally` to be right: it rebinds, returns or already cleans up the resource, or
-        acquires something cleaned up only after it."""
-        if resource in bound_names(between):
+        a `finally` to be right: it rebinds the resource or binds a name the cleanup uses
+        (unbound if cancelled first), already cleans the resource up, returns a value (the
+        resource, or something that needs it open), or acquires something cleaned up only
+        after it; or the cleanup lines clean up something else acquired in the block too."""
+        bound = bound_names(between)
+        if resource in bound or not bound.isdisjoint(set().union(*map(referenced_names, cleanup))):
             return True
-        if any(cleans_up(line, resource, self.options.cleanup_names) for line in between):
+        cleanup_names = self.options.cleanup_names
+        if any(cleans_up(line, resource, cleanup_names) for line in between):
             return True
         if any(
-            isinstance(node, cst.Return) and node.value and mentions(node.value, {resource})
+            isinstance(node, cst.Return) and not _is_constant(node.value)
             for line in between
             for node in walk_same_frame(line)
         ):
             return True
-        later = set().union(
-            *(cleaned_resources(line, self.options.cleanup_names) for line in after)
-        )
+        others = set().union(*(cleaned_resources(line, cleanup_names) for line in cleanup))
+        if any(_acquired(line) & (others - {resource}) for line in before):
+            return True
+        later = set().union(*(cleaned_resources(line, cleanup_names) for line in after))
         return any(_acquired(line) & later for line in between)
 
 
@@ -257,8 +264,43 @@ def _acquired(line: cst.BaseStatement) -> set[str]:
 
 
 _OPENING_WORDS = frozenset(
-    {"connect", "login", "open", "start", "setup", "subscribe", "init", "initialize", "bind"}
+    {
+        "auth",
+        "authenticate",
+        "begin",
+        "bind",
+        "connect",
+        "create",
+        "init",
+        "initialize",
+        "listen",
+        "login",
+        "new",
+        "open",
+        "setup",
+        "start",
+        "subscribe",
+    }
 )
+_DELETING_WORDS = frozenset({"unlink", "remove", "rmtree", "rmdir", "delete"})
+
+
+def _deletes(line: cst.BaseStatement) -> bool:
+    """A cleanup that destroys data (`os.unlink(path)`): on an error, the original kept it."""
+    return any(
+        isinstance(node, cst.Call)
+        and (name := called_name(node)) is not None
+        and not _DELETING_WORDS.isdisjoint(words(name))
+        for node in walk_same_frame(line)
+    )
+
+
+def _is_constant(value: cst.BaseExpression | None) -> bool:
+    return (
+        value is None
+        or isinstance(value, cst.BaseNumber | cst.SimpleString)
+        or (isinstance(value, cst.Name) and value.value in {"None", "True", "False"})
+    )
 
 
 def _opened_at(
@@ -288,8 +330,8 @@ def _acquired_by_assignment(line: cst.BaseStatement) -> bool:
 
 
 def _opens(line: cst.BaseStatement, resource: str) -> bool:
-    """`[await] resource.method(...)` as a statement of its own, or an assignment of
-    `[await] resource.connect(...)` (a method named like opening it)."""
+    """`[await] resource.connect(...)` (a method named like opening it), as a statement of
+    its own or assigned."""
     if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
         return False
     small = line.body[0]
@@ -302,9 +344,7 @@ def _opens(line: cst.BaseStatement, resource: str) -> bool:
         and get_full_name_for_node(call.func.value) == resource
     ):
         return False
-    return isinstance(small, cst.Expr) or any(
-        word in _OPENING_WORDS for word in words(call.func.attr.value)
-    )
+    return not _OPENING_WORDS.isdisjoint(words(call.func.attr.value))
 
 
 def _try_finally(body: list[cst.BaseStatement], cleanup: Sequence[cst.BaseStatement]) -> cst.Try:
