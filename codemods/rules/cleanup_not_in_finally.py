@@ -129,8 +129,7 @@ class CleanupNotInFinally(Rule):
 
     def _match(self, node: cst.Try, *, in_else: bool) -> _Hoist | None:
         """The cleanup lines that end the success path and that handlers repeat, if any."""
-        suite = node.orelse.body if in_else and node.orelse is not None else node.body
-        block = statements(suite)
+        block = statements(_success_block(node, in_else))
         end = len(block) - 1 if block and _ends_success_path(block[-1]) else len(block)
         cleanup_names = self.options.cleanup_names
         first_cleanup = end
@@ -186,8 +185,7 @@ class CleanupNotInFinally(Rule):
             return False
         if not all(map(_may_run_in_finally, hoisted)):
             return False
-        success_path = statements(node.orelse.body if in_else and node.orelse else node.body)
-        if not _returns_what_cleanup_cannot_change(success_path[-1]):
+        if not _returns_what_cleanup_cannot_change(statements(_success_block(node, in_else))[-1]):
             return False
         may_be_unbound = bound_names([*statements(node.body), *kept] if in_else else kept)
         may_be_unbound.update(
@@ -252,7 +250,7 @@ class _Hoist:
     safety: FixSafety | None
 
     def block_of(self, node: cst.Try) -> cst.BaseSuite:
-        return node.orelse.body if self.in_else and node.orelse is not None else node.body
+        return _success_block(node, self.in_else)
 
     def report_only(self) -> _Hoist:
         return self.with_safety(None)
@@ -320,6 +318,11 @@ class _Hoist:
         assert isinstance(body, cst.IndentedBlock)
         kept = without(statements(body), self._indices(position), keep_comments=False)
         return handler.with_changes(body=body.with_changes(body=kept))
+
+
+def _success_block(node: cst.Try, in_else: bool) -> cst.BaseSuite:
+    """Where the success path ends: the `else:` block, or the body."""
+    return node.orelse.body if in_else and node.orelse is not None else node.body
 
 
 def _find_tail(
