@@ -18,6 +18,7 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.metadata import MetadataWrapper
 
+from codemods.analysis.candidates import coroutine_code
 from codemods.registry import rule_by_code
 from codemods.rule import Finding, Rule, RuleOptions
 
@@ -221,13 +222,14 @@ def process_source(source: bytes, path: str, settings: Settings) -> FileOutcome:
 
 def _process_source(source: bytes, path: str, settings: Settings) -> FileOutcome:
     rules = [rule_by_code(code) for code in settings.rule_codes]
-    rules = [rule for rule in rules if rule.may_apply(source)]
+    rules = [rule for rule in rules if rule.may_apply(source, settings.options)]
     try:
         tree = _stdlib_parse(source) if rules else None
     except _TooDeep as error:
         return FileOutcome(path, error=str(error))
     if isinstance(tree, ast.Module):
-        rules = [rule for rule in rules if rule.is_candidate(tree, settings.options)]
+        code = coroutine_code(tree)
+        rules = [rule for rule in rules if rule.is_candidate(code, settings.options)]
     if not rules:
         return FileOutcome(path)
     try:

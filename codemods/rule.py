@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import ast
 import dataclasses
 import enum
 import inspect
@@ -26,6 +25,7 @@ from libcst.metadata import (
 
 from codemods import target_version
 from codemods.analysis import handlers, tasks
+from codemods.analysis.candidates import CoroutineCode
 from codemods.analysis.cleanup import DEFAULT_CLEANUP_NAMES
 from codemods.analysis.exits import ExitPaths
 from codemods.analysis.names import Caught, ExceptionNames, Spelling, cancellation_spelling
@@ -108,12 +108,14 @@ class Rule(VisitorBasedCodemodCommand):
         return inspect.cleandoc(cls.__doc__ or "")
 
     @classmethod
-    def may_apply(cls, source: bytes) -> bool:
+    def may_apply(cls, source: bytes, options: RuleOptions) -> bool:
+        """The byte prefilter: False must mean "certainly no finding"."""
         return all(needle in source for needle in cls.required_bytes)
 
     @classmethod
-    def is_candidate(cls, tree: ast.Module, options: RuleOptions) -> bool:
-        """Cheap second prefilter on the stdlib AST; False must mean "certainly no finding"."""
+    def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:
+        """Cheap second prefilter on the module's coroutine code, from the stdlib AST; False
+        must mean "certainly no finding"."""
         return True
 
     @staticmethod

@@ -12,14 +12,16 @@ A case may start with a comment `# cancelfix: target-version=py37` to set the ta
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
 import pytest
 
 from codemods import target_version
+from codemods.analysis.candidates import coroutine_code
 from codemods.engine import MAX_FIX_ROUNDS, Mode, Settings, process_source
-from codemods.registry import all_rules
+from codemods.registry import all_rules, rule_by_code
 from codemods.rule import Finding, RuleOptions
 from tests.conftest import FIXTURES
 
@@ -129,3 +131,21 @@ def test_rules_compose(case: Path) -> None:
         if one_by_one == before:
             break
     assert one_by_one == together
+
+
+@pytest.mark.parametrize("case", POSITIVE_CASES, ids=_case_id)
+def test_prefilters_let_every_finding_through(case: Path) -> None:
+    """The byte prefilter and the stdlib-AST candidate check of each rule accept every file
+    the rule has a finding in: they may only skip files where it certainly has none."""
+    source = case.read_bytes()
+    options = _options(source, unsafe=True)
+    _, findings = _run(source, case.name, Mode.CHECK, unsafe=True)
+    try:
+        code = coroutine_code(ast.parse(source))
+    except SyntaxError:  # newer syntax than this Python's: the engine skips the check too
+        code = None
+    for rule_code in {finding.code for finding in findings}:
+        rule = rule_by_code(rule_code)
+        assert rule.may_apply(source, options), f"{rule_code}'s byte prefilter skips it"
+        if code is not None:
+            assert rule.is_candidate(code, options), f"{rule_code}'s candidate check skips it"

@@ -8,7 +8,9 @@ Names are matched loosely here (no import resolution); the rules resolve them pr
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from codemods.analysis.cleanup import is_cleanup_name
 from codemods.analysis.names import CANCELLATION_CLASSES, CANCELLATION_FACTORIES
@@ -29,20 +31,22 @@ def _last_name(node: ast.expr) -> str | None:
     return None
 
 
-def _aliases(tree: ast.Module, names: frozenset[str]) -> frozenset[str]:
-    """`names` plus what `from x import Name as Alias` binds them to in this module."""
-    found = set(names)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom):
-            found.update(
-                alias.asname for alias in node.names if alias.name in names and alias.asname
-            )
-    return frozenset(found)
+@dataclass(frozen=True)
+class CoroutineCode:
+    """What the candidate checks look at, gathered in one walk of a module's stdlib AST."""
+
+    tries: list[ast.Try | ast.TryStar]
+    """`try` statements of coroutines with a cancellation point in their body."""
+    blocks: list[list[ast.stmt]]
+    """The statement lists of coroutines: bodies, `else` and `finally` blocks."""
+    aliases: dict[str, set[str]]
+    """`from x import Name as Alias`: the aliases of each imported name."""
 
 
-def _in_coroutines(tree: ast.Module) -> Iterator[ast.AST]:
-    """Each `async def` and the nodes whose own frame it is (not in a nested def, lambda or
-    class)."""
+def coroutine_code(tree: ast.Module) -> CoroutineCode:
+    """The coroutine code of a module: in an `async def`'s own frame (not in a nested def,
+    lambda or class)."""
+    code = CoroutineCode([], [], {})
     stack: list[tuple[ast.AST, bool]] = [(tree, False)]
     while stack:
         node, in_coroutine = stack.pop()
@@ -50,23 +54,32 @@ def _in_coroutines(tree: ast.Module) -> Iterator[ast.AST]:
             in_coroutine = True
         elif isinstance(node, ast.FunctionDef | ast.Lambda | ast.ClassDef):
             in_coroutine = False
+        elif isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                if alias.asname:
+                    code.aliases.setdefault(alias.name, set()).add(alias.asname)
         if in_coroutine:
-            yield node
+            if isinstance(node, ast.Try | ast.TryStar) and _can_be_cancelled(node):
+                code.tries.append(node)
+            for field in ("body", "orelse", "finalbody"):
+                block = getattr(node, field, None)
+                if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+                    code.blocks.append(block)
         stack.extend((child, in_coroutine) for child in ast.iter_child_nodes(node))
+    return code
 
 
-def _coroutine_tries(tree: ast.Module) -> Iterator[ast.Try | ast.TryStar]:
-    """`try` statements in coroutines with a cancellation point inside."""
-    for node in _in_coroutines(tree):
-        if isinstance(node, ast.Try | ast.TryStar) and _can_be_cancelled(node):
-            yield node
+def _with_aliases(code: CoroutineCode, names: frozenset[str]) -> frozenset[str]:
+    return names.union(*(code.aliases.get(name, ()) for name in names))
 
 
 def _can_be_cancelled(node: ast.Try | ast.TryStar) -> bool:
+    return any(map(_has_cancellation_point, node.body))
+
+
+def _has_cancellation_point(statement: ast.stmt) -> bool:
     return any(
-        isinstance(child, ast.Await | ast.AsyncFor | ast.AsyncWith)
-        for statement in node.body
-        for child in ast.walk(statement)
+        isinstance(child, ast.Await | ast.AsyncFor | ast.AsyncWith) for child in ast.walk(statement)
     )
 
 
@@ -80,15 +93,32 @@ def _handler_types(handler: ast.ExceptHandler) -> Iterator[ast.expr]:
             yield expr
 
 
-def may_catch_cancellation(tree: ast.Module, target_version: tuple[int, int]) -> bool:
+def may_catch_cancellation(code: CoroutineCode, target_version: tuple[int, int]) -> bool:
     """Whether some coroutine `try` has a handler that might catch a CancelledError."""
     catch_all = {"BaseException", "Exception"} if target_version < (3, 8) else {"BaseException"}
-    names = _aliases(tree, _CANCELLATION_NAMES | catch_all)
+    names = _with_aliases(code, _CANCELLATION_NAMES | catch_all)
     return any(
         handler.type is None or any(_last_name(expr) in names for expr in _handler_types(handler))
-        for try_node in _coroutine_tries(tree)
+        for try_node in code.tries
         for handler in try_node.handlers
     )
+
+
+@functools.cache
+def _encoded(cleanup_names: frozenset[str]) -> tuple[bytes, ...]:
+    return tuple(name.lower().encode() for name in sorted(cleanup_names))
+
+
+@functools.lru_cache(maxsize=4)  # the rules ask in turn about the same file
+def _lowered(source: bytes) -> bytes:
+    return source.lower()
+
+
+def mentions_cleanup(source: bytes, cleanup_names: frozenset[str]) -> bool:
+    """Whether the bytes hold a word of the cleanup vocabulary, in any case (`releaseConn`,
+    `Close`): a file without one has no cleanup call to judge."""
+    lowered = _lowered(source)
+    return any(name in lowered for name in _encoded(cleanup_names))
 
 
 def _calls_cleanup(node: ast.AST, cleanup_names: frozenset[str]) -> bool:
@@ -100,42 +130,117 @@ def _calls_cleanup(node: ast.AST, cleanup_names: frozenset[str]) -> bool:
     )
 
 
-def may_clean_up_in_handler(tree: ast.Module, cleanup_names: frozenset[str]) -> bool:
-    """Whether some coroutine `try` has a handler that calls a cleanup method."""
+def _cleans_up_in_handler(try_node: ast.Try | ast.TryStar, cleanup_names: frozenset[str]) -> bool:
+    return any(_calls_cleanup(handler, cleanup_names) for handler in try_node.handlers)
+
+
+def _ends_with_cleanup(block: list[ast.stmt], cleanup_names: frozenset[str]) -> bool:
+    """`...; conn.close()`, also followed by `conn = None`, `await proc.wait()` or a final
+    `return`, `break` or `continue`."""
+    end = len(block)
+    if end and isinstance(block[end - 1], ast.Return | ast.Break | ast.Continue):
+        end -= 1
+    while end and _completes_cleanup(block[end - 1]):
+        end -= 1
+    return bool(end) and _is_cleanup_statement(block[end - 1], cleanup_names)
+
+
+def _completes_cleanup(statement: ast.stmt) -> bool:
+    """`x = None` or `[await] x.wait()`: what may follow cleanup calls at the end of a block."""
+    if isinstance(statement, ast.Assign):
+        return isinstance(statement.value, ast.Constant) and statement.value.value is None
+    return isinstance(statement, ast.Expr) and _last_name(_awaited(statement.value)) == "wait"
+
+
+def _is_cleanup_statement(statement: ast.stmt, cleanup_names: frozenset[str]) -> bool:
+    return (
+        isinstance(statement, ast.Expr)
+        and isinstance(_awaited(statement.value), ast.Call)
+        and _calls_cleanup(statement, cleanup_names)
+    )
+
+
+def may_clean_up_twice(code: CoroutineCode, cleanup_names: frozenset[str]) -> bool:
+    """Whether some coroutine `try` ends its body or `else` with a cleanup call, and cleans up
+    in a handler too (CF201's shape)."""
     return any(
-        _calls_cleanup(handler, cleanup_names)
-        for try_node in _coroutine_tries(tree)
+        _ends_with_cleanup(try_node.orelse or try_node.body, cleanup_names)
+        or (try_node.orelse and _ends_with_cleanup(try_node.body, cleanup_names))
+        for try_node in code.tries
+        if _cleans_up_in_handler(try_node, cleanup_names)
+    )
+
+
+def may_clean_up_then_raise(code: CoroutineCode, cleanup_names: frozenset[str]) -> bool:
+    """Whether some coroutine `try` has an `except Exception` that cleans up and raises (the
+    rollback pattern, CF202's shape)."""
+    names = _with_aliases(code, frozenset({"Exception"}))
+    return any(
+        handler.type is not None
+        and _last_name(handler.type) in names
+        and _calls_cleanup(handler, cleanup_names)
+        and any(isinstance(node, ast.Raise) for node in ast.walk(handler))
+        for try_node in code.tries
         for handler in try_node.handlers
     )
 
 
-def _acquires(statement: ast.stmt) -> bool:
-    """`x = ...` or `[await] x.acquire()`: what may take a resource to clean up later."""
-    if isinstance(statement, ast.Assign | ast.AnnAssign):
-        return True
-    return isinstance(statement, ast.Expr) and _last_name(_awaited(statement.value)) == "acquire"
+def _dotted(expr: ast.expr) -> str | None:
+    """`conn` -> "conn", `self._conn` -> "self._conn"; None for anything else."""
+    if isinstance(expr, ast.Name):
+        return expr.id
+    if isinstance(expr, ast.Attribute) and (base := _dotted(expr.value)) is not None:
+        return f"{base}.{expr.attr}"
+    return None
+
+
+def _acquired(statement: ast.stmt) -> set[str]:
+    """What `x = ...`, `a, b = ...` or `[await] x.acquire()` may take to clean up later."""
+    targets: list[ast.expr] = []
+    if isinstance(statement, ast.Assign):
+        targets = list(statement.targets)
+    elif isinstance(statement, ast.AnnAssign):
+        targets = [statement.target]
+    elif isinstance(statement, ast.Expr):
+        call = _awaited(statement.value)
+        if (
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Attribute)
+            and call.func.attr == "acquire"
+        ):
+            targets = [call.func.value]
+    found: set[str] = set()
+    while targets:
+        target = targets.pop()
+        if isinstance(target, ast.Tuple | ast.List):
+            targets += target.elts
+        elif (name := _dotted(target)) is not None:
+            found.add(name)
+    return found
+
+
+def _cleaned(statement: ast.stmt, cleanup_names: frozenset[str]) -> set[str]:
+    """What a statement `[await] x.close()` or `[await] pool.release(conn)` cleans up."""
+    call = _awaited(statement.value) if isinstance(statement, ast.Expr) else None
+    if not isinstance(call, ast.Call) or not _calls_cleanup(call, cleanup_names):
+        return set()
+    parts = [call.func.value] if isinstance(call.func, ast.Attribute) else []
+    parts += call.args
+    return {name for part in parts if (name := _dotted(part)) is not None}
 
 
 def _awaited(expr: ast.expr) -> ast.expr:
     return expr.value if isinstance(expr, ast.Await) else expr
 
 
-def may_skip_cleanup(tree: ast.Module, cleanup_names: frozenset[str]) -> bool:
-    """Whether some coroutine block calls a cleanup method as a statement after a statement
-    that may acquire what it cleans up."""
-    for node in _in_coroutines(tree):
-        for field in ("body", "orelse", "finalbody"):
-            block = getattr(node, field, None)
-            if not isinstance(block, list):
-                continue
-            acquired = False
-            for statement in block:
-                if (
-                    acquired
-                    and isinstance(statement, ast.Expr)
-                    and isinstance(_awaited(statement.value), ast.Call)
-                    and _calls_cleanup(statement, cleanup_names)
-                ):
+def may_skip_cleanup(code: CoroutineCode, cleanup_names: frozenset[str]) -> bool:
+    """Whether some coroutine block cleans up, as a statement, what an earlier statement of
+    the block acquired, with a cancellation point in between (CF203's shape)."""
+    for block in code.blocks:
+        acquired_at: dict[str, int] = {}
+        for index, statement in enumerate(block):
+            for name in _cleaned(statement, cleanup_names) & acquired_at.keys():
+                if any(map(_has_cancellation_point, block[acquired_at[name] + 1 : index])):
                     return True
-                acquired = acquired or _acquires(statement)
+            acquired_at.update(dict.fromkeys(_acquired(statement), index))
     return False

@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-import ast
-
 import libcst as cst
 
-from codemods.analysis.candidates import may_catch_cancellation
+from codemods.analysis.candidates import CoroutineCode, may_catch_cancellation
 from codemods.analysis.handlers import Handler, TryT
 from codemods.analysis.reraise import reraising_clause
 from codemods.rule import FixSafety, Rule, RuleOptions
@@ -78,8 +76,8 @@ class BroadExceptSwallowsCancel(Rule):
     required_bytes = (b"async", b"except")
 
     @classmethod
-    def is_candidate(cls, tree: ast.Module, options: RuleOptions) -> bool:
-        return may_catch_cancellation(tree, options.target_version)
+    def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:
+        return may_catch_cancellation(code, options.target_version)
 
     def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> cst.Try:
         return self._check(original_node, updated_node)

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass
 
 import libcst as cst
 
-from codemods.analysis.candidates import may_catch_cancellation
+from codemods.analysis.candidates import CoroutineCode, may_catch_cancellation
 from codemods.analysis.exits import Exit, ExitPaths, Jump
 from codemods.analysis.handlers import Handler, TryNode, TryT
 from codemods.analysis.names import Caught
@@ -112,8 +111,8 @@ class CancelledErrorNotReraised(Rule):
     _jumps_to_replace: set[cst.CSTNode]
 
     @classmethod
-    def is_candidate(cls, tree: ast.Module, options: RuleOptions) -> bool:
-        return may_catch_cancellation(tree, options.target_version)
+    def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:
+        return may_catch_cancellation(code, options.target_version)
 
     def visit_Module(self, node: cst.Module) -> None:
         super().visit_Module(node)

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import ast
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from codemods.analysis.blocks import (
     without,
     without_blank_lines_above,
 )
-from codemods.analysis.candidates import may_clean_up_in_handler
+from codemods.analysis.candidates import CoroutineCode, may_clean_up_twice, mentions_cleanup
 from codemods.analysis.cleanup import cleaned_resources, is_cleanup_line, is_cleanup_or_reset_line
 from codemods.analysis.exits import handler_exits
 from codemods.analysis.handlers import enclosing_guards, guarded_coroutine, manages_cancellation
@@ -95,8 +94,14 @@ class CleanupNotInFinally(Rule):
     required_bytes = (b"async", b"except")
 
     @classmethod
-    def is_candidate(cls, tree: ast.Module, options: RuleOptions) -> bool:
-        return may_clean_up_in_handler(tree, options.cleanup_names)
+    def may_apply(cls, source: bytes, options: RuleOptions) -> bool:
+        return super().may_apply(source, options) and mentions_cleanup(
+            source, options.cleanup_names
+        )
+
+    @classmethod
+    def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:
+        return may_clean_up_twice(code, options.cleanup_names)
 
     def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> cst.Try:
         hoist = self._find(original_node)

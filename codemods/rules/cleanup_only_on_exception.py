@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-import ast
-
 import libcst as cst
 
 from codemods.analysis.blocks import bound_names, referenced_names, same_code, statements
-from codemods.analysis.candidates import may_clean_up_in_handler
+from codemods.analysis.candidates import CoroutineCode, may_clean_up_then_raise, mentions_cleanup
 from codemods.analysis.cleanup import (
     always_cleans_up,
     is_cleanup_line,
@@ -80,9 +78,15 @@ class CleanupOnlyOnException(Rule):
     required_bytes = (b"async", b"except", b"Exception")
 
     @classmethod
-    def is_candidate(cls, tree: ast.Module, options: RuleOptions) -> bool:
-        return options.target_version >= (3, 8) and may_clean_up_in_handler(
-            tree, options.cleanup_names
+    def may_apply(cls, source: bytes, options: RuleOptions) -> bool:
+        return super().may_apply(source, options) and mentions_cleanup(
+            source, options.cleanup_names
+        )
+
+    @classmethod
+    def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:
+        return options.target_version >= (3, 8) and may_clean_up_then_raise(
+            code, options.cleanup_names
         )
 
     def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> cst.Try:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import ast
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -14,7 +13,7 @@ from codemods.analysis.blocks import (
     split_blank_lines_above,
     without_blank_lines_above,
 )
-from codemods.analysis.candidates import may_skip_cleanup
+from codemods.analysis.candidates import CoroutineCode, may_skip_cleanup, mentions_cleanup
 from codemods.analysis.cleanup import called_name, cleaned_resources, cleans_up, words
 from codemods.analysis.handlers import enclosing_guards
 from codemods.analysis.scope import (
@@ -100,8 +99,14 @@ class CleanupSkippedOnCancel(Rule):
     required_bytes = (b"async",)
 
     @classmethod
-    def is_candidate(cls, tree: ast.Module, options: RuleOptions) -> bool:
-        return may_skip_cleanup(tree, options.cleanup_names)
+    def may_apply(cls, source: bytes, options: RuleOptions) -> bool:
+        return super().may_apply(source, options) and mentions_cleanup(
+            source, options.cleanup_names
+        )
+
+    @classmethod
+    def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:
+        return may_skip_cleanup(code, options.cleanup_names)
 
     def leave_IndentedBlock(
         self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
