@@ -26,10 +26,14 @@ from codemods.output import (
     format_finding,
     plural,
     summary_line,
+    to_github,
     to_json,
+    to_markdown,
 )
 from codemods.registry import UnknownRuleError, all_rules, rule_by_code, select_rules
 from codemods.rule import Rule, RuleOptions
+from codemods.sarif import to_sarif
+from codemods.selection import SelectionError, Shard, changed_since
 from codemods.writer import write_atomic
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -96,6 +100,16 @@ def _run_options(command: Callable[..., Any]) -> Callable[..., Any]:
             help="Apply excludes to files named on the command line too (for pre-commit).",
         ),
         click.option(
+            "--since",
+            metavar="REF",
+            help="Only files changed since the git revision REF (and untracked ones).",
+        ),
+        click.option(
+            "--shard",
+            metavar="K/N",
+            help="Only the K-th of N deterministic shards of the files (for CI job matrices).",
+        ),
+        click.option(
             "--config",
             "config_file",
             type=click.Path(path_type=Path, dir_okay=False),
@@ -103,9 +117,16 @@ def _run_options(command: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--output-format",
-            type=click.Choice(["text", "json"]),
+            type=click.Choice(["text", "json", "github", "sarif"]),
             default="text",
             show_default=True,
+            help="github: workflow-command annotations; sarif: SARIF 2.1.0 for code scanning.",
+        ),
+        click.option(
+            "--summary",
+            "summary_file",
+            type=click.Path(path_type=Path, dir_okay=False),
+            help="Also write a Markdown summary to FILE (and to $GITHUB_STEP_SUMMARY when set).",
         ),
         click.option(
             "--color/--no-color",
@@ -135,7 +156,10 @@ class _Request:
     excludes: Excludes
     jobs: int
     force_exclude: bool
+    since: str | None
+    shard: Shard | None
     output_format: str
+    summary_file: Path | None
     color: bool | None
     quiet: int
     verbose: int
@@ -177,17 +201,29 @@ def _build_request(mode: Mode, options: dict[str, Any]) -> _Request:
     rule_options = RuleOptions(
         unsafe_fixes=unsafe, target_version=version, cleanup_names=found.cleanup_names
     )
+    try:
+        shard = Shard.parse(options["shard"]) if options["shard"] else None
+    except SelectionError as error:
+        raise UsageProblem(str(error)) from error
     exclude = _codes(options["exclude"]) or found.exclude
     extend = _codes(options["extend_exclude"]) + found.extend_exclude
     return _Request(
         mode=mode,
         paths=paths,
-        settings=Settings(mode, tuple(rule.code for rule in rules), rule_options),
+        # SARIF offers the fixes with the findings: a check computes them, writing nothing.
+        settings=Settings(
+            Mode.DIFF if mode is Mode.CHECK and options["output_format"] == "sarif" else mode,
+            tuple(rule.code for rule in rules),
+            rule_options,
+        ),
         config=found,
         excludes=Excludes(found.root, (*exclude, *extend)),
         jobs=options["jobs"] or _cores(),
         force_exclude=options["force_exclude"],
+        since=options["since"],
+        shard=shard,
         output_format=options["output_format"],
+        summary_file=options["summary_file"],
         color=options["color"],
         quiet=options["quiet"],
         verbose=options["verbose"],
@@ -258,22 +294,23 @@ def _run(request: _Request) -> NoReturn:
     if request.paths == (Path("-"),):
         _run_stdin(request)
     started = time.monotonic()
-    report = Report(request.settings.mode, request.settings.options)
+    report = Report(request.mode, request.settings.options)
     missing = [path for path in request.paths if not path.exists()]
     for path in missing:
         report.errors.append((str(path), "no such file or directory"))
-    files = discover_files(
+    discovered = discover_files(
         [path for path in request.paths if path.exists()],
         request.excludes,
         respect_gitignore=request.config.respect_gitignore,
         force_exclude=request.force_exclude,
     )
+    files = _select(request, discovered)
     version = target_version.format_version(request.settings.options.target_version)
     _verbose(request, f"configuration: {request.config.source or 'defaults'}")
     _verbose(request, f"target version: {version}")
     _verbose(request, f"rules: {', '.join(request.settings.rule_codes)}")
     _verbose(request, f"{plural(len(files), 'file')}, {plural(request.jobs, 'job')}")
-    if not files and not missing:
+    if not discovered and not missing:
         click.echo("cancelfix: warning: no Python files found", err=True)
     outcomes = runner.run([str(path) for path in files], request.settings, request.jobs)
     show_progress = (
@@ -300,9 +337,22 @@ def _run(request: _Request) -> NoReturn:
     sys.exit(_exit_code(request, report))
 
 
+def _select(request: _Request, files: list[Path]) -> list[Path]:
+    """The discovered files that `--since` and `--shard` leave to this run."""
+    if request.since is not None:
+        try:
+            changed = changed_since(request.since, Path.cwd())
+        except SelectionError as error:
+            raise UsageProblem(str(error)) from error
+        files = [path for path in files if os.path.realpath(path) in changed]
+    if request.shard is not None:
+        files = [path for path in files if request.shard.takes(path)]
+    return files
+
+
 def _apply(request: _Request, outcome: FileOutcome) -> str | None:
     """Write the outcome's fixes in fix mode; the reason it could not be written, if any."""
-    if request.settings.mode is not Mode.FIX or not outcome.changed:
+    if request.mode is not Mode.FIX or not outcome.changed:
         return None
     assert outcome.new_source is not None and outcome.original_digest is not None
     try:
@@ -315,10 +365,21 @@ def _apply(request: _Request, outcome: FileOutcome) -> str | None:
 
 
 def _print_report(request: _Request, report: Report, *, to_stderr: bool = False) -> None:
+    _write_summaries(request, report)
     echo = functools.partial(click.echo, color=request.color)
-    diff_mode = request.settings.mode is Mode.DIFF
+    diff_mode = request.mode is Mode.DIFF
     if request.output_format == "json":
         echo(to_json(report, diffs=diff_mode), err=to_stderr)
+        return
+    if request.output_format == "sarif":
+        echo(to_sarif(report), err=to_stderr)
+        return
+    if request.output_format == "github":
+        annotations = to_github(report)
+        if annotations:
+            echo(annotations, err=to_stderr)
+        if not request.quiet:
+            echo(summary_line(report), err=True)
         return
     # With --diff, stdout carries only the patch, so that it can be piped to `git apply`.
     info_to_stderr = to_stderr or diff_mode
@@ -332,11 +393,25 @@ def _print_report(request: _Request, report: Report, *, to_stderr: bool = False)
         echo(format_finding(path, finding, request.settings.options), err=info_to_stderr)
     if request.quiet:
         return
-    if request.settings.mode is Mode.FIX:
+    if request.mode is Mode.FIX:
         for path in report.changed:
             fixed = [finding for p, finding in report.fixed if p == path]
             echo(changed_file_line(path, fixed), err=info_to_stderr)
     echo(summary_line(report), err=info_to_stderr)
+
+
+def _write_summaries(request: _Request, report: Report) -> None:
+    """The Markdown summary: to --summary FILE, and appended to a GitHub job's summary."""
+    targets = [(request.summary_file, "w")] if request.summary_file else []
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step_summary:
+        targets.append((Path(step_summary), "a"))
+    for path, mode in targets:
+        try:
+            with path.open(mode, encoding="utf-8") as file:
+                file.write(to_markdown(report))
+        except OSError as error:
+            report.errors.append((str(path), f"cannot write the summary: {error.strerror}"))
 
 
 def _exit_code(request: _Request, report: Report) -> int:
@@ -344,7 +419,7 @@ def _exit_code(request: _Request, report: Report) -> int:
         return EXIT_ERROR
     if request.exit_zero:
         return EXIT_CLEAN
-    if request.settings.mode is Mode.DIFF:
+    if request.mode is Mode.DIFF:
         return EXIT_FINDINGS if report.changed else EXIT_CLEAN
     return EXIT_FINDINGS if report.remaining else EXIT_CLEAN
 
@@ -357,14 +432,14 @@ def _run_stdin(request: _Request) -> NoReturn:
         request.force_exclude and request.stdin_filename and request.excludes.matches(Path(name))
     )
     outcome = FileOutcome(name) if excluded else process_source(source, name, request.settings)
-    report = Report(request.settings.mode, request.settings.options)
+    report = Report(request.mode, request.settings.options)
     report.add(outcome)
-    if request.settings.mode is Mode.FIX:
+    if request.mode is Mode.FIX:
         sys.stdout.buffer.write(
             outcome.new_source if outcome.new_source and report.changed else source
         )
         sys.stdout.flush()
-    _print_report(request, report, to_stderr=request.settings.mode is Mode.FIX)
+    _print_report(request, report, to_stderr=request.mode is Mode.FIX)
     sys.exit(_exit_code(request, report))
 
 

@@ -37,10 +37,14 @@ class Report:
                 # Fixed ones where they were; what is left where it is now, in the new text.
                 self.findings += [(outcome.path, f) for f in outcome.findings if f.fixed]
                 self.findings += [(outcome.path, f) for f in outcome.remaining]
-            else:
+            elif self.mode is Mode.DIFF:
                 # Nothing was written: every position is in the file as it is.
                 self.findings += [(outcome.path, f) for f in outcome.findings]
-            self.changed.append(outcome.path)
+            else:
+                # A check that computed the fixes to offer them (SARIF): nothing is fixed.
+                self.findings += [(outcome.path, replace(f, fixed=False)) for f in outcome.findings]
+            if self.mode is not Mode.CHECK:
+                self.changed.append(outcome.path)
             if outcome.diff:
                 self.diffs[outcome.path] = outcome.diff
         else:
@@ -73,8 +77,8 @@ class Report:
         }
 
 
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
+def plural(count: int, word: str, *, plural_form: str | None = None) -> str:
+    return f"{count} {word if count == 1 else plural_form or word + 's'}"
 
 
 def format_finding(path: str, finding: Finding, options: RuleOptions) -> str:
@@ -139,3 +143,63 @@ def to_json(report: Report, *, diffs: bool) -> str:
     if diffs:
         document["diffs"] = {path: report.diffs[path] for path in report.changed}
     return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def to_github(report: Report) -> str:
+    """GitHub Actions workflow commands: one annotation per finding left and per error."""
+    lines = []
+    for path, f in report.remaining:
+        properties = ",".join(
+            f"{key}={_escape_property(str(value))}"
+            for key, value in (
+                ("file", path),
+                ("line", f.line),
+                ("col", f.column),
+                ("endLine", f.end_line),
+                ("endColumn", f.end_column),
+                ("title", f.code),
+            )
+        )
+        lines.append(f"::error {properties}::{_escape_data(f'{f.code} {f.message}')}")
+    for path, reason in report.errors:
+        lines.append(f"::error file={_escape_property(path)}::{_escape_data(reason)}")
+    return "\n".join(lines)
+
+
+def to_markdown(report: Report) -> str:
+    """A summary for a CI job page: findings and fixes per rule, files, errors."""
+    counts = report.summary()
+    found = Counter(f.code for _, f in report.findings)
+    fixed = Counter(f.code for _, f in report.fixed)
+    names = {f.code: f.name for _, f in report.findings}
+    lines = ["## cancelfix", ""]
+    if found:
+        lines += ["| rule | name | findings | fixed |", "| --- | --- | ---: | ---: |"]
+        lines += [
+            f"| {code} | {names[code]} | {found[code]} | {fixed[code]} |" for code in sorted(found)
+        ]
+        lines.append("")
+    parts = [f"{plural(counts['files'], 'file')} checked"]
+    if report.mode is not Mode.CHECK:
+        done = "changed" if report.mode is Mode.FIX else "to change"
+        fixes = plural(counts["fixed"], "fix", plural_form="fixes")
+        parts += [
+            f"{plural(counts['files_changed'], 'file')} {done}",
+            f"{fixes} {'applied' if report.mode is Mode.FIX else 'proposed'}",
+        ]
+    parts += [
+        f"{plural(counts['findings'], 'finding')} left ({counts['fixable']} fixable)",
+        plural(counts["errors"], "error"),
+    ]
+    lines.append(", ".join(parts) + ".")
+    for path, reason in report.errors:
+        lines.append(f"- `{path}`: {reason}")
+    return "\n".join(lines) + "\n"

@@ -1417,3 +1417,229 @@ def test_cleanup_names_config(project: Path, table: str, flagged_lines: list[int
     assert result.exit_code == 1, result.output
     findings = json.loads(result.stdout)["findings"]
     assert [(f["code"], f["line"]) for f in findings] == [("CF203", n) for n in flagged_lines]
+
+
+# --------------------------------------------------------------------------------------------
+# CI output: GitHub annotations, SARIF, the Markdown summary
+# --------------------------------------------------------------------------------------------
+
+BROKEN = b"async def f(:\n    try:\n        pass\n    except BaseException:\n        pass\n"
+"""A syntax error in a file the rules must parse."""
+
+SARIF_SCHEMA = json.loads(
+    (Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8")
+)
+
+
+def test_github_annotations(project: Path) -> None:
+    write(project, "a.py", BROAD)
+    write(project, "sub/b,c.py", SWALLOW_BREAK)
+    (project / "broken.py").write_bytes(BROKEN)
+
+    result = cli("check", "--output-format", "github", "a.py", "sub", "broken.py")
+
+    assert result.exit_code == 2
+    assert lines(result.stdout) == [
+        "::error file=a.py,line=8,col=9,endLine=8,endColumn=29,title=CF101::"
+        f"CF101 {MESSAGE['CF101']}",
+        "::error file=sub/b%2Cc.py,line=8,col=9,endLine=8,endColumn=38,title=CF102::"
+        f"CF102 {MESSAGE['CF102']}",
+        "::error file=broken.py::syntax error at 1:13: invalid syntax",
+    ]
+    assert lines(result.stderr) == [
+        "2 findings found (1 fixable with `cancelfix fix`, 1 more with `--unsafe-fixes`)."
+        " 1 file could not be processed."
+    ]
+
+
+def test_github_annotations_after_fix_show_only_what_is_left(project: Path) -> None:
+    write(project, "a.py", BROAD)
+    write(project, "b.py", SWALLOW_BREAK)
+
+    result = cli("fix", "--output-format", "github", "-q")
+
+    assert result.exit_code == 1
+    assert [line.split("::")[1] for line in lines(result.stdout)] == [
+        "error file=b.py,line=8,col=9,endLine=8,endColumn=38,title=CF102"
+    ]
+    assert (project / "a.py").read_text() == BROAD_FIXED
+
+
+def apply_sarif_fix(source: str, fix: dict[str, Any]) -> str:
+    """Apply one SARIF fix's whole-line replacements (bottom up) to `source`."""
+    text_lines = source.splitlines(keepends=True)
+    (change,) = fix["artifactChanges"]
+    replacements = sorted(
+        change["replacements"], key=lambda r: r["deletedRegion"]["startLine"], reverse=True
+    )
+    for replacement in replacements:
+        region = replacement["deletedRegion"]
+        assert region["startColumn"] == region["endColumn"] == 1
+        start, end = region["startLine"] - 1, region["endLine"] - 1
+        text_lines[start:end] = [replacement["insertedContent"]["text"]]
+    return "".join(text_lines)
+
+
+@pytest.mark.parametrize("command", ["check", "fix --diff"])
+def test_sarif_is_valid_and_its_fixes_give_the_fixed_file(project: Path, command: str) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    write(project, "a.py", BROAD)
+    write(project, "b.py", SWALLOW_BREAK)
+    (project / "broken.py").write_bytes(BROKEN)
+
+    result = cli(*command.split(), "--output-format", "sarif", "a.py", "b.py", "broken.py")
+
+    assert result.exit_code == 2
+    assert result.stderr == ""
+    document = json.loads(result.stdout)
+    jsonschema.Draft4Validator(SARIF_SCHEMA).validate(document)
+    (run_,) = document["runs"]
+    rules = run_["tool"]["driver"]["rules"]
+    assert [rule["id"] for rule in rules] == [rule.code for rule in all_rules()]
+    assert all(rule["help"]["text"] == rule_by_code(rule["id"]).documentation() for rule in rules)
+    results = {
+        (r["ruleId"], r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]): r
+        for r in run_["results"]
+    }
+    assert set(results) == {("CF101", "a.py"), ("CF102", "b.py")}
+    broad = results["CF101", "a.py"]
+    assert broad["locations"][0]["physicalLocation"]["region"] == {
+        "startLine": 8,
+        "startColumn": 9,
+        "endLine": 8,
+        "endColumn": 29,
+    }
+    (fix,) = broad["fixes"]
+    assert apply_sarif_fix(BROAD, fix) == BROAD_FIXED
+    assert "fixes" not in results["CF102", "b.py"], "an unsafe fix is not offered by default"
+    (invocation,) = run_["invocations"]
+    assert invocation["executionSuccessful"] is False
+    (notification,) = invocation["toolExecutionNotifications"]
+    assert notification["message"]["text"].startswith("syntax error")
+    assert (project / "a.py").read_text() == BROAD, "nothing is written"
+
+
+def test_sarif_with_unsafe_fixes_offers_them(project: Path) -> None:
+    write(project, "b.py", SWALLOW_BREAK)
+
+    result = cli("check", "--output-format", "sarif", "--unsafe-fixes", "b.py")
+
+    assert result.exit_code == 1
+    (finding,) = json.loads(result.stdout)["runs"][0]["results"]
+    (fix,) = finding["fixes"]
+    assert apply_sarif_fix(SWALLOW_BREAK, fix) == SWALLOW_BREAK_FIXED
+
+
+def test_markdown_summary_to_a_file_and_to_the_github_step_summary(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(project, "a.py", BROAD)
+    write(project, "b.py", SWALLOW_BREAK)
+    step_summary = project / "step.md"
+    step_summary.write_text("earlier step\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(step_summary))
+
+    result = cli("fix", "--summary", "summary.md", "a.py", "b.py")
+
+    assert result.exit_code == 1
+    expected = (
+        "## cancelfix\n\n"
+        "| rule | name | findings | fixed |\n"
+        "| --- | --- | ---: | ---: |\n"
+        "| CF101 | broad-except-swallows-cancel | 1 | 1 |\n"
+        "| CF102 | cancelled-error-not-reraised | 1 | 0 |\n\n"
+        "2 files checked, 1 file changed, 1 fix applied, 1 finding left (0 fixable), 0 errors.\n"
+    )
+    assert (project / "summary.md").read_text() == expected
+    assert step_summary.read_text() == "earlier step\n" + expected
+
+
+def test_markdown_summary_of_a_check(project: Path) -> None:
+    write(project, "a.py", BROAD)
+
+    cli("check", "--summary", "summary.md", "a.py")
+
+    assert (project / "summary.md").read_text().splitlines()[-1] == (
+        "1 file checked, 1 finding left (1 fixable), 0 errors."
+    )
+
+
+def test_unwritable_summary_is_an_error(project: Path) -> None:
+    write(project, "a.py", CLEAN)
+
+    result = cli("check", "--summary", "missing/dir/summary.md", "a.py")
+
+    assert result.exit_code == 2
+    assert "missing/dir/summary.md: error: cannot write the summary" in result.stderr
+
+
+# --------------------------------------------------------------------------------------------
+# selecting files for CI: --since, --shard
+# --------------------------------------------------------------------------------------------
+
+
+def checked_paths(result: Result) -> list[str]:
+    return sorted({f["path"] for f in json.loads(result.stdout)["findings"]})
+
+
+@needs_git
+def test_since_takes_changed_renamed_and_new_files_only(project: Path) -> None:
+    for name in ("kept.py", "edited.py", "renamed.py", "deleted.py"):
+        write(project, name, BROAD)
+    git(project, "init", "-q")
+    git(project, "add", ".")
+    git(project, "commit", "-q", "-m", "base")
+    write(project, "edited.py", BROAD + "\n# edited\n")
+    git(project, "mv", "renamed.py", "moved.py")
+    (project / "deleted.py").unlink()
+    write(project, "new.py", BROAD)
+
+    result = cli("check", "--output-format", "json", "--since", "HEAD")
+
+    assert result.exit_code == 1, result.output
+    assert checked_paths(result) == ["edited.py", "moved.py", "new.py"]
+
+
+@needs_git
+def test_since_an_unknown_revision_or_outside_git_is_a_usage_error(project: Path) -> None:
+    write(project, "a.py", BROAD)
+
+    outside = cli("check", "--since", "HEAD")
+    git(project, "init", "-q")
+    unknown = cli("check", "--since", "no-such-branch")
+
+    for result in (outside, unknown):
+        assert result.exit_code == 2
+        assert result.stdout == ""
+        assert result.stderr.startswith("cancelfix: error: --since")
+    assert "not a git repository" in outside.stderr
+    assert "unknown git revision 'no-such-branch'" in unknown.stderr
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 4])
+def test_shards_cover_the_files_once(project: Path, count: int) -> None:
+    names = [f"pkg{n % 3}/mod_{n}.py" for n in range(12)]
+    for name in names:
+        write(project, name, BROAD)
+
+    shards = [
+        checked_paths(cli("check", "--output-format", "json", "--shard", f"{k}/{count}"))
+        for k in range(1, count + 1)
+    ]
+
+    taken = [path for shard in shards for path in shard]
+    assert sorted(taken) == sorted(names), "every file in exactly one shard"
+    assert shards == [
+        checked_paths(cli("check", "--output-format", "json", "--shard", f"{k}/{count}"))
+        for k in range(1, count + 1)
+    ], "the split is deterministic"
+
+
+@pytest.mark.parametrize("shard", ["0/2", "3/2", "2", "a/b", "1/0"])
+def test_bad_shard_is_a_usage_error(project: Path, shard: str) -> None:
+    write(project, "a.py", BROAD)
+
+    result = cli("check", "--shard", shard)
+
+    assert result.exit_code == 2
+    assert result.stderr.startswith("cancelfix: error: --shard")

@@ -1,0 +1,160 @@
+"""SARIF 2.1.0, for code-scanning upload: one run, a reportingDescriptor per rule, a result
+per finding, with the file's fixes attached to every finding they fix."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from codemods import __version__
+from codemods.output import Report
+from codemods.registry import all_rules
+from codemods.rule import Rule
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = "https://pypi.org/project/cancelfix/"
+
+_HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@")
+
+
+def to_sarif(report: Report) -> str:
+    rules = list(all_rules())
+    index = {rule.code: position for position, rule in enumerate(rules)}
+    results = [
+        {
+            "ruleId": finding.code,
+            "ruleIndex": index[finding.code],
+            "level": "error",
+            "message": {"text": finding.message},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": _uri(path)},
+                        "region": {
+                            "startLine": finding.line,
+                            "startColumn": finding.column,
+                            "endLine": finding.end_line,
+                            "endColumn": finding.end_column,
+                        },
+                    }
+                }
+            ],
+            **_fixes(report, path, finding.code, report.options.allows(finding.fix)),
+        }
+        for path, finding in report.findings
+    ]
+    run = {
+        "tool": {
+            "driver": {
+                "name": "cancelfix",
+                "version": __version__,
+                "informationUri": INFORMATION_URI,
+                "rules": [_descriptor(rule) for rule in rules],
+            }
+        },
+        "invocations": [
+            {
+                "executionSuccessful": not report.errors,
+                "toolExecutionNotifications": [
+                    {
+                        "level": "error",
+                        "message": {"text": reason},
+                        "locations": [
+                            {"physicalLocation": {"artifactLocation": {"uri": _uri(path)}}}
+                        ],
+                    }
+                    for path, reason in report.errors
+                ],
+            }
+        ],
+        "results": results,
+    }
+    document = {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
+    return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def _descriptor(rule: type[Rule]) -> dict[str, object]:
+    documentation = rule.documentation()
+    return {
+        "id": rule.code,
+        "name": rule.name,
+        "shortDescription": {"text": rule.message},
+        "fullDescription": {"text": _section(documentation, "What it does")},
+        "help": {"text": documentation, "markdown": documentation},
+        "defaultConfiguration": {"level": "error"},
+        "properties": {"fix": "/".join(kind.value for kind in rule.fix_kinds) or "none"},
+    }
+
+
+def _section(documentation: str, title: str) -> str:
+    """The text of a `## title` section of a rule's documentation, joined into one line."""
+    _, _, rest = documentation.partition(f"## {title}\n")
+    return " ".join(rest.split("\n## ", 1)[0].split())
+
+
+def _uri(path: str) -> str:
+    """A relative path as a URI reference (forward slashes), or an absolute `file:` URI."""
+    as_path = Path(path)
+    return as_path.as_uri() if as_path.is_absolute() else as_path.as_posix()
+
+
+def _fixes(report: Report, path: str, code: str, fixable: bool) -> dict[str, object]:
+    """`{"fixes": [...]}`: the file's fixes, as replacements of whole lines, for a finding
+    they fix; nothing for the others. A file's fixes are applied together."""
+    diff = report.diffs.get(path)
+    if not fixable or diff is None:
+        return {}
+    codes = sorted(
+        {f.code for p, f in report.findings if p == path and report.options.allows(f.fix)}
+    )
+    return {
+        "fixes": [
+            {
+                "description": {
+                    "text": f"Apply the cancelfix fixes of this file ({', '.join(codes)})."
+                },
+                "artifactChanges": [
+                    {
+                        "artifactLocation": {"uri": _uri(path)},
+                        "replacements": list(_replacements(diff)),
+                    }
+                ],
+            }
+        ]
+    }
+
+
+def _replacements(diff: str) -> Iterator[dict[str, object]]:
+    """Each hunk of a unified diff as a SARIF replacement of the lines it covers."""
+    lines = diff.splitlines(keepends=True)
+    position = 0
+    while position < len(lines):
+        match = _HUNK.match(lines[position])
+        position += 1
+        if match is None:
+            continue
+        start, count = int(match.group(1)), int(match.group(2) or "1")
+        inserted: list[str] = []
+        last_kind = ""
+        while position < len(lines) and lines[position][:1] in (" ", "-", "+", "\\"):
+            line = lines[position]
+            position += 1
+            if line.startswith("\\"):  # "No newline at end of file", of the line before
+                if last_kind in (" ", "+"):
+                    inserted[-1] = inserted[-1].rstrip("\n")
+                continue
+            last_kind = line[:1]
+            if last_kind in (" ", "+"):
+                inserted.append(line[1:])
+        first = start if count else start + 1
+        yield {
+            "deletedRegion": {
+                "startLine": first,
+                "startColumn": 1,
+                "endLine": first + count,
+                "endColumn": 1,
+            },
+            "insertedContent": {"text": "".join(inserted)},
+        }
