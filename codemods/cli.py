@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 
 import click
 
-from codemods import __version__, config, runner, target_version
+from codemods import __version__, bot, config, runner, target_version
 from codemods.discovery import Excludes, discover_files
 from codemods.engine import FileOutcome, Mode, Settings, process_source
 from codemods.output import (
@@ -148,6 +148,15 @@ def _run_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @dataclass(frozen=True)
+class _Bot:
+    """`fix --commit`: how to commit what the fixes change."""
+
+    title: str
+    push: bool
+    allow_dirty: bool
+
+
+@dataclass(frozen=True)
 class _Request:
     mode: Mode
     paths: tuple[Path, ...]
@@ -158,6 +167,7 @@ class _Request:
     force_exclude: bool
     since: str | None
     shard: Shard | None
+    bot: _Bot | None
     output_format: str
     summary_file: Path | None
     color: bool | None
@@ -222,6 +232,9 @@ def _build_request(mode: Mode, options: dict[str, Any]) -> _Request:
         force_exclude=options["force_exclude"],
         since=options["since"],
         shard=shard,
+        bot=_Bot(options["message"] or bot.DEFAULT_MESSAGE, options["push"], options["allow_dirty"])
+        if options.get("commit")
+        else None,
         output_format=options["output_format"],
         summary_file=options["summary_file"],
         color=options["color"],
@@ -250,8 +263,25 @@ def check(**options: Any) -> None:
 @click.option(
     "--diff", is_flag=True, help="Print a unified diff and write nothing; exit 1 if there is one."
 )
+@click.option(
+    "--commit",
+    is_flag=True,
+    help="Commit the files the fixes changed, as one commit listing each fix (the CI bot).",
+)
+@click.option("--message", metavar="TEXT", help="The commit's title (with --commit).")
+@click.option("--push", is_flag=True, help="Push the commit to the current branch's upstream.")
+@click.option(
+    "--allow-dirty",
+    is_flag=True,
+    help="Commit even though the work tree has other uncommitted changes.",
+)
 def fix(diff: bool, **options: Any) -> None:
     """Apply fixes in place (safe ones; unsafe ones too with --unsafe-fixes)."""
+    if diff and options["commit"]:
+        raise UsageProblem("--commit applies fixes; it cannot be combined with --diff")
+    for flag in ("message", "push", "allow_dirty"):
+        if options[flag] and not options["commit"]:
+            raise UsageProblem(f"--{flag.replace('_', '-')} goes with --commit")
     _run(_build_request(Mode.DIFF if diff else Mode.FIX, options))
 
 
@@ -292,7 +322,17 @@ def _fix_description(rule: type[Rule]) -> str:
 
 def _run(request: _Request) -> NoReturn:
     if request.paths == (Path("-"),):
+        if request.bot is not None:
+            raise UsageProblem("--commit works on files in a git work tree, not on stdin")
         _run_stdin(request)
+    repository = None
+    if request.bot is not None:
+        try:
+            repository = bot.prepare(
+                Path.cwd(), push=request.bot.push, allow_dirty=request.bot.allow_dirty
+            )
+        except bot.BotError as error:
+            raise UsageProblem(str(error)) from error
     started = time.monotonic()
     report = Report(request.mode, request.settings.options)
     missing = [path for path in request.paths if not path.exists()]
@@ -333,8 +373,24 @@ def _run(request: _Request) -> NoReturn:
         request,
         f"{report.parsed} of {report.files} files parsed; {time.monotonic() - started:.2f}s",
     )
+    if request.bot is not None and repository is not None and report.changed:
+        _commit(request.bot, repository, report)
     _print_report(request, report)
     sys.exit(_exit_code(request, report))
+
+
+def _commit(settings: _Bot, repository: bot.Repository, report: Report) -> None:
+    """The bot's commit (and push) of what this run changed; a git failure is an error."""
+    try:
+        sha, untracked = bot.commit(repository, report.changed, report.fixed, settings.title)
+    except bot.BotError as error:
+        report.errors.append((str(repository.top), str(error)))
+        return
+    for path in untracked:
+        click.echo(f"cancelfix: warning: {path} is not tracked by git; not committed", err=True)
+    if sha is not None:
+        pushed = f", pushed to {'/'.join(repository.upstream)}" if repository.upstream else ""
+        click.echo(f"Committed {sha}{pushed}.", err=True)
 
 
 def _select(request: _Request, files: list[Path]) -> list[Path]:

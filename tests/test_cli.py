@@ -9,9 +9,7 @@ outside any git repository unless it creates one, with git's global configuratio
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import stat
 import subprocess
 import sys
@@ -19,12 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from codemods import __version__, runner
-from codemods.cli import main
-from codemods.config import discover as discover_config
 from codemods.registry import all_rules, rule_by_code
+from tests.clitools import cli, git, needs_git, write
 
 CANCELFIX_SCRIPT = Path(sys.executable).parent / "cancelfix"
 MESSAGE = {rule.code: rule.message for rule in all_rules()}
@@ -146,20 +143,6 @@ def total(values:
 # --------------------------------------------------------------------------------------------
 
 
-def write(root: Path, name: str, source: str, *, newline: str = "\n", bom: bool = False) -> Path:
-    """Write `source` to root/name (parents created) with the given line endings; its path."""
-    path = root / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = source.replace("\n", newline).encode()
-    path.write_bytes(b"\xef\xbb\xbf" + data if bom else data)
-    return path
-
-
-def cli(*args: str, input: str | bytes | None = None, color: bool = False) -> Result:
-    """Run the command in-process; `color=True` makes click behave as on a colour terminal."""
-    return CliRunner().invoke(main, list(args), input=input, color=color, catch_exceptions=False)
-
-
 def run(
     *args: str, cwd: Path, input: bytes | None = None, script: bool = False
 ) -> subprocess.CompletedProcess[bytes]:
@@ -243,32 +226,6 @@ def brief(document: dict[str, Any]) -> list[tuple[Any, ...]]:
         (f["path"], f["line"], f["column"], f["code"], f["fix"], f["fixed"])
         for f in document["findings"]
     ]
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty project directory, the current directory, outside any git repository."""
-    root = tmp_path / "project"
-    root.mkdir()
-    monkeypatch.chdir(root)
-    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    monkeypatch.delenv("NO_COLOR", raising=False)
-    assert discover_config(None, root).source is None, "tmp_path must not lie below a config"
-    return root
-
-
-def git(root: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com", *args],
-        cwd=root,
-        check=True,
-        capture_output=True,
-    )
-
-
-needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
 
 # --------------------------------------------------------------------------------------------
