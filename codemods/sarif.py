@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from codemods import __version__
+from codemods.engine import Mode
 from codemods.output import Report
 from codemods.registry import all_rules
 from codemods.rule import Rule
@@ -20,8 +21,12 @@ _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@")
 
 
 def to_sarif(report: Report) -> str:
+    """The report as a SARIF log. After `fix`, the results are what is left; otherwise every
+    finding, with the fixes that would apply."""
     rules = list(all_rules())
     index = {rule.code: position for position, rule in enumerate(rules)}
+    findings = report.remaining if report.mode is Mode.FIX else report.findings
+    fixes = {} if report.mode is Mode.FIX else _file_fixes(report)
     results = [
         {
             "ruleId": finding.code,
@@ -41,9 +46,13 @@ def to_sarif(report: Report) -> str:
                     }
                 }
             ],
-            **_fixes(report, path, finding.code, report.options.allows(finding.fix)),
+            **(
+                {"fixes": [fixes[path]]}
+                if path in fixes and report.options.allows(finding.fix)
+                else {}
+            ),
         }
-        for path, finding in report.findings
+        for path, finding in findings
     ]
     run = {
         "tool": {
@@ -100,29 +109,26 @@ def _uri(path: str) -> str:
     return as_path.as_uri() if as_path.is_absolute() else as_path.as_posix()
 
 
-def _fixes(report: Report, path: str, code: str, fixable: bool) -> dict[str, object]:
-    """`{"fixes": [...]}`: the file's fixes, as replacements of whole lines, for a finding
-    they fix; nothing for the others. A file's fixes are applied together."""
-    diff = report.diffs.get(path)
-    if not fixable or diff is None:
-        return {}
-    codes = sorted(
-        {f.code for p, f in report.findings if p == path and report.options.allows(f.fix)}
-    )
+def _file_fixes(report: Report) -> dict[str, dict[str, object]]:
+    """Each changed file's fixes, as one SARIF fix of whole-line replacements: a file's fixes
+    are applied together, so every finding they fix carries the same one."""
+    codes: dict[str, set[str]] = {}
+    for path, finding in report.findings:
+        if report.options.allows(finding.fix):
+            codes.setdefault(path, set()).add(finding.code)
     return {
-        "fixes": [
-            {
-                "description": {
-                    "text": f"Apply the cancelfix fixes of this file ({', '.join(codes)})."
-                },
-                "artifactChanges": [
-                    {
-                        "artifactLocation": {"uri": _uri(path)},
-                        "replacements": list(_replacements(diff)),
-                    }
-                ],
-            }
-        ]
+        path: _fix(path, diff, sorted(codes[path]))
+        for path, diff in report.diffs.items()
+        if path in codes
+    }
+
+
+def _fix(path: str, diff: str, codes: list[str]) -> dict[str, object]:
+    return {
+        "description": {"text": f"Apply cancelfix's fixes to this file ({', '.join(codes)})."},
+        "artifactChanges": [
+            {"artifactLocation": {"uri": _uri(path)}, "replacements": list(_replacements(diff))}
+        ],
     }
 
 

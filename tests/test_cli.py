@@ -1600,3 +1600,15 @@ def test_bad_shard_is_a_usage_error(project: Path, shard: str) -> None:
 
     assert result.exit_code == 2
     assert result.stderr.startswith("cancelfix: error: --shard")
+
+
+def test_sarif_after_fix_lists_what_is_left(project: Path) -> None:
+    write(project, "a.py", BROAD)
+    write(project, "b.py", SWALLOW_BREAK)
+
+    result = cli("fix", "--output-format", "sarif", "a.py", "b.py")
+
+    assert result.exit_code == 1
+    (finding,) = json.loads(result.stdout)["runs"][0]["results"]
+    assert finding["ruleId"] == "CF102" and "fixes" not in finding
+    assert (project / "a.py").read_text() == BROAD_FIXED
