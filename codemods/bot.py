@@ -4,11 +4,11 @@ commit that lists each fix, and push it to the branch's upstream."""
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from codemods.git import GitError, run_git
 from codemods.rule import Finding
 
 DEFAULT_MESSAGE = "Fix asyncio cancellation handling (cancelfix)"
@@ -20,13 +20,9 @@ class BotError(Exception):
 
 def _git(args: Sequence[str], cwd: Path) -> str:
     try:
-        result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=True)
-    except FileNotFoundError as error:
-        raise BotError("--commit needs git, which is not installed") from error
-    except subprocess.CalledProcessError as error:
-        output = (error.stderr or error.stdout).decode(errors="replace").strip().splitlines()
-        raise BotError(f"git {args[0]} failed: {output[-1] if output else 'no output'}") from error
-    return result.stdout.decode("utf-8", "surrogateescape")
+        return run_git(args, cwd)
+    except GitError as error:
+        raise BotError(str(error)) from error
 
 
 @dataclass(frozen=True)

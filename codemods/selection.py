@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+
+from codemods.git import GitError, run_git
 
 
 class SelectionError(Exception):
@@ -39,13 +40,9 @@ class Shard:
 
 def _git(args: list[str], cwd: Path) -> str:
     try:
-        result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=True)
-    except FileNotFoundError as error:
-        raise SelectionError("--since needs git, which is not installed") from error
-    except subprocess.CalledProcessError as error:
-        message = error.stderr.decode(errors="replace").strip().splitlines()
-        raise SelectionError(f"--since: {message[-1] if message else 'git failed'}") from error
-    return result.stdout.decode("utf-8", "surrogateescape")
+        return run_git(args, cwd)
+    except GitError as error:
+        raise SelectionError(f"--since: {error}") from error
 
 
 def changed_since(ref: str, cwd: Path) -> set[str]:
