@@ -1,9 +1,11 @@
 """The GitHub Action (`action.yml`): its shape, and what its scripts run.
 
-The structure is read with PyYAML. Each mode's `cancelfix` command line is checked as text
-(and parsed by the real click command), then each step's script is run the way the runner runs
-it (`bash --noprofile --norc -eo pipefail`, inputs in its `env:`), with a stand-in `cancelfix`
-and `python3` that record their arguments, so what reaches the command line is tested too.
+The structure is read with PyYAML. One step runs cancelfix in every mode, the `case` on the
+mode picking the command: each mode's command is checked as text (and parsed by the real click
+command), then the scripts are run the way the runner runs them (`bash --noprofile --norc -eo
+pipefail`, inputs in the step's `env:`), the run step once per mode, with a stand-in
+`cancelfix` and `python3` that record their arguments, so what reaches the command line is
+tested too.
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ STEPS: list[dict[str, Any]] = ACTION["runs"]["steps"]
 VENV = "cancelfix-venv"
 """The virtual environment's directory under $RUNNER_TEMP."""
 
-MODE_CONDITION = re.compile(r"inputs\.mode == '(?P<mode>[a-z]+)'")
 INPUT_EXPRESSION = re.compile(r"\$\{\{\s*inputs\.(?P<name>[\w-]+)\s*\}\}")
 COMMANDS = {
     "check": ["cancelfix", "check", "--output-format", "github"],
@@ -37,21 +38,13 @@ COMMANDS = {
     "fix": ["cancelfix", "fix", "--commit", "--push"],
 }
 """Each mode's command line, before the options and paths taken from the inputs."""
-TAIL = ['"${options[@]}"', "--", '"${paths[@]}"']
+COMMAND_LINE = ["cancelfix", '"${command[@]}"', '"${options[@]}"', "--", '"${paths[@]}"']
+"""The run step's one command line: the mode's command, then the options and paths."""
+SETUP_PYTHON_CONDITION = "inputs.python-version != ''"
 BOT_NAME = "github-actions[bot]"
 BOT_EMAIL = "41898282+github-actions[bot]@users.noreply.github.com"
 
 needs_bash = pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
-
-
-def mode_steps() -> dict[str, dict[str, Any]]:
-    steps: dict[str, dict[str, Any]] = {}
-    for step in STEPS:
-        match = MODE_CONDITION.fullmatch(step.get("if", ""))
-        if match:
-            assert match["mode"] not in steps, f"two steps for mode {match['mode']}"
-            steps[match["mode"]] = step
-    return steps
 
 
 def install_step() -> dict[str, Any]:
@@ -63,6 +56,33 @@ def command_lines(script: str) -> list[list[str]]:
     """The script's lines that run `cancelfix`, as shell words (quotes kept)."""
     lines = [shlex.split(line, posix=False) for line in script.splitlines() if line.strip()]
     return [words for words in lines if words[0] == "cancelfix"]
+
+
+def run_cancelfix_step() -> dict[str, Any]:
+    """The one step whose script runs `cancelfix` (the install step runs it by its path)."""
+    (step,) = [step for step in STEPS if command_lines(step.get("run", ""))]
+    return step
+
+
+def case_branches(script: str, variable: str) -> dict[str, str]:
+    """The branches of the script's one `case "$variable" in ... esac`: each pattern as written
+    (`check | review | fix`, `*`) and the code after its `)`, up to its `;;`."""
+    (match,) = re.finditer(rf'^( *)case "\${variable}" in\n(.*?)^\1esac$', script, re.M | re.S)
+    # A pattern is indented one level (two spaces) under `case`; its code is indented deeper.
+    pattern_line = re.compile(rf"{match[1]}  (?P<pattern>[^\s()][^()]*)\)(?P<code>.*)")
+    branches: dict[str, list[str]] = {}
+    for line in match[2].splitlines():
+        found = pattern_line.fullmatch(line)
+        if found:
+            pattern = found["pattern"]
+            assert pattern not in branches, f"two branches for {pattern}"
+            branches[pattern] = [found["code"]]
+        else:
+            branches[pattern].append(line)
+    return {
+        pattern: "\n".join(code).strip().removesuffix(";;").rstrip()
+        for pattern, code in branches.items()
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -104,38 +124,46 @@ def test_no_expression_is_interpolated_into_a_script() -> None:
             assert INPUT_EXPRESSION.fullmatch(value), (step["name"], value)
 
 
-def test_modes_of_the_description_are_the_steps_conditions() -> None:
+def test_modes_of_the_description_are_the_case_branches() -> None:
     described = set(re.findall(r"`([^`]+)`", INPUTS["mode"]["description"]))
-    steps = mode_steps()
-    assert described == set(steps) == set(COMMANDS)
+    assert described == set(COMMANDS)
     assert INPUTS["mode"]["default"] == "check"
+    # The run step has a command for each mode, and for no other.
+    branches = case_branches(run_cancelfix_step()["run"], "INPUT_MODE")
+    assert set(branches) - {"*"} == described
+    assert branches["*"].endswith("exit 2")
     # The install step rejects any other mode before installing anything.
-    (accepted,) = re.findall(r"^\s*(check \| review \| fix)\)", install_step()["run"], re.M)
+    install = case_branches(install_step()["run"], "INPUT_MODE")
+    (accepted,) = set(install) - {"*"}
     assert set(accepted.split(" | ")) == described
-    # Every step runs in every mode, or in exactly one.
-    for step in STEPS:
-        condition = step.get("if")
-        assert (
-            condition is None
-            or MODE_CONDITION.fullmatch(condition)
-            or condition == "inputs.python-version != ''"
-        ), condition
+    assert install["*"].endswith("exit 2")
+
+
+def test_one_step_runs_cancelfix_in_every_mode() -> None:
+    step = run_cancelfix_step()
+    assert "if" not in step
+    assert STEPS.index(install_step()) < STEPS.index(step)
+    # No step depends on the mode; the only condition is setting up Python.
+    assert {step.get("if") for step in STEPS} == {None, SETUP_PYTHON_CONDITION}
+    assert command_lines(step["run"]) == [COMMAND_LINE]
 
 
 def test_setup_python_only_when_asked() -> None:
     (step,) = [step for step in STEPS if "uses" in step]
-    assert step["if"] == "inputs.python-version != ''"
+    assert step["if"] == SETUP_PYTHON_CONDITION
     assert step["with"] == {"python-version": "${{ inputs.python-version }}"}
     assert STEPS.index(step) < STEPS.index(install_step())
 
 
 @pytest.mark.parametrize("mode", sorted(COMMANDS))
 def test_each_mode_runs_its_cancelfix_command(mode: str) -> None:
-    (words,) = command_lines(mode_steps()[mode]["run"])
-    assert words == COMMANDS[mode] + TAIL
+    code = case_branches(run_cancelfix_step()["run"], "INPUT_MODE")[mode]
+    (command,) = re.findall(r"^\s*command=\(([^)]*)\)", code, re.M)
+    words = ["cancelfix", *shlex.split(command)]
+    assert words == COMMANDS[mode]
     # The real command accepts this command line (the shell arrays stood for by their words).
     subcommand = main.commands[words[1]]
-    argv = [*words[2:-3], "--select", "CF1", "--since", "HEAD", "--unsafe-fixes", "--", "src"]
+    argv = [*words[2:], "--select", "CF1", "--since", "HEAD", "--unsafe-fixes", "--", "src"]
     subcommand.make_context(words[1], argv)
 
 
@@ -229,7 +257,7 @@ def workdir(tmp_path: Path, *, git: bool = False) -> Path:
 @pytest.mark.parametrize("mode", sorted(COMMANDS))
 def test_defaults_process_the_current_directory(mode: str, tmp_path: Path) -> None:
     cwd = workdir(tmp_path, git=mode == "fix")
-    result = run_step(mode_steps()[mode], tmp_path, cwd)
+    result = run_step(run_cancelfix_step(), tmp_path, cwd, mode=mode)
     assert result.returncode == 0, result.stderr
     assert calls(tmp_path / "calls") == [COMMANDS[mode] + ["--", "."]]
 
@@ -239,9 +267,10 @@ def test_defaults_process_the_current_directory(mode: str, tmp_path: Path) -> No
 def test_inputs_become_options_and_paths(mode: str, tmp_path: Path) -> None:
     cwd = workdir(tmp_path, git=mode == "fix")
     result = run_step(
-        mode_steps()[mode],
+        run_cancelfix_step(),
         tmp_path,
         cwd,
+        mode=mode,
         paths="src\n  tests/unit  ",
         args="--select CF1,CF2  -q",
         since="origin/main",
@@ -260,7 +289,7 @@ def test_inputs_are_values_not_shell_code(tmp_path: Path) -> None:
     cwd = workdir(tmp_path)
     (cwd / "a.py").touch()
     hostile = "$(touch pwned)`touch pwned`;touch pwned"
-    result = run_step(mode_steps()["check"], tmp_path, cwd, paths="*.py", since=hostile)
+    result = run_step(run_cancelfix_step(), tmp_path, cwd, paths="*.py", since=hostile)
     assert result.returncode == 0, result.stderr
     assert calls(tmp_path / "calls") == [COMMANDS["check"] + ["--since", hostile, "--", "*.py"]]
     assert not (cwd / "pwned").exists()
@@ -270,7 +299,22 @@ def test_inputs_are_values_not_shell_code(tmp_path: Path) -> None:
 @pytest.mark.parametrize("mode", sorted(COMMANDS))
 def test_the_step_fails_as_cancelfix_does(mode: str, tmp_path: Path) -> None:
     cwd = workdir(tmp_path, git=mode == "fix")
-    assert run_step(mode_steps()[mode], tmp_path, cwd, exit_code=1).returncode == 1
+    result = run_step(run_cancelfix_step(), tmp_path, cwd, exit_code=1, mode=mode)
+    assert result.returncode == 1
+
+
+@needs_bash
+@pytest.mark.parametrize("mode", ["lint", "check; touch pwned", ""])
+def test_an_unknown_mode_runs_nothing(mode: str, tmp_path: Path) -> None:
+    """The install step has rejected it already; the run step must not fall back to a
+    command either."""
+    cwd = workdir(tmp_path, git=True)
+    result = run_step(run_cancelfix_step(), tmp_path, cwd, mode=mode)
+    assert result.returncode == 2
+    assert result.stdout.startswith("::error title=cancelfix::")
+    assert calls(tmp_path / "calls") == []
+    assert git_identity(cwd) == ("", "")
+    assert not (cwd / "pwned").exists()
 
 
 def git_identity(repo: Path) -> tuple[str, str]:
@@ -285,7 +329,7 @@ def git_identity(repo: Path) -> tuple[str, str]:
 @needs_bash
 def test_fix_commits_as_the_bot(tmp_path: Path) -> None:
     repo = workdir(tmp_path, git=True)
-    result = run_step(mode_steps()["fix"], tmp_path, repo)
+    result = run_step(run_cancelfix_step(), tmp_path, repo, mode="fix")
     assert result.returncode == 0, result.stderr
     assert git_identity(repo) == (BOT_NAME, BOT_EMAIL)
 
@@ -295,9 +339,19 @@ def test_fix_keeps_an_identity_configured_before(tmp_path: Path) -> None:
     repo = workdir(tmp_path, git=True)
     subprocess.run(["git", "config", "user.name", "Fixer"], cwd=repo, check=True)
     subprocess.run(["git", "config", "user.email", "fixer@example.com"], cwd=repo, check=True)
-    result = run_step(mode_steps()["fix"], tmp_path, repo)
+    result = run_step(run_cancelfix_step(), tmp_path, repo, mode="fix")
     assert result.returncode == 0, result.stderr
     assert git_identity(repo) == ("Fixer", "fixer@example.com")
+
+
+@needs_bash
+@pytest.mark.parametrize("mode", ["check", "review"])
+def test_only_fix_sets_a_git_identity(mode: str, tmp_path: Path) -> None:
+    repo = workdir(tmp_path, git=True)
+    result = run_step(run_cancelfix_step(), tmp_path, repo, mode=mode)
+    assert result.returncode == 0, result.stderr
+    assert calls(tmp_path / "calls") == [COMMANDS[mode] + ["--", "."]]
+    assert git_identity(repo) == ("", "")
 
 
 @pytest.fixture
@@ -333,7 +387,7 @@ def test_install_into_a_venv_of_its_own(
     assert create == ["python3", "-m", "venv", "--clear", venv]
     assert install[:4] == ["python", "-m", "pip", "install"]
     assert install[-1] == requirement
-    # The stand-in cancelfix in that venv is the one the mode steps put on PATH.
+    # The stand-in cancelfix in that venv is the one the run step puts on PATH.
     assert report == ["cancelfix", "--version"]
 
 
