@@ -19,7 +19,7 @@ from codemods.analysis.blocks import (
     without,
     without_blank_lines_above,
 )
-from codemods.analysis.candidates import CoroutineCode, may_clean_up_twice, mentions_cleanup
+from codemods.analysis.candidates import CoroutineCode, may_clean_up_twice
 from codemods.analysis.cleanup import cleaned_resources, is_cleanup_line, is_cleanup_or_reset_line
 from codemods.analysis.exits import handler_exits
 from codemods.analysis.handlers import enclosing_guards, guarded_coroutine, manages_cancellation
@@ -92,12 +92,7 @@ class CleanupNotInFinally(Rule):
     message = "cleanup runs on success and on errors but not on cancellation; move it to `finally`"
     fix_kinds = (FixSafety.SAFE, FixSafety.UNSAFE)
     required_bytes = (b"async", b"except")
-
-    @classmethod
-    def may_apply(cls, source: bytes, options: RuleOptions) -> bool:
-        return super().may_apply(source, options) and mentions_cleanup(
-            source, options.cleanup_names
-        )
+    needs_cleanup_word = True
 
     @classmethod
     def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:

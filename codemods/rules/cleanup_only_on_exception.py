@@ -3,7 +3,7 @@ from __future__ import annotations
 import libcst as cst
 
 from codemods.analysis.blocks import bound_names, referenced_names, same_code, statements
-from codemods.analysis.candidates import CoroutineCode, may_clean_up_then_raise, mentions_cleanup
+from codemods.analysis.candidates import CoroutineCode, may_clean_up_then_raise
 from codemods.analysis.cleanup import (
     always_cleans_up,
     is_cleanup_line,
@@ -76,12 +76,7 @@ class CleanupOnlyOnException(Rule):
     message = "`except Exception` cleanup is skipped on cancellation; catch `BaseException`"
     fix_kinds = (FixSafety.SAFE, FixSafety.UNSAFE)
     required_bytes = (b"async", b"except", b"Exception")
-
-    @classmethod
-    def may_apply(cls, source: bytes, options: RuleOptions) -> bool:
-        return super().may_apply(source, options) and mentions_cleanup(
-            source, options.cleanup_names
-        )
+    needs_cleanup_word = True
 
     @classmethod
     def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:

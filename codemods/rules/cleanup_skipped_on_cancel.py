@@ -13,7 +13,7 @@ from codemods.analysis.blocks import (
     split_blank_lines_above,
     without_blank_lines_above,
 )
-from codemods.analysis.candidates import CoroutineCode, may_skip_cleanup, mentions_cleanup
+from codemods.analysis.candidates import CoroutineCode, may_skip_cleanup
 from codemods.analysis.cleanup import called_name, cleaned_resources, cleans_up, words
 from codemods.analysis.handlers import enclosing_guards
 from codemods.analysis.scope import (
@@ -97,12 +97,7 @@ class CleanupSkippedOnCancel(Rule):
     message = "cleanup is skipped if the coroutine is cancelled before it; use `try`/`finally`"
     fix_kinds = (FixSafety.SAFE, FixSafety.UNSAFE)
     required_bytes = (b"async",)
-
-    @classmethod
-    def may_apply(cls, source: bytes, options: RuleOptions) -> bool:
-        return super().may_apply(source, options) and mentions_cleanup(
-            source, options.cleanup_names
-        )
+    needs_cleanup_word = True
 
     @classmethod
     def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:
