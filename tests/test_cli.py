@@ -1159,6 +1159,8 @@ def test_rules_table() -> None:
     assert [row.split()[:3] for row in rows] == [
         ["CF101", "broad-except-swallows-cancel", "safe/unsafe"],
         ["CF102", "cancelled-error-not-reraised", "safe/unsafe"],
+        ["CF103", "suppress-swallows-cancel", "none"],
+        ["CF104", "jump-in-finally", "none"],
         ["CF201", "cleanup-not-in-finally", "safe/unsafe"],
         ["CF202", "cleanup-only-on-exception", "safe/unsafe"],
         ["CF203", "cleanup-skipped-on-cancel", "safe/unsafe"],
@@ -1171,13 +1173,15 @@ def test_rules_json() -> None:
 
     assert result.exit_code == 0
     assert json.loads(result.stdout) == [
-        {"code": code, "name": name, "fix": "safe/unsafe", "message": MESSAGE[code]}
-        for code, name in [
-            ("CF101", "broad-except-swallows-cancel"),
-            ("CF102", "cancelled-error-not-reraised"),
-            ("CF201", "cleanup-not-in-finally"),
-            ("CF202", "cleanup-only-on-exception"),
-            ("CF203", "cleanup-skipped-on-cancel"),
+        {"code": code, "name": name, "fix": fix, "message": MESSAGE[code]}
+        for code, name, fix in [
+            ("CF101", "broad-except-swallows-cancel", "safe/unsafe"),
+            ("CF102", "cancelled-error-not-reraised", "safe/unsafe"),
+            ("CF103", "suppress-swallows-cancel", "none"),
+            ("CF104", "jump-in-finally", "none"),
+            ("CF201", "cleanup-not-in-finally", "safe/unsafe"),
+            ("CF202", "cleanup-only-on-exception", "safe/unsafe"),
+            ("CF203", "cleanup-skipped-on-cancel", "safe/unsafe"),
         ]
     ]
 

@@ -4,7 +4,7 @@ read, and moving them without losing their comments."""
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
@@ -41,26 +41,30 @@ def lines_equal(first: Sequence[cst.CSTNode], second: Sequence[cst.CSTNode]) -> 
     return len(first) == len(second) and all(map(same_code, first, second))
 
 
-def leaves_block(node: cst.CSTNode) -> bool:
-    """Whether control can jump out of the code around `node` from inside it: a `return`, or
-    a `break`/`continue` that is not inside a loop of its own."""
+def jumps_out(node: cst.CSTNode) -> Iterator[cst.Return | cst.Break | cst.Continue]:
+    """The statements by which control jumps out of the code around `node` from inside it: a
+    `return`, or a `break`/`continue` that is not inside a loop of its own."""
     pending: list[tuple[cst.CSTNode, bool]] = [(node, False)]
     while pending:
         current, in_loop = pending.pop()
         if isinstance(current, cst.FunctionDef | cst.Lambda | cst.ClassDef):
             continue
-        if isinstance(current, cst.Return):
-            return True
-        if isinstance(current, cst.Break | cst.Continue) and not in_loop:
-            return True
+        if isinstance(current, cst.Return) or (
+            isinstance(current, cst.Break | cst.Continue) and not in_loop
+        ):
+            yield current
+            continue
         if isinstance(current, _LOOPS):
             # A loop's `else` belongs to the code around it: a break there leaves it.
             pending.append((current.body, True))
             if current.orelse is not None:
                 pending.append((current.orelse, in_loop))
             continue
-        pending.extend((child, in_loop) for child in current.children)
-    return False
+        pending.extend((child, in_loop) for child in reversed(current.children))
+
+
+def leaves_block(node: cst.CSTNode) -> bool:
+    return next(jumps_out(node), None) is not None
 
 
 def may_exit_early(node: cst.CSTNode) -> bool:

@@ -41,12 +41,17 @@ class CoroutineCode:
     """The statement lists of coroutines: bodies, `else` and `finally` blocks."""
     aliases: dict[str, set[str]]
     """`from x import Name as Alias`: the aliases of each imported name."""
+    withs: list[ast.With]
+    """`with` statements of coroutines."""
+    finally_tries: list[ast.Try | ast.TryStar]
+    """Coroutine `try` statements with a cancellation point and a `finally` that may jump
+    out (`return`, `break`, `continue`)."""
 
 
 def coroutine_code(tree: ast.Module) -> CoroutineCode:
     """The coroutine code of a module: in an `async def`'s own frame (not in a nested def,
     lambda or class)."""
-    code = CoroutineCode([], [], {})
+    code = CoroutineCode([], [], {}, [], [])
     stack: list[tuple[ast.AST, bool]] = [(tree, False)]
     while stack:
         node, in_coroutine = stack.pop()
@@ -59,8 +64,14 @@ def coroutine_code(tree: ast.Module) -> CoroutineCode:
                 if alias.asname:
                     code.aliases.setdefault(alias.name, set()).add(alias.asname)
         if in_coroutine:
-            if isinstance(node, ast.Try | ast.TryStar) and _can_be_cancelled(node):
-                code.tries.append(node)
+            if isinstance(node, ast.Try | ast.TryStar):
+                if _can_be_cancelled(node):
+                    code.tries.append(node)
+                guarded = [*node.body, *node.handlers, *node.orelse]
+                if _may_jump_out(node.finalbody) and any(map(_has_cancellation_point, guarded)):
+                    code.finally_tries.append(node)
+            if isinstance(node, ast.With):
+                code.withs.append(node)
             for field in ("body", "orelse", "finalbody"):
                 block = getattr(node, field, None)
                 if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
@@ -77,7 +88,24 @@ def _can_be_cancelled(node: ast.Try | ast.TryStar) -> bool:
     return any(map(_has_cancellation_point, node.body))
 
 
-def _has_cancellation_point(statement: ast.stmt) -> bool:
+def _may_jump_out(block: list[ast.stmt]) -> bool:
+    """Whether a `return`, or a `break`/`continue` outside a loop of the block's own, stands in
+    the block (not in nested functions or classes)."""
+    pending: list[tuple[ast.AST, bool]] = [(statement, False) for statement in block]
+    while pending:
+        node, in_loop = pending.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+            continue
+        if isinstance(node, ast.Return) or (
+            isinstance(node, ast.Break | ast.Continue) and not in_loop
+        ):
+            return True
+        loop = isinstance(node, ast.For | ast.AsyncFor | ast.While)
+        pending += [(child, in_loop or loop) for child in ast.iter_child_nodes(node)]
+    return False
+
+
+def _has_cancellation_point(statement: ast.AST) -> bool:
     return any(
         isinstance(child, ast.Await | ast.AsyncFor | ast.AsyncWith) for child in ast.walk(statement)
     )
@@ -157,6 +185,20 @@ def _is_cleanup_statement(statement: ast.stmt, cleanup_names: frozenset[str]) ->
         isinstance(statement, ast.Expr)
         and isinstance(_awaited(statement.value), ast.Call)
         and _calls_cleanup(statement, cleanup_names)
+    )
+
+
+def may_suppress(code: CoroutineCode) -> bool:
+    """Whether some coroutine `with` calls `suppress` (or what `from ... import suppress as
+    x` binds) naming `BaseException` or a cancellation class."""
+    suppress = _with_aliases(code, frozenset({"suppress"}))
+    caught = _with_aliases(code, _CANCELLATION_NAMES | {"BaseException"})
+    return any(
+        isinstance(item.context_expr, ast.Call)
+        and _last_name(item.context_expr.func) in suppress
+        and any(_last_name(arg) in caught for arg in item.context_expr.args)
+        for node in code.withs
+        for item in node.items
     )
 
 

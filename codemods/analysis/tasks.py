@@ -79,8 +79,12 @@ _TIMEOUT_MANAGERS = frozenset(
 )
 
 
-def _guarded_points(try_node: cst.Try | cst.TryStar, names: ExceptionNames) -> list[cst.CSTNode]:
-    """The `try` body's cancellation points, seeing through `async with asyncio.timeout(...)`
+Guarded = cst.Try | cst.TryStar | cst.With
+"""A statement whose body an exception handler or `suppress(...)` guards."""
+
+
+def _guarded_points(try_node: Guarded, names: ExceptionNames) -> list[cst.CSTNode]:
+    """The guarded body's cancellation points, seeing through `async with asyncio.timeout(...)`
     (a deadline around the awaits, not an await of its own that could be the one cancelled)."""
 
     def is_timeout(item: cst.WithItem) -> bool:
@@ -96,10 +100,10 @@ def _guarded_points(try_node: cst.Try | cst.TryStar, names: ExceptionNames) -> l
 
 
 def awaits_only_cancelled_tasks(
-    try_node: cst.Try | cst.TryStar, function: cst.FunctionDef, names: ExceptionNames
+    try_node: Guarded, function: cst.FunctionDef, names: ExceptionNames
 ) -> bool:
-    """The CF301 idiom: the `try` awaits nothing but tasks the function cancelled before it
-    (directly, or through `gather`, `wait`, `wait_for`, `shield`).
+    """The CF301 idiom: the `try` (or `with suppress(...)`) awaits nothing but tasks the
+    function cancelled before it (directly, or through `gather`, `wait`, `wait_for`, `shield`).
 
     There the CancelledError is the child's, and the rules for that idiom handle it.
     """

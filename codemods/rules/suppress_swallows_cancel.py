@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import libcst as cst
+
+from codemods.analysis.blocks import comments_within
+from codemods.analysis.candidates import CoroutineCode, may_suppress
+from codemods.analysis.scope import enclosing_coroutine, has_cancellation_point
+from codemods.analysis.tasks import awaits_only_cancelled_tasks
+from codemods.rule import Rule, RuleOptions
+
+
+class SuppressSwallowsCancel(Rule):
+    """
+    ## What it does
+    Flags `with contextlib.suppress(...)` naming `BaseException`, `asyncio.CancelledError`
+    (or `trio.Cancelled`, anyio's cancellation class) around a cancellation point in a
+    coroutine.
+
+    ## Why is this bad?
+    `suppress` is an `except ...: pass` in disguise. When the coroutine is cancelled inside
+    the block, the CancelledError is swallowed and the coroutine carries on after the `with`:
+    `task.cancel()` stops nothing, `asyncio.timeout()` never raises `TimeoutError`, a
+    `TaskGroup` cannot shut down.
+
+    ## Example
+    ```python
+    async def heartbeat(conn):
+        while True:
+            with contextlib.suppress(BaseException):
+                await conn.ping()
+            await asyncio.sleep(30)
+    ```
+
+    Use instead:
+    ```python
+    async def heartbeat(conn):
+        while True:
+            with contextlib.suppress(Exception):
+                await conn.ping()
+            await asyncio.sleep(30)
+    ```
+
+    ## Fix
+    None: the rule reports. Which exceptions the block should ignore is the author's choice
+    (`Exception`, or the specific errors). `task.cancel()` followed by `with
+    suppress(CancelledError): await task` is left to CF301, which fixes that idiom.
+
+    ## Fix safety
+    Report only.
+    """
+
+    code = "CF103"
+    name = "suppress-swallows-cancel"
+    message = "`suppress()` swallows `CancelledError` around an `await`; cancellation is lost"
+    fix_kinds = ()
+    required_bytes = (b"async", b"suppress")
+
+    @classmethod
+    def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:
+        return may_suppress(code)
+
+    def visit_With(self, node: cst.With) -> None:
+        function = enclosing_coroutine(self.parents(node))
+        if function is None or not has_cancellation_point(node.body):
+            return
+        suppressing = [item for item in node.items if self._suppresses_cancellation(item.item)]
+        if not suppressing or awaits_only_cancelled_tasks(node, function, self.names):
+            return
+        flagged = suppressing[0].item
+        self.report(flagged, None, through=flagged, comments=_header_comments(node))
+
+    def _suppresses_cancellation(self, manager: cst.BaseExpression) -> bool:
+        if not isinstance(manager, cst.Call):
+            return False
+        if "contextlib.suppress" not in self.names.names_of(manager.func):
+            return False
+        return any(
+            self.names.is_broad(arg.value) or self.names.is_cancellation(arg.value)
+            for arg in manager.args
+            if arg.star == ""
+        )
+
+
+def _header_comments(node: cst.With) -> list[cst.Comment]:
+    """Comments in the `with` header, where a `# noqa` for the flagged item may stand: among
+    its items (when they span lines) and at the end of the `with` line."""
+    header: list[object] = [*node.items, node.lpar, node.rpar, node.whitespace_before_colon]
+    body = node.body
+    if isinstance(body, cst.IndentedBlock):
+        header.append(body.header)
+    else:
+        assert isinstance(body, cst.SimpleStatementSuite)
+        header.append(body.trailing_whitespace)
+    parts = [part for part in header if isinstance(part, cst.CSTNode)]
+    return [comment for part in parts for comment in comments_within(part)]
