@@ -130,17 +130,21 @@ def leading_lines(statement: cst.BaseStatement) -> Sequence[cst.EmptyLine]:
     return statement.leading_lines
 
 
+def end_comments(lines: Iterable[cst.CSTNode]) -> list[cst.Comment]:
+    """The end-of-line comments of simple lines (`x()  # noqa`), one-line suites included:
+    where a `# noqa` for a finding on them stands."""
+    return [
+        line.trailing_whitespace.comment
+        for line in lines
+        if isinstance(line, cst.SimpleStatementLine | cst.SimpleStatementSuite)
+        and line.trailing_whitespace.comment is not None
+    ]
+
+
 def comments_of(statement: cst.BaseStatement) -> list[cst.EmptyLine]:
     """A statement's own comment lines, and its end-of-line comment as a line of its own."""
     lines = [line for line in leading_lines(statement) if line.comment is not None]
-    trailing = (
-        statement.trailing_whitespace.comment
-        if isinstance(statement, cst.SimpleStatementLine)
-        else None
-    )
-    if trailing is not None:
-        lines.append(cst.EmptyLine(comment=trailing))
-    return lines
+    return lines + [cst.EmptyLine(comment=comment) for comment in end_comments([statement])]
 
 
 def comments_within(node: cst.CSTNode) -> list[cst.Comment]:

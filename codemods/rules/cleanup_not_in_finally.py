@@ -9,6 +9,7 @@ import libcst as cst
 from codemods.analysis.blocks import (
     bound_names,
     comments_within,
+    end_comments,
     leading_lines,
     leaves_block,
     lines_equal,
@@ -108,7 +109,7 @@ class CleanupNotInFinally(Rule):
             self.report(original_node, hoist.safety, keyword="try")
             return updated_node
         cleanup = suite.body[hoist.start : hoist.start + hoist.length]
-        comments = [comment for line in cleanup for comment in _trailing_comments(line)]
+        comments = end_comments(cleanup)
         if not self.report(cleanup[0], hoist.safety, through=cleanup[-1], comments=comments):
             return updated_node
         return hoist.apply(updated_node)
@@ -388,9 +389,3 @@ def _only_reraises(handler: cst.ExceptHandler) -> bool:
     """A handler that is a bare `raise` and nothing else, not even a comment."""
     lines = statements(handler.body)
     return _is_bare_reraise(lines) and not comments_within(handler)
-
-
-def _trailing_comments(line: cst.BaseStatement) -> list[cst.Comment]:
-    if isinstance(line, cst.SimpleStatementLine) and line.trailing_whitespace.comment:
-        return [line.trailing_whitespace.comment]
-    return []

@@ -8,6 +8,7 @@ from libcst.helpers import get_full_name_for_node
 
 from codemods.analysis.blocks import (
     bound_names,
+    end_comments,
     leaves_block,
     referenced_names,
     split_blank_lines_above,
@@ -141,11 +142,7 @@ class CleanupSkippedOnCancel(Rule):
 
     def _report(self, lines: Sequence[cst.BaseStatement], guarded: _Unguarded) -> bool:
         first, last = lines[guarded.cleanup_start], lines[guarded.cleanup_end - 1]
-        comments = [
-            line.trailing_whitespace.comment
-            for line in lines[guarded.cleanup_start : guarded.cleanup_end]
-            if isinstance(line, cst.SimpleStatementLine) and line.trailing_whitespace.comment
-        ]
+        comments = end_comments(lines[guarded.cleanup_start : guarded.cleanup_end])
         return self.report(first, guarded.safety, through=last, comments=comments)
 
     def _find(

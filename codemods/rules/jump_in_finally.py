@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from codemods.analysis.blocks import jumps_out
+from codemods.analysis.blocks import end_comments, jumps_out
 from codemods.analysis.candidates import CoroutineCode
 from codemods.analysis.scope import enclosing_coroutine, has_cancellation_point, walk_same_frame
 from codemods.rule import Rule, RuleOptions
@@ -78,8 +78,7 @@ class JumpInFinally(Rule):
         for line in walk_same_frame(node.finalbody.body):
             if not isinstance(line, cst.SimpleStatementLine | cst.SimpleStatementSuite):
                 continue
-            comment = line.trailing_whitespace.comment
-            comments = [comment] if comment else []
+            comments = end_comments([line])
             for jump in line.body:
                 if jump in jumps:
                     self.report(jump, None, keyword=_KEYWORDS[type(jump)], comments=comments)
