@@ -248,12 +248,17 @@ class Rule(VisitorBasedCodemodCommand):
             return None
         if handler.name is not None:
             return handler.name
-        scope = self._metadata_of(ScopeProvider, handler, None)
-        name, suffix = "cancelled", 0
+        return cst.AsName(name=cst.Name(self.fresh_name(handler, "cancelled")))
+
+    def fresh_name(self, node: cst.CSTNode, base: str) -> str:
+        """`base`, or `base_1`, `base_2`...: the first that names nothing visible from
+        `node`'s scope (a local, an enclosing function's name, a global, a builtin)."""
+        scope = self._metadata_of(ScopeProvider, node, None)
+        name, suffix = base, 0
         while scope is not None and name in scope:
             suffix += 1
-            name = f"cancelled_{suffix}"
-        return cst.AsName(name=cst.Name(name))
+            name = f"{base}_{suffix}"
+        return name
 
     def report_handler(self, handler: handlers.Handler, fix: FixSafety | None) -> bool:
         """Report on a handler's header: from `except` to its type or bound name."""

@@ -46,24 +46,41 @@ class CoroutineCode:
     finally_tries: list[ast.Try | ast.TryStar]
     """Coroutine `try` statements with a cancellation point and a `finally` that may jump
     out (`return`, `break`, `continue`)."""
+    awaited: list[ast.expr]
+    """What coroutines await (the operands of their `await` expressions)."""
+    coroutine_calls: set[str]
+    """Last names of the functions coroutines call (`task.cancel()` -> "cancel")."""
+    function_statement_calls: set[str]
+    """Last names of the calls whose result an expression statement of a function (`def` or
+    `async def`) discards."""
 
 
 def coroutine_code(tree: ast.Module) -> CoroutineCode:
     """The coroutine code of a module: in an `async def`'s own frame (not in a nested def,
     lambda or class)."""
-    code = CoroutineCode([], [], {}, [], [])
-    stack: list[tuple[ast.AST, bool]] = [(tree, False)]
+    code = CoroutineCode([], [], {}, [], [], [], set(), set())
+    # Each node with whether its frame is a coroutine's, and whether it is a function's.
+    stack: list[tuple[ast.AST, bool, bool]] = [(tree, False, False)]
     while stack:
-        node, in_coroutine = stack.pop()
-        if isinstance(node, ast.AsyncFunctionDef):
-            in_coroutine = True
-        elif isinstance(node, ast.FunctionDef | ast.Lambda | ast.ClassDef):
-            in_coroutine = False
+        node, in_coroutine, in_function = stack.pop()
+        if isinstance(node, ast.AsyncFunctionDef | ast.FunctionDef | ast.Lambda):
+            in_coroutine = isinstance(node, ast.AsyncFunctionDef)
+            in_function = True
+        elif isinstance(node, ast.ClassDef):
+            in_coroutine = in_function = False
         elif isinstance(node, ast.ImportFrom):
             for alias in node.names:
                 if alias.asname:
                     code.aliases.setdefault(alias.name, set()).add(alias.asname)
+        if in_function and isinstance(node, ast.Expr):
+            discarded = _awaited(node.value)
+            if isinstance(discarded, ast.Call) and (name := _last_name(discarded.func)):
+                code.function_statement_calls.add(name)
         if in_coroutine:
+            if isinstance(node, ast.Await):
+                code.awaited.append(node.value)
+            if isinstance(node, ast.Call) and (name := _last_name(node.func)):
+                code.coroutine_calls.add(name)
             if isinstance(node, ast.Try | ast.TryStar):
                 if _can_be_cancelled(node):
                     code.tries.append(node)
@@ -76,7 +93,7 @@ def coroutine_code(tree: ast.Module) -> CoroutineCode:
                 block = getattr(node, field, None)
                 if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
                     code.blocks.append(block)
-        stack.extend((child, in_coroutine) for child in ast.iter_child_nodes(node))
+        stack.extend((child, in_coroutine, in_function) for child in ast.iter_child_nodes(node))
     return code
 
 
@@ -286,3 +303,39 @@ def may_skip_cleanup(code: CoroutineCode, cleanup_names: frozenset[str]) -> bool
                     return True
             acquired_at.update(dict.fromkeys(_acquired(statement), index))
     return False
+
+
+def _calls_named(expr: ast.expr, names: frozenset[str]) -> bool:
+    return isinstance(expr, ast.Call) and _last_name(expr.func) in names
+
+
+def may_await_cancelled_task(code: CoroutineCode) -> bool:
+    """Whether some coroutine cancels something (`x.cancel()`) and awaits a name or an
+    attribute chain (`await task`, `await self._task`): CF301's shape."""
+    return "cancel" in code.coroutine_calls and any(
+        _dotted(awaited) is not None for awaited in code.awaited
+    )
+
+
+def may_gather_cancelled_tasks(code: CoroutineCode) -> bool:
+    """Whether some coroutine cancels something and awaits `gather(...)` without
+    `return_exceptions=True` (CF302's shape)."""
+    gather = _with_aliases(code, frozenset({"gather"}))
+    return "cancel" in code.coroutine_calls and any(
+        isinstance(awaited, ast.Call)
+        and _calls_named(awaited, gather)
+        and not any(
+            keyword.arg == "return_exceptions"
+            and isinstance(keyword.value, ast.Constant)
+            and keyword.value.value is True
+            for keyword in awaited.keywords
+        )
+        for awaited in code.awaited
+    )
+
+
+def may_discard_task(code: CoroutineCode) -> bool:
+    """Whether some function calls `create_task` or `ensure_future` (or what `from asyncio
+    import create_task as x` binds) as a statement, discarding the task (CF303's shape)."""
+    spawners = _with_aliases(code, frozenset({"create_task", "ensure_future"}))
+    return not spawners.isdisjoint(code.function_statement_calls)

@@ -21,8 +21,9 @@ _WAITERS = frozenset({"asyncio.gather", "asyncio.wait", "asyncio.wait_for", "asy
 """Awaiting these on cancelled tasks raises those tasks' CancelledError, not ours."""
 
 
-class _CancelledTasks:
-    """What a function cancelled before a point: tasks, and collections cancelled in a loop."""
+class CancelledTasks:
+    """What a function cancelled before a point: tasks, and collections cancelled in a loop
+    (whose loop variables, in a later loop over the same collection, are cancelled tasks)."""
 
     def __init__(self, names: ExceptionNames) -> None:
         self.names = names
@@ -34,30 +35,36 @@ class _CancelledTasks:
         if target is not None:
             self.tasks.append(target)
         if isinstance(node, cst.For) and isinstance(node.target, cst.Name):
-            loop_variable = node.target.value
-            if any(
-                isinstance(task, cst.Name) and task.value == loop_variable
+            loop_variable = node.target
+            self._forget(loop_variable)
+            if self._is_collection(node.iter):
+                self.tasks.append(loop_variable)
+            elif any(
+                isinstance(task, cst.Name) and task.value == loop_variable.value
                 for task in (method_receiver(n, "cancel") for n in walk_same_frame(node.body))
             ):
                 self.collections.append(node.iter)
         for assigned in assigned_targets(node):
-            # A name bound anew (`self._task = create_task(...)`) is no longer the cancelled task.
-            self.tasks = [task for task in self.tasks if not task.deep_equals(assigned)]
-            self.collections = [c for c in self.collections if not c.deep_equals(assigned)]
+            self._forget(assigned)
 
-    def _is_task(self, expr: cst.BaseExpression) -> bool:
-        return any(expr.deep_equals(task) for task in self.tasks)
+    def _forget(self, assigned: cst.BaseExpression) -> None:
+        # A name bound anew (`self._task = create_task(...)`) is no longer the cancelled task.
+        self.tasks = [task for task in self.tasks if not _same(task, assigned)]
+        self.collections = [c for c in self.collections if not _same(c, assigned)]
+
+    def is_task(self, expr: cst.BaseExpression) -> bool:
+        return any(_same(expr, task) for task in self.tasks)
 
     def _is_collection(self, expr: cst.BaseExpression) -> bool:
         if isinstance(expr, cst.List | cst.Tuple | cst.Set):
             return bool(expr.elements) and all(
-                self._is_task(element.value) for element in expr.elements
+                self.is_task(element.value) for element in expr.elements
             )
-        return any(expr.deep_equals(collection) for collection in self.collections)
+        return any(_same(expr, collection) for collection in self.collections)
 
     def awaited(self, expr: cst.BaseExpression) -> bool:
         """`await t`, `await asyncio.gather(*tasks)`, `await asyncio.wait_for(t, 5)`, ..."""
-        if self._is_task(expr):
+        if self.is_task(expr):
             return True
         if not isinstance(expr, cst.Call) or not expr.args:
             return False
@@ -67,11 +74,39 @@ class _CancelledTasks:
         positional = [arg for arg in expr.args if arg.keyword is None]
         if any(arg.star == "*" for arg in positional):
             return all(
-                self._is_collection(arg.value) if arg.star else self._is_task(arg.value)
+                self._is_collection(arg.value) if arg.star else self.is_task(arg.value)
                 for arg in positional
             )
         first = positional[0].value if positional else None
-        return first is not None and (self._is_task(first) or self._is_collection(first))
+        return first is not None and (self.is_task(first) or self._is_collection(first))
+
+
+def dotted_name(expr: cst.BaseExpression) -> str | None:
+    """`task` -> "task", `self._task` -> "self._task"; None for anything else."""
+    if isinstance(expr, cst.Name):
+        return expr.value
+    if isinstance(expr, cst.Attribute) and (base := dotted_name(expr.value)) is not None:
+        return f"{base}.{expr.attr.value}"
+    return None
+
+
+def _same(expr: cst.BaseExpression, other: cst.BaseExpression) -> bool:
+    """The same expression, however it is spaced or parenthesised (for names and attribute
+    chains such as `self._task`)."""
+    name = dotted_name(expr)
+    return name == dotted_name(other) if name is not None else expr.deep_equals(other)
+
+
+def cancelled_before(
+    node: cst.CSTNode, function: cst.FunctionDef, names: ExceptionNames
+) -> CancelledTasks:
+    """What `function` cancelled before `node` (in source order, in its own frame)."""
+    cancelled = CancelledTasks(names)
+    for child in walk_same_frame(function.body):
+        if child is node:
+            break
+        cancelled.note(child)
+    return cancelled
 
 
 _TIMEOUT_MANAGERS = frozenset(
@@ -107,11 +142,7 @@ def awaits_only_cancelled_tasks(
 
     There the CancelledError is the child's, and the rules for that idiom handle it.
     """
-    cancelled = _CancelledTasks(names)
-    for node in walk_same_frame(function.body):
-        if node is try_node:
-            break
-        cancelled.note(node)
+    cancelled = cancelled_before(try_node, function, names)
     points = _guarded_points(try_node, names)
     return bool(points) and all(
         isinstance(point, cst.Await) and cancelled.awaited(point.expression) for point in points
