@@ -14,7 +14,7 @@ import libcst as cst
 from libcst import CSTNodeT
 from libcst._metadata_dependent import LazyValue
 from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
-from libcst.codemod.visitors import AddImportsVisitor
+from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import (
     BaseMetadataProvider,
     MetadataWrapper,
@@ -135,6 +135,8 @@ class Rule(VisitorBasedCodemodCommand):
         module = wrapper.visit(self)
         if self.context.scratch.get(AddImportsVisitor.CONTEXT_KEY):
             module = AddImportsVisitor(self.context).transform_module(module)
+        if self.context.scratch.get(RemoveImportsVisitor.CONTEXT_KEY):
+            module = RemoveImportsVisitor(self.context).transform_module(module)
         return module
 
     # The traversal hooks bypass LibCST's matcher-decorator machinery, which rules do not use
@@ -237,6 +239,11 @@ class Rule(VisitorBasedCodemodCommand):
     def cancellation_spelling_at(self, node: cst.CSTNode) -> Spelling | None:
         scope = self._metadata_of(ScopeProvider, node, None)
         return None if scope is None else cancellation_spelling(self.module, scope)
+
+    def drop_import_if_unused(self, reference: cst.CSTNode) -> None:
+        """Remove the import `reference` (a name in the original tree) relies on, once the
+        fix leaves it unused."""
+        RemoveImportsVisitor.remove_unused_import_by_node(self.context, reference)
 
     def require_import(self, spelling: Spelling) -> None:
         if spelling.needs_import:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from codemods import target_version
 from codemods.engine import FileOutcome, Mode, Settings, process_source
 from codemods.rule import RuleOptions
 
@@ -13,9 +14,17 @@ Namespace = dict[str, Any]
 
 
 @functools.cache  # many tests share a source; the outcome is immutable
-def fixed(source: str, rules: tuple[str, ...], *, unsafe: bool) -> FileOutcome:
-    """The engine's outcome of fixing `source` with `rules`; it must not be an error."""
-    settings = Settings(Mode.FIX, rules, RuleOptions(unsafe_fixes=unsafe))
+def fixed(
+    source: str,
+    rules: tuple[str, ...],
+    *,
+    unsafe: bool,
+    target: tuple[int, int] = target_version.DEFAULT,
+) -> FileOutcome:
+    """The engine's outcome of fixing `source` with `rules` for a target Python version; it
+    must not be an error."""
+    options = RuleOptions(unsafe_fixes=unsafe, target_version=target)
+    settings = Settings(Mode.FIX, rules, options)
     outcome = process_source(source.encode(), "case.py", settings)
     assert outcome.error is None, outcome.error
     return outcome

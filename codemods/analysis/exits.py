@@ -270,15 +270,9 @@ class _Walker:
 
     def _with(self, node: cst.With, context: _Context) -> ExitPaths:
         result = self.block(node.body, context)
-        if any(self._may_suppress(item.item) for item in node.items):
+        if any(self.names.suppressed(item.item) is not None for item in node.items):
             result.kinds.add(Exit.FALLTHROUGH)
         return result
-
-    def _may_suppress(self, manager: cst.BaseExpression) -> bool:
-        if not isinstance(manager, cst.Call):
-            return False
-        names = self.names.names_of(manager.func)
-        return "contextlib.suppress" in names
 
     def _match(self, node: cst.Match, context: _Context) -> ExitPaths:
         result = ExitPaths()

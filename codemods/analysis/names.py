@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 
 import libcst as cst
@@ -89,6 +89,21 @@ class ExceptionNames:
         if any(name.startswith("builtins.") for name in names):
             return False  # Exception (since 3.8) and its builtin subclasses
         return None
+
+    def suppressed(self, manager: cst.BaseExpression) -> Sequence[cst.Arg] | None:
+        """The arguments of a `contextlib.suppress(...)` context manager (the exceptions it
+        ignores); None for any other context manager."""
+        if isinstance(manager, cst.Call) and "contextlib.suppress" in self.names_of(manager.func):
+            return manager.args
+        return None
+
+    def suppresses_cancellation(self, manager: cst.BaseExpression) -> bool:
+        """`suppress(...)` naming `BaseException` or a cancellation class."""
+        return any(
+            self.is_broad(arg.value) or self.is_cancellation(arg.value)
+            for arg in self.suppressed(manager) or ()
+            if arg.star == ""
+        )
 
     def caught(self, handler: cst.ExceptHandler | cst.ExceptStarHandler) -> Caught:
         broad, cancellation, others = [], [], []
@@ -203,3 +218,24 @@ def cancellation_spelling(module: cst.Module, scope: Scope) -> Spelling | None:
 def _spelled(dotted: str, framework: Framework) -> cst.BaseExpression:
     expression = cst.parse_expression(dotted)
     return cst.Call(func=expression) if framework.is_factory else expression
+
+
+def module_spelling(module: cst.Module, scope: Scope, name: str) -> Spelling | None:
+    """How code in `scope` refers to module `name`: the name an unconditional `import asyncio`
+    (or `import asyncio as aio`) binds, else `name` with the import it needs; None when `name`
+    is taken in `scope` by something else."""
+    for node in _top_level_imports(module):
+        if not isinstance(node, cst.Import):
+            continue
+        for alias in node.names:
+            imported = alias.evaluated_name
+            bound = alias.evaluated_alias if alias.evaluated_alias else _root_module(imported)
+            target = imported if alias.evaluated_alias else _root_module(imported)
+            if target != name:
+                continue
+            resolved = {qualified.name for qualified in scope.get_qualified_names_for(bound)}
+            if name in resolved:
+                return Spelling(cst.Name(bound), None)
+    if name in scope:
+        return None
+    return Spelling(cst.Name(name), name)

@@ -160,3 +160,20 @@ def awaits_only_existing_futures(try_node: cst.Try | cst.TryStar, names: Excepti
         isinstance(point, cst.Await) and isinstance(point.expression, cst.Name | cst.Attribute)
         for point in points
     )
+
+
+def awaited_cancelled_tasks(
+    guarded: Guarded, function: cst.FunctionDef, names: ExceptionNames
+) -> list[cst.Await]:
+    """The `await task` of the guarded body when every cancellation point there is one, of a
+    task (a name or attribute chain) the function cancelled before; else nothing."""
+    cancelled = cancelled_before(guarded, function, names)
+    points = _guarded_points(guarded, names)
+    awaits = [
+        point
+        for point in points
+        if isinstance(point, cst.Await)
+        and dotted_name(point.expression) is not None
+        and cancelled.is_task(point.expression)
+    ]
+    return awaits if awaits and len(awaits) == len(points) else []

@@ -63,22 +63,11 @@ class SuppressSwallowsCancel(Rule):
         function = enclosing_coroutine(self.parents(node))
         if function is None or not has_cancellation_point(node.body):
             return
-        suppressing = [item for item in node.items if self._suppresses_cancellation(item.item)]
+        suppressing = [item for item in node.items if self.names.suppresses_cancellation(item.item)]
         if not suppressing or awaits_only_cancelled_tasks(node, function, self.names):
             return
         flagged = suppressing[0].item
         self.report(flagged, None, through=flagged, comments=_header_comments(node))
-
-    def _suppresses_cancellation(self, manager: cst.BaseExpression) -> bool:
-        if not isinstance(manager, cst.Call):
-            return False
-        if "contextlib.suppress" not in self.names.names_of(manager.func):
-            return False
-        return any(
-            self.names.is_broad(arg.value) or self.names.is_cancellation(arg.value)
-            for arg in manager.args
-            if arg.star == ""
-        )
 
 
 def _header_comments(node: cst.With) -> list[cst.Comment]:

@@ -1,0 +1,563 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import libcst as cst
+from libcst.helpers import get_full_name_for_node, parse_template_statement
+from libcst.metadata import ScopeProvider
+
+from codemods.analysis.blocks import comments_within, end_comments, leading_lines, statements
+from codemods.analysis.candidates import CoroutineCode, may_await_cancelled_task
+from codemods.analysis.exits import Exit, handler_exits
+from codemods.analysis.handlers import first_cancellation_handler, manages_cancellation
+from codemods.analysis.names import (
+    ExceptionNames,
+    Framework,
+    Spelling,
+    framework_of,
+    module_spelling,
+)
+from codemods.analysis.scope import assigned_targets, enclosing_coroutine, walk_same_frame
+from codemods.analysis.tasks import (
+    Guarded,
+    awaited_cancelled_tasks,
+    cancelled_before,
+    dotted_name,
+)
+from codemods.rule import FixSafety, Rule, RuleOptions
+
+Statements = cst.FlattenSentinel[cst.BaseStatement]
+
+
+class AwaitCancelledTask(Rule):
+    """
+    ## What it does
+    Flags `await task` after `task.cancel()` (the task a name or an attribute chain such as
+    `self._task`) in the three shapes it is written: a plain `await task`; `try: await
+    task` / `except asyncio.CancelledError: pass`; and `with
+    contextlib.suppress(asyncio.CancelledError): await task`. Also inside guards (`if task
+    is not None and not task.done():`) and over a list of tasks (`for t in tasks:
+    t.cancel()`, then `for t in tasks:` awaiting each).
+
+    ## Why is this bad?
+    `task.cancel()` only asks; `await task` then waits for the task to finish and raises
+    *its* CancelledError in the caller. A plain `await task` makes the caller look cancelled
+    itself: `asyncio.timeout()`, a `TaskGroup` or the caller's own callers take it for theirs.
+    The usual remedy, `except asyncio.CancelledError: pass`, swallows every CancelledError
+    while waiting, including one meant for the caller (a shutdown, a timeout expiring): the
+    caller carries on as if nothing had happened and can no longer be stopped.
+
+    ## Example
+    ```python
+    import asyncio
+
+
+    class Poller:
+        async def stop(self):
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+    ```
+
+    Use instead:
+    ```python
+    import asyncio
+
+
+    class Poller:
+        async def stop(self):
+            self._task.cancel()
+            task = self._task
+            await asyncio.wait([task])
+            if not task.cancelled():
+                task.result()
+    ```
+
+    ## Fix
+    The `await` is rewritten into a form that tells the task's cancellation from the
+    caller's. For targets below Python 3.11 (as above), `asyncio.wait([task])` waits without
+    raising the task's outcome, and `task.result()` raises anything but its cancellation; a
+    cancellation of the caller propagates out of `asyncio.wait`. Where the `try` has more
+    handlers or an `else`, or `suppress` names more exceptions, that construct stays and
+    guards `task.result()` instead of the `await`.
+
+    For Python 3.11 and later:
+    ```python
+    cancelling = asyncio.current_task().cancelling()
+    try:
+        await task
+    except asyncio.CancelledError:
+        if not task.done() or asyncio.current_task().cancelling() > cancelling:
+            raise
+    ```
+    A task that is not done did not raise this CancelledError; a `cancelling()` count above
+    its value before the `await` means the caller was cancelled meanwhile. Comparing with
+    the earlier value, rather than testing `cancelling()` alone, lets a caller that is
+    already being cancelled stop its children from a `finally` and go on cleaning up. One
+    case it cannot see: asyncio hands a cancellation of the caller on to the task it
+    awaits, and a task that swallows it and returns makes `await task` return normally;
+    the caller's cancellation is then lost, as at any `await task` (the form below 3.11
+    does not hand it on).
+
+    An attribute chain is read once into a local first (a done callback may reset
+    `self._task` before the caller resumes), and the names introduced collide with nothing
+    in scope.
+
+    ## Fix safety
+    Safe for the `try` and `suppress` shapes: the task's own outcome is handled as before,
+    and only a cancellation of the caller, which was swallowed, now propagates. Unsafe for a
+    plain `await task`: the caller no longer raises the task's CancelledError, so the code
+    after the `await`, which that error used to skip, now runs.
+
+    Report only where the rewrite could not keep the rest of the construct as it was: a
+    `finally` below 3.11, a handler that also catches other exceptions and does more than
+    `pass`, a handler with jumps in the middle, several context managers, a body doing more
+    than the `await`, or a module using trio or anyio.
+    """
+
+    code = "CF301"
+    name = "await-cancelled-task"
+    message = "`await` of a cancelled task: its CancelledError is taken for the caller's"
+    fix_kinds = (FixSafety.SAFE, FixSafety.UNSAFE)
+    required_bytes = (b"cancel", b"await")
+
+    @classmethod
+    def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:
+        return may_await_cancelled_task(code)
+
+    def leave_SimpleStatementLine(
+        self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
+    ) -> cst.BaseStatement | Statements:
+        awaited = _awaited_task(original_node)
+        function = enclosing_coroutine(self.parents(original_node))
+        if awaited is None or function is None or self._in_swallowing_guard(original_node):
+            return updated_node
+        task = awaited.expression
+        if not cancelled_before(original_node, function, self.names).is_task(task):
+            return updated_node
+        if self._expects_cancellation(original_node) or _is_local_future(task, function):
+            return updated_node
+        rewrite = self._rewrite(original_node, awaited.expression)
+        new = rewrite.plain(updated_node) if rewrite is not None else None
+        return self._apply(awaited, new, FixSafety.UNSAFE, original_node, updated_node)
+
+    def leave_Try(
+        self, original_node: cst.Try, updated_node: cst.Try
+    ) -> cst.BaseStatement | Statements:
+        first = first_cancellation_handler(original_node, self.names)
+        if first is None:
+            return updated_node
+        handler = original_node.handlers[first[0]]
+        if manages_cancellation(handler) or handler_exits(handler, self.names).always_reraises:
+            return updated_node
+        awaits = self._awaits_in(original_node)
+        if not awaits:
+            return updated_node
+        awaited = _awaited_task(_sole_line(original_node.body))
+        rewrite = self._rewrite(original_node, awaited.expression) if awaited else None
+        new = rewrite.try_statement(updated_node, first[0]) if rewrite is not None else None
+        return self._apply(awaits[0], new, FixSafety.SAFE, original_node, updated_node)
+
+    def leave_With(
+        self, original_node: cst.With, updated_node: cst.With
+    ) -> cst.BaseStatement | Statements:
+        if not self._swallows_cancellation(original_node):
+            return updated_node
+        awaits = self._awaits_in(original_node)
+        if not awaits:
+            return updated_node
+        awaited = _awaited_task(_sole_line(original_node.body))
+        rewrite = self._rewrite(original_node, awaited.expression) if awaited else None
+        new = rewrite.with_statement(updated_node) if rewrite is not None else None
+        result = self._apply(awaits[0], new, FixSafety.SAFE, original_node, updated_node)
+        manager = original_node.items[0].item
+        if result is not updated_node and isinstance(manager, cst.Call):
+            self.drop_import_if_unused(manager.func)
+        return result
+
+    def _apply(
+        self,
+        awaited: cst.Await,
+        new: list[cst.BaseStatement] | None,
+        fix: FixSafety,
+        original_node: cst.BaseStatement,
+        updated_node: cst.BaseStatement,
+    ) -> cst.BaseStatement | Statements:
+        """Report the `await`; the rewritten statements where the fix applies."""
+        comments = _line_end_comments(original_node)
+        if not self.report(awaited, fix if new else None, through=awaited, comments=comments):
+            return updated_node
+        assert new is not None
+        self._require_imports(original_node)
+        return cst.FlattenSentinel(new)
+
+    def _awaits_in(self, guarded: Guarded) -> list[cst.Await]:
+        function = enclosing_coroutine(self.parents(guarded))
+        if function is None:
+            return []
+        return awaited_cancelled_tasks(guarded, function, self.names)
+
+    def _in_swallowing_guard(self, line: cst.SimpleStatementLine) -> bool:
+        """Inside a `try` that catches cancellation or a `suppress` of it: there the `await`
+        is judged as part of that construct."""
+        child: cst.CSTNode = line
+        for ancestor in self.parents(line):
+            if isinstance(ancestor, cst.FunctionDef | cst.Lambda | cst.ClassDef):
+                return False
+            if (
+                isinstance(ancestor, cst.Try | cst.With)
+                and child is ancestor.body
+                and self._swallows_cancellation(ancestor)
+            ):
+                return True
+            child = ancestor
+        return False
+
+    def _expects_cancellation(self, line: cst.SimpleStatementLine) -> bool:
+        """Inside `with pytest.raises(CancelledError):` or `assertRaises(...)`: the code
+        wants the CancelledError that `await` raises."""
+        for ancestor in self.parents(line):
+            if isinstance(ancestor, cst.FunctionDef | cst.Lambda | cst.ClassDef):
+                return False
+            if isinstance(ancestor, cst.With) and any(
+                isinstance(item.item, cst.Call)
+                and any(self.names.is_cancellation(arg.value) for arg in item.item.args)
+                for item in ancestor.items
+            ):
+                return True
+        return False
+
+    def _swallows_cancellation(self, guarded: cst.Try | cst.With) -> bool:
+        if isinstance(guarded, cst.Try):
+            return first_cancellation_handler(guarded, self.names) is not None
+        return any(self.names.suppresses_cancellation(item.item) for item in guarded.items)
+
+    def _rewrite(self, statement: cst.BaseStatement, task: cst.BaseExpression) -> _Rewrite | None:
+        """How to rewrite the `await task` of `statement`; None where it cannot be spelled."""
+        spellings = self._spellings(statement)
+        if spellings is None:
+            return None
+        asyncio, cancellation = spellings
+        local = None
+        if not isinstance(task, cst.Name):
+            local = cst.Name(self.fresh_name(statement, "task"))
+        return _Rewrite(
+            task=task,
+            local=local,
+            asyncio=asyncio.expression,
+            cancellation=cancellation.expression,
+            baseline=cst.Name(self.fresh_name(statement, "cancelling")),
+            compare_cancelling=self.options.target_version >= (3, 11),
+            names=self.names,
+        )
+
+    def _spellings(self, node: cst.CSTNode) -> tuple[Spelling, Spelling] | None:
+        """How `node`'s scope spells the asyncio module and CancelledError, in an asyncio
+        module (trio and anyio tasks have no `cancel()` to await after)."""
+        if framework_of(self.module) is not Framework.ASYNCIO:
+            return None
+        scope = self._metadata_of(ScopeProvider, node, None)
+        if scope is None:
+            return None
+        asyncio = module_spelling(self.module, scope, "asyncio")
+        cancellation = self.cancellation_spelling_at(node)
+        if asyncio is None or cancellation is None:
+            return None
+        return asyncio, cancellation
+
+    def _require_imports(self, node: cst.CSTNode) -> None:
+        spellings = self._spellings(node)
+        assert spellings is not None
+        for spelling in spellings:
+            self.require_import(spelling)
+
+
+@dataclass(frozen=True)
+class _Rewrite:
+    """The statements that replace an `await task` construct."""
+
+    task: cst.BaseExpression
+    local: cst.Name | None
+    """The local the task is read into, for an attribute chain."""
+    asyncio: cst.BaseExpression
+    cancellation: cst.BaseExpression
+    baseline: cst.Name
+    """The variable holding `cancelling()` before the `await` (3.11+)."""
+    compare_cancelling: bool
+    """The 3.11+ form; below 3.11, `asyncio.wait()` then `task.result()`."""
+    names: ExceptionNames
+
+    @property
+    def ref(self) -> cst.BaseExpression:
+        return self.local or self.task
+
+    def plain(self, line: cst.SimpleStatementLine) -> list[cst.BaseStatement] | None:
+        if self.compare_cancelling:
+            clause = self._cancellation_clause()
+            awaiting = self._awaiting_ref(line).with_changes(leading_lines=())
+            body = cst.IndentedBlock(body=[awaiting])
+            return self._prologue(line, [cst.Try(body=body, handlers=[clause])])
+        return self._prologue(line, [self._waiting(line), self._checked()])
+
+    def try_statement(self, node: cst.Try, index: int) -> list[cst.BaseStatement] | None:
+        line = _sole_line(node.body)
+        assert line is not None
+        if self.compare_cancelling:
+            handlers = self._guarded_handlers(node.handlers, index)
+            if handlers is None:
+                return None
+            body = _replaced(node.body, self._awaiting_ref(line))
+            return self._prologue(node, [node.with_changes(body=body, handlers=handlers)])
+        if node.finalbody is not None:
+            return None  # a cancellation of the caller in `asyncio.wait` would skip it
+        if _is_bare_idiom(node, self.names):
+            return self._prologue(node, [self._waiting(None), self._checked()])
+        body = _replaced(node.body, self._getting_result(line))
+        return self._prologue(node, [self._waiting(None), node.with_changes(body=body)])
+
+    def with_statement(self, node: cst.With) -> list[cst.BaseStatement] | None:
+        line = _sole_line(node.body)
+        assert line is not None
+        if len(node.items) != 1 or node.asynchronous or comments_within(node.items[0]):
+            return None
+        arguments = self.names.suppressed(node.items[0].item)
+        if arguments is None or any(argument.star for argument in arguments):
+            return None
+        others = [a.value for a in arguments if not self.names.is_cancellation(a.value)]
+        header = _header(node.body)
+        if self.compare_cancelling:
+            handlers = [self._cancellation_clause()]
+            if others:
+                handlers.append(_pass_clause(others))
+            body = cst.IndentedBlock(body=[self._awaiting_ref(line)], header=header)
+            return self._prologue(node, [cst.Try(body=body, handlers=handlers)])
+        if not others and not comments_within(node.body):
+            return self._prologue(node, [self._waiting(None), self._checked()])
+        body = _replaced(node.body, self._getting_result(line))
+        return self._prologue(node, [self._waiting(None), node.with_changes(body=body)])
+
+    def _prologue(
+        self, replaced: cst.BaseStatement, new: list[cst.BaseStatement]
+    ) -> list[cst.BaseStatement]:
+        """`task = self._task` and `cancelling = ...` where needed, then `new`; the comments
+        above the replaced statement go above the first."""
+        lines: list[cst.BaseStatement] = []
+        if self.local is not None:
+            lines.append(_line(cst.Assign([cst.AssignTarget(self.local)], self.task)))
+        if self.compare_cancelling:
+            lines.append(
+                parse_template_statement(
+                    "{baseline} = {asyncio}.current_task().cancelling()",
+                    baseline=self.baseline,
+                    asyncio=self.asyncio,
+                )
+            )
+        lines += [statement.with_changes(leading_lines=()) for statement in new]
+        return [lines[0].with_changes(leading_lines=leading_lines(replaced)), *lines[1:]]
+
+    def _guard(self) -> cst.BaseStatement:
+        return parse_template_statement(
+            "if not {task}.done() or {asyncio}.current_task().cancelling() > {baseline}:\n"
+            "    raise\n",
+            task=self.ref,
+            asyncio=self.asyncio,
+            baseline=self.baseline,
+        )
+
+    def _cancellation_clause(self) -> cst.ExceptHandler:
+        return cst.ExceptHandler(
+            type=self.cancellation, body=cst.IndentedBlock(body=[self._guard()])
+        )
+
+    def _guarded_handlers(
+        self, handlers: Sequence[cst.ExceptHandler], index: int
+    ) -> list[cst.ExceptHandler] | None:
+        """The handlers with the guard where the cancellation arrives: in a handler for
+        cancellation alone, at its end or before its final jump; before a broader handler
+        that only passes, in a clause of its own. None where neither fits."""
+        handler = handlers[index]
+        caught = self.names.caught(handler)
+        lines = statements(handler.body)
+        result = list(handlers)
+        if caught.is_broad or caught.others:
+            if not all(map(_is_placeholder, lines)):
+                return None
+            result.insert(index, self._cancellation_clause())
+            return result
+        if all(map(_is_placeholder, lines)):
+            kept = [line for line in lines if _has_comment(line)]
+            guard = self._guard().with_changes(leading_lines=leading_lines(lines[0]))
+            body = [guard, *(line.with_changes(leading_lines=()) for line in kept)]
+        else:
+            guarded = self._with_guard(handler, lines)
+            if guarded is None:
+                return None
+            body = guarded
+        result[index] = handler.with_changes(body=_block(handler.body, body))
+        return result
+
+    def _with_guard(
+        self, handler: cst.ExceptHandler, lines: list[cst.BaseStatement]
+    ) -> list[cst.BaseStatement] | None:
+        exits = handler_exits(handler, self.names)
+        raising = {Exit.RERAISE, Exit.RAISE_OTHER}
+        if Exit.FALLTHROUGH in exits.kinds and exits.kinds <= raising | {Exit.FALLTHROUGH}:
+            return [*lines, self._guard()]
+        final = lines[-1]
+        if (
+            len(exits.jumps) == 1
+            and len(exits.kinds - raising) == 1
+            and isinstance(final, cst.SimpleStatementLine)
+            and final.body[-1] is exits.jumps[0].statement
+        ):
+            return [*lines[:-1], self._guard(), final]
+        return None
+
+    def _awaiting_ref(self, line: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
+        """The `await task` line, awaiting the local where there is one."""
+        return _with_value(line, cst.Await(self.ref))
+
+    def _waiting(self, line: cst.SimpleStatementLine | None) -> cst.SimpleStatementLine:
+        """`await asyncio.wait([task])`, in place of `line` (keeping its comment) if given."""
+        waiting = parse_template_statement(
+            "await {asyncio}.wait([{task}])", asyncio=self.asyncio, task=self.ref
+        )
+        assert isinstance(waiting, cst.SimpleStatementLine)
+        return waiting if line is None else line.with_changes(body=waiting.body)
+
+    def _checked(self) -> cst.BaseStatement:
+        return parse_template_statement(
+            "if not {task}.cancelled():\n    {task}.result()\n", task=self.ref
+        )
+
+    def _getting_result(self, line: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
+        result = cst.Call(func=cst.Attribute(value=self.ref, attr=cst.Name("result")))
+        return _with_value(line, result)
+
+
+def _awaited_task(line: cst.BaseStatement | None) -> cst.Await | None:
+    """The `await` of a line that is nothing but `await task` (a name or attribute chain)."""
+    if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
+        return None
+    expression = line.body[0]
+    if not isinstance(expression, cst.Expr) or not isinstance(expression.value, cst.Await):
+        return None
+    awaited = expression.value
+    return awaited if dotted_name(awaited.expression) is not None else None
+
+
+def _is_local_future(task: cst.BaseExpression, function: cst.FunctionDef) -> bool:
+    """`fut = Future()` or `fut = loop.create_future()` in the function: a future cancelled
+    and awaited there is a way of raising CancelledError, not a task being stopped."""
+    name = dotted_name(task)
+    for node in walk_same_frame(function.body):
+        value = node.value if isinstance(node, cst.Assign | cst.AnnAssign) else None
+        if (
+            isinstance(value, cst.Call)
+            and any(dotted_name(target) == name for target in assigned_targets(node))
+            and (get_full_name_for_node(value.func) or "").rsplit(".", 1)[-1]
+            in {"Future", "create_future"}
+        ):
+            return True
+    return False
+
+
+def _sole_line(body: cst.BaseSuite) -> cst.SimpleStatementLine | None:
+    lines = statements(body)
+    only = lines[0] if len(lines) == 1 else None
+    return only if isinstance(only, cst.SimpleStatementLine) else None
+
+
+def _header(body: cst.BaseSuite) -> cst.TrailingWhitespace:
+    """The end of a block's header line (`try:  # comment`)."""
+    if isinstance(body, cst.IndentedBlock):
+        return body.header
+    assert isinstance(body, cst.SimpleStatementSuite)
+    return body.trailing_whitespace
+
+
+def _block(body: cst.BaseSuite, lines: Sequence[cst.BaseStatement]) -> cst.IndentedBlock:
+    """`body` with new lines (a one-line suite becomes an indented block)."""
+    if isinstance(body, cst.IndentedBlock):
+        return body.with_changes(body=lines)
+    return cst.IndentedBlock(body=lines, header=_header(body))
+
+
+def _replaced(body: cst.BaseSuite, line: cst.SimpleStatementLine) -> cst.IndentedBlock:
+    """A one-statement block with `line` instead of its statement."""
+    return _block(body, [line])
+
+
+def _line(statement: cst.BaseSmallStatement) -> cst.SimpleStatementLine:
+    return cst.SimpleStatementLine(body=[statement])
+
+
+def _with_value(
+    line: cst.SimpleStatementLine, value: cst.BaseExpression
+) -> cst.SimpleStatementLine:
+    """`line`, an expression statement, evaluating `value` instead (comments kept)."""
+    expression = line.body[0]
+    assert isinstance(expression, cst.Expr)
+    return line.with_changes(
+        body=[expression.with_changes(value=value, semicolon=cst.MaybeSentinel.DEFAULT)]
+    )
+
+
+def _is_placeholder(line: cst.BaseStatement) -> bool:
+    """`pass`, `...` or a string: a line that does nothing."""
+    return isinstance(line, cst.SimpleStatementLine) and all(
+        isinstance(small, cst.Pass)
+        or (
+            isinstance(small, cst.Expr)
+            and isinstance(small.value, cst.Ellipsis | cst.SimpleString | cst.ConcatenatedString)
+        )
+        for small in line.body
+    )
+
+
+def _has_comment(line: cst.BaseStatement) -> bool:
+    trailing = line.trailing_whitespace if isinstance(line, cst.SimpleStatementLine) else None
+    return bool(
+        (trailing is not None and trailing.comment is not None)
+        or any(empty.comment for empty in leading_lines(line))
+    )
+
+
+def _pass_clause(types: Sequence[cst.BaseExpression]) -> cst.ExceptHandler:
+    """`except X: pass` or `except (X, Y): pass`."""
+    caught = (
+        types[0] if len(types) == 1 else cst.Tuple(elements=[cst.Element(value=t) for t in types])
+    )
+    return cst.ExceptHandler(type=caught, body=cst.IndentedBlock(body=[_line(cst.Pass())]))
+
+
+def _is_bare_idiom(node: cst.Try, names: ExceptionNames) -> bool:
+    """`try: await task` / `except CancelledError: pass` and nothing more, no comment."""
+    if len(node.handlers) != 1 or node.orelse is not None or node.finalbody is not None:
+        return False
+    handler = node.handlers[0]
+    caught = names.caught(handler)
+    return (
+        not caught.is_broad
+        and not caught.others
+        and handler.name is None
+        and all(map(_is_placeholder, statements(handler.body)))
+        and not comments_within(node.body)
+        and not comments_within(handler)
+    )
+
+
+def _line_end_comments(statement: cst.BaseStatement) -> list[cst.Comment]:
+    """The end-of-line comments where a `# noqa` for the finding may stand: on the `await`
+    line, and on the header lines of its `try`, handlers or `with`."""
+    if isinstance(statement, cst.SimpleStatementLine):
+        return end_comments([statement])
+    assert isinstance(statement, cst.Try | cst.With)
+    bodies = [statement.body]
+    if isinstance(statement, cst.Try):
+        bodies += [handler.body for handler in statement.handlers]
+    headers = [comment for body in bodies if (comment := _header(body).comment) is not None]
+    return headers + end_comments(statements(statement.body))

@@ -1,0 +1,36 @@
+# cancelfix: target-version=py311
+"""A websocket client whose reader task is stopped on close (Python 3.11+ project)."""
+
+import asyncio
+import logging
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class WebSocketClient:
+    def __init__(self, session, url):
+        self._session = session
+        self._url = url
+        self._ws = None
+        self._reader_task = None
+
+    async def connect(self):
+        self._ws = await self._session.ws_connect(self._url)
+        self._reader_task = asyncio.create_task(self._read_loop())
+
+    async def _read_loop(self):
+        async for message in self._ws:
+            _LOGGER.debug("received %s", message.data)
+
+    async def close(self):
+        if self._reader_task:
+            self._reader_task.cancel()
+            task = self._reader_task
+            cancelling = asyncio.current_task().cancelling()
+            try:
+                await task
+            except asyncio.CancelledError:
+                if not task.done() or asyncio.current_task().cancelling() > cancelling:
+                    raise
+            self._reader_task = None
+        await self._ws.close()
