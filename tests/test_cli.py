@@ -1164,6 +1164,9 @@ def test_rules_table() -> None:
         ["CF201", "cleanup-not-in-finally", "safe/unsafe"],
         ["CF202", "cleanup-only-on-exception", "safe/unsafe"],
         ["CF203", "cleanup-skipped-on-cancel", "safe/unsafe"],
+        ["CF301", "await-cancelled-task", "safe/unsafe"],
+        ["CF302", "gather-after-cancel", "unsafe"],
+        ["CF303", "dangling-task", "unsafe"],
     ]
     assert all(row.endswith(MESSAGE[row.split()[0]]) for row in rows)
 
@@ -1182,6 +1185,9 @@ def test_rules_json() -> None:
             ("CF201", "cleanup-not-in-finally", "safe/unsafe"),
             ("CF202", "cleanup-only-on-exception", "safe/unsafe"),
             ("CF203", "cleanup-skipped-on-cancel", "safe/unsafe"),
+            ("CF301", "await-cancelled-task", "safe/unsafe"),
+            ("CF302", "gather-after-cancel", "unsafe"),
+            ("CF303", "dangling-task", "unsafe"),
         ]
     ]
 
@@ -1199,6 +1205,17 @@ def test_explain(code: str) -> None:
     ]
     for heading in ("## What it does", "## Why is this bad?", "## Fix safety"):
         assert heading in lines(result.stdout)
+
+
+def test_explain_cf301_tells_the_two_cancellations_apart() -> None:
+    """`explain CF301` says why `except CancelledError: pass` after `task.cancel()` is wrong,
+    with an example, and what each template of the fix does."""
+    text = cli("explain", "CF301").stdout
+
+    assert "swallows every CancelledError" in text
+    assert "task.cancel()" in text and "except asyncio.CancelledError:\n" in text
+    assert "await asyncio.wait([task])" in text
+    assert "asyncio.current_task().cancelling() > cancelling" in text
 
 
 def test_explain_unknown_rule() -> None:

@@ -72,11 +72,13 @@ class CancelledTasks:
         if not function & _WAITERS:
             return False
         positional = [arg for arg in expr.args if arg.keyword is None]
-        if any(arg.star == "*" for arg in positional):
-            return all(
+        if "asyncio.gather" in function or any(arg.star == "*" for arg in positional):
+            # Every argument is awaited: tasks, and collections of them unpacked.
+            return bool(positional) and all(
                 self._is_collection(arg.value) if arg.star else self.is_task(arg.value)
                 for arg in positional
             )
+        # `wait_for(task, ...)`, `shield(task)`, `wait(tasks)`: the first argument.
         first = positional[0].value if positional else None
         return first is not None and (self.is_task(first) or self._is_collection(first))
 

@@ -1,6 +1,5 @@
 import asyncio
 import logging
-from contextlib import suppress
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,407 @@
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+import libcst as cst
+from libcst.metadata import GlobalScope, ScopeProvider
+
+from codemods.analysis.blocks import comments_within, end_comments
+from codemods.analysis.candidates import CoroutineCode, may_discard_task
+from codemods.analysis.scope import walk_same_frame
+from codemods.rule import FixSafety, Rule, RuleOptions
+
+_SPAWNERS = frozenset(
+    {
+        "asyncio.create_task",
+        "asyncio.ensure_future",
+        "asyncio.tasks.create_task",
+        "asyncio.tasks.ensure_future",
+    }
+)
+"""Functions that schedule a coroutine and return the only strong reference to its task."""
+
+_LOOP_GETTERS = frozenset(
+    {
+        "asyncio.get_event_loop",
+        "asyncio.get_running_loop",
+        "asyncio.new_event_loop",
+        "asyncio.events.get_event_loop",
+        "asyncio.events.get_running_loop",
+        "asyncio.events.new_event_loop",
+    }
+)
+"""Calls that return an event loop: `asyncio.get_running_loop().create_task(...)`."""
+
+_SET_BASE = "_background_tasks"
+_TASK_BASE = "task"
+
+
+@dataclass(frozen=True)
+class _Keep:
+    """Keep the task of one discarded call: bind it to `task`, add it to the set `tasks`."""
+
+    task: str
+    tasks: str
+
+
+class DanglingTask(Rule):
+    """
+    ## What it does
+    Flags a call of `asyncio.create_task()`, `asyncio.ensure_future()` or
+    `<loop>.create_task()` whose result is thrown away: the call is a statement of its own
+    in a function (not assigned, awaited, returned or passed on). A loop is
+    `asyncio.get_event_loop()`, `get_running_loop()`, `new_event_loop()`, or a name or
+    attribute whose last part ends with `loop` (`loop`, `self._loop`, `hass.loop`).
+
+    ## Why is this bad?
+    The event loop keeps only a weak reference to its tasks. A task nobody else references
+    can be garbage-collected while it waits, in the middle of its work: it never finishes,
+    the rest of its work is silently lost, and at best a "Task was destroyed but it is
+    pending!" line shows up in the logs. The asyncio documentation says to keep a reference
+    to every task `create_task` returns.
+
+    ## Example
+    ```python
+    import asyncio
+
+
+    class Client:
+        def on_message(self, message):
+            asyncio.create_task(self.handle(message))
+    ```
+
+    Use instead:
+    ```python
+    import asyncio
+
+    _background_tasks: set[object] = set()
+
+
+    class Client:
+        def on_message(self, message):
+            task = asyncio.create_task(self.handle(message))
+            _background_tasks.add(task)
+            task.add_done_callback(_background_tasks.discard)
+    ```
+
+    Not flagged: `TaskGroup.create_task` (the group keeps its tasks), helpers that track
+    their tasks (Home Assistant's `hass.async_create_task`), and calls at module or class
+    level.
+
+    ## Fix
+    The task is bound to a new local (`task`, or `task_1`... when taken), added to a
+    module-level set, and removed from it by a done callback, so the set only holds tasks
+    still running. The set (`_background_tasks`, or a free variant of the name) is defined
+    once per module, after the imports, as `set[object]` (quoted for targets before 3.9
+    unless the module has `from __future__ import annotations`). A module-level set the
+    module already uses that way (`NAME = set()` with `add_done_callback(NAME.discard)`)
+    is reused. Comments stay on the call's line; a call sharing its line with other
+    statements becomes three statements separated by `;`.
+
+    ## Fix safety
+    Unsafe: the task now lives until it finishes. Before, it might have been collected
+    silently mid-flight; code that relied on that (a task that never finishes and was
+    expected to vanish) now keeps it, and what it holds, alive until the loop closes or
+    cancels it. The set is module-level: it is shared by every instance of a class and by
+    every event loop that runs the code. An exception the task raises is still not
+    retrieved (asyncio logs "Task exception was never retrieved"); handling it is a
+    separate decision.
+    """
+
+    code = "CF303"
+    name = "dangling-task"
+    message = "task created and discarded; it can be garbage-collected before it finishes"
+    fix_kinds = (FixSafety.UNSAFE,)
+    required_bytes = ()
+
+    _planned: dict[cst.Expr, _Keep]
+    """The discarded calls to fix (their statements), with the names the fix uses."""
+    _set_name: str | None
+    """The module-level set the fixes use; None until a fix needs it."""
+    _set_is_new: bool
+    _existing_sets: list[str] | None
+    """Module-level sets the module already keeps tasks in; None until looked for."""
+
+    @classmethod
+    def may_apply(cls, source: bytes, options: RuleOptions) -> bool:
+        return b"create_task" in source or b"ensure_future" in source
+
+    @classmethod
+    def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:
+        return may_discard_task(code)
+
+    def visit_Module(self, node: cst.Module) -> None:
+        super().visit_Module(node)
+        self._planned = {}
+        self._set_name = None
+        self._set_is_new = False
+        self._existing_sets = None
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self._check(node)
+
+    def visit_SimpleStatementSuite(self, node: cst.SimpleStatementSuite) -> None:
+        self._check(node)
+
+    def leave_SimpleStatementLine(
+        self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
+    ) -> cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement]:
+        plans = [
+            self._planned.get(s) if isinstance(s, cst.Expr) else None for s in original_node.body
+        ]
+        if not any(plans):
+            return updated_node
+        if len(updated_node.body) == 1:
+            statement = updated_node.body[0]
+            keep = plans[0]
+            assert isinstance(statement, cst.Expr) and keep is not None
+            first, *rest = _kept(statement, keep)
+            return cst.FlattenSentinel(
+                [
+                    updated_node.with_changes(body=[first]),
+                    *(cst.SimpleStatementLine(body=[s]) for s in rest),
+                ]
+            )
+        return updated_node.with_changes(body=_expanded(updated_node.body, plans))
+
+    def leave_SimpleStatementSuite(
+        self, original_node: cst.SimpleStatementSuite, updated_node: cst.SimpleStatementSuite
+    ) -> cst.SimpleStatementSuite:
+        plans = [
+            self._planned.get(s) if isinstance(s, cst.Expr) else None for s in original_node.body
+        ]
+        if not any(plans):
+            return updated_node
+        return updated_node.with_changes(body=_expanded(updated_node.body, plans))
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        if not self._planned or not self._set_is_new or self._set_name is None:
+            return updated_node
+        return _with_set(updated_node, self._set_name, self._set_annotation(updated_node))
+
+    def _check(self, line: cst.SimpleStatementLine | cst.SimpleStatementSuite) -> None:
+        if not _in_function(self.parents(line)):
+            return
+        for statement in line.body:
+            if not isinstance(statement, cst.Expr) or not self._discards_task(statement.value):
+                continue
+            call = statement.value
+            comments = [*end_comments([line]), *comments_within(statement)]
+            if self.report(call, FixSafety.UNSAFE, through=call, comments=comments):
+                self._planned[statement] = _Keep(
+                    task=self.fresh_name(statement, _TASK_BASE),
+                    tasks=self._set_for(statement),
+                )
+
+    def _discards_task(self, value: cst.BaseExpression) -> bool:
+        if not isinstance(value, cst.Call):
+            return False
+        if not self.names.names_of(value.func).isdisjoint(_SPAWNERS):
+            return True
+        func = value.func
+        return (
+            isinstance(func, cst.Attribute)
+            and func.attr.value == "create_task"
+            and self._is_loop(func.value)
+        )
+
+    def _is_loop(self, receiver: cst.BaseExpression) -> bool:
+        if isinstance(receiver, cst.Call):
+            return not self.names.names_of(receiver.func).isdisjoint(_LOOP_GETTERS)
+        if isinstance(receiver, cst.Attribute):
+            return receiver.attr.value.lower().endswith("loop") and _is_chain(receiver.value)
+        if isinstance(receiver, cst.Name):
+            return receiver.value.lower().endswith("loop")
+        return False
+
+    def _set_for(self, statement: cst.Expr) -> str:
+        """The set that keeps the task of `statement`: an existing one the module uses for
+        that, if it is visible there, else the module's new one."""
+        scope = self._metadata_of(ScopeProvider, statement, None)
+        if self._existing_sets is None:
+            self._existing_sets = _existing_sets(self.module, self.names.names_of)
+        for name in self._existing_sets:
+            if scope is not None and all(
+                isinstance(assignment.scope, GlobalScope) for assignment in scope[name]
+            ):
+                return name
+        if self._set_name is None:
+            taken = _names_in(self.module)
+            name, suffix = _SET_BASE, 0
+            while name in taken:
+                suffix += 1
+                name = f"{_SET_BASE}_{suffix}"
+            self._set_name = name
+        self._set_is_new = True
+        return self._set_name
+
+    def _set_annotation(self, module: cst.Module) -> cst.BaseExpression:
+        annotation = "set[object]"
+        if self.options.target_version < (3, 9) and not _postpones_annotations(module):
+            return cst.SimpleString(f'"{annotation}"')
+        return cst.parse_expression(annotation)
+
+
+def _in_function(ancestors: Sequence[cst.CSTNode]) -> bool:
+    """Whether the innermost function or class around a statement is a function."""
+    for ancestor in ancestors:
+        if isinstance(ancestor, cst.FunctionDef):
+            return True
+        if isinstance(ancestor, cst.ClassDef):
+            return False
+    return False
+
+
+def _is_chain(expr: cst.BaseExpression) -> bool:
+    """A name or an attribute chain (`self`, `self.hass`): no calls or subscripts."""
+    while isinstance(expr, cst.Attribute):
+        expr = expr.value
+    return isinstance(expr, cst.Name)
+
+
+def _kept(statement: cst.Expr, keep: _Keep) -> list[cst.BaseSmallStatement]:
+    """`task = <call>`, `<set>.add(task)`, `task.add_done_callback(<set>.discard)`; the last
+    takes the statement's semicolon."""
+    task, tasks = cst.Name(keep.task), cst.Name(keep.tasks)
+    return [
+        cst.Assign(targets=[cst.AssignTarget(target=task)], value=statement.value),
+        cst.Expr(
+            cst.Call(func=cst.Attribute(value=tasks, attr=cst.Name("add")), args=[cst.Arg(task)])
+        ),
+        cst.Expr(
+            cst.Call(
+                func=cst.Attribute(value=task, attr=cst.Name("add_done_callback")),
+                args=[cst.Arg(cst.Attribute(value=tasks, attr=cst.Name("discard")))],
+            ),
+            semicolon=statement.semicolon,
+        ),
+    ]
+
+
+def _expanded(
+    body: Sequence[cst.BaseSmallStatement], plans: list[_Keep | None]
+) -> list[cst.BaseSmallStatement]:
+    """The statements of a line, each planned one replaced by the three that keep its task."""
+    result: list[cst.BaseSmallStatement] = []
+    for statement, keep in zip(body, plans, strict=True):
+        if keep is not None and isinstance(statement, cst.Expr):
+            result += _kept(statement, keep)
+        else:
+            result.append(statement)
+    return result
+
+
+def _nodes(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """`node` and all its descendants, expressions included."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(current.children)
+
+
+def _names_in(module: cst.Module) -> set[str]:
+    """Every name the module spells anywhere: a new module-level name must be none of them,
+    so that no local, global or attribute access can mean it already."""
+    return {node.value for node in _nodes(module) if isinstance(node, cst.Name)}
+
+
+def _existing_sets(module: cst.Module, names_of: Callable[[cst.CSTNode], set[str]]) -> list[str]:
+    """Module-level `NAME = set()` (or `NAME: ... = set()`) that some task is removed from
+    by `add_done_callback(NAME.discard)`: the module's own strong-reference sets."""
+    defined: list[str] = []
+    for line in module.body:
+        if not isinstance(line, cst.SimpleStatementLine):
+            continue
+        for statement in line.body:
+            target: cst.BaseExpression | None = None
+            value: cst.BaseExpression | None = None
+            if isinstance(statement, cst.Assign) and len(statement.targets) == 1:
+                target, value = statement.targets[0].target, statement.value
+            elif isinstance(statement, cst.AnnAssign):
+                target, value = statement.target, statement.value
+            if (
+                isinstance(target, cst.Name)
+                and isinstance(value, cst.Call)
+                and not value.args
+                and "builtins.set" in names_of(value.func)
+            ):
+                defined.append(target.value)
+    if not defined:
+        return []
+    discarded = {
+        callback.value.value
+        for node in _nodes(module)
+        if isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value == "add_done_callback"
+        and len(node.args) == 1
+        and isinstance(callback := node.args[0].value, cst.Attribute)
+        and callback.attr.value == "discard"
+        and isinstance(callback.value, cst.Name)
+    }
+    return [name for name in defined if name in discarded]
+
+
+def _postpones_annotations(module: cst.Module) -> bool:
+    """`from __future__ import annotations`: annotations are no longer evaluated."""
+    return any(
+        isinstance(statement, cst.ImportFrom)
+        and isinstance(statement.module, cst.Name)
+        and statement.module.value == "__future__"
+        and not isinstance(statement.names, cst.ImportStar)
+        and any(alias.evaluated_name == "annotations" for alias in statement.names)
+        for line in module.body
+        if isinstance(line, cst.SimpleStatementLine)
+        for statement in line.body
+    )
+
+
+def _is_docstring(statement: cst.BaseStatement) -> bool:
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], cst.Expr)
+        and isinstance(statement.body[0].value, cst.SimpleString | cst.ConcatenatedString)
+    )
+
+
+def _only_imports(statement: cst.BaseStatement) -> bool:
+    """An import line, or an `if`/`try` block of imports only (`if TYPE_CHECKING:`)."""
+    if isinstance(statement, cst.SimpleStatementLine):
+        return all(isinstance(s, cst.Import | cst.ImportFrom) for s in statement.body)
+    if isinstance(statement, cst.If | cst.Try):
+        small = [n for n in walk_same_frame(statement) if isinstance(n, cst.BaseSmallStatement)]
+        return bool(small) and all(
+            isinstance(s, cst.Import | cst.ImportFrom | cst.Pass) for s in small
+        )
+    return False
+
+
+def _with_set(module: cst.Module, name: str, annotation: cst.BaseExpression) -> cst.Module:
+    """The module with `name: <annotation> = set()` after its docstring and imports."""
+    body = list(module.body)
+    index = 1 if body and _is_docstring(body[0]) else 0
+    while index < len(body) and _only_imports(body[index]):
+        index += 1
+    definition = cst.SimpleStatementLine(
+        body=[
+            cst.AnnAssign(
+                target=cst.Name(name),
+                annotation=cst.Annotation(annotation),
+                value=cst.Call(func=cst.Name("set")),
+            )
+        ],
+        leading_lines=[cst.EmptyLine()] if index else [],
+    )
+    if index < len(body):
+        following = body[index]
+        assert isinstance(following, cst.SimpleStatementLine | cst.BaseCompoundStatement)
+        lines = following.leading_lines
+        if not lines or lines[0].comment is not None:
+            top_level = isinstance(following, cst.FunctionDef | cst.ClassDef)
+            blank = [cst.EmptyLine()] * (2 if top_level else 1)
+            body[index] = following.with_changes(leading_lines=[*blank, *lines])
+    body.insert(index, definition)
+    return module.with_changes(body=body)
