@@ -62,25 +62,34 @@ class CancelledTasks:
             )
         return any(_same(expr, collection) for collection in self.collections)
 
-    def awaited(self, expr: cst.BaseExpression) -> bool:
-        """`await t`, `await asyncio.gather(*tasks)`, `await asyncio.wait_for(t, 5)`, ..."""
+    def _cancelled_awaited(self, expr: cst.BaseExpression) -> list[bool]:
+        """For each task `await expr` waits on, whether the function cancelled it: `await t`;
+        each argument of `gather(...)` (a collection unpacked with `*` counts as one); the
+        first argument of `wait_for`, `shield` or `wait`. Empty for anything else."""
         if self.is_task(expr):
-            return True
-        if not isinstance(expr, cst.Call) or not expr.args:
-            return False
+            return [True]
+        if not isinstance(expr, cst.Call):
+            return []
         function = self.names.names_of(expr.func)
         if not function & _WAITERS:
-            return False
+            return []
         positional = [arg for arg in expr.args if arg.keyword is None]
-        if "asyncio.gather" in function or any(arg.star == "*" for arg in positional):
-            # Every argument is awaited: tasks, and collections of them unpacked.
-            return bool(positional) and all(
+        if "asyncio.gather" in function:
+            return [
                 self._is_collection(arg.value) if arg.star else self.is_task(arg.value)
                 for arg in positional
-            )
-        # `wait_for(task, ...)`, `shield(task)`, `wait(tasks)`: the first argument.
-        first = positional[0].value if positional else None
-        return first is not None and (self.is_task(first) or self._is_collection(first))
+            ]
+        return [self.is_task(arg.value) or self._is_collection(arg.value) for arg in positional[:1]]
+
+    def may_raise_their_cancellation(self, expr: cst.BaseExpression) -> bool:
+        """Whether `await expr` may raise the CancelledError of a task the function cancelled:
+        `await t`, `await asyncio.gather(t, other())`, `await asyncio.wait_for(t, 5)`..."""
+        return any(self._cancelled_awaited(expr))
+
+    def awaits_only_cancelled(self, expr: cst.BaseExpression) -> bool:
+        """Whether every task `await expr` waits on is one the function cancelled."""
+        cancelled = self._cancelled_awaited(expr)
+        return bool(cancelled) and all(cancelled)
 
 
 def dotted_name(expr: cst.BaseExpression) -> str | None:
@@ -139,15 +148,18 @@ def _guarded_points(try_node: Guarded, names: ExceptionNames) -> list[cst.CSTNod
 def awaits_only_cancelled_tasks(
     try_node: Guarded, function: cst.FunctionDef, names: ExceptionNames
 ) -> bool:
-    """The CF301 idiom: the `try` (or `with suppress(...)`) awaits nothing but tasks the
-    function cancelled before it (directly, or through `gather`, `wait`, `wait_for`, `shield`).
+    """The CF301 idiom: every `await` of the `try` (or `with suppress(...)`) waits on tasks
+    the function cancelled before it (directly, or through `gather`, `wait`, `wait_for`,
+    `shield`; a `gather` on at least one).
 
-    There the CancelledError is the child's, and the rules for that idiom handle it.
+    There the CancelledError may be the child's: making the handler re-raise it would make
+    the caller look cancelled. The rules for the idiom (CF301, CF302) handle it.
     """
     cancelled = cancelled_before(try_node, function, names)
     points = _guarded_points(try_node, names)
     return bool(points) and all(
-        isinstance(point, cst.Await) and cancelled.awaited(point.expression) for point in points
+        isinstance(point, cst.Await) and cancelled.may_raise_their_cancellation(point.expression)
+        for point in points
     )
 
 

@@ -152,7 +152,7 @@ class GatherAfterCancel(Rule):
                 return updated
             if not _returns_exceptions_may_be_added(call):
                 continue
-            if not cancelled_before(await_node, function, self.names).awaited(call):
+            if not cancelled_before(await_node, function, self.names).awaits_only_cancelled(call):
                 continue
             noqa = [*comments, *comments_within(await_node)]
             if self.report(await_node, FixSafety.UNSAFE, through=call, comments=noqa):
