@@ -29,7 +29,7 @@ from codemods.analysis.candidates import CoroutineCode, mentions_cleanup
 from codemods.analysis.cleanup import DEFAULT_CLEANUP_NAMES
 from codemods.analysis.exits import ExitPaths
 from codemods.analysis.names import Caught, ExceptionNames, Spelling, cancellation_spelling
-from codemods.analysis.scope import enclosing_coroutine
+from codemods.analysis.scope import enclosing_coroutine, spelled_names
 from codemods.suppression import suppresses
 
 T = TypeVar("T")
@@ -255,14 +255,16 @@ class Rule(VisitorBasedCodemodCommand):
             return None
         if handler.name is not None:
             return handler.name
-        return cst.AsName(name=cst.Name(self.fresh_name(handler, "cancelled")))
+        return cst.AsName(name=cst.Name(self.fresh_name(handler, "cancelled", self.module)))
 
-    def fresh_name(self, node: cst.CSTNode, base: str) -> str:
+    def fresh_name(self, node: cst.CSTNode, base: str, within: cst.CSTNode) -> str:
         """`base`, or `base_1`, `base_2`...: the first that names nothing visible from
-        `node`'s scope (a local, an enclosing function's name, a global, a builtin)."""
+        `node`'s scope (a local, an enclosing function's name, a global, a builtin) and is
+        spelled nowhere in `within` (the function that will bind it)."""
         scope = self._metadata_of(ScopeProvider, node, None)
+        taken = spelled_names(within)
         name, suffix = base, 0
-        while scope is not None and name in scope:
+        while name in taken or (scope is not None and name in scope):
             suffix += 1
             name = f"{base}_{suffix}"
         return name

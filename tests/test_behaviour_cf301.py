@@ -345,7 +345,7 @@ STOP_READER_TRY_LOG_RETURN = """
     log = logging.getLogger(__name__)
 
 
-    async def stop_reader(reader):
+    async def stop_reader(reader: asyncio.Task) -> str:
         \"\"\"Stop the reader task; say how it ended.\"\"\"
         reader.cancel()
         try:

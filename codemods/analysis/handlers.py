@@ -19,7 +19,7 @@ from codemods.analysis.scope import (
     method_receiver,
     walk_same_frame,
 )
-from codemods.analysis.tasks import awaits_only_cancelled_tasks
+from codemods.analysis.tasks import awaits_cancelled_task
 
 Handler = cst.ExceptHandler | cst.ExceptStarHandler
 TryNode = cst.Try | cst.TryStar
@@ -34,15 +34,32 @@ def manages_cancellation(handler: Handler) -> bool:
     """Handlers that call `uncancel()` or test `cancelling()` decide on purpose; leave them be.
 
     Merely logging `cancelling()` is no decision: it must be part of a test or comparison.
+    A decision inside a nested `except` is about that `try`'s exception, not this one's.
     """
-    if _calls_method(handler.body, "uncancel"):
+    own = list(_outside_nested_handlers(handler.body))
+    if any(method_receiver(node, "uncancel") is not None for node in own):
         return True
     tests = (
         node.test if isinstance(node, cst.If | cst.While | cst.IfExp | cst.Assert) else node
-        for node in walk_same_frame(handler.body)
+        for node in own
         if isinstance(node, cst.If | cst.While | cst.IfExp | cst.Assert | cst.Comparison)
     )
     return any(_calls_method(test, "cancelling") for test in tests)
+
+
+def _outside_nested_handlers(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """`node` and its descendants in its own frame, but not the handlers of nested `try`s."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        if isinstance(current, cst.FunctionDef | cst.Lambda | cst.ClassDef):
+            continue
+        stack.extend(
+            child
+            for child in current.children
+            if not isinstance(child, cst.ExceptHandler | cst.ExceptStarHandler)
+        )
 
 
 def statements_after(
@@ -193,7 +210,7 @@ def swallowing_paths(
     exits = handler_exits(handler, names)
     if exits.always_reraises:
         return None
-    if awaits_only_cancelled_tasks(try_node, function, names):
+    if awaits_cancelled_task(try_node, function, names):
         return None
     if reraised_later(try_node, handler, ancestors, function, names):
         return None

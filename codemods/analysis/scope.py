@@ -78,3 +78,25 @@ def method_receiver(node: cst.CSTNode, method: str) -> cst.BaseExpression | None
     ):
         return node.func.value
     return None
+
+
+def spelled_names(node: cst.CSTNode) -> set[str]:
+    """Every name spelled anywhere in `node` (not as an attribute: `self.task` spells `self`),
+    nested functions and classes included: what a new name must differ from to be bound by
+    no one (match captures, a walrus in a comprehension and star imports escape scope
+    analysis)."""
+    attributes = {id(child.attr) for child in walk(node) if isinstance(child, cst.Attribute)}
+    return {
+        child.value
+        for child in walk(node)
+        if isinstance(child, cst.Name) and id(child) not in attributes
+    }
+
+
+def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """`node` and all its descendants, nested functions and classes included."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(current.children)

@@ -49,6 +49,10 @@ class CancelledTasks:
 
     def _forget(self, assigned: cst.BaseExpression) -> None:
         # A name bound anew (`self._task = create_task(...)`) is no longer the cancelled task.
+        if isinstance(assigned, cst.Tuple | cst.List):
+            for element in assigned.elements:
+                self._forget(element.value)
+            return
         self.tasks = [task for task in self.tasks if not _same(task, assigned)]
         self.collections = [c for c in self.collections if not _same(c, assigned)]
 
@@ -56,10 +60,12 @@ class CancelledTasks:
         return any(_same(expr, task) for task in self.tasks)
 
     def _is_collection(self, expr: cst.BaseExpression) -> bool:
-        if isinstance(expr, cst.List | cst.Tuple | cst.Set):
-            return bool(expr.elements) and all(
-                self.is_task(element.value) for element in expr.elements
-            )
+        if (
+            isinstance(expr, cst.List | cst.Tuple | cst.Set)
+            and expr.elements
+            and all(self.is_task(element.value) for element in expr.elements)
+        ):
+            return True
         return any(_same(expr, collection) for collection in self.collections)
 
     def _cancelled_awaited(self, expr: cst.BaseExpression) -> list[bool]:
@@ -145,22 +151,35 @@ def _guarded_points(try_node: Guarded, names: ExceptionNames) -> list[cst.CSTNod
     ]
 
 
-def awaits_only_cancelled_tasks(
-    try_node: Guarded, function: cst.FunctionDef, names: ExceptionNames
-) -> bool:
-    """The CF301 idiom: every `await` of the `try` (or `with suppress(...)`) waits on tasks
-    the function cancelled before it (directly, or through `gather`, `wait`, `wait_for`,
-    `shield`; a `gather` on at least one).
-
-    There the CancelledError may be the child's: making the handler re-raise it would make
-    the caller look cancelled. The rules for the idiom (CF301, CF302) handle it.
-    """
-    cancelled = cancelled_before(try_node, function, names)
-    points = _guarded_points(try_node, names)
-    return bool(points) and all(
+def _points_raising_their_cancellation(
+    guarded: Guarded, function: cst.FunctionDef, names: ExceptionNames
+) -> list[bool]:
+    """For each cancellation point of the guarded body, whether it may raise the
+    CancelledError of a task the function cancelled before (directly, or through `gather`,
+    `wait`, `wait_for`, `shield`)."""
+    cancelled = cancelled_before(guarded, function, names)
+    return [
         isinstance(point, cst.Await) and cancelled.may_raise_their_cancellation(point.expression)
-        for point in points
-    )
+        for point in _guarded_points(guarded, names)
+    ]
+
+
+def awaits_cancelled_task(
+    guarded: Guarded, function: cst.FunctionDef, names: ExceptionNames
+) -> bool:
+    """The CF301 idiom: an `await` of the `try` (or `with suppress(...)`) waits on a task the
+    function cancelled before it. There the CancelledError may be the child's: making the
+    handler re-raise it would make the caller look cancelled, even when nothing cancelled
+    the caller. The rules for the idiom (CF301, CF302) handle it."""
+    return any(_points_raising_their_cancellation(guarded, function, names))
+
+
+def awaits_only_cancelled_tasks(
+    guarded: Guarded, function: cst.FunctionDef, names: ExceptionNames
+) -> bool:
+    """Every `await` of the `try` or `with` waits on tasks the function cancelled before."""
+    raising = _points_raising_their_cancellation(guarded, function, names)
+    return bool(raising) and all(raising)
 
 
 def awaits_only_existing_futures(try_node: cst.Try | cst.TryStar, names: ExceptionNames) -> bool:
@@ -179,15 +198,13 @@ def awaits_only_existing_futures(try_node: cst.Try | cst.TryStar, names: Excepti
 def awaited_cancelled_tasks(
     guarded: Guarded, function: cst.FunctionDef, names: ExceptionNames
 ) -> list[cst.Await]:
-    """The `await task` of the guarded body when every cancellation point there is one, of a
-    task (a name or attribute chain) the function cancelled before; else nothing."""
+    """The guarded body's `await task` of tasks (names or attribute chains) the function
+    cancelled before."""
     cancelled = cancelled_before(guarded, function, names)
-    points = _guarded_points(guarded, names)
-    awaits = [
+    return [
         point
-        for point in points
+        for point in _guarded_points(guarded, names)
         if isinstance(point, cst.Await)
         and dotted_name(point.expression) is not None
         and cancelled.is_task(point.expression)
     ]
-    return awaits if awaits and len(awaits) == len(points) else []

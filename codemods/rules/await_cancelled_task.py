@@ -9,6 +9,7 @@ from libcst.metadata import ScopeProvider
 
 from codemods.analysis.blocks import comments_within, end_comments, leading_lines, statements
 from codemods.analysis.candidates import CoroutineCode, may_await_cancelled_task
+from codemods.analysis.cleanup import is_logging_call
 from codemods.analysis.exits import Exit, handler_exits
 from codemods.analysis.handlers import first_cancellation_handler, manages_cancellation
 from codemods.analysis.names import (
@@ -16,12 +17,20 @@ from codemods.analysis.names import (
     Framework,
     Spelling,
     framework_of,
+    handler_types,
     module_spelling,
 )
-from codemods.analysis.scope import assigned_targets, enclosing_coroutine, walk_same_frame
+from codemods.analysis.reraise import is_inert
+from codemods.analysis.scope import (
+    assigned_targets,
+    enclosing_coroutine,
+    walk,
+    walk_same_frame,
+)
 from codemods.analysis.tasks import (
     Guarded,
     awaited_cancelled_tasks,
+    awaits_only_cancelled_tasks,
     cancelled_before,
     dotted_name,
 )
@@ -140,7 +149,7 @@ class AwaitCancelledTask(Rule):
             return updated_node
         if self._expects_cancellation(original_node) or _is_local_future(task, function):
             return updated_node
-        rewrite = self._rewrite(original_node, awaited.expression)
+        rewrite = self._rewrite(original_node, task, function)
         new = rewrite.plain(updated_node) if rewrite is not None else None
         return self._apply(awaited, new, FixSafety.UNSAFE, original_node, updated_node)
 
@@ -153,26 +162,31 @@ class AwaitCancelledTask(Rule):
         handler = original_node.handlers[first[0]]
         if manages_cancellation(handler) or handler_exits(handler, self.names).always_reraises:
             return updated_node
-        awaits = self._awaits_in(original_node)
-        if not awaits:
+        function = enclosing_coroutine(self.parents(original_node))
+        awaits = awaited_cancelled_tasks(original_node, function, self.names) if function else []
+        if function is None or not awaits:
             return updated_node
-        awaited = _awaited_task(_sole_line(original_node.body))
-        rewrite = self._rewrite(original_node, awaited.expression) if awaited else None
+        rewrite = self._guarded_rewrite(original_node, updated_node, function)
         new = rewrite.try_statement(updated_node, first[0]) if rewrite is not None else None
-        return self._apply(awaits[0], new, FixSafety.SAFE, original_node, updated_node)
+        fix = self._fix_safety(original_node, function)
+        return self._apply(awaits[0], new, fix, original_node, updated_node)
 
     def leave_With(
         self, original_node: cst.With, updated_node: cst.With
     ) -> cst.BaseStatement | Statements:
         if not self._swallows_cancellation(original_node):
             return updated_node
-        awaits = self._awaits_in(original_node)
+        function = enclosing_coroutine(self.parents(original_node))
+        # A `suppress` that also swallows other awaits is CF103's.
+        if function is None or not awaits_only_cancelled_tasks(original_node, function, self.names):
+            return updated_node
+        awaits = awaited_cancelled_tasks(original_node, function, self.names)
         if not awaits:
             return updated_node
-        awaited = _awaited_task(_sole_line(original_node.body))
-        rewrite = self._rewrite(original_node, awaited.expression) if awaited else None
+        rewrite = self._guarded_rewrite(original_node, updated_node, function)
         new = rewrite.with_statement(updated_node) if rewrite is not None else None
-        result = self._apply(awaits[0], new, FixSafety.SAFE, original_node, updated_node)
+        fix = self._fix_safety(original_node, function)
+        result = self._apply(awaits[0], new, fix, original_node, updated_node)
         manager = original_node.items[0].item
         if result is not updated_node and isinstance(manager, cst.Call):
             self.drop_import_if_unused(manager.func)
@@ -194,11 +208,26 @@ class AwaitCancelledTask(Rule):
         self._require_imports(original_node)
         return cst.FlattenSentinel(new)
 
-    def _awaits_in(self, guarded: Guarded) -> list[cst.Await]:
-        function = enclosing_coroutine(self.parents(guarded))
-        if function is None:
-            return []
-        return awaited_cancelled_tasks(guarded, function, self.names)
+    def _guarded_rewrite(
+        self, original_node: Guarded, updated_node: Guarded, function: cst.FunctionDef
+    ) -> _Rewrite | None:
+        """The rewrite of a `try` or `suppress` whose body is just `await task`. None when
+        a site inside it was rewritten in this pass: its names would collide with this one's,
+        so this one waits for the next pass."""
+        awaited = _awaited_task(_sole_line(original_node.body))
+        if awaited is None or not updated_node.deep_equals(original_node):
+            return None
+        return self._rewrite(original_node, awaited.expression, function)
+
+    def _fix_safety(self, guarded: Guarded, function: cst.FunctionDef) -> FixSafety:
+        """Safe, except below 3.11 for what may not be an asyncio Task or Future: from 3.11,
+        `asyncio.wait()` takes nothing else (a gRPC call, say, has no `remove_done_callback`)."""
+        if self.options.target_version >= (3, 11):
+            return FixSafety.SAFE
+        awaited = _awaited_task(_sole_line(guarded.body))
+        if awaited is not None and _known_future(awaited.expression, function, self.module):
+            return FixSafety.SAFE
+        return FixSafety.UNSAFE
 
     def _in_swallowing_guard(self, line: cst.SimpleStatementLine) -> bool:
         """Inside a `try` that catches cancellation or a `suppress` of it: there the `await`
@@ -208,13 +237,30 @@ class AwaitCancelledTask(Rule):
             if isinstance(ancestor, cst.FunctionDef | cst.Lambda | cst.ClassDef):
                 return False
             if (
-                isinstance(ancestor, cst.Try | cst.With)
+                isinstance(ancestor, cst.Try | cst.TryStar | cst.With)
                 and child is ancestor.body
-                and self._swallows_cancellation(ancestor)
+                and self._may_swallow(ancestor)
             ):
                 return True
             child = ancestor
         return False
+
+    def _may_swallow(self, guarded: cst.Try | cst.TryStar | cst.With) -> bool:
+        """Whether a handler or `suppress(...)` may catch cancellation: named, broad, or not
+        known not to (`except LibraryError`, `suppress(*ERRORS)`)."""
+        if isinstance(guarded, cst.With):
+            caught = [self.names.suppressed(item.item) for item in guarded.items]
+            return any(
+                arg.star or self.names.is_instance_of(arg.value) is not False
+                for args in caught
+                if args is not None
+                for arg in args
+            )
+        return any(
+            handler.type is None
+            or any(self.names.is_instance_of(t) is not False for t in handler_types(handler))
+            for handler in guarded.handlers
+        )
 
     def _expects_cancellation(self, line: cst.SimpleStatementLine) -> bool:
         """Inside `with pytest.raises(CancelledError):` or `assertRaises(...)`: the code
@@ -224,7 +270,11 @@ class AwaitCancelledTask(Rule):
                 return False
             if isinstance(ancestor, cst.With) and any(
                 isinstance(item.item, cst.Call)
-                and any(self.names.is_cancellation(arg.value) for arg in item.item.args)
+                and any(
+                    self.names.is_cancellation(expected)
+                    for arg in item.item.args
+                    for expected in _flattened(arg.value)
+                )
                 for item in ancestor.items
             ):
                 return True
@@ -235,7 +285,9 @@ class AwaitCancelledTask(Rule):
             return first_cancellation_handler(guarded, self.names) is not None
         return any(self.names.suppresses_cancellation(item.item) for item in guarded.items)
 
-    def _rewrite(self, statement: cst.BaseStatement, task: cst.BaseExpression) -> _Rewrite | None:
+    def _rewrite(
+        self, statement: cst.BaseStatement, task: cst.BaseExpression, function: cst.FunctionDef
+    ) -> _Rewrite | None:
         """How to rewrite the `await task` of `statement`; None where it cannot be spelled."""
         spellings = self._spellings(statement)
         if spellings is None:
@@ -243,13 +295,13 @@ class AwaitCancelledTask(Rule):
         asyncio, cancellation = spellings
         local = None
         if not isinstance(task, cst.Name):
-            local = cst.Name(self.fresh_name(statement, "task"))
+            local = cst.Name(self.fresh_name(statement, "task", function))
         return _Rewrite(
             task=task,
             local=local,
             asyncio=asyncio.expression,
             cancellation=cancellation.expression,
-            baseline=cst.Name(self.fresh_name(statement, "cancelling")),
+            baseline=cst.Name(self.fresh_name(statement, "cancelling", function)),
             compare_cancelling=self.options.target_version >= (3, 11),
             names=self.names,
         )
@@ -311,8 +363,10 @@ class _Rewrite:
                 return None
             body = _replaced(node.body, self._awaiting_ref(line))
             return self._prologue(node, [node.with_changes(body=body, handlers=handlers)])
-        if node.finalbody is not None:
-            return None  # a cancellation of the caller in `asyncio.wait` would skip it
+        if node.finalbody is not None or not self._handlers_say_nothing(node):
+            # A cancellation of the caller in `asyncio.wait()`, outside the `try`, would skip
+            # what the `finally` or the handlers do (their cleanup, their state changes).
+            return None
         if _is_bare_idiom(node, self.names):
             return self._prologue(node, [self._waiting(None), self._checked()])
         body = _replaced(node.body, self._getting_result(line))
@@ -321,7 +375,8 @@ class _Rewrite:
     def with_statement(self, node: cst.With) -> list[cst.BaseStatement] | None:
         line = _sole_line(node.body)
         assert line is not None
-        if len(node.items) != 1 or node.asynchronous or comments_within(node.items[0]):
+        item = node.items[0]
+        if len(node.items) != 1 or node.asynchronous or item.asname or comments_within(item):
             return None
         arguments = self.names.suppressed(node.items[0].item)
         if arguments is None or any(argument.star for argument in arguments):
@@ -332,12 +387,23 @@ class _Rewrite:
             handlers = [self._cancellation_clause()]
             if others:
                 handlers.append(_pass_clause(others))
-            body = cst.IndentedBlock(body=[self._awaiting_ref(line)], header=header)
+            footer = node.body.footer if isinstance(node.body, cst.IndentedBlock) else ()
+            awaiting = [self._awaiting_ref(line)]
+            body = cst.IndentedBlock(body=awaiting, header=header, footer=footer)
             return self._prologue(node, [cst.Try(body=body, handlers=handlers)])
         if not others and not comments_within(node.body):
             return self._prologue(node, [self._waiting(None), self._checked()])
         body = _replaced(node.body, self._getting_result(line))
         return self._prologue(node, [self._waiting(None), node.with_changes(body=body)])
+
+    def _handlers_say_nothing(self, node: cst.Try) -> bool:
+        """Whether the handlers that may catch cancellation only pass, log or carry on."""
+        return all(
+            all(map(_says_nothing, statements(handler.body)))
+            for handler in node.handlers
+            if any(self.names.is_instance_of(t) is not False for t in handler_types(handler))
+            or handler.type is None
+        )
 
     def _prologue(
         self, replaced: cst.BaseStatement, new: list[cst.BaseStatement]
@@ -465,6 +531,69 @@ def _is_local_future(task: cst.BaseExpression, function: cst.FunctionDef) -> boo
     return False
 
 
+def _flattened(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """`(A, (B, C))` -> [A, B, C]; anything else alone."""
+    if isinstance(expr, cst.Tuple):
+        return [item for element in expr.elements for item in _flattened(element.value)]
+    return [expr]
+
+
+_FUTURE_MAKERS = ("task", "future")
+"""What the names of calls making asyncio Tasks and Futures contain: `create_task`,
+`async_create_task`, `ensure_future`, `create_future`, `Task`, `Future`."""
+
+
+def _known_future(task: cst.BaseExpression, function: cst.FunctionDef, module: cst.Module) -> bool:
+    """Whether `task` is known to be an asyncio Task or Future: its name says so (`task`,
+    `self._reader_task`, `pending_futures`), the module binds or annotates it as one
+    (`self._call = asyncio.create_task(...)`, `worker: asyncio.Task`), or it is the variable
+    of a loop over such a collection."""
+    name = dotted_name(task)
+    if name is None:
+        return False
+    loops = [
+        node.iter
+        for node in walk_same_frame(function.body)
+        if isinstance(node, cst.For) and dotted_name(node.target) == name
+    ]
+    candidates = {name, *filter(None, map(dotted_name, loops))}
+    return any(_says_future(candidate) for candidate in candidates) or any(
+        _binds_future(node, candidates) for node in walk(module)
+    )
+
+
+def _says_future(dotted: str) -> bool:
+    """A name whose last part says Task or Future: `self._task`, `create_future`."""
+    last = dotted.rsplit(".", 1)[-1].lower()
+    return any(maker in last for maker in _FUTURE_MAKERS)
+
+
+def _binds_future(node: cst.CSTNode, candidates: set[str]) -> bool:
+    """`x = asyncio.create_task(...)`, `x: asyncio.Task[None] | None = None` or a parameter
+    `x: asyncio.Task`, for `x` among `candidates`."""
+    if isinstance(node, cst.Param):
+        return node.name.value in candidates and _annotates_future(node.annotation)
+    if (
+        isinstance(node, cst.AnnAssign)
+        and dotted_name(node.target) in candidates
+        and _annotates_future(node.annotation)
+    ):
+        return True
+    value = node.value if isinstance(node, cst.Assign | cst.AnnAssign) else None
+    if isinstance(value, cst.ListComp | cst.SetComp | cst.GeneratorExp):
+        value = value.elt  # `[asyncio.create_task(f()) for f in fetchers]`
+    if not isinstance(value, cst.Call):
+        return False
+    bound = any(dotted_name(target) in candidates for target in assigned_targets(node))
+    return bound and _says_future(get_full_name_for_node(value.func) or "")
+
+
+def _annotates_future(annotation: cst.Annotation | None) -> bool:
+    return annotation is not None and any(
+        isinstance(node, cst.Name) and node.value in {"Task", "Future"} for node in walk(annotation)
+    )
+
+
 def _sole_line(body: cst.BaseSuite) -> cst.SimpleStatementLine | None:
     lines = statements(body)
     only = lines[0] if len(lines) == 1 else None
@@ -515,6 +644,20 @@ def _is_placeholder(line: cst.BaseStatement) -> bool:
             and isinstance(small.value, cst.Ellipsis | cst.SimpleString | cst.ConcatenatedString)
         )
         for small in line.body
+    )
+
+
+def _says_nothing(line: cst.BaseStatement) -> bool:
+    """A line whose skipping loses nothing but a swallow: `pass`, logging, and the `return`,
+    `break` or `continue` (of a plain value) that carried on after the cancellation."""
+    return _is_placeholder(line) or (
+        isinstance(line, cst.SimpleStatementLine)
+        and all(
+            (isinstance(small, cst.Expr) and is_logging_call(small.value))
+            or isinstance(small, cst.Break | cst.Continue)
+            or (isinstance(small, cst.Return) and is_inert(small.value))
+            for small in line.body
+        )
     )
 
 

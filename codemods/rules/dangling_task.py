@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import libcst as cst
@@ -8,7 +8,7 @@ from libcst.metadata import GlobalScope, ScopeProvider
 
 from codemods.analysis.blocks import comments_within, end_comments
 from codemods.analysis.candidates import CoroutineCode, may_discard_task
-from codemods.analysis.scope import walk_same_frame
+from codemods.analysis.scope import spelled_names, walk, walk_same_frame
 from codemods.rule import FixSafety, Rule, RuleOptions
 
 _SPAWNERS = frozenset(
@@ -181,7 +181,8 @@ class DanglingTask(Rule):
         return _with_set(updated_node, self._set_name, self._set_annotation(updated_node))
 
     def _check(self, line: cst.SimpleStatementLine | cst.SimpleStatementSuite) -> None:
-        if not _in_function(self.parents(line)):
+        function = _enclosing_function(self.parents(line))
+        if function is None:
             return
         for statement in line.body:
             if not isinstance(statement, cst.Expr) or not self._discards_task(statement.value):
@@ -190,7 +191,7 @@ class DanglingTask(Rule):
             comments = [*end_comments([line]), *comments_within(statement)]
             if self.report(call, FixSafety.UNSAFE, through=call, comments=comments):
                 self._planned[statement] = _Keep(
-                    task=self.fresh_name(statement, _TASK_BASE),
+                    task=self.fresh_name(statement, _TASK_BASE, function),
                     tasks=self._set_for(statement),
                 )
 
@@ -227,7 +228,7 @@ class DanglingTask(Rule):
             ):
                 return name
         if self._set_name is None:
-            taken = _names_in(self.module)
+            taken = spelled_names(self.module)
             name, suffix = _SET_BASE, 0
             while name in taken:
                 suffix += 1
@@ -243,14 +244,15 @@ class DanglingTask(Rule):
         return cst.parse_expression(annotation)
 
 
-def _in_function(ancestors: Sequence[cst.CSTNode]) -> bool:
-    """Whether the innermost function or class around a statement is a function."""
+def _enclosing_function(ancestors: Sequence[cst.CSTNode]) -> cst.FunctionDef | None:
+    """The function (`def` or `async def`) whose body holds a statement, if any: not a class
+    body or the module."""
     for ancestor in ancestors:
         if isinstance(ancestor, cst.FunctionDef):
-            return True
+            return ancestor
         if isinstance(ancestor, cst.ClassDef):
-            return False
-    return False
+            return None
+    return None
 
 
 def _is_chain(expr: cst.BaseExpression) -> bool:
@@ -292,21 +294,6 @@ def _expanded(
     return result
 
 
-def _nodes(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """`node` and all its descendants, expressions included."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(current.children)
-
-
-def _names_in(module: cst.Module) -> set[str]:
-    """Every name the module spells anywhere: a new module-level name must be none of them,
-    so that no local, global or attribute access can mean it already."""
-    return {node.value for node in _nodes(module) if isinstance(node, cst.Name)}
-
-
 def _existing_sets(module: cst.Module, names_of: Callable[[cst.CSTNode], set[str]]) -> list[str]:
     """Module-level `NAME = set()` (or `NAME: ... = set()`) that some task is removed from
     by `add_done_callback(NAME.discard)`: the module's own strong-reference sets."""
@@ -332,7 +319,7 @@ def _existing_sets(module: cst.Module, names_of: Callable[[cst.CSTNode], set[str
         return []
     discarded = {
         callback.value.value
-        for node in _nodes(module)
+        for node in walk(module)
         if isinstance(node, cst.Call)
         and isinstance(node.func, cst.Attribute)
         and node.func.attr.value == "add_done_callback"
