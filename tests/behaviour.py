@@ -3,6 +3,7 @@ as a module of its own."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from typing import Any
 
@@ -40,3 +41,15 @@ def load(source: str) -> Namespace:
 def squash(text: str) -> str:
     """`text` with each line's indentation dropped: snippets compare regardless of nesting."""
     return "\n".join(line.strip() for line in text.strip().splitlines())
+
+
+def task_end(task: asyncio.Task[Any], *, error_name: bool = False) -> Any:
+    """What a finished task ended with: "cancelled", ("returned", value) or ("raised", the
+    exception, or its class name to compare runs)."""
+    assert task.done(), "still running"
+    if task.cancelled():
+        return "cancelled"
+    error = task.exception()
+    if error is not None:
+        return ("raised", type(error).__name__ if error_name else error)
+    return ("returned", task.result())

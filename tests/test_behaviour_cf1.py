@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from codemods.rule import FixSafety
-from tests.behaviour import Namespace, fixed, load, squash
+from tests.behaviour import Namespace, fixed, load, squash, task_end
 
 RULES = ("CF101", "CF102")
 STILL_RUNNING_WAIT = 0.15
@@ -83,16 +83,6 @@ async def cancel_and_wait(task: asyncio.Task[Any]) -> bool:
     task.cancel()
     done, _ = await asyncio.wait({task}, timeout=STILL_RUNNING_WAIT)
     return task in done
-
-
-def task_end(task: asyncio.Task[Any]) -> Any:
-    """What a finished task ended with: "cancelled", ("raised", exc) or ("returned", value)."""
-    assert task.done()
-    if task.cancelled():
-        return "cancelled"
-    if task.exception() is not None:
-        return ("raised", task.exception())
-    return ("returned", task.result())
 
 
 HANG = object()

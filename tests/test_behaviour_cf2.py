@@ -30,7 +30,7 @@ import pytest
 
 from codemods.engine import FileOutcome
 from codemods.rule import FixSafety
-from tests.behaviour import Namespace, fixed, load, squash
+from tests.behaviour import Namespace, fixed, load, squash, task_end
 
 RULES = ("CF201", "CF202", "CF203", "CF101", "CF102")
 CLEANUP_WAIT = 1.0
@@ -709,16 +709,6 @@ class Outcome:
     awaits: int
 
 
-def ending(task: asyncio.Task[Any]) -> Any:
-    assert task.done(), "still running after CLEANUP_WAIT"
-    if task.cancelled():
-        return "cancelled"
-    error = task.exception()
-    if error is not None:
-        return ("raised", type(error).__name__)
-    return ("returned", task.result())
-
-
 async def within_timeout(call: Awaitable[Any]) -> Any:
     async with asyncio.timeout(TIMEOUT):
         return await call
@@ -745,7 +735,7 @@ def drive(
         await asyncio.wait({task}, timeout=CLEANUP_WAIT)
         if timeout:
             assert world.blocked.is_set(), "the timeout expired outside the region"
-        return Outcome(ending(task), world.record, world.cleanups, world.awaits)
+        return Outcome(task_end(task, error_name=True), world.record, world.cleanups, world.awaits)
 
     return asyncio.run(scenario())
 

@@ -41,7 +41,7 @@ from typing import Any
 import pytest
 
 from codemods.rule import FixSafety
-from tests.behaviour import Namespace, fixed, load, squash
+from tests.behaviour import Namespace, fixed, load, squash, task_end
 
 RULES = ("CF301",)
 TARGETS = ((3, 9), (3, 11))
@@ -587,16 +587,6 @@ class Outcome:
     """(F): the rest of the caller's `finally` ran."""
 
 
-def ending(task: asyncio.Task[Any]) -> End:
-    assert task.done(), "still running after BOUND"
-    if task.cancelled():
-        return "cancelled"
-    error = task.exception()
-    if error is not None:
-        return ("raised", type(error).__name__)
-    return ("returned", task.result())
-
-
 @dataclass
 class Service:
     """The caller of (F): serves until cancelled, then stops its children in `finally`."""
@@ -656,7 +646,7 @@ def drive(
             if timeout:
                 assert children[0].saw_cancel.is_set(), "the timeout expired before the stop"
             cleaned = service.cleaned if service is not None else None
-            return Outcome(ending(caller), not first.done(), cleaned)
+            return Outcome(task_end(caller, error_name=True), not first.done(), cleaned)
         finally:
             await reap(children)
 

@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 
 from codemods.rule import FixSafety
-from tests.behaviour import Namespace, fixed, load, squash
+from tests.behaviour import Namespace, fixed, load, squash, task_end
 
 SERVICE = textwrap.dedent(
     """
@@ -101,16 +101,6 @@ def run(scenario: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
 def settle() -> Awaitable[None]:
     """Let every task that is ready run until it blocks."""
     return asyncio.sleep(0.01)
-
-
-def task_end(task: asyncio.Task[Any]) -> Any:
-    """What a finished task ended with: "cancelled", ("raised", exc) or ("returned", value)."""
-    assert task.done()
-    if task.cancelled():
-        return "cancelled"
-    if task.exception() is not None:
-        return ("raised", task.exception())
-    return ("returned", task.result())
 
 
 # What workers do when cancelled ---------------------------------------------------------------
