@@ -121,10 +121,18 @@ class AwaitCancelledTask(Rule):
     plain `await task`: the caller no longer raises the task's CancelledError, so the code
     after the `await`, which that error used to skip, now runs.
 
-    Report only where the rewrite could not keep the rest of the construct as it was: a
-    `finally` below 3.11, a handler that also catches other exceptions and does more than
-    `pass`, a handler with jumps in the middle, several context managers, a body doing more
-    than the `await`, or a module using trio or anyio.
+    Below 3.11 the fix is also unsafe unless the task is known to be an asyncio Task or
+    Future (its name says so, or the module makes it with `create_task()`, `ensure_future()`
+    or annotates it as one): from Python 3.11 `asyncio.wait()` accepts nothing else, and a
+    gRPC call, say, has `cancel()` too. There, a caller cancelled while it waits stops
+    waiting at once, while the task may still be finishing its cleanup.
+
+    Report only where the rewrite could not keep the rest of the construct as it was: below
+    3.11, a `finally` or a handler doing more than pass, log or carry on (a cancellation of
+    the caller in `asyncio.wait()` would skip it); a handler that also catches other
+    exceptions and does more than `pass`, or jumps out midway; `suppress(...) as name`;
+    several context managers; a body doing more than the `await`; a module using trio or
+    anyio.
     """
 
     code = "CF301"
@@ -174,7 +182,7 @@ class AwaitCancelledTask(Rule):
     def leave_With(
         self, original_node: cst.With, updated_node: cst.With
     ) -> cst.BaseStatement | Statements:
-        if not self._swallows_cancellation(original_node):
+        if not self._catches_cancellation(original_node):
             return updated_node
         function = enclosing_coroutine(self.parents(original_node))
         # A `suppress` that also swallows other awaits is CF103's.
@@ -280,7 +288,7 @@ class AwaitCancelledTask(Rule):
                 return True
         return False
 
-    def _swallows_cancellation(self, guarded: cst.Try | cst.With) -> bool:
+    def _catches_cancellation(self, guarded: cst.Try | cst.With) -> bool:
         if isinstance(guarded, cst.Try):
             return first_cancellation_handler(guarded, self.names) is not None
         return any(self.names.suppresses_cancellation(item.item) for item in guarded.items)
