@@ -6,13 +6,17 @@ configuration or internal error, or a file that could not be read, parsed or wri
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import Any, NoReturn
 
 import click
@@ -352,22 +356,39 @@ def _run(request: _Request) -> NoReturn:
     _verbose(request, f"{plural(len(files), 'file')}, {plural(request.jobs, 'job')}")
     if not discovered and not missing:
         click.echo("cancelfix: warning: no Python files found", err=True)
-    outcomes = runner.run([str(path) for path in files], request.settings, request.jobs)
     show_progress = (
         sys.stderr.isatty()
         and request.quiet == 0
         and request.output_format == "text"
         and len(files) > PROGRESS_THRESHOLD
     )
-    if show_progress:
-        with click.progressbar(
-            outcomes, length=len(files), file=sys.stderr, label="Checking"
-        ) as bar:
-            for outcome in bar:
-                report.add(outcome, error=_apply(request, outcome))
-    else:
-        for outcome in outcomes:
-            report.add(outcome, error=_apply(request, outcome))
+    interrupts = _Interrupts()
+    try:
+        with (
+            interrupts.installed(),
+            contextlib.closing(
+                runner.run([str(path) for path in files], request.settings, request.jobs)
+            ) as outcomes,
+        ):
+            if show_progress:
+                with click.progressbar(
+                    outcomes, length=len(files), file=sys.stderr, label="Checking"
+                ) as bar:
+                    for outcome in bar:
+                        with interrupts.deferred():
+                            report.add(outcome, error=_apply(request, outcome))
+            else:
+                for outcome in outcomes:
+                    with interrupts.deferred():
+                        report.add(outcome, error=_apply(request, outcome))
+    except _Interrupted as interrupted:
+        done = (
+            f"; {plural(len(report.changed), 'file')} written, the rest untouched"
+            if request.mode is Mode.FIX
+            else ""
+        )
+        click.echo(f"cancelfix: interrupted{done}", err=True)
+        sys.exit(128 + interrupted.signum)
     report.sort()
     _verbose(
         request,
@@ -404,6 +425,58 @@ def _select(request: _Request, files: list[Path]) -> list[Path]:
     if request.shard is not None:
         files = [path for path in files if request.shard.takes(path)]
     return files
+
+
+class _Interrupted(BaseException):
+    """SIGINT or SIGTERM arrived while files were being run (a BaseException, as Ctrl-C is)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+class _Interrupts:
+    """SIGINT and SIGTERM during a run become `_Interrupted`, raised between files, never while
+    one is being written: its write completes (the writer also holds the signals back while a
+    temporary file has a name), and the run stops. Exit code 128 + the signal, as a shell says.
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.deferring = False
+        self.pending: int | None = None
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.deferring:
+            self.pending = self.pending or signum
+            return
+        raise _Interrupted(signum)
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield  # only the main thread may set handlers; its own stay in force
+            return
+        previous = {}
+        for signum in self.SIGNALS:
+            if signal.getsignal(signum) is not signal.SIG_IGN:  # `nohup`, `&`: stay ignored
+                previous[signum] = signal.signal(signum, self._handle)
+        try:
+            yield
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+
+    @contextlib.contextmanager
+    def deferred(self) -> Iterator[None]:
+        self.deferring = True
+        try:
+            yield
+        finally:
+            self.deferring = False
+        if self.pending is not None:
+            raise _Interrupted(self.pending)
 
 
 def _apply(request: _Request, outcome: FileOutcome) -> str | None:

@@ -111,6 +111,18 @@ def _is_python(path: Path) -> bool:
     return path.suffix in PYTHON_SUFFIXES
 
 
+def _is_dangling_link(path: Path) -> bool:
+    """A symlink that leads nowhere (a missing target or a loop): kept, so that the run reports
+    it as a file it could not read instead of passing over it in silence."""
+    return path.is_symlink() and not path.exists()
+
+
+def _identity(path: Path) -> str:
+    """The file a path names, so that a file reached twice through a link counts once; a
+    dangling link is its own file (the real path of a loop is any of its links)."""
+    return os.path.abspath(path) if _is_dangling_link(path) else os.path.realpath(path)
+
+
 def discover_files(
     paths: Iterable[Path], excludes: Excludes, *, respect_gitignore: bool, force_exclude: bool
 ) -> list[Path]:
@@ -128,9 +140,9 @@ def discover_files(
                 if (
                     _is_python(candidate)
                     and not excludes.matches(candidate, anchor=path)
-                    and candidate.is_file()
+                    and (candidate.is_file() or _is_dangling_link(candidate))
                 ):
-                    found.setdefault(os.path.realpath(candidate), candidate)
+                    found.setdefault(_identity(candidate), candidate)
         elif not (force_exclude and excludes.matches(path)):
-            found.setdefault(os.path.realpath(path), path)
+            found.setdefault(_identity(path), path)
     return sorted(found.values())

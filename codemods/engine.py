@@ -7,9 +7,15 @@ to write them, print a diff, or only report.
 from __future__ import annotations
 
 import ast
+import contextlib
 import difflib
 import enum
+import errno
 import hashlib
+import io
+import os
+import re
+import tokenize
 import warnings
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -124,6 +130,59 @@ def _syntax_error_reason(error: cst.ParserSyntaxError, stdlib: SyntaxError | Non
     return f"syntax error at {error.editor_line}:{error.editor_column}: {error.message}"
 
 
+_CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+"""PEP 263's coding declaration, as CPython's tokenizer looks for it in the first two lines."""
+
+
+def _position(source: bytes, offset: int) -> str:
+    """`line:column` (1-based, column in bytes) of a byte offset."""
+    line = source.count(b"\n", 0, offset) + 1
+    column = offset - (source.rfind(b"\n", 0, offset) + 1) + 1
+    return f"{line}:{column}"
+
+
+def _undecodable(source: bytes) -> str | None:
+    """Why `source` is not text Python can read, in one line; None when it is.
+
+    Decoded the way CPython and LibCST decode it (BOM, else a coding declaration in the first
+    two lines, else UTF-8), so that the reason names the encoding and the first bad byte.
+    """
+    if (offset := source.find(b"\0")) >= 0:
+        return f"binary file, not Python source (NUL byte at {_position(source, offset)})"
+    declared = ""
+    for number, line in enumerate(source.splitlines()[:2], start=1):
+        if _CODING.match(line):
+            declared = f" (declared on line {number})"
+            break
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+    except SyntaxError as error:
+        if declared:  # "unknown encoding: foobar", "encoding problem: utf-8" (BOM and cookie)
+            return f"cannot decode: {error.msg}{declared}"
+        encoding = "utf-8"  # undecodable bytes in the first two lines: say which and where
+    try:
+        source.decode(encoding)
+    except UnicodeDecodeError as error:
+        name = "utf-8" if encoding == "utf-8-sig" else encoding
+        bad = source[error.start : error.start + 1].hex()
+        where = _position(source, error.start)
+        return f"cannot decode as {name}{declared}: byte 0x{bad} at {where} ({error.reason})"
+    except LookupError as error:
+        return f"cannot decode: {error}{declared}"
+    return None
+
+
+MAX_ANALYSED_NODES = 100_000
+"""The most syntax nodes (of the stdlib tree) a module may have for LibCST to analyse it:
+twice the largest module of the ten real packages the corpus checks (redis's 420 KB
+`commands/core.py`, 49,417 nodes, ten seconds). LibCST's time and memory grow with the nodes,
+and a 5 MB generated module of coroutines would take minutes and gigabytes per pass."""
+
+
+def _node_count(tree: ast.Module) -> int:
+    return sum(1 for _ in ast.walk(tree))
+
+
 def _compiles(source: bytes, path: str) -> bool:
     try:
         with warnings.catch_warnings():
@@ -232,6 +291,14 @@ def _process_source(source: bytes, path: str, settings: Settings) -> FileOutcome
         rules = [rule for rule in rules if rule.is_candidate(code, settings.options)]
     if not rules:
         return FileOutcome(path)
+    if isinstance(tree, ast.Module) and (nodes := _node_count(tree)) > MAX_ANALYSED_NODES:
+        return FileOutcome(
+            path,
+            error=f"too large to analyse: {nodes:,} syntax nodes (the limit is "
+            f"{MAX_ANALYSED_NODES:,}); split the module, or exclude it",
+        )
+    if (reason := _undecodable(source)) is not None:
+        return FileOutcome(path, error=reason)
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as error:
@@ -279,5 +346,15 @@ def process_path(path: str, settings: Settings) -> FileOutcome:
         with open(path, "rb") as file:
             source = file.read()
     except OSError as error:
-        return FileOutcome(path, error=f"cannot read: {error.strerror or error}")
+        return FileOutcome(path, error=_unreadable(path, error))
     return process_source(source, path, settings)
+
+
+def _unreadable(path: str, error: OSError) -> str:
+    """Why a file could not be read, in one line; a symlink says where it leads."""
+    if error.errno in (errno.ELOOP, errno.ENOENT) and os.path.islink(path):
+        if error.errno == errno.ELOOP:
+            return "cannot read: symlink loop"
+        with contextlib.suppress(OSError):  # (gone meanwhile: the plain reason will do)
+            return f"cannot read: broken symlink to {os.readlink(path)}"
+    return f"cannot read: {error.strerror or error}"

@@ -2,13 +2,18 @@
 
 Workers take one file at a time over a pipe. If a worker dies (a crash in LibCST's native
 parser, the OOM killer), only the file it held is reported, and a fresh worker takes its place.
+Workers only compute; the main process writes. Workers ignore SIGINT (a Ctrl-C reaches the whole
+process group): the main process decides, and stops them. When the consumer of `run` stops early
+(an interrupt), busy workers are killed at once; they have nothing to lose.
 """
 
 from __future__ import annotations
 
 import contextlib
 import multiprocessing
-from collections.abc import Iterator, Sequence
+import os
+import signal
+from collections.abc import Generator, Iterator, Sequence
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 
@@ -18,12 +23,34 @@ PARALLEL_THRESHOLD = 64
 """Below this many files, a second worker costs more than it saves."""
 
 
-def _serve(connection: Connection, settings: Settings) -> None:
-    while True:
-        path = connection.recv()
-        if path is None:
-            return
-        connection.send(process_path(path, settings))
+_WORKER_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
+PARENT_CHECK_SECONDS = 1.0
+"""How often an idle worker checks that the main process is still there."""
+
+
+def _serve(connection: Connection, main_end: Connection, settings: Settings) -> None:
+    # Started with these signals blocked (see `_Worker`), so that no handler inherited from
+    # the main process runs here: SIGINT is the main process's to handle, SIGTERM kills.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _WORKER_SIGNALS)
+    # A forked worker holds a copy of the main process's end of its pipe: close it, so that
+    # the pipe ends when the main process does. (Workers forked later may hold copies too:
+    # an idle worker also checks every second that its parent is alive.)
+    main_end.close()
+    parent = os.getppid()
+    try:
+        while True:
+            while not connection.poll(PARENT_CHECK_SECONDS):
+                if os.getppid() != parent:
+                    return
+            path = connection.recv()
+            if path is None:
+                return
+            connection.send(process_path(path, settings))
+    except (EOFError, OSError):  # the main process is gone (killed): so is the work
+        return
 
 
 class _Worker:
@@ -31,9 +58,16 @@ class _Worker:
         context = multiprocessing.get_context()
         self.connection, child = context.Pipe()
         self.process: BaseProcess = context.Process(
-            target=_serve, args=(child, settings), daemon=True
+            target=_serve, args=(child, self.connection, settings), daemon=True
         )
-        self.process.start()
+        if hasattr(signal, "pthread_sigmask"):
+            previous = signal.pthread_sigmask(signal.SIG_BLOCK, _WORKER_SIGNALS)
+            try:
+                self.process.start()
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        else:  # pragma: no cover - Windows
+            self.process.start()
         child.close()
         self.path: str | None = None
 
@@ -49,9 +83,19 @@ class _Worker:
             self.process.kill()
         self.connection.close()
 
+    def kill(self) -> None:
+        """Stop at once, whatever the worker is doing."""
+        self.process.kill()
+        self.process.join(timeout=5)
+        self.connection.close()
 
-def run(paths: Sequence[str], settings: Settings, jobs: int) -> Iterator[FileOutcome]:
-    """Outcomes as files finish (not in input order)."""
+
+def run(paths: Sequence[str], settings: Settings, jobs: int) -> Generator[FileOutcome, None, None]:
+    """Outcomes as files finish (not in input order).
+
+    Close the generator (or let an exception through it) to stop early: no more files are
+    handed out and the workers are killed.
+    """
     if not paths:
         return
     workers = 1 if len(paths) < PARALLEL_THRESHOLD else max(1, min(jobs, len(paths)))
@@ -60,8 +104,11 @@ def run(paths: Sequence[str], settings: Settings, jobs: int) -> Iterator[FileOut
 
 def _run_in_workers(paths: Sequence[str], settings: Settings, jobs: int) -> Iterator[FileOutcome]:
     pending = list(reversed(paths))
-    workers = [_Worker(settings) for _ in range(jobs)]
+    workers: list[_Worker] = []
+    finished = False
     try:
+        for _ in range(jobs):
+            workers.append(_Worker(settings))
         for worker in workers:
             worker.give(pending.pop())
         busy = set(workers)
@@ -96,6 +143,10 @@ def _run_in_workers(paths: Sequence[str], settings: Settings, jobs: int) -> Iter
                 if pending:
                     worker.give(pending.pop())
                     busy.add(worker)
+        finished = True
     finally:
         for worker in workers:
-            worker.stop()
+            if finished:
+                worker.stop()
+            else:
+                worker.kill()

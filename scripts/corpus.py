@@ -8,22 +8,42 @@ Run from the repository root, with the project's virtualenv:
 
 Each package is downloaded once with `pip download` (a wheel, else the sdist) into the cache
 directory (`.corpus/` at the repository root, git-ignored) and extracted into
-`.corpus/src/<name>-<version>/`. Every `.py` file then goes through the engine in fix mode with
-all rules, with unsafe fixes, then again with safe fixes only where the first run changed
-something or failed. Nothing is ever written back.
+`.corpus/src/<name>-<version>/`. Only its `.py` files are checked (a compiled wheel's `.pyx`,
+`.pxd`, `.c` and `.so` files are ignored). There are two passes over every package.
 
-For every file and run this checks:
+The engine pass runs every `.py` file through the engine in fix mode with all rules, with
+unsafe fixes, then again with safe fixes only where the first run changed something or failed.
+Nothing is written back. For every file and run it checks:
 
-- no exception escapes `process_path` (engine errors are counted and listed with their reason;
-  files that CPython itself cannot compile, such as Python 2 test data, count as
-  "unparseable input" instead);
-- a changed file parses with `libcst.parse_module` and `compile()`s (if the original did);
-- a second `process_source` over the new text changes nothing and reports nothing fixable;
+- no crash: no exception escapes `process_path`, no internal error, no timeout (a file over
+  FILE_TIMEOUT_SECONDS), no worker death (a file whose worker never returns a result); engine
+  errors are counted and listed with their reason, and files that CPython itself cannot compile,
+  such as Python 2 test data, count as "unparseable input" instead;
+- every changed file parses with `libcst.parse_module` and `compile()`s (if the original did);
+- second run clean: a second `process_source` over the new text changes nothing and reports
+  nothing fixable;
 - an unchanged file has no fixed finding and no fixable finding left, and the file on disk is
   never modified; a safe-only run never applies an unsafe fix.
 
-It prints one row per package and one per rule, lists errors and contract violations, and exits
-1 if there is any contract violation (2 if a package cannot be fetched).
+The CLI pass copies the package's `.py` files into a fresh temporary directory (outside the
+repository, whose discovery would skip the git-ignored `.corpus/`) and runs the real command
+there, `python -m codemods fix --unsafe-fixes --output-format json`, with a configuration that
+excludes nothing, ignores no `.gitignore` and targets the engine pass's default Python. It
+checks:
+
+- no crash: no traceback, the JSON report is complete, every error listed is an input CPython
+  rejects too (no internal error, no worker death), the exit code is the one the report implies;
+- the files changed on disk are exactly those with fixed findings, and the same as the engine
+  pass's (and the same number of fixes);
+- every changed file parses and `compile()`s (if the original did);
+- `compile()` of every unchanged file still works: it is byte-identical, and compiles iff the
+  original did;
+- second run clean: the same command run again changes no file, fixes nothing, finds nothing
+  more to fix (only the report-only findings the first run left), and exits the same way.
+
+It prints one row per package and one per rule, and the CLI figures, lists errors and contract
+violations, and exits 1 if there is any contract violation or crash (2 if a package cannot be
+fetched).
 """
 
 from __future__ import annotations
@@ -31,6 +51,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import difflib
+import hashlib
 import json
 import multiprocessing
 import multiprocessing.pool
@@ -41,18 +62,20 @@ import signal
 import subprocess
 import sys
 import tarfile
+import tempfile
 import time
 import traceback
 import warnings
 import zipfile
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
 import libcst as cst
 
+from codemods import target_version
 from codemods.engine import FileOutcome, Mode, Settings, process_path, process_source
 from codemods.registry import all_rules
 from codemods.rule import Finding, FixSafety, RuleOptions
@@ -65,9 +88,21 @@ DEFAULT_PACKAGES = (
     "redis==8.1.0",
     "tornado==6.6.1",
     "websockets==17.4",
+    "anyio==4.16.0",
+    "asyncpg==0.32.0",
+    "aiokafka==0.14.0",
+    "starlette==1.10.0",
+    "uvicorn==0.54.0",
 )
+"""Home Assistant stays at the last release that installs on Python 3.11; the others are the
+newest releases when the list was last updated."""
 FILE_TIMEOUT_SECONDS = 120
-"""Budget for one engine call on one file; a file over it is reported as an error."""
+"""Budget for one engine call on one file; a file over it is reported as a crash."""
+WATCHDOG_SECONDS = 5 * FILE_TIMEOUT_SECONDS
+"""With no result from any worker for this long, the files not done count as lost: their
+worker died or hung where the alarm could not stop it. A file takes at most four engine calls."""
+CLI_TIMEOUT_SECONDS = 1800
+"""Budget for one run of the command over one package."""
 DIFF_CONTEXT_LINES = 6
 PROGRESS_EVERY = 500
 ARCHIVE_SUFFIXES = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar")
@@ -286,7 +321,9 @@ def check_file(task: Task) -> FileResult:
             with deadline(FILE_TIMEOUT_SECONDS):
                 outcome = process_path(path, settings)
         except FileTimeout:
-            result.errors.setdefault(f"timeout: over {FILE_TIMEOUT_SECONDS}s", []).append(label)
+            reason = f"timeout: over {FILE_TIMEOUT_SECONDS}s"
+            result.errors.setdefault(reason, []).append(label)
+            result.violations.append(f"{label}: crash: {reason}")
             continue
         except (Exception, SystemExit) as error:
             result.violations.append(f"{label}: exception escaped: {type(error).__name__}: {error}")
@@ -327,6 +364,7 @@ def record_error(
         error = f"LibCST rejects code CPython accepts: {error}"
     elif error.startswith("internal error"):
         error = f"internal error: {crash_summary(source, path, settings)}"
+        result.violations.append(f"{label}: crash: {error}")
     result.errors.setdefault(error, []).append(label)
 
 
@@ -437,6 +475,8 @@ class PackageReport:
     errors: int = 0
     violations: int = 0
     seconds: float = 0.0
+    changed_files: list[str] = field(default_factory=list)
+    """Files the unsafe run changed, for the cross-check with the command."""
 
 
 @dataclass
@@ -451,6 +491,8 @@ class Totals:
     violations: list[tuple[str, str]] = field(default_factory=list)
     samples: list[Sample] = field(default_factory=list)
     slowest: list[tuple[float, str]] = field(default_factory=list)
+    cli: list[CliReport] = field(default_factory=list)
+    cli_errors: list[tuple[str, str]] = field(default_factory=list)
 
 
 def add_file(totals: Totals, report: PackageReport, result: FileResult) -> None:
@@ -459,6 +501,8 @@ def add_file(totals: Totals, report: PackageReport, result: FileResult) -> None:
     report.parsed += result.parsed
     for label, run in result.runs.items():
         report.changed[label] += run.changed
+        if label == "unsafe" and run.changed:
+            report.changed_files.append(result.relpath)
         for code, kind, fixed in run.findings:
             if fixed:
                 report.fixed[label] += 1
@@ -480,7 +524,9 @@ def add_file(totals: Totals, report: PackageReport, result: FileResult) -> None:
 
 def run_package(
     pool: multiprocessing.pool.Pool, totals: Totals, package: Package, root: Path
-) -> None:
+) -> bool:
+    """The engine pass over one package; whether the pool is still usable. If a worker is
+    lost, its files are reported and the pool is terminated."""
     files = python_files(root)
     # Largest files first, so that no big file is left alone at the end of the run.
     files.sort(key=lambda relpath: -(root / relpath).stat().st_size)
@@ -488,13 +534,351 @@ def run_package(
     report = PackageReport(package.label)
     start = time.perf_counter()
     print(f"checking {package.label}: {len(tasks)} files", file=sys.stderr, flush=True)
-    for done, result in enumerate(pool.imap_unordered(check_file, tasks, chunksize=4), 1):
+    pending = {task.relpath for task in tasks}
+    # One file per task, so that a dead worker loses exactly the file it held.
+    results = pool.imap_unordered(check_file, tasks, chunksize=1)
+    while pending:
+        try:
+            result = results.next(timeout=WATCHDOG_SECONDS)
+        except multiprocessing.TimeoutError:
+            for relpath in sorted(pending):
+                lost = FileResult(package.label, relpath)
+                reason = f"no result in {WATCHDOG_SECONDS}s: the worker died or hung"
+                lost.errors[reason] = ["unsafe"]
+                lost.violations.append(f"crash: {reason}")
+                add_file(totals, report, lost)
+            pool.terminate()
+            pool.join()
+            return False
+        pending.discard(result.relpath)
         add_file(totals, report, result)
-        if done % PROGRESS_EVERY == 0:
+        if report.files % PROGRESS_EVERY == 0:
             seconds = time.perf_counter() - start
-            print(f"  {done}/{len(tasks)} files, {seconds:.0f}s", file=sys.stderr, flush=True)
+            print(f"  {report.files}/{len(tasks)} files, {seconds:.0f}s", file=sys.stderr)
     report.seconds = time.perf_counter() - start
     totals.packages.append(report)
+    return True
+
+
+# --- the command-line pass ----------------------------------------------------------------------
+
+
+INPUT_ERRORS = ("syntax error", "cannot decode", "too deeply nested to parse")
+"""Engine errors about the input: expected where CPython rejects the file too."""
+CRASH_ERRORS = ("internal error", "worker crashed")
+"""Command errors that are crashes of the tool."""
+
+
+@dataclass
+class CliReport:
+    package: str
+    files: int = 0
+    findings: int = 0
+    """Findings the first run reported: fixed ones and those left."""
+    fixed: Counter[str] = field(default_factory=Counter)
+    """Fixes the first run applied, keyed by fix kind (safe, unsafe)."""
+    changed: int = 0
+    left: int = 0
+    unparseable: int = 0
+    errors: int = 0
+    exit_codes: list[int] = field(default_factory=list)
+    second_changed: int = 0
+    second_fixed: int = 0
+    second_fixable: int = 0
+    not_compiling: int = 0
+    violations: int = 0
+    seconds: float = 0.0
+
+
+def cli_config() -> str:
+    """The command's configuration: every `.py` file, the engine pass's target version."""
+    major, minor = target_version.DEFAULT
+    return f'exclude = []\nrespect-gitignore = false\ntarget-version = "py{major}{minor}"\n'
+
+
+def compiles(task: tuple[str, str]) -> bool:
+    """Whether root/relpath compiles (runs in the pool)."""
+    root, relpath = task
+    path = os.path.join(root, relpath)
+    with open(path, "rb") as file:
+        return compile_error(file.read(), path) is None
+
+
+@dataclass
+class CliRun:
+    exit_code: int | None = None
+    document: dict[str, object] | None = None
+    crash: str | None = None
+
+
+def run_cli(tree: Path, config: Path, jobs: int) -> CliRun:
+    """`python -m codemods fix --unsafe-fixes` over `tree`, from inside it, as a user runs it."""
+    command = [sys.executable, "-m", "codemods", "fix", "--unsafe-fixes", "--config", str(config)]
+    command += ["--output-format", "json", "--no-color", "--jobs", str(jobs), "."]
+    pythonpath = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": pythonpath, "GIT_CEILING_DIRECTORIES": str(tree.parent)}
+    try:
+        done = subprocess.run(
+            command,
+            cwd=tree,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=CLI_TIMEOUT_SECONDS,
+        )
+    except subprocess.TimeoutExpired:
+        return CliRun(crash=f"timed out after {CLI_TIMEOUT_SECONDS}s")
+    run = CliRun(done.returncode)
+    last = (done.stderr.strip().splitlines() or ["(no output on stderr)"])[-1]
+    if "Traceback (most recent call last)" in done.stderr:
+        run.crash = f"traceback: {last}"
+    try:
+        document = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        run.crash = run.crash or f"no JSON report (exit code {done.returncode}): {last}"
+        return run
+    if not isinstance(document, dict) or not {"findings", "errors", "summary"} <= set(document):
+        run.crash = run.crash or "incomplete JSON report"
+        return run
+    run.document = document
+    return run
+
+
+def _relpath(tree: Path, path: str) -> str:
+    return os.path.relpath(os.path.join(tree, path), tree)
+
+
+def _items(run: CliRun, key: str) -> list[dict[str, object]]:
+    assert run.document is not None
+    items = run.document[key]
+    assert isinstance(items, list)
+    return items
+
+
+def _summary(run: CliRun) -> dict[str, int]:
+    assert run.document is not None
+    summary = run.document["summary"]
+    assert isinstance(summary, dict)
+    return summary
+
+
+def _fixable(run: CliRun, tree: Path) -> int:
+    """Findings left that `--unsafe-fixes` could fix, outside files with an error (whose fixes
+    the engine rejected, say: those are errors, not findings left)."""
+    failed = {_relpath(tree, str(error["path"])) for error in _items(run, "errors")}
+    return sum(
+        1
+        for finding in _items(run, "findings")
+        if not finding["fixed"]
+        and finding["fix"] is not None
+        and _relpath(tree, str(finding["path"])) not in failed
+    )
+
+
+def _expected_exit(run: CliRun) -> int:
+    if _items(run, "errors"):
+        return 2
+    return 1 if any(not finding["fixed"] for finding in _items(run, "findings")) else 0
+
+
+def _show(paths: set[str], limit: int = 3) -> str:
+    listed = sorted(paths)
+    more = f" and {len(listed) - limit} more" if len(listed) > limit else ""
+    return ", ".join(listed[:limit]) + more
+
+
+def cli_package(
+    pool: multiprocessing.pool.Pool,
+    totals: Totals,
+    package: Package,
+    root: Path,
+    engine: PackageReport,
+    jobs: int,
+) -> CliReport:
+    """The command-line pass over one package (see the module's documentation)."""
+    files = python_files(root)
+    report = CliReport(package.label, files=len(files))
+    violations: list[tuple[str, str]] = []
+
+    def violation(relpath: str | None, reason: str) -> None:
+        where = f"{package.label}/{relpath}" if relpath else package.label
+        violations.append((where, f"cli: {reason}"))
+
+    start = time.perf_counter()
+    print(f"running the command on {package.label}", file=sys.stderr, flush=True)
+    tasks = [(str(root), relpath) for relpath in files]
+    compiled_before = dict(zip(files, pool.map(compiles, tasks, chunksize=16), strict=True))
+    with tempfile.TemporaryDirectory(prefix="cancelfix-corpus-") as temp:
+        tree = Path(temp) / package.label
+        for relpath in files:
+            (tree / relpath).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(root / relpath, tree / relpath)
+        config = Path(temp) / "cancelfix.toml"
+        config.write_text(cli_config())
+
+        first = run_cli(tree, config, jobs)
+        report.exit_codes.append(-1 if first.exit_code is None else first.exit_code)
+        if first.crash or first.document is None:
+            violation(None, f"crash: first run: {first.crash}")
+        else:
+            after_first = check_first_run(report, violation, root, tree, first)
+            if compiled_before.keys() != after_first.digests.keys():
+                violation(None, "the tree lost or gained files")
+            check_compiles(pool, report, violation, tree, compiled_before, after_first)
+            check_against_engine(report, violation, engine, first, tree)
+            second = run_cli(tree, config, jobs)
+            report.exit_codes.append(-1 if second.exit_code is None else second.exit_code)
+            if second.crash or second.document is None:
+                violation(None, f"crash: second run: {second.crash}")
+            else:
+                check_second_run(report, violation, tree, first, second, after_first)
+        for error in _items(first, "errors") if first.document else []:
+            relpath = _relpath(tree, str(error["path"]))
+            reason = str(error["reason"])
+            input_error = reason.startswith(INPUT_ERRORS)
+            if input_error and not compiled_before.get(relpath, True):
+                report.unparseable += 1
+                continue
+            report.errors += 1
+            totals.cli_errors.append((f"{package.label}/{relpath}", reason))
+            if reason.startswith(CRASH_ERRORS):
+                violation(relpath, f"crash: {reason}")
+    report.violations = len(violations)
+    report.seconds = time.perf_counter() - start
+    totals.violations += violations
+    totals.cli.append(report)
+    return report
+
+
+Violation = Callable[[str | None, str], None]
+
+
+@dataclass
+class TreeState:
+    changed: set[str]
+    """The files that differ from the originals."""
+    digests: dict[str, bytes]
+    """Every file's content digest."""
+
+
+def check_first_run(
+    report: CliReport, violation: Violation, root: Path, tree: Path, first: CliRun
+) -> TreeState:
+    """Check the first run's report and the tree it left."""
+    findings = _items(first, "findings")
+    summary = _summary(first)
+    fixed = [finding for finding in findings if finding["fixed"]]
+    report.findings = len(findings)
+    report.fixed.update(str(finding["fix"]) for finding in fixed)
+    report.left = len(findings) - len(fixed)
+    if first.exit_code != _expected_exit(first):
+        violation(None, f"first run exits {first.exit_code}, not {_expected_exit(first)}")
+    if summary["files"] != report.files:
+        violation(None, f"the command checked {summary['files']} of {report.files} files")
+    state = TreeState(set(), {})
+    changed = state.changed
+    for relpath in python_files(tree):
+        new = (tree / relpath).read_bytes()
+        state.digests[relpath] = hashlib.sha256(new).digest()
+        if new != (root / relpath).read_bytes():
+            changed.add(relpath)
+            try:
+                cst.parse_module(new)
+            except cst.ParserSyntaxError as error:
+                violation(relpath, f"fixed code does not parse: {error.message}")
+    report.changed = len(changed)
+    fixed_paths = {_relpath(tree, str(finding["path"])) for finding in fixed}
+    if changed - fixed_paths:
+        violation(None, f"changed without a fixed finding: {_show(changed - fixed_paths)}")
+    if fixed_paths - changed:
+        violation(None, f"fixed findings in unchanged files: {_show(fixed_paths - changed)}")
+    if summary["files_changed"] != len(changed):
+        violation(None, f"reports {summary['files_changed']} changed files, not {len(changed)}")
+    fixable = _fixable(first, tree)
+    if fixable:
+        violation(None, f"first run leaves {fixable} fixable findings")
+    return state
+
+
+def check_compiles(
+    pool: multiprocessing.pool.Pool,
+    report: CliReport,
+    violation: Violation,
+    tree: Path,
+    compiled_before: dict[str, bool],
+    state: TreeState,
+) -> None:
+    """`compile()` every file of the tree after the fixes: a changed file must compile if the
+    original did; an unchanged one must compile iff the original did."""
+    files = sorted(state.digests)
+    tasks = [(str(tree), relpath) for relpath in files]
+    compiled_after = dict(zip(files, pool.map(compiles, tasks, chunksize=16), strict=True))
+    for relpath in files:
+        before, after = compiled_before.get(relpath, False), compiled_after[relpath]
+        is_changed = relpath in state.changed
+        if is_changed and before and not after:
+            report.not_compiling += 1
+            violation(relpath, "changed file does not compile")
+        elif not is_changed and before != after:
+            report.not_compiling += 1
+            violation(relpath, f"unchanged file compiled {before}, now {after}")
+
+
+def check_against_engine(
+    report: CliReport, violation: Violation, engine: PackageReport, first: CliRun, tree: Path
+) -> None:
+    """The command and the engine pass's unsafe run must change the same files, as much."""
+    fixed = [finding for finding in _items(first, "findings") if finding["fixed"]]
+    cli_changed = {_relpath(tree, str(finding["path"])) for finding in fixed}
+    engine_changed = set(engine.changed_files)
+    if cli_changed != engine_changed:
+        only = _show(cli_changed - engine_changed), _show(engine_changed - cli_changed)
+        violation(None, f"changed files differ from the engine pass: +[{only[0]}] -[{only[1]}]")
+    if len(fixed) != engine.fixed["unsafe"]:
+        violation(None, f"{len(fixed)} fixes, the engine pass {engine.fixed['unsafe']}")
+
+
+def check_second_run(
+    report: CliReport,
+    violation: Violation,
+    tree: Path,
+    first: CliRun,
+    second: CliRun,
+    state: TreeState,
+) -> None:
+    """Second run clean: no file changes, nothing fixed, nothing more to fix, same exit."""
+    for relpath, digest in sorted(state.digests.items()):
+        if hashlib.sha256((tree / relpath).read_bytes()).digest() != digest:
+            report.second_changed += 1
+            violation(relpath, "not idempotent: the second run changed the file")
+    summary = _summary(second)
+    report.second_fixed = summary["fixed"]
+    report.second_fixable = _fixable(second, tree)
+    if summary["fixed"] or summary["files_changed"]:
+        violation(None, f"second run fixed {summary['fixed']} in {summary['files_changed']} files")
+    if report.second_fixable:
+        violation(None, f"second run still has {report.second_fixable} fixable findings")
+
+    def left(run: CliRun) -> Counter[tuple[str, object, object]]:
+        return Counter(
+            (_relpath(tree, str(f["path"])), f["line"], f["code"])
+            for f in _items(run, "findings")
+            if not f["fixed"]
+        )
+
+    if left(first) != left(second):
+        difference = (left(first) - left(second)) + (left(second) - left(first))
+        violation(None, f"second run reports other findings: {sorted(difference)[:3]}")
+    errors = [
+        sorted(str(error["path"]) for error in _items(run, "errors")) for run in (first, second)
+    ]
+    if errors[0] != errors[1]:
+        violation(None, "second run reports other errors")
+    if second.exit_code != _expected_exit(second) or second.exit_code != first.exit_code:
+        violation(None, f"second run exits {second.exit_code}, first {first.exit_code}")
+
+
+# --- printing ---------------------------------------------------------------------------------
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -565,6 +949,41 @@ def rule_table(totals: Totals) -> str:
     return table(header, rows)
 
 
+def cli_table(totals: Totals) -> str:
+    header = ["package", "files", "findings", "fixed safe", "fixed unsafe", "changed", "left"]
+    header += ["unparseable", "errors", "exit 1st/2nd", "2nd changed", "2nd fixed", "2nd fixable"]
+    header += ["not compiling", "violations", "seconds"]
+    total = CliReport("TOTAL")
+    rows: list[list[object]] = []
+    for report in [*totals.cli, total]:
+        if report is not total:
+            for name, value in vars(report).items():
+                if isinstance(value, int | float | Counter) and name != "package":
+                    setattr(total, name, getattr(total, name) + value)
+        codes = "/".join(map(str, report.exit_codes)) or "-"
+        rows.append(
+            [
+                report.package,
+                report.files,
+                report.findings,
+                report.fixed["safe"],
+                report.fixed["unsafe"],
+                report.changed,
+                report.left,
+                report.unparseable,
+                report.errors,
+                codes,
+                report.second_changed,
+                report.second_fixed,
+                report.second_fixable,
+                report.not_compiling,
+                report.violations,
+                f"{report.seconds:.1f}",
+            ]
+        )
+    return table(header, rows)
+
+
 def grouped(entries: Sequence[tuple[str, str]], title: str, limit: int) -> str:
     """`entries` grouped by reason (numbers masked), each with up to `limit` example paths."""
     groups: defaultdict[str, list[tuple[str, str]]] = defaultdict(list)
@@ -602,6 +1021,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="add a package to the corpus, or override the version of a default one",
     )
     parser.add_argument("--no-defaults", action="store_true", help="only the --package ones")
+    parser.add_argument(
+        "--no-cli", action="store_true", help="skip the pass that runs the command itself"
+    )
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--show", type=int, default=0, metavar="N", help="N sample diffs per rule")
@@ -621,9 +1043,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     totals = Totals()
     start = time.perf_counter()
-    with multiprocessing.Pool(args.jobs, initializer=_init_worker) as pool:
+    pool = multiprocessing.Pool(args.jobs, initializer=_init_worker)
+    try:
         for package, root in roots.items():
-            run_package(pool, totals, package, root)
+            if not run_package(pool, totals, package, root):
+                pool = multiprocessing.Pool(args.jobs, initializer=_init_worker)
+            if not args.no_cli:
+                cli_package(pool, totals, package, root, totals.packages[-1], args.jobs)
+    finally:
+        pool.terminate()
+        pool.join()
     elapsed = time.perf_counter() - start
 
     if args.show:
@@ -634,6 +1063,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     totals.slowest.sort(reverse=True)
     print(grouped(totals.unparseable, "unparseable input (CPython rejects it too)", args.list))
     print(grouped(totals.errors, "engine errors", args.list))
+    if not args.no_cli:
+        print(grouped(totals.cli_errors, "command errors (not unparseable input)", args.list))
     print(grouped(totals.violations, "CONTRACT VIOLATIONS", args.list))
     print(
         "slowest files: "
@@ -643,6 +1074,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(package_table(totals))
     print()
     print(rule_table(totals))
+    if not args.no_cli:
+        print("\n`python -m codemods fix --unsafe-fixes`, run twice on a copy of each package:\n")
+        print(cli_table(totals))
     files = sum(report.files for report in totals.packages)
     print(f"\n{files} files in {elapsed:.1f}s with {args.jobs} processes")
 
@@ -665,6 +1099,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "unparseable": [{"path": p, "reason": r} for p, r in totals.unparseable],
             "errors": [{"path": p, "reason": r} for p, r in totals.errors],
             "violations": [{"path": p, "reason": r} for p, r in totals.violations],
+            "cli": [{**vars(report), "seconds": round(report.seconds, 2)} for report in totals.cli],
+            "cli_errors": [{"path": p, "reason": r} for p, r in totals.cli_errors],
         }
         args.json.write_text(json.dumps(numbers, indent=2) + "\n")
     return 1 if totals.violations else 0

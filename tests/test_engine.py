@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import faulthandler
 import os
 import signal
@@ -211,3 +212,25 @@ def test_rejected_fix_keeps_the_findings(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(engine, "rule_by_code", lambda code: _Unstable)
     outcome = process_source(b"y = 2\n", "a.py", Settings(Mode.FIX, ("CF999",), RuleOptions()))
     assert [finding.code for finding in outcome.findings] == ["CF999"]
+
+
+def test_module_too_large_to_analyse_is_reported_not_analysed() -> None:
+    """Thousands of coroutines with a finding each: refused with the reason, in a fraction of
+    the minutes and gigabytes LibCST would take over them."""
+    handler = (
+        "async def handler_{0}(queue):\n    try:\n        await queue.get()\n"
+        "    except asyncio.CancelledError:\n        pass\n\n\n"
+    )
+    source = "import asyncio\n\n\n" + "".join(handler.format(n) for n in range(6_000))
+    nodes = sum(1 for _ in ast.walk(ast.parse(source)))
+    assert nodes > engine.MAX_ANALYSED_NODES
+
+    outcome = process_source(
+        source.encode(), "huge.py", Settings(Mode.FIX, ("CF102",), RuleOptions())
+    )
+
+    assert outcome.error == (
+        f"too large to analyse: {nodes:,} syntax nodes (the limit is 100,000); "
+        "split the module, or exclude it"
+    )
+    assert outcome.new_source is None
