@@ -130,6 +130,15 @@ def leading_lines(statement: cst.BaseStatement) -> Sequence[cst.EmptyLine]:
     return statement.leading_lines
 
 
+def header_end(body: cst.BaseSuite) -> cst.TrailingWhitespace:
+    """The end of the line that opens a block (`try:  # comment`); for a one-line suite
+    (`try: x()  # comment`), the end of that line."""
+    if isinstance(body, cst.IndentedBlock):
+        return body.header
+    assert isinstance(body, cst.SimpleStatementSuite)
+    return body.trailing_whitespace
+
+
 def end_comments(lines: Iterable[cst.CSTNode]) -> list[cst.Comment]:
     """The end-of-line comments of simple lines (`x()  # noqa`), one-line suites included:
     where a `# noqa` for a finding on them stands."""

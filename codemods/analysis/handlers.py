@@ -8,6 +8,7 @@ from typing import TypeVar
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
+from codemods.analysis.blocks import header_end
 from codemods.analysis.cleanup import contains_cleanup
 from codemods.analysis.exits import Exit, ExitPaths, handler_exits
 from codemods.analysis.names import Caught, ExceptionNames
@@ -143,12 +144,7 @@ def header_comments(handler: Handler) -> list[cst.Comment]:
     tuple of types."""
     types = handler.type
     found = [n for n in walk_same_frame(types) if isinstance(n, cst.Comment)] if types else []
-    body = handler.body
-    if isinstance(body, cst.IndentedBlock):
-        trailing = body.header
-    else:
-        assert isinstance(body, cst.SimpleStatementSuite)
-        trailing = body.trailing_whitespace
+    trailing = header_end(handler.body)
     if trailing.comment is not None:
         found.append(trailing.comment)
     return found

@@ -69,6 +69,15 @@ def assigned_targets(node: cst.CSTNode) -> list[cst.BaseExpression]:
     return []
 
 
+def dotted_name(expr: cst.BaseExpression) -> str | None:
+    """`task` -> "task", `self._task` -> "self._task"; None for anything else."""
+    if isinstance(expr, cst.Name):
+        return expr.value
+    if isinstance(expr, cst.Attribute) and (base := dotted_name(expr.value)) is not None:
+        return f"{base}.{expr.attr.value}"
+    return None
+
+
 def method_receiver(node: cst.CSTNode, method: str) -> cst.BaseExpression | None:
     """`x.y.cancel()` with method "cancel" -> `x.y`; None for anything else."""
     if (

@@ -12,6 +12,7 @@ import libcst as cst
 from codemods.analysis.names import ExceptionNames
 from codemods.analysis.scope import (
     assigned_targets,
+    dotted_name,
     is_cancellation_point,
     method_receiver,
     walk_same_frame,
@@ -96,15 +97,6 @@ class CancelledTasks:
         """Whether every task `await expr` waits on is one the function cancelled."""
         cancelled = self._cancelled_awaited(expr)
         return bool(cancelled) and all(cancelled)
-
-
-def dotted_name(expr: cst.BaseExpression) -> str | None:
-    """`task` -> "task", `self._task` -> "self._task"; None for anything else."""
-    if isinstance(expr, cst.Name):
-        return expr.value
-    if isinstance(expr, cst.Attribute) and (base := dotted_name(expr.value)) is not None:
-        return f"{base}.{expr.attr.value}"
-    return None
 
 
 def _same(expr: cst.BaseExpression, other: cst.BaseExpression) -> bool:

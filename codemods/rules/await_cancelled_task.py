@@ -7,7 +7,13 @@ import libcst as cst
 from libcst.helpers import get_full_name_for_node, parse_template_statement
 from libcst.metadata import ScopeProvider
 
-from codemods.analysis.blocks import comments_within, end_comments, leading_lines, statements
+from codemods.analysis.blocks import (
+    comments_within,
+    end_comments,
+    header_end,
+    leading_lines,
+    statements,
+)
 from codemods.analysis.candidates import CoroutineCode, may_await_cancelled_task
 from codemods.analysis.cleanup import is_logging_call
 from codemods.analysis.exits import Exit, handler_exits
@@ -23,6 +29,7 @@ from codemods.analysis.names import (
 from codemods.analysis.reraise import is_inert
 from codemods.analysis.scope import (
     assigned_targets,
+    dotted_name,
     enclosing_coroutine,
     walk,
     walk_same_frame,
@@ -32,7 +39,6 @@ from codemods.analysis.tasks import (
     awaited_cancelled_tasks,
     awaits_only_cancelled_tasks,
     cancelled_before,
-    dotted_name,
 )
 from codemods.rule import FixSafety, Rule, RuleOptions
 
@@ -390,7 +396,7 @@ class _Rewrite:
         if arguments is None or any(argument.star for argument in arguments):
             return None
         others = [a.value for a in arguments if not self.names.is_cancellation(a.value)]
-        header = _header(node.body)
+        header = header_end(node.body)
         if self.compare_cancelling:
             handlers = [self._cancellation_clause()]
             if others:
@@ -608,19 +614,11 @@ def _sole_line(body: cst.BaseSuite) -> cst.SimpleStatementLine | None:
     return only if isinstance(only, cst.SimpleStatementLine) else None
 
 
-def _header(body: cst.BaseSuite) -> cst.TrailingWhitespace:
-    """The end of a block's header line (`try:  # comment`)."""
-    if isinstance(body, cst.IndentedBlock):
-        return body.header
-    assert isinstance(body, cst.SimpleStatementSuite)
-    return body.trailing_whitespace
-
-
 def _block(body: cst.BaseSuite, lines: Sequence[cst.BaseStatement]) -> cst.IndentedBlock:
     """`body` with new lines (a one-line suite becomes an indented block)."""
     if isinstance(body, cst.IndentedBlock):
         return body.with_changes(body=lines)
-    return cst.IndentedBlock(body=lines, header=_header(body))
+    return cst.IndentedBlock(body=lines, header=header_end(body))
 
 
 def _replaced(body: cst.BaseSuite, line: cst.SimpleStatementLine) -> cst.IndentedBlock:
@@ -710,5 +708,5 @@ def _line_end_comments(statement: cst.BaseStatement) -> list[cst.Comment]:
     bodies = [statement.body]
     if isinstance(statement, cst.Try):
         bodies += [handler.body for handler in statement.handlers]
-    headers = [comment for body in bodies if (comment := _header(body).comment) is not None]
+    headers = [comment for body in bodies if (comment := header_end(body).comment) is not None]
     return headers + end_comments(statements(statement.body))

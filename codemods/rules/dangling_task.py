@@ -8,7 +8,7 @@ from libcst.metadata import GlobalScope, ScopeProvider
 
 from codemods.analysis.blocks import comments_within, end_comments
 from codemods.analysis.candidates import CoroutineCode, may_discard_task
-from codemods.analysis.scope import spelled_names, walk, walk_same_frame
+from codemods.analysis.scope import dotted_name, spelled_names, walk, walk_same_frame
 from codemods.rule import FixSafety, Rule, RuleOptions
 
 _SPAWNERS = frozenset(
@@ -211,7 +211,10 @@ class DanglingTask(Rule):
         if isinstance(receiver, cst.Call):
             return not self.names.names_of(receiver.func).isdisjoint(_LOOP_GETTERS)
         if isinstance(receiver, cst.Attribute):
-            return receiver.attr.value.lower().endswith("loop") and _is_chain(receiver.value)
+            return (
+                receiver.attr.value.lower().endswith("loop")
+                and dotted_name(receiver.value) is not None
+            )
         if isinstance(receiver, cst.Name):
             return receiver.value.lower().endswith("loop")
         return False
@@ -253,13 +256,6 @@ def _enclosing_function(ancestors: Sequence[cst.CSTNode]) -> cst.FunctionDef | N
         if isinstance(ancestor, cst.ClassDef):
             return None
     return None
-
-
-def _is_chain(expr: cst.BaseExpression) -> bool:
-    """A name or an attribute chain (`self`, `self.hass`): no calls or subscripts."""
-    while isinstance(expr, cst.Attribute):
-        expr = expr.value
-    return isinstance(expr, cst.Name)
 
 
 def _kept(statement: cst.Expr, keep: _Keep) -> list[cst.BaseSmallStatement]:

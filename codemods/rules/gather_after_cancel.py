@@ -5,7 +5,7 @@ from typing import TypeVar, cast
 
 import libcst as cst
 
-from codemods.analysis.blocks import comments_within, end_comments
+from codemods.analysis.blocks import comments_within, end_comments, header_end
 from codemods.analysis.candidates import CoroutineCode, may_gather_cancelled_tasks
 from codemods.analysis.scope import enclosing_coroutine
 from codemods.analysis.tasks import cancelled_before
@@ -131,10 +131,8 @@ class GatherAfterCancel(Rule):
         assert isinstance(original, _HeaderStatement)
         if isinstance(original, cst.Match):
             header = original.whitespace_after_colon
-        elif isinstance(original.body, cst.IndentedBlock):
-            header = original.body.header
         else:
-            return self._check(original, updated, end_comments([original.body]))
+            header = header_end(original.body)
         return self._check(original, updated, [header.comment] if header.comment else [])
 
     def _check(

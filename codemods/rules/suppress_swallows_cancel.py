@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from codemods.analysis.blocks import comments_within
+from codemods.analysis.blocks import comments_within, header_end
 from codemods.analysis.candidates import CoroutineCode, may_suppress
 from codemods.analysis.scope import enclosing_coroutine, has_cancellation_point
 from codemods.analysis.tasks import awaits_only_cancelled_tasks
@@ -74,11 +74,6 @@ def _header_comments(node: cst.With) -> list[cst.Comment]:
     """Comments in the `with` header, where a `# noqa` for the flagged item may stand: among
     its items (when they span lines) and at the end of the `with` line."""
     header: list[object] = [*node.items, node.lpar, node.rpar, node.whitespace_before_colon]
-    body = node.body
-    if isinstance(body, cst.IndentedBlock):
-        header.append(body.header)
-    else:
-        assert isinstance(body, cst.SimpleStatementSuite)
-        header.append(body.trailing_whitespace)
+    header.append(header_end(node.body))
     parts = [part for part in header if isinstance(part, cst.CSTNode)]
     return [comment for part in parts for comment in comments_within(part)]
