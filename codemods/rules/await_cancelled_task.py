@@ -165,7 +165,7 @@ class AwaitCancelledTask(Rule):
             return updated_node
         rewrite = self._rewrite(original_node, task, function)
         new = rewrite.plain(updated_node) if rewrite is not None else None
-        return self._apply(awaited, new, FixSafety.UNSAFE, original_node, updated_node)
+        return self._apply(awaited, rewrite, new, FixSafety.UNSAFE, original_node, updated_node)
 
     def leave_Try(
         self, original_node: cst.Try, updated_node: cst.Try
@@ -183,7 +183,7 @@ class AwaitCancelledTask(Rule):
         rewrite = self._guarded_rewrite(original_node, updated_node, function)
         new = rewrite.try_statement(updated_node, first[0]) if rewrite is not None else None
         fix = self._fix_safety(original_node, function)
-        return self._apply(awaits[0], new, fix, original_node, updated_node)
+        return self._apply(awaits[0], rewrite, new, fix, original_node, updated_node)
 
     def leave_With(
         self, original_node: cst.With, updated_node: cst.With
@@ -200,7 +200,7 @@ class AwaitCancelledTask(Rule):
         rewrite = self._guarded_rewrite(original_node, updated_node, function)
         new = rewrite.with_statement(updated_node) if rewrite is not None else None
         fix = self._fix_safety(original_node, function)
-        result = self._apply(awaits[0], new, fix, original_node, updated_node)
+        result = self._apply(awaits[0], rewrite, new, fix, original_node, updated_node)
         manager = original_node.items[0].item
         if result is not updated_node and isinstance(manager, cst.Call):
             self.drop_import_if_unused(manager.func)
@@ -209,6 +209,7 @@ class AwaitCancelledTask(Rule):
     def _apply(
         self,
         awaited: cst.Await,
+        rewrite: _Rewrite | None,
         new: list[cst.BaseStatement] | None,
         fix: FixSafety,
         original_node: cst.BaseStatement,
@@ -218,8 +219,9 @@ class AwaitCancelledTask(Rule):
         comments = _line_end_comments(original_node)
         if not self.report(awaited, fix if new else None, through=awaited, comments=comments):
             return updated_node
-        assert new is not None
-        self._require_imports(original_node)
+        assert rewrite is not None and new is not None
+        for spelling in rewrite.imports:
+            self.require_import(spelling)
         return cst.FlattenSentinel(new)
 
     def _guarded_rewrite(
@@ -318,6 +320,7 @@ class AwaitCancelledTask(Rule):
             baseline=cst.Name(self.fresh_name(statement, "cancelling", function)),
             compare_cancelling=self.options.target_version >= (3, 11),
             names=self.names,
+            imports=spellings,
         )
 
     def _spellings(self, node: cst.CSTNode) -> tuple[Spelling, Spelling] | None:
@@ -334,12 +337,6 @@ class AwaitCancelledTask(Rule):
             return None
         return asyncio, cancellation
 
-    def _require_imports(self, node: cst.CSTNode) -> None:
-        spellings = self._spellings(node)
-        assert spellings is not None
-        for spelling in spellings:
-            self.require_import(spelling)
-
 
 @dataclass(frozen=True)
 class _Rewrite:
@@ -355,6 +352,8 @@ class _Rewrite:
     compare_cancelling: bool
     """The 3.11+ form; below 3.11, `asyncio.wait()` then `task.result()`."""
     names: ExceptionNames
+    imports: tuple[Spelling, ...]
+    """The spellings above, with the imports they need once the rewrite is applied."""
 
     @property
     def ref(self) -> cst.BaseExpression:
