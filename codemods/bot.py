@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codemods.git import GitError, run_git
-from codemods.rule import Finding
+from codemods.model import Finding
 
 DEFAULT_MESSAGE = "Fix asyncio cancellation handling (cancelfix)"
 

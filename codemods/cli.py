@@ -23,7 +23,8 @@ import click
 
 from codemods import __version__, bot, config, runner, target_version
 from codemods.discovery import Excludes, discover_files
-from codemods.engine import FileOutcome, Mode, Settings, process_source
+from codemods.engine import process_source
+from codemods.model import FileOutcome, Mode, RuleOptions, Settings
 from codemods.output import (
     Report,
     changed_file_line,
@@ -35,7 +36,7 @@ from codemods.output import (
     to_markdown,
 )
 from codemods.registry import UnknownRuleError, all_rules, rule_by_code, select_rules
-from codemods.rule import Rule, RuleOptions
+from codemods.rule import Rule
 from codemods.sarif import to_sarif
 from codemods.selection import SelectionError, Shard, changed_since
 from codemods.writer import write_atomic

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from codemods import target_version
-from codemods.analysis.cleanup import DEFAULT_CLEANUP_NAMES
+from codemods.analysis.vocabulary import DEFAULT_CLEANUP_NAMES
 
 DEFAULT_EXCLUDE: tuple[str, ...] = (
     ".bzr",

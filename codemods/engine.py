@@ -9,66 +9,27 @@ from __future__ import annotations
 import ast
 import contextlib
 import difflib
-import enum
 import errno
-import hashlib
 import io
 import os
 import re
 import tokenize
 import warnings
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.metadata import MetadataWrapper
 
 from codemods.analysis.candidates import coroutine_code
+from codemods.model import FileOutcome, Finding, Mode, RuleOptions, Settings, digest
 from codemods.registry import rule_by_code
-from codemods.rule import Finding, Rule, RuleOptions
-
-
-class Mode(enum.Enum):
-    CHECK = "check"
-    FIX = "fix"
-    DIFF = "diff"
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Everything a worker needs to process a file; small and picklable."""
-
-    mode: Mode
-    rule_codes: tuple[str, ...]
-    options: RuleOptions
-
-
-@dataclass(frozen=True)
-class FileOutcome:
-    path: str
-    findings: tuple[Finding, ...] = ()
-    """What the rules found in the file as read; `fixed` marks those the new source fixes."""
-    remaining: tuple[Finding, ...] = ()
-    """When fixed: what is left in the new source (positions in the new text)."""
-    error: str | None = None
-    new_source: bytes | None = None
-    original_digest: str | None = None
-    diff: str | None = None
-    parsed: bool = False
-    """Whether the prefilter let the file through to the parser."""
-
-    @property
-    def changed(self) -> bool:
-        return self.new_source is not None
+from codemods.rule import Rule
 
 
 class VerificationError(Exception):
     """A fix produced code that does not parse, compile, or settle after a few passes."""
-
-
-def digest(source: bytes) -> str:
-    return hashlib.sha256(source).hexdigest()
 
 
 def _fresh(module: cst.Module) -> MetadataWrapper:

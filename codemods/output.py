@@ -8,8 +8,7 @@ from dataclasses import dataclass, field, replace
 
 import click
 
-from codemods.engine import FileOutcome, Mode
-from codemods.rule import Finding, RuleOptions
+from codemods.model import FileOutcome, Finding, Mode, RuleOptions
 
 
 @dataclass

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import enum
 import inspect
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import ClassVar, TypeVar, cast
 
 import libcst as cst
@@ -26,44 +24,13 @@ from libcst.metadata import (
 from codemods import target_version
 from codemods.analysis import handlers, tasks
 from codemods.analysis.candidates import CoroutineCode, mentions_cleanup
-from codemods.analysis.cleanup import DEFAULT_CLEANUP_NAMES
 from codemods.analysis.exits import ExitPaths
 from codemods.analysis.names import Caught, ExceptionNames, Spelling, cancellation_spelling
 from codemods.analysis.scope import enclosing_coroutine, spelled_names
+from codemods.model import Finding, FixSafety, RuleOptions
 from codemods.suppression import suppresses
 
 T = TypeVar("T")
-
-
-class FixSafety(enum.StrEnum):
-    SAFE = "safe"
-    UNSAFE = "unsafe"
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One report of a rule. Lines and columns are 1-based, as editors show them."""
-
-    code: str
-    name: str
-    message: str
-    line: int
-    column: int
-    end_line: int
-    end_column: int
-    fix: FixSafety | None
-    fixed: bool = False
-
-
-@dataclass(frozen=True)
-class RuleOptions:
-    apply_fixes: bool = True
-    unsafe_fixes: bool = False
-    target_version: tuple[int, int] = target_version.DEFAULT
-    cleanup_names: frozenset[str] = DEFAULT_CLEANUP_NAMES
-
-    def allows(self, fix: FixSafety | None) -> bool:
-        return fix is FixSafety.SAFE or (fix is FixSafety.UNSAFE and self.unsafe_fixes)
 
 
 class Rule(VisitorBasedCodemodCommand):

@@ -17,7 +17,8 @@ from collections.abc import Generator, Iterator, Sequence
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 
-from codemods.engine import FileOutcome, Settings, process_path
+from codemods.engine import process_path
+from codemods.model import FileOutcome, Settings
 
 PARALLEL_THRESHOLD = 64
 """Below this many files, a second worker costs more than it saves."""

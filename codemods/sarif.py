@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from codemods import __version__
-from codemods.engine import Mode
+from codemods.model import Mode
 from codemods.output import Report
 from codemods.registry import all_rules
 from codemods.rule import Rule

@@ -26,7 +26,7 @@ import stat
 import tempfile
 from collections.abc import Iterator
 
-from codemods.engine import digest
+from codemods.model import digest
 
 try:
     import fcntl

@@ -76,9 +76,9 @@ from types import FrameType
 import libcst as cst
 
 from codemods import target_version
-from codemods.engine import FileOutcome, Mode, Settings, process_path, process_source
+from codemods.engine import process_path, process_source
+from codemods.model import FileOutcome, Finding, FixSafety, Mode, RuleOptions, Settings
 from codemods.registry import all_rules
-from codemods.rule import Finding, FixSafety, RuleOptions
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CACHE_DIR = REPO_ROOT / ".corpus"

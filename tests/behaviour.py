@@ -8,8 +8,8 @@ import functools
 from typing import Any
 
 from codemods import target_version
-from codemods.engine import FileOutcome, Mode, Settings, process_source
-from codemods.rule import RuleOptions
+from codemods.engine import process_source
+from codemods.model import FileOutcome, Mode, RuleOptions, Settings
 
 Namespace = dict[str, Any]
 

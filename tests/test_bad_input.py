@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from codemods import runner
-from codemods.engine import FileOutcome, Settings, process_path
+from codemods.engine import process_path
+from codemods.model import FileOutcome, Settings
 from tests.clitools import cli
 
 GOOD = b"""import asyncio

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from codemods.rule import FixSafety
+from codemods.model import FixSafety
 from tests.behaviour import Namespace, fixed, load, squash, task_end
 
 RULES = ("CF101", "CF102")

@@ -28,8 +28,7 @@ from typing import Any, Literal
 
 import pytest
 
-from codemods.engine import FileOutcome
-from codemods.rule import FixSafety
+from codemods.model import FileOutcome, FixSafety
 from tests.behaviour import Namespace, fixed, load, squash, task_end
 
 RULES = ("CF201", "CF202", "CF203", "CF101", "CF102")

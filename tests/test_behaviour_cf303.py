@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from codemods.rule import FixSafety
+from codemods.model import FixSafety
 from tests.behaviour import Namespace, fixed, load
 
 RULES = ("CF303",)

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from codemods.engine import FileOutcome, Mode, Settings
-from codemods.rule import Finding, FixSafety, RuleOptions
+from codemods.model import FileOutcome, Finding, FixSafety, Mode, RuleOptions, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

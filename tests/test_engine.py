@@ -14,8 +14,9 @@ import libcst as cst
 import pytest
 
 from codemods import engine, runner
-from codemods.engine import Mode, Settings, process_path, process_source
-from codemods.rule import FixSafety, Rule, RuleOptions
+from codemods.engine import process_path, process_source
+from codemods.model import FixSafety, Mode, RuleOptions, Settings
+from codemods.rule import Rule
 from codemods.writer import ReadOnlyFileError, StaleFileError, write_atomic
 
 SWALLOWING = b"""import asyncio

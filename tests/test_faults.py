@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from codemods import runner, writer
-from codemods.engine import FileOutcome, Settings, digest
+from codemods.model import FileOutcome, Settings, digest
 from tests.clitools import cli
 
 ORIGINAL = b"""import asyncio

@@ -50,9 +50,9 @@ import pytest
 from hypothesis import HealthCheck, assume, event, given, note, settings
 from hypothesis import strategies as st
 
-from codemods.engine import FileOutcome, Mode, Settings, process_source
+from codemods.engine import process_source
+from codemods.model import FileOutcome, Finding, FixSafety, Mode, RuleOptions, Settings
 from codemods.registry import all_rules
-from codemods.rule import Finding, FixSafety, RuleOptions
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_FILES = sorted((ROOT / "fixtures").glob("CF*-*/*.py"))

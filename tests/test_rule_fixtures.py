@@ -21,9 +21,9 @@ import pytest
 
 from codemods import target_version
 from codemods.analysis.candidates import coroutine_code
-from codemods.engine import MAX_FIX_ROUNDS, Mode, Settings, process_source
+from codemods.engine import MAX_FIX_ROUNDS, process_source
+from codemods.model import Finding, Mode, RuleOptions, Settings
 from codemods.registry import all_rules, rule_by_code
-from codemods.rule import Finding, RuleOptions
 from tests.conftest import FIXTURES
 
 _DIRECTIVE = re.compile(rb"#\s*cancelfix:\s*target-version=(py\d+)")

@@ -11,27 +11,6 @@ from libcst.helpers import get_full_name_for_node
 from codemods.analysis.blocks import may_exit_early, statements
 from codemods.analysis.scope import has_call, mentions, walk_same_frame
 
-DEFAULT_CLEANUP_NAMES: frozenset[str] = frozenset(
-    {
-        "close",
-        "aclose",
-        "wait_closed",
-        "disconnect",
-        "release",
-        "shutdown",
-        "stop",
-        "terminate",
-        "kill",
-        "cancel",
-        "unlink",
-        "rollback",
-        "unsubscribe",
-        "cleanup",
-        "__aexit__",
-        "__exit__",
-    }
-)
-
 
 def called_name(call: cst.Call) -> str | None:
     """`x.y.close()` -> "close", `cleanup()` -> "cleanup", anything else -> None."""

@@ -40,7 +40,8 @@ from codemods.analysis.tasks import (
     awaits_only_cancelled_tasks,
     cancelled_before,
 )
-from codemods.rule import FixSafety, Rule, RuleOptions
+from codemods.model import FixSafety, RuleOptions
+from codemods.rule import Rule
 
 Statements = cst.FlattenSentinel[cst.BaseStatement]
 

@@ -5,7 +5,8 @@ import libcst as cst
 from codemods.analysis.candidates import CoroutineCode, may_catch_cancellation
 from codemods.analysis.handlers import Handler, TryT
 from codemods.analysis.reraise import reraising_clause
-from codemods.rule import FixSafety, Rule, RuleOptions
+from codemods.model import FixSafety, RuleOptions
+from codemods.rule import Rule
 
 
 class BroadExceptSwallowsCancel(Rule):

@@ -10,7 +10,8 @@ from codemods.analysis.handlers import Handler, TryNode, TryT
 from codemods.analysis.names import Caught
 from codemods.analysis.reraise import is_inert, reraising_clause, with_reraise
 from codemods.analysis.scope import walk_same_frame
-from codemods.rule import FixSafety, Rule, RuleOptions
+from codemods.model import FixSafety, RuleOptions
+from codemods.rule import Rule
 
 
 @dataclass(frozen=True)

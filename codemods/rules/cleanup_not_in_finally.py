@@ -25,7 +25,8 @@ from codemods.analysis.cleanup import cleaned_resources, is_cleanup_line, is_cle
 from codemods.analysis.exits import handler_exits
 from codemods.analysis.handlers import enclosing_guards, guarded_coroutine, manages_cancellation
 from codemods.analysis.scope import has_cancellation_point, mentions, walk_same_frame
-from codemods.rule import FixSafety, Rule, RuleOptions
+from codemods.model import FixSafety, RuleOptions
+from codemods.rule import Rule
 
 
 class CleanupNotInFinally(Rule):

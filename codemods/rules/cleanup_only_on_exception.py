@@ -11,7 +11,8 @@ from codemods.analysis.cleanup import (
 )
 from codemods.analysis.exits import Exit, handler_exits
 from codemods.analysis.handlers import guarded_coroutine
-from codemods.rule import FixSafety, Rule, RuleOptions
+from codemods.model import FixSafety, RuleOptions
+from codemods.rule import Rule
 
 
 class CleanupOnlyOnException(Rule):

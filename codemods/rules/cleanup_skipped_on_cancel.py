@@ -24,7 +24,8 @@ from codemods.analysis.scope import (
     method_receiver,
     walk_same_frame,
 )
-from codemods.rule import FixSafety, Rule, RuleOptions
+from codemods.model import FixSafety, RuleOptions
+from codemods.rule import Rule
 
 
 class CleanupSkippedOnCancel(Rule):

@@ -9,7 +9,8 @@ from libcst.metadata import GlobalScope, ScopeProvider
 from codemods.analysis.blocks import comments_within, end_comments
 from codemods.analysis.candidates import CoroutineCode, may_discard_task
 from codemods.analysis.scope import dotted_name, spelled_names, walk, walk_same_frame
-from codemods.rule import FixSafety, Rule, RuleOptions
+from codemods.model import FixSafety, RuleOptions
+from codemods.rule import Rule
 
 _SPAWNERS = frozenset(
     {

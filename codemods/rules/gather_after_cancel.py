@@ -9,7 +9,8 @@ from codemods.analysis.blocks import comments_within, end_comments, header_end
 from codemods.analysis.candidates import CoroutineCode, may_gather_cancelled_tasks
 from codemods.analysis.scope import enclosing_coroutine
 from codemods.analysis.tasks import cancelled_before
-from codemods.rule import FixSafety, Rule, RuleOptions
+from codemods.model import FixSafety, RuleOptions
+from codemods.rule import Rule
 
 _StatementT = TypeVar("_StatementT", bound=cst.CSTNode)
 

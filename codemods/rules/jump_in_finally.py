@@ -5,7 +5,8 @@ import libcst as cst
 from codemods.analysis.blocks import end_comments, jumps_out
 from codemods.analysis.candidates import CoroutineCode
 from codemods.analysis.scope import enclosing_coroutine, has_cancellation_point, walk_same_frame
-from codemods.rule import Rule, RuleOptions
+from codemods.model import RuleOptions
+from codemods.rule import Rule
 
 
 class JumpInFinally(Rule):

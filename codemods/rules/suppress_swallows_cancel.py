@@ -6,7 +6,8 @@ from codemods.analysis.blocks import comments_within, header_end
 from codemods.analysis.candidates import CoroutineCode, may_suppress
 from codemods.analysis.scope import enclosing_coroutine, has_cancellation_point
 from codemods.analysis.tasks import awaits_only_cancelled_tasks
-from codemods.rule import Rule, RuleOptions
+from codemods.model import RuleOptions
+from codemods.rule import Rule
 
 
 class SuppressSwallowsCancel(Rule):

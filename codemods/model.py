@@ -1,0 +1,83 @@
+"""The data a run passes around: settings in, findings and file outcomes out.
+
+Plain dataclasses without LibCST, so that the command starts, and answers from its cache,
+without importing the parser.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from dataclasses import dataclass
+
+from codemods import target_version
+from codemods.analysis.vocabulary import DEFAULT_CLEANUP_NAMES
+
+
+class FixSafety(enum.StrEnum):
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One report of a rule. Lines and columns are 1-based, as editors show them."""
+
+    code: str
+    name: str
+    message: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    fix: FixSafety | None
+    fixed: bool = False
+
+
+@dataclass(frozen=True)
+class RuleOptions:
+    apply_fixes: bool = True
+    unsafe_fixes: bool = False
+    target_version: tuple[int, int] = target_version.DEFAULT
+    cleanup_names: frozenset[str] = DEFAULT_CLEANUP_NAMES
+
+    def allows(self, fix: FixSafety | None) -> bool:
+        return fix is FixSafety.SAFE or (fix is FixSafety.UNSAFE and self.unsafe_fixes)
+
+
+class Mode(enum.Enum):
+    CHECK = "check"
+    FIX = "fix"
+    DIFF = "diff"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a worker needs to process a file; small and picklable."""
+
+    mode: Mode
+    rule_codes: tuple[str, ...]
+    options: RuleOptions
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    path: str
+    findings: tuple[Finding, ...] = ()
+    """What the rules found in the file as read; `fixed` marks those the new source fixes."""
+    remaining: tuple[Finding, ...] = ()
+    """When fixed: what is left in the new source (positions in the new text)."""
+    error: str | None = None
+    new_source: bytes | None = None
+    original_digest: str | None = None
+    diff: str | None = None
+    parsed: bool = False
+    """Whether the prefilter let the file through to the parser."""
+
+    @property
+    def changed(self) -> bool:
+        return self.new_source is not None
+
+
+def digest(source: bytes) -> str:
+    return hashlib.sha256(source).hexdigest()
