@@ -23,7 +23,7 @@ from libcst.metadata import (
 
 from codemods import target_version
 from codemods.analysis import handlers, tasks
-from codemods.analysis.candidates import CoroutineCode, mentions_cleanup
+from codemods.analysis.candidates import CoroutineCode
 from codemods.analysis.exits import ExitPaths
 from codemods.analysis.names import Caught, ExceptionNames, Spelling, cancellation_spelling
 from codemods.analysis.scope import enclosing_coroutine, spelled_names
@@ -45,9 +45,8 @@ class Rule(VisitorBasedCodemodCommand):
     fix_kinds: ClassVar[tuple[FixSafety, ...]]
     """The fixes the rule can offer; empty for a report-only rule."""
     required_bytes: ClassVar[tuple[bytes, ...]]
-    """Byte strings that every file with a finding contains: the prefilter."""
-    needs_cleanup_word: ClassVar[bool] = False
-    """Whether every file with a finding names a cleanup (`close`, `release`... in any case)."""
+    """Byte strings that every file with a finding contains: the prefilter's first test (a
+    rule's `may_apply` may narrow it with the tests of `analysis.source_text`)."""
 
     # Metadata is resolved when a rule first asks for it (most files never need names or
     # positions), and cached by the shared wrapper for the rules after it; parents come from
@@ -79,9 +78,7 @@ class Rule(VisitorBasedCodemodCommand):
     @classmethod
     def may_apply(cls, source: bytes, options: RuleOptions) -> bool:
         """The byte prefilter: False must mean "certainly no finding"."""
-        return all(needle in source for needle in cls.required_bytes) and (
-            not cls.needs_cleanup_word or mentions_cleanup(source, options.cleanup_names)
-        )
+        return all(needle in source for needle in cls.required_bytes)
 
     @classmethod
     def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:

@@ -8,7 +8,6 @@ Names are matched loosely here (no import resolution); the rules resolve them pr
 from __future__ import annotations
 
 import ast
-import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -138,32 +137,21 @@ def _handler_types(handler: ast.ExceptHandler) -> Iterator[ast.expr]:
             yield expr
 
 
+def broad_classes(target_version: tuple[int, int]) -> frozenset[str]:
+    """The classes that catch CancelledError without naming it: `Exception` too before 3.8."""
+    if target_version < (3, 8):
+        return frozenset({"BaseException", "Exception"})
+    return frozenset({"BaseException"})
+
+
 def may_catch_cancellation(code: CoroutineCode, target_version: tuple[int, int]) -> bool:
     """Whether some coroutine `try` has a handler that might catch a CancelledError."""
-    catch_all = {"BaseException", "Exception"} if target_version < (3, 8) else {"BaseException"}
-    names = _with_aliases(code, _CANCELLATION_NAMES | catch_all)
+    names = _with_aliases(code, _CANCELLATION_NAMES | broad_classes(target_version))
     return any(
         handler.type is None or any(_last_name(expr) in names for expr in _handler_types(handler))
         for try_node in code.tries
         for handler in try_node.handlers
     )
-
-
-@functools.cache
-def _encoded(cleanup_names: frozenset[str]) -> tuple[bytes, ...]:
-    return tuple(name.lower().encode() for name in sorted(cleanup_names))
-
-
-@functools.lru_cache(maxsize=4)  # the rules ask in turn about the same file
-def _lowered(source: bytes) -> bytes:
-    return source.lower()
-
-
-def mentions_cleanup(source: bytes, cleanup_names: frozenset[str]) -> bool:
-    """Whether the bytes hold a word of the cleanup vocabulary, in any case (`releaseConn`,
-    `Close`): a file without one has no cleanup call to judge."""
-    lowered = _lowered(source)
-    return any(name in lowered for name in _encoded(cleanup_names))
 
 
 def _calls_cleanup(node: ast.AST, cleanup_names: frozenset[str]) -> bool:

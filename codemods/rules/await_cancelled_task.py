@@ -34,6 +34,7 @@ from codemods.analysis.scope import (
     walk,
     walk_same_frame,
 )
+from codemods.analysis.source_text import awaits_name, calls_cancel
 from codemods.analysis.tasks import (
     Guarded,
     awaited_cancelled_tasks,
@@ -147,6 +148,10 @@ class AwaitCancelledTask(Rule):
     message = "`await` of a cancelled task: its CancelledError is taken for the caller's"
     fix_kinds = (FixSafety.SAFE, FixSafety.UNSAFE)
     required_bytes = (b"cancel", b"await")
+
+    @classmethod
+    def may_apply(cls, source: bytes, options: RuleOptions) -> bool:
+        return super().may_apply(source, options) and calls_cancel(source) and awaits_name(source)
 
     @classmethod
     def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:

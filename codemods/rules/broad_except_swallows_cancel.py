@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from codemods.analysis.candidates import CoroutineCode, may_catch_cancellation
+from codemods.analysis.candidates import CoroutineCode, broad_classes, may_catch_cancellation
 from codemods.analysis.handlers import Handler, TryT
 from codemods.analysis.reraise import reraising_clause
+from codemods.analysis.source_text import catches_cancellation
 from codemods.model import FixSafety, RuleOptions
 from codemods.rule import Rule
 
@@ -75,6 +76,12 @@ class BroadExceptSwallowsCancel(Rule):
     message = "broad `except` swallows `CancelledError`; let cancellation propagate"
     fix_kinds = (FixSafety.SAFE, FixSafety.UNSAFE)
     required_bytes = (b"async", b"except")
+
+    @classmethod
+    def may_apply(cls, source: bytes, options: RuleOptions) -> bool:
+        return super().may_apply(source, options) and catches_cancellation(
+            source, broad_classes(options.target_version)
+        )
 
     @classmethod
     def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:

@@ -4,12 +4,13 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from codemods.analysis.candidates import CoroutineCode, may_catch_cancellation
+from codemods.analysis.candidates import CoroutineCode, broad_classes, may_catch_cancellation
 from codemods.analysis.exits import Exit, ExitPaths, Jump
 from codemods.analysis.handlers import Handler, TryNode, TryT
 from codemods.analysis.names import Caught
 from codemods.analysis.reraise import is_inert, reraising_clause, with_reraise
 from codemods.analysis.scope import walk_same_frame
+from codemods.analysis.source_text import catches_cancellation
 from codemods.model import FixSafety, RuleOptions
 from codemods.rule import Rule
 
@@ -106,6 +107,12 @@ class CancelledErrorNotReraised(Rule):
     message = "`CancelledError` is caught and not re-raised; cancellation is swallowed"
     fix_kinds = (FixSafety.SAFE, FixSafety.UNSAFE)
     required_bytes = (b"async", b"except", b"ancel")
+
+    @classmethod
+    def may_apply(cls, source: bytes, options: RuleOptions) -> bool:
+        return super().may_apply(source, options) and catches_cancellation(
+            source, broad_classes(options.target_version)
+        )
 
     _planned: dict[TryNode, tuple[int, _Reraise | _Split]]
     """Fixes decided when a `try` is entered, applied when it is left."""

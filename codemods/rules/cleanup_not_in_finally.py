@@ -25,6 +25,7 @@ from codemods.analysis.cleanup import cleaned_resources, is_cleanup_line, is_cle
 from codemods.analysis.exits import handler_exits
 from codemods.analysis.handlers import enclosing_guards, guarded_coroutine, manages_cancellation
 from codemods.analysis.scope import has_cancellation_point, mentions, walk_same_frame
+from codemods.analysis.source_text import cleanup_calls
 from codemods.model import FixSafety, RuleOptions
 from codemods.rule import Rule
 
@@ -94,7 +95,12 @@ class CleanupNotInFinally(Rule):
     message = "cleanup runs on success and on errors but not on cancellation; move it to `finally`"
     fix_kinds = (FixSafety.SAFE, FixSafety.UNSAFE)
     required_bytes = (b"async", b"except")
-    needs_cleanup_word = True
+
+    @classmethod
+    def may_apply(cls, source: bytes, options: RuleOptions) -> bool:
+        return super().may_apply(source, options) and cleanup_calls(
+            source, options.cleanup_names, at_least=2
+        )
 
     @classmethod
     def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:

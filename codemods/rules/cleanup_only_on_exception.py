@@ -11,6 +11,7 @@ from codemods.analysis.cleanup import (
 )
 from codemods.analysis.exits import Exit, handler_exits
 from codemods.analysis.handlers import guarded_coroutine
+from codemods.analysis.source_text import cleanup_calls
 from codemods.model import FixSafety, RuleOptions
 from codemods.rule import Rule
 
@@ -77,7 +78,10 @@ class CleanupOnlyOnException(Rule):
     message = "`except Exception` cleanup is skipped on cancellation; catch `BaseException`"
     fix_kinds = (FixSafety.SAFE, FixSafety.UNSAFE)
     required_bytes = (b"async", b"except", b"Exception")
-    needs_cleanup_word = True
+
+    @classmethod
+    def may_apply(cls, source: bytes, options: RuleOptions) -> bool:
+        return super().may_apply(source, options) and cleanup_calls(source, options.cleanup_names)
 
     @classmethod
     def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:

@@ -24,6 +24,7 @@ from codemods.analysis.scope import (
     method_receiver,
     walk_same_frame,
 )
+from codemods.analysis.source_text import cleanup_statement
 from codemods.model import FixSafety, RuleOptions
 from codemods.rule import Rule
 
@@ -99,7 +100,12 @@ class CleanupSkippedOnCancel(Rule):
     message = "cleanup is skipped if the coroutine is cancelled before it; use `try`/`finally`"
     fix_kinds = (FixSafety.SAFE, FixSafety.UNSAFE)
     required_bytes = (b"async",)
-    needs_cleanup_word = True
+
+    @classmethod
+    def may_apply(cls, source: bytes, options: RuleOptions) -> bool:
+        return super().may_apply(source, options) and cleanup_statement(
+            source, options.cleanup_names
+        )
 
     @classmethod
     def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:

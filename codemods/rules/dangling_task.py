@@ -9,6 +9,7 @@ from libcst.metadata import GlobalScope, ScopeProvider
 from codemods.analysis.blocks import comments_within, end_comments
 from codemods.analysis.candidates import CoroutineCode, may_discard_task
 from codemods.analysis.scope import dotted_name, spelled_names, walk, walk_same_frame
+from codemods.analysis.source_text import calls_as_statement, imported_as
 from codemods.model import FixSafety, RuleOptions
 from codemods.rule import Rule
 
@@ -21,6 +22,8 @@ _SPAWNERS = frozenset(
     }
 )
 """Functions that schedule a coroutine and return the only strong reference to its task."""
+_SPAWNER_BYTES = (b"create_task", b"ensure_future")
+"""Their last names, and that of `<loop>.create_task`, for the byte prefilter."""
 
 _LOOP_GETTERS = frozenset(
     {
@@ -126,7 +129,11 @@ class DanglingTask(Rule):
 
     @classmethod
     def may_apply(cls, source: bytes, options: RuleOptions) -> bool:
-        return b"create_task" in source or b"ensure_future" in source
+        if not any(spawner in source for spawner in _SPAWNER_BYTES):
+            return False
+        return calls_as_statement(source, _SPAWNER_BYTES, whole=True) or imported_as(
+            source, _SPAWNER_BYTES
+        )
 
     @classmethod
     def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:

@@ -8,6 +8,7 @@ import libcst as cst
 from codemods.analysis.blocks import comments_within, end_comments, header_end
 from codemods.analysis.candidates import CoroutineCode, may_gather_cancelled_tasks
 from codemods.analysis.scope import enclosing_coroutine
+from codemods.analysis.source_text import calls_cancel
 from codemods.analysis.tasks import cancelled_before
 from codemods.model import FixSafety, RuleOptions
 from codemods.rule import Rule
@@ -98,6 +99,10 @@ class GatherAfterCancel(Rule):
     )
     fix_kinds = (FixSafety.UNSAFE,)
     required_bytes = (b"gather", b"cancel")
+
+    @classmethod
+    def may_apply(cls, source: bytes, options: RuleOptions) -> bool:
+        return super().may_apply(source, options) and calls_cancel(source)
 
     @classmethod
     def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:

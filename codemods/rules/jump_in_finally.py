@@ -60,6 +60,12 @@ class JumpInFinally(Rule):
     required_bytes = (b"async", b"finally")
 
     @classmethod
+    def may_apply(cls, source: bytes, options: RuleOptions) -> bool:
+        return super().may_apply(source, options) and any(
+            jump in source for jump in (b"return", b"break", b"continue")
+        )
+
+    @classmethod
     def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:
         return bool(code.finally_tries)
 

@@ -5,6 +5,7 @@ import libcst as cst
 from codemods.analysis.blocks import comments_within, header_end
 from codemods.analysis.candidates import CoroutineCode, may_suppress
 from codemods.analysis.scope import enclosing_coroutine, has_cancellation_point
+from codemods.analysis.source_text import catches_cancellation
 from codemods.analysis.tasks import awaits_only_cancelled_tasks
 from codemods.model import RuleOptions
 from codemods.rule import Rule
@@ -55,6 +56,12 @@ class SuppressSwallowsCancel(Rule):
     message = "`suppress()` swallows `CancelledError` around an `await`; cancellation is lost"
     fix_kinds = ()
     required_bytes = (b"async", b"suppress")
+
+    @classmethod
+    def may_apply(cls, source: bytes, options: RuleOptions) -> bool:
+        return super().may_apply(source, options) and catches_cancellation(
+            source, ("BaseException",)
+        )
 
     @classmethod
     def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:
