@@ -17,12 +17,14 @@ import tokenize
 import warnings
 from collections import Counter
 from dataclasses import replace
+from functools import partial
 
 import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.metadata import MetadataWrapper
 
-from codemods.analysis.candidates import coroutine_code
+from codemods.analysis.candidates import Function, ModuleCode, module_code
+from codemods.focus import stubbed
 from codemods.model import FileOutcome, Finding, Mode, RuleOptions, Settings, digest
 from codemods.registry import rule_by_code
 from codemods.rule import Rule
@@ -231,25 +233,37 @@ def unified_diff(path: str, before: bytes, after: bytes, encoding: str) -> str:
     )
 
 
-def process_source(source: bytes, path: str, settings: Settings) -> FileOutcome:
+def process_source(
+    source: bytes, path: str, settings: Settings, *, focus: bool = True
+) -> FileOutcome:
     """Run the selected rules over one file's bytes. Never raises: a bad file, or a bug of
-    ours on it, becomes an outcome with an error."""
+    ours on it, becomes an outcome with an error.
+
+    With `focus`, the rules look for findings in a focused copy of the module (see
+    `codemods.focus`); without it, in the whole module, which gives the same findings slower.
+    """
     try:
-        return _process_source(source, path, settings)
+        return _process_source(source, path, settings, focus)
     except Exception as error:
         return FileOutcome(path, error=f"internal error: {type(error).__name__}: {error}")
 
 
-def _process_source(source: bytes, path: str, settings: Settings) -> FileOutcome:
+def _process_source(source: bytes, path: str, settings: Settings, focus: bool) -> FileOutcome:
+    options = settings.options
     rules = [rule_by_code(code) for code in settings.rule_codes]
-    rules = [rule for rule in rules if rule.may_apply(source, settings.options)]
+    rules = [rule for rule in rules if rule.may_apply(source, options)]
     try:
         tree = _stdlib_parse(source) if rules else None
     except _TooDeep as error:
         return FileOutcome(path, error=str(error))
+    focused = source
     if isinstance(tree, ast.Module):
-        code = coroutine_code(tree)
-        rules = [rule for rule in rules if rule.is_candidate(code, settings.options)]
+        code = module_code(tree)
+        rules = [
+            rule for rule in rules if code.may_apply(partial(rule.is_candidate, options=options))
+        ]
+        if focus and rules:
+            focused = stubbed(source, _unneeded(code, rules, options))
     if not rules:
         return FileOutcome(path)
     if isinstance(tree, ast.Module) and (nodes := _node_count(tree)) > MAX_ANALYSED_NODES:
@@ -260,8 +274,33 @@ def _process_source(source: bytes, path: str, settings: Settings) -> FileOutcome
         )
     if (reason := _undecodable(source)) is not None:
         return FileOutcome(path, error=reason)
+    module = _parse(focused, path, tree)
+    if isinstance(module, FileOutcome):
+        return module
     try:
-        module = cst.parse_module(source)
+        return _process_module(module, source, path, rules, settings, focused != source)
+    except RecursionError:
+        return FileOutcome(path, parsed=True, error="too deeply nested to analyse")
+
+
+def _unneeded(code: ModuleCode, rules: list[type[Rule]], options: RuleOptions) -> list[Function]:
+    """The functions of the module that no rule needs to see: none of their candidate checks
+    accepts them, and none reads them for context."""
+    return [
+        function
+        for function, part in code.units
+        if not any(
+            rule.is_candidate(part, options) or rule.is_context(part, options) for rule in rules
+        )
+    ]
+
+
+def _parse(
+    source: bytes, path: str, tree: ast.Module | SyntaxError | None
+) -> cst.Module | FileOutcome:
+    """LibCST's tree of `source`, or the outcome that says why there is none."""
+    try:
+        return cst.parse_module(source)
     except cst.ParserSyntaxError as error:
         stdlib_error = tree if isinstance(tree, SyntaxError) else None
         return FileOutcome(path, error=_syntax_error_reason(error, stdlib_error))
@@ -269,21 +308,29 @@ def _process_source(source: bytes, path: str, settings: Settings) -> FileOutcome
         return FileOutcome(path, error=f"cannot decode: {error}")
     except RecursionError:
         return FileOutcome(path, error="too deeply nested to parse")
-    try:
-        return _process_module(module, source, path, rules, settings)
-    except RecursionError:
-        return FileOutcome(path, parsed=True, error="too deeply nested to analyse")
 
 
 def _process_module(
-    module: cst.Module, source: bytes, path: str, rules: list[type[Rule]], settings: Settings
+    module: cst.Module,
+    source: bytes,
+    path: str,
+    rules: list[type[Rule]],
+    settings: Settings,
+    focused: bool,
 ) -> FileOutcome:
+    """Findings in `module`, `source` parsed (or focused); fixes, where there are some to
+    apply, computed on the whole module."""
     options = replace(settings.options, apply_fixes=False)
     wrapper = _fresh(module)
     _, findings = _run_rules(wrapper, rules, options, path)
     fixable = [finding for finding in findings if settings.options.allows(finding.fix)]
     if settings.mode is Mode.CHECK or not fixable:
         return FileOutcome(path, tuple(findings), parsed=True)
+    if focused:
+        whole = _parse(source, path, None)
+        if isinstance(whole, FileOutcome):
+            return whole
+        return _process_module(whole, source, path, rules, settings, focused=False)
     try:
         new_source, remaining = _fix(wrapper, source, rules, settings.options, path)
     except VerificationError as error:

@@ -11,13 +11,12 @@ from typing import ClassVar, TypeVar, cast
 import libcst as cst
 from libcst import CSTNodeT
 from libcst._metadata_dependent import LazyValue
-from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
+from libcst.codemod import Codemod, CodemodContext, VisitorBasedCodemodCommand
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import (
     BaseMetadataProvider,
     MetadataWrapper,
     PositionProvider,
-    QualifiedNameProvider,
     ScopeProvider,
 )
 
@@ -25,7 +24,13 @@ from codemods import target_version
 from codemods.analysis import handlers, tasks
 from codemods.analysis.candidates import CoroutineCode
 from codemods.analysis.exits import ExitPaths
-from codemods.analysis.names import Caught, ExceptionNames, Spelling, cancellation_spelling
+from codemods.analysis.names import (
+    Caught,
+    ExceptionNames,
+    Spelling,
+    cancellation_spelling,
+    module_names,
+)
 from codemods.analysis.scope import enclosing_coroutine, spelled_names
 from codemods.model import Finding, FixSafety, RuleOptions
 from codemods.suppression import suppresses
@@ -60,7 +65,11 @@ class Rule(VisitorBasedCodemodCommand):
         unsafe_fixes: bool = False,
         target: str | None = None,
     ) -> None:
-        super().__init__(context)
+        # Not `super().__init__`: LibCST's matcher-decorator set-up inspects every method of
+        # the class, for each instance (one per rule and file), and rules use no matcher
+        # decorators (the traversal hooks below bypass them).
+        Codemod.__init__(self, context)
+        cst.CSTTransformer.__init__(self)
         if options is None:
             options = RuleOptions(
                 unsafe_fixes=unsafe_fixes,
@@ -85,6 +94,12 @@ class Rule(VisitorBasedCodemodCommand):
         """Cheap second prefilter on the module's coroutine code, from the stdlib AST; False
         must mean "certainly no finding"."""
         return True
+
+    @classmethod
+    def is_context(cls, code: CoroutineCode, options: RuleOptions) -> bool:
+        """Whether the rule, judging a candidate elsewhere in the module, reads this function
+        (with coroutine code `code`): it is then analysed along with the candidates."""
+        return False
 
     @staticmethod
     def add_args(arg_parser: argparse.ArgumentParser) -> None:
@@ -195,10 +210,7 @@ class Rule(VisitorBasedCodemodCommand):
 
     @property
     def names(self) -> ExceptionNames:
-        return ExceptionNames(
-            lambda node: self._metadata_of(QualifiedNameProvider, node, set()),
-            self.options.target_version,
-        )
+        return ExceptionNames(module_names(self.module), self.options.target_version)
 
     def cancellation_spelling_at(self, node: cst.CSTNode) -> Spelling | None:
         scope = self._metadata_of(ScopeProvider, node, None)

@@ -1,7 +1,9 @@
 """Run the engine over many files, always in worker processes (one for a small run).
 
-Workers take one file at a time over a pipe. If a worker dies (a crash in LibCST's native
-parser, the OOM killer), only the file it held is reported, and a fresh worker takes its place.
+Workers take a few files at a time over a pipe, and send back each file's outcome as soon as
+it is done, so that a worker never waits for the main process between files. If a worker
+dies (a crash in LibCST's native parser, the OOM killer), only the file it was on is
+reported, the rest of its batch goes back to the queue, and a fresh worker takes its place.
 Workers only compute; the main process writes. Workers ignore SIGINT (a Ctrl-C reaches the whole
 process group): the main process decides, and stops them. When the consumer of `run` stops early
 (an interrupt), busy workers are killed at once; they have nothing to lose.
@@ -46,10 +48,11 @@ def _serve(connection: Connection, main_end: Connection, settings: Settings) -> 
             while not connection.poll(PARENT_CHECK_SECONDS):
                 if os.getppid() != parent:
                     return
-            path = connection.recv()
-            if path is None:
+            batch = connection.recv()
+            if batch is None:
                 return
-            connection.send(process_path(path, settings))
+            for path in batch:
+                connection.send(process_path(path, settings))
     except (EOFError, OSError):  # the main process is gone (killed): so is the work
         return
 
@@ -70,11 +73,12 @@ class _Worker:
         else:  # pragma: no cover - Windows
             self.process.start()
         child.close()
-        self.path: str | None = None
+        self.batch: list[str] = []
+        """The files given and not yet answered for, in the order the worker takes them."""
 
-    def give(self, path: str) -> None:
-        self.path = path
-        self.connection.send(path)
+    def give(self, batch: list[str]) -> None:
+        self.batch = batch
+        self.connection.send(batch)
 
     def stop(self) -> None:
         with contextlib.suppress(OSError):  # the worker may be dead already
@@ -103,6 +107,18 @@ def run(paths: Sequence[str], settings: Settings, jobs: int) -> Generator[FileOu
     yield from _run_in_workers(paths, settings, workers)
 
 
+MAX_BATCH = 16
+"""The most files a worker is given at once: enough that it rarely waits for the main process,
+few enough that the last files spread over all workers."""
+
+
+def _next_batch(pending: list[str], jobs: int) -> list[str]:
+    size = max(1, min(MAX_BATCH, len(pending) // (4 * jobs)))
+    batch = pending[-size:][::-1]
+    del pending[-size:]
+    return batch
+
+
 def _run_in_workers(paths: Sequence[str], settings: Settings, jobs: int) -> Iterator[FileOutcome]:
     pending = list(reversed(paths))
     workers: list[_Worker] = []
@@ -111,8 +127,8 @@ def _run_in_workers(paths: Sequence[str], settings: Settings, jobs: int) -> Iter
         for _ in range(jobs):
             workers.append(_Worker(settings))
         for worker in workers:
-            worker.give(pending.pop())
-        busy = set(workers)
+            worker.give(_next_batch(pending, jobs))
+        busy = {worker for worker in workers if worker.batch}
         while busy:
             ready = wait([w.connection for w in busy] + [w.process.sentinel for w in busy])
             for worker in list(busy):
@@ -126,11 +142,14 @@ def _run_in_workers(paths: Sequence[str], settings: Settings, jobs: int) -> Iter
                 else:
                     continue
                 if outcome is None:
-                    # The worker died with this file: report it, replace the worker.
+                    # The worker died with its current file: report it, requeue the rest of
+                    # its batch, replace the worker.
                     worker.process.join(timeout=5)
                     code = worker.process.exitcode
-                    assert worker.path is not None
-                    yield FileOutcome(worker.path, error=f"worker crashed (exit code {code})")
+                    if worker.batch:
+                        crashed, *rest = worker.batch
+                        pending.extend(reversed(rest))
+                        yield FileOutcome(crashed, error=f"worker crashed (exit code {code})")
                     worker.stop()
                     busy.discard(worker)
                     workers.remove(worker)
@@ -139,10 +158,13 @@ def _run_in_workers(paths: Sequence[str], settings: Settings, jobs: int) -> Iter
                     worker = _Worker(settings)
                     workers.append(worker)
                 else:
+                    worker.batch.pop(0)
                     yield outcome
+                    if worker.batch:
+                        continue
                     busy.discard(worker)
                 if pending:
-                    worker.give(pending.pop())
+                    worker.give(_next_batch(pending, jobs))
                     busy.add(worker)
         finished = True
     finally:

@@ -37,7 +37,7 @@ async def worker(queue):
 GOOD_FIXED = GOOD.replace(b"            pass\n", b"            raise\n")
 FINDING = "`CancelledError` is caught and not re-raised; cancellation is swallowed [*]"
 
-PYTHON_2 = b'''"""Fetch pages one at a time (the async version lives in fetch_async.py)."""
+PYTHON_2 = b'''"""Fetch pages one at a time (fetch_async.py handles CancelledError)."""
 import urllib2
 
 

@@ -6,23 +6,19 @@ import textwrap
 
 import libcst as cst
 import pytest
-from libcst.metadata import MetadataWrapper, QualifiedNameProvider
 
 from codemods.analysis.exits import Exit, handler_exits
-from codemods.analysis.names import ExceptionNames
+from codemods.analysis.names import ExceptionNames, module_names
 
 
 class _HandlerExits(cst.CSTVisitor):
-    METADATA_DEPENDENCIES = (QualifiedNameProvider,)
-
-    def __init__(self) -> None:
+    def __init__(self, module: cst.Module) -> None:
         super().__init__()
+        self.module = module
         self.kinds: set[Exit] | None = None
 
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
-        names = ExceptionNames(
-            lambda n: self.get_metadata(QualifiedNameProvider, n, set()), (3, 11)
-        )
+        names = ExceptionNames(module_names(self.module), (3, 11))
         if self.kinds is None:  # the outer handler; nested ones are part of its body
             self.kinds = handler_exits(node, names).kinds
 
@@ -31,8 +27,9 @@ def _exits(handler_body: str) -> set[Exit]:
     source = "import asyncio\nimport contextlib\n\n\nasync def f(x):\n    try:\n        await x\n"
     source += "    except BaseException as exc:\n"
     source += textwrap.indent(textwrap.dedent(handler_body), "        ")
-    visitor = _HandlerExits()
-    MetadataWrapper(cst.parse_module(source)).visit(visitor)
+    module = cst.parse_module(source)
+    visitor = _HandlerExits(module)
+    module.visit(visitor)
     assert visitor.kinds is not None
     return visitor.kinds
 

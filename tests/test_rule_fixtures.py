@@ -14,13 +14,14 @@ A case may start with a comment `# cancelfix: target-version=py37` to set the ta
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 
 import pytest
 
 from codemods import target_version
-from codemods.analysis.candidates import coroutine_code
+from codemods.analysis.candidates import module_code
 from codemods.engine import MAX_FIX_ROUNDS, process_source
 from codemods.model import Finding, Mode, RuleOptions, Settings
 from codemods.registry import all_rules, rule_by_code
@@ -145,11 +146,24 @@ def test_prefilters_let_every_finding_through(case: Path) -> None:
     options = _options(source, unsafe=True)
     _, findings = _run(source, case.name, Mode.CHECK, unsafe=True)
     try:
-        code = coroutine_code(ast.parse(source))
+        code = module_code(ast.parse(source))
     except SyntaxError:  # newer syntax than this Python's: the engine skips the check too
         code = None
     for rule_code in {finding.code for finding in findings}:
         rule = rule_by_code(rule_code)
         assert rule.may_apply(source, options), f"{rule_code}'s byte prefilter skips it"
         if code is not None:
-            assert rule.is_candidate(code, options), f"{rule_code}'s candidate check skips it"
+            accepted = code.may_apply(functools.partial(rule.is_candidate, options=options))
+            assert accepted, f"{rule_code}'s candidate check skips it"
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+@pytest.mark.parametrize("mode", [Mode.CHECK, Mode.FIX])
+def test_focus_finds_what_the_whole_module_has(case: Path, mode: Mode) -> None:
+    """The rules find the same (positions, fix safety, fixes) in the focused module, where
+    the functions no candidate check accepts are stubs, as in the whole module."""
+    source = case.read_bytes()
+    settings = Settings(mode, _all_codes(), _options(source, unsafe=True))
+    focused = process_source(source, case.name, settings)
+    whole = process_source(source, case.name, settings, focus=False)
+    assert focused == whole

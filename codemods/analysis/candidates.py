@@ -8,7 +8,7 @@ Names are matched loosely here (no import resolution); the rules resolve them pr
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from codemods.analysis.cleanup import is_cleanup_name
@@ -52,14 +52,55 @@ class CoroutineCode:
     function_statement_calls: set[str]
     """Last names of the calls whose result an expression statement of a function (`def` or
     `async def`) discards."""
+    future_names: set[str]
+    """Names and attribute chains any function binds to a call that says Task or Future
+    (`self._worker = loop.create_task(...)`) or annotates as one (`worker: asyncio.Task`)."""
+
+
+Function = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+@dataclass(frozen=True)
+class ModuleCode:
+    """A module's code in parts: each function and method (the "units"), and the rest
+    (module and class bodies without their functions). A rule's shape lies within one part,
+    so that a part no candidate check accepts can be left out of the analysis."""
+
+    units: list[tuple[Function, CoroutineCode]]
+    rest: CoroutineCode
+
+    def may_apply(self, is_candidate: Callable[[CoroutineCode], bool]) -> bool:
+        return is_candidate(self.rest) or any(is_candidate(code) for _, code in self.units)
+
+
+def module_code(tree: ast.Module) -> ModuleCode:
+    """The coroutine code of a module's parts, in one walk."""
+    aliases: dict[str, set[str]] = {}  # one for all parts: imports serve the whole module
+    units: list[tuple[Function, CoroutineCode]] = []
+    rest: list[ast.stmt] = []
+    pending = list(tree.body)
+    while pending:
+        statement = pending.pop(0)
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
+            units.append((statement, _coroutine_code([statement], aliases)))
+        elif isinstance(statement, ast.ClassDef):
+            pending[:0] = statement.body
+        else:
+            rest.append(statement)
+    return ModuleCode(units, _coroutine_code(rest, aliases))
 
 
 def coroutine_code(tree: ast.Module) -> CoroutineCode:
-    """The coroutine code of a module: in an `async def`'s own frame (not in a nested def,
+    """The coroutine code of a whole module."""
+    return _coroutine_code([tree], {})
+
+
+def _coroutine_code(roots: Sequence[ast.AST], aliases: dict[str, set[str]]) -> CoroutineCode:
+    """The coroutine code below `roots`: in an `async def`'s own frame (not in a nested def,
     lambda or class)."""
-    code = CoroutineCode([], [], {}, [], [], [], set(), set())
+    code = CoroutineCode([], [], aliases, [], [], [], set(), set(), set())
     # Each node with whether its frame is a coroutine's, and whether it is a function's.
-    stack: list[tuple[ast.AST, bool, bool]] = [(tree, False, False)]
+    stack: list[tuple[ast.AST, bool, bool]] = [(root, False, False) for root in roots]
     while stack:
         node, in_coroutine, in_function = stack.pop()
         if isinstance(node, ast.AsyncFunctionDef | ast.FunctionDef | ast.Lambda):
@@ -71,10 +112,13 @@ def coroutine_code(tree: ast.Module) -> CoroutineCode:
             for alias in node.names:
                 if alias.asname:
                     code.aliases.setdefault(alias.name, set()).add(alias.asname)
-        if in_function and isinstance(node, ast.Expr):
-            discarded = _awaited(node.value)
-            if isinstance(discarded, ast.Call) and (name := _last_name(discarded.func)):
-                code.function_statement_calls.add(name)
+        if in_function:
+            if isinstance(node, ast.Expr):
+                discarded = _awaited(node.value)
+                if isinstance(discarded, ast.Call) and (name := _last_name(discarded.func)):
+                    code.function_statement_calls.add(name)
+            if isinstance(node, ast.arg | ast.Assign | ast.AnnAssign):
+                code.future_names.update(_future_bindings(node))
         if in_coroutine:
             if isinstance(node, ast.Await):
                 code.awaited.append(node.value)
@@ -92,8 +136,49 @@ def coroutine_code(tree: ast.Module) -> CoroutineCode:
                 block = getattr(node, field, None)
                 if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
                     code.blocks.append(block)
-        stack.extend((child, in_coroutine, in_function) for child in ast.iter_child_nodes(node))
+        children = ast.iter_child_nodes(node) if in_coroutine else _statement_parts(node)
+        stack.extend((child, in_coroutine, in_function) for child in children)
     return code
+
+
+def _statement_parts(node: ast.AST) -> Iterator[ast.AST]:
+    """The parts of `node` outside coroutines that the walk needs: statements, clauses and
+    parameters, not expressions (module-level data, schemas and such are most of the nodes
+    of many modules, and outside a coroutine only statements and parameters matter)."""
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+        arguments = node.args
+        yield from (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)
+        yield from (arg for arg in (arguments.vararg, arguments.kwarg) if arg is not None)
+    for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+        block = getattr(node, field, None)
+        if isinstance(block, list):
+            yield from block
+
+
+_FUTURE_WORDS = ("task", "future")
+
+
+def _says_future(node: ast.expr | None) -> bool:
+    """A call or annotation whose names say Task or Future, in any case."""
+    return node is not None and any(
+        isinstance(child, ast.Name | ast.Attribute)
+        and any(word in (_last_name(child) or "").lower() for word in _FUTURE_WORDS)
+        for child in ast.walk(node)
+    )
+
+
+def _future_bindings(node: ast.arg | ast.Assign | ast.AnnAssign) -> list[str]:
+    """What `node` binds to something that says Task or Future (see `future_names`)."""
+    if isinstance(node, ast.arg):
+        return [node.arg] if _says_future(node.annotation) else []
+    value = node.value
+    if isinstance(value, ast.ListComp | ast.SetComp | ast.GeneratorExp):
+        value = value.elt
+    says = isinstance(value, ast.Call) and _says_future(value.func)
+    if isinstance(node, ast.AnnAssign):
+        says = says or _says_future(node.annotation)
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    return [name for target in targets if says and (name := _dotted(target)) is not None]
 
 
 def _with_aliases(code: CoroutineCode, names: frozenset[str]) -> frozenset[str]:

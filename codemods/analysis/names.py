@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import builtins
 import enum
-from collections.abc import Callable, Collection, Iterator, Sequence
+import functools
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
-from libcst.metadata import QualifiedName, Scope
+from libcst.metadata import Scope
 
 CANCELLATION_CLASSES = frozenset(
     {"asyncio.CancelledError", "asyncio.exceptions.CancelledError", "trio.Cancelled"}
@@ -16,7 +18,127 @@ CANCELLATION_CLASSES = frozenset(
 CANCELLATION_FACTORIES = frozenset({"anyio.get_cancelled_exc_class"})
 """Calls that return the cancellation class (anyio's backend-neutral spelling)."""
 
-QualifiedNames = Callable[[cst.CSTNode], Collection[QualifiedName]]
+_BUILTINS = frozenset(dir(builtins))
+
+
+@dataclass(frozen=True)
+class ModuleNames:
+    """Resolves names through the module's imports to what they may stand for, as LibCST's
+    QualifiedNameProvider does (`aio.CancelledError` after `import asyncio as aio` is
+    `asyncio.CancelledError`, an unbound `BaseException` is `builtins.BaseException`), at a
+    fraction of its cost: it reads the statements that bind names, not every expression.
+
+    Bindings count module-wide rather than per scope (a name imported in one function and
+    assigned in another stands for both, as after a conditional import), and names bound
+    only inside expressions (`:=`, comprehensions, lambdas) are not seen.
+    """
+
+    imported: dict[str, set[str]]
+    """Each name an import binds, with what it imports: `aio` -> {"asyncio"}."""
+    bound: set[str]
+    """Names bound otherwise: assigned, defined, parameters, `except ... as`, match captures."""
+
+    @classmethod
+    def of(cls, module: cst.Module) -> ModuleNames:
+        names = cls({}, set())
+        for node in _binding_nodes(module):
+            if isinstance(node, cst.Import | cst.ImportFrom):
+                names._add_import(node)
+            else:
+                names.bound.update(_bound_names(node))
+        return names
+
+    def _add_import(self, node: cst.Import | cst.ImportFrom) -> None:
+        if isinstance(node, cst.Import):
+            for alias in node.names:
+                imported = alias.evaluated_name
+                if alias.evaluated_alias:
+                    self.imported.setdefault(alias.evaluated_alias, set()).add(imported)
+                else:
+                    root = imported.split(".")[0]
+                    self.imported.setdefault(root, set()).add(root)
+            return
+        if isinstance(node.names, cst.ImportStar):
+            return
+        module = get_full_name_for_node(node.module) if node.module is not None else None
+        source = "." * len(node.relative) + (module or "")
+        separator = "" if source.endswith(".") else "."
+        for alias in node.names:
+            bound = alias.evaluated_alias or alias.evaluated_name
+            self.imported.setdefault(bound, set()).add(f"{source}{separator}{alias.evaluated_name}")
+
+    def qualified_names(self, node: cst.CSTNode) -> set[str]:
+        """What the name or attribute chain `node` may stand for; empty for anything else."""
+        dotted = (
+            get_full_name_for_node(node) if isinstance(node, cst.Name | cst.Attribute) else None
+        )
+        if dotted is None:
+            return set()
+        head, _, rest = dotted.partition(".")
+        found = {name + ("." + rest if rest else "") for name in self.imported.get(head, ())}
+        if head in self.bound:
+            found.add(dotted)
+        if not found and head in _BUILTINS:
+            found.add(f"builtins.{dotted}")
+        return found
+
+
+@functools.lru_cache(maxsize=2)  # the rules ask in turn about the same module
+def module_names(module: cst.Module) -> ModuleNames:
+    return ModuleNames.of(module)
+
+
+_BLOCKS = ("body", "orelse", "handlers", "finalbody", "cases")
+"""The attributes that hold the statements (and clauses) of compound statements."""
+
+
+def _binding_nodes(module: cst.Module) -> Iterator[cst.CSTNode]:
+    """The statements, small statements, clauses and parameters of the module: all that
+    binds names, except inside expressions. (Reading the attributes that hold them is many
+    times faster than LibCST's generic `children`.)"""
+    pending: list[cst.CSTNode] = [module]
+    while pending:
+        node = pending.pop()
+        yield node
+        if isinstance(node, cst.FunctionDef):
+            params = node.params
+            yield from (*params.posonly_params, *params.params, *params.kwonly_params)
+            yield from (p for p in (params.star_arg, params.star_kwarg) if isinstance(p, cst.Param))
+        if isinstance(node, cst.With):
+            yield from node.items
+        for field in _BLOCKS:
+            block = getattr(node, field, None)
+            if isinstance(block, cst.CSTNode):
+                pending.append(block)
+            elif isinstance(block, Sequence):
+                pending.extend(block)
+
+
+def _bound_names(node: cst.CSTNode) -> Iterator[str]:
+    """The names a statement-level node binds (not those bound inside expressions)."""
+    targets: list[cst.CSTNode] = []
+    if isinstance(node, cst.FunctionDef | cst.ClassDef | cst.Param):
+        yield node.name.value
+    elif isinstance(node, cst.Assign):
+        targets = [target.target for target in node.targets]
+    elif isinstance(node, cst.AnnAssign | cst.AugAssign | cst.For):
+        targets = [node.target]
+    elif isinstance(node, cst.WithItem) and node.asname is not None:
+        targets = [node.asname.name]
+    elif isinstance(node, cst.ExceptHandler | cst.ExceptStarHandler) and node.name is not None:
+        targets = [node.name.name]
+    elif isinstance(node, cst.MatchCase):
+        targets = [node.pattern]
+    while targets:
+        target = targets.pop()
+        if isinstance(target, cst.Name):
+            yield target.value
+        elif isinstance(target, cst.MatchAs | cst.MatchStar) and target.name is not None:
+            yield target.name.value
+        elif isinstance(target, cst.MatchMapping) and target.rest is not None:
+            yield target.rest.value
+        if not isinstance(target, cst.Attribute | cst.Subscript | cst.Call):
+            targets.extend(target.children)
 
 
 def handler_types(handler: cst.ExceptHandler | cst.ExceptStarHandler) -> list[cst.BaseExpression]:
@@ -54,14 +176,14 @@ class Caught:
 
 @dataclass(frozen=True)
 class ExceptionNames:
-    """Classifies exception expressions using a rule's QualifiedNameProvider metadata."""
+    """Classifies exception expressions, resolved through the module's names."""
 
-    qualified_names: QualifiedNames
+    module_names: ModuleNames
     target_version: tuple[int, int]
 
     def names_of(self, node: cst.CSTNode) -> set[str]:
         """The fully qualified names `node` may refer to (`asyncio.CancelledError`, ...)."""
-        return {qualified.name for qualified in self.qualified_names(node)}
+        return self.module_names.qualified_names(node)
 
     def is_cancellation(self, expr: cst.BaseExpression) -> bool:
         """A handler type meaning cancellation: `asyncio.CancelledError`, `trio.Cancelled`,

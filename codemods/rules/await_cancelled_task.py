@@ -157,6 +157,11 @@ class AwaitCancelledTask(Rule):
     def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:
         return may_await_cancelled_task(code)
 
+    @classmethod
+    def is_context(cls, code: CoroutineCode, options: RuleOptions) -> bool:
+        # Below 3.11 the fix is safe for a task known from where it is bound (`_known_future`).
+        return options.target_version < (3, 11) and bool(code.future_names)
+
     def leave_SimpleStatementLine(
         self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
     ) -> cst.BaseStatement | Statements:
