@@ -8,6 +8,7 @@ Names are matched loosely here (no import resolution); the rules resolve them pr
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -45,10 +46,8 @@ class CoroutineCode:
     finally_tries: list[ast.Try | ast.TryStar]
     """Coroutine `try` statements with a cancellation point and a `finally` that may jump
     out (`return`, `break`, `continue`)."""
-    awaited: list[ast.expr]
-    """What coroutines await (the operands of their `await` expressions)."""
-    coroutine_calls: set[str]
-    """Last names of the functions coroutines call (`task.cancel()` -> "cancel")."""
+    coroutines: list[ast.AsyncFunctionDef]
+    """The coroutines themselves (each nested one on its own)."""
     function_statement_calls: set[str]
     """Last names of the calls whose result an expression statement of a function (`def` or
     `async def`) discards."""
@@ -56,6 +55,37 @@ class CoroutineCode:
     """Names and attribute chains any function binds to a call that says Task or Future
     (`self._worker = loop.create_task(...)`) or annotates as one (`worker: asyncio.Task`)."""
 
+    # The walk above reads statements only; these read expressions too, so they are
+    # computed for the few files whose bytes let CF301 and CF302 through.
+    @functools.cached_property
+    def awaited(self) -> list[ast.expr]:
+        """What coroutines await (the operands of their `await` expressions)."""
+        return [node.value for node in self._coroutine_nodes if isinstance(node, ast.Await)]
+
+    @functools.cached_property
+    def coroutine_calls(self) -> set[str]:
+        """Last names of the functions coroutines call (`task.cancel()` -> "cancel")."""
+        return {
+            name
+            for node in self._coroutine_nodes
+            if isinstance(node, ast.Call) and (name := _last_name(node.func)) is not None
+        }
+
+    @functools.cached_property
+    def _coroutine_nodes(self) -> list[ast.AST]:
+        """Every node in a coroutine's own frame (not in a nested def, lambda or class)."""
+        found: list[ast.AST] = []
+        pending: list[ast.AST] = [node for coroutine in self.coroutines for node in coroutine.body]
+        while pending:
+            node = pending.pop()
+            if isinstance(node, _NEW_FRAME):
+                continue
+            found.append(node)
+            pending.extend(ast.iter_child_nodes(node))
+        return found
+
+
+_NEW_FRAME = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -97,15 +127,18 @@ def coroutine_code(tree: ast.Module) -> CoroutineCode:
 
 def _coroutine_code(roots: Sequence[ast.AST], aliases: dict[str, set[str]]) -> CoroutineCode:
     """The coroutine code below `roots`: in an `async def`'s own frame (not in a nested def,
-    lambda or class)."""
-    code = CoroutineCode([], [], aliases, [], [], [], set(), set(), set())
+    lambda or class). Only statements are read (and parameters): the candidate checks look at
+    statements, and expressions are most of a module's nodes."""
+    code = CoroutineCode([], [], aliases, [], [], [], set(), set())
     # Each node with whether its frame is a coroutine's, and whether it is a function's.
     stack: list[tuple[ast.AST, bool, bool]] = [(root, False, False) for root in roots]
     while stack:
         node, in_coroutine, in_function = stack.pop()
-        if isinstance(node, ast.AsyncFunctionDef | ast.FunctionDef | ast.Lambda):
+        if isinstance(node, ast.AsyncFunctionDef | ast.FunctionDef):
             in_coroutine = isinstance(node, ast.AsyncFunctionDef)
             in_function = True
+            if isinstance(node, ast.AsyncFunctionDef):
+                code.coroutines.append(node)
         elif isinstance(node, ast.ClassDef):
             in_coroutine = in_function = False
         elif isinstance(node, ast.ImportFrom):
@@ -120,10 +153,6 @@ def _coroutine_code(roots: Sequence[ast.AST], aliases: dict[str, set[str]]) -> C
             if isinstance(node, ast.arg | ast.Assign | ast.AnnAssign):
                 code.future_names.update(_future_bindings(node))
         if in_coroutine:
-            if isinstance(node, ast.Await):
-                code.awaited.append(node.value)
-            if isinstance(node, ast.Call) and (name := _last_name(node.func)):
-                code.coroutine_calls.add(name)
             if isinstance(node, ast.Try | ast.TryStar):
                 if _can_be_cancelled(node):
                     code.tries.append(node)
@@ -136,16 +165,13 @@ def _coroutine_code(roots: Sequence[ast.AST], aliases: dict[str, set[str]]) -> C
                 block = getattr(node, field, None)
                 if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
                     code.blocks.append(block)
-        children = ast.iter_child_nodes(node) if in_coroutine else _statement_parts(node)
-        stack.extend((child, in_coroutine, in_function) for child in children)
+        stack.extend((child, in_coroutine, in_function) for child in _statement_parts(node))
     return code
 
 
 def _statement_parts(node: ast.AST) -> Iterator[ast.AST]:
-    """The parts of `node` outside coroutines that the walk needs: statements, clauses and
-    parameters, not expressions (module-level data, schemas and such are most of the nodes
-    of many modules, and outside a coroutine only statements and parameters matter)."""
-    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+    """The statements, clauses and parameters directly in `node`, not its expressions."""
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
         arguments = node.args
         yield from (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)
         yield from (arg for arg in (arguments.vararg, arguments.kwarg) if arg is not None)
