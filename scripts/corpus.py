@@ -24,6 +24,8 @@ Nothing is written back. For every file and run it checks:
   nothing fixable;
 - an unchanged file has no fixed finding and no fixable finding left, and the file on disk is
   never modified; a safe-only run never applies an unsafe fix.
+- the findings in the focused module the engine analyses (`codemods.focus`) are the findings
+  of the whole module: same rules, positions and fix safety.
 
 The CLI pass copies the package's `.py` files into a fresh temporary directory (outside the
 repository, whose discovery would skip the git-ignored `.corpus/`) and runs the real command
@@ -346,11 +348,34 @@ def check_file(task: Task) -> FileResult:
             # the time on a corpus where most files have no fix.
             result.runs["safe"] = result.runs[label]
             break
+    if result.parsed:
+        result.violations += focus_violations(source, path)
     with open(path, "rb") as file:
         if file.read() != source:
             result.violations.append("the file was modified on disk")
     result.seconds = time.perf_counter() - start
     return result
+
+
+FOCUS_CHECK = Settings(Mode.CHECK, RULE_CODES, RuleOptions(unsafe_fixes=True))
+
+
+def focus_violations(source: bytes, path: str) -> list[str]:
+    """The findings in the focused module (see `codemods.focus`) must be the whole module's."""
+    try:
+        with deadline(FILE_TIMEOUT_SECONDS):
+            focused = process_source(source, path, FOCUS_CHECK)
+            whole = process_source(source, path, FOCUS_CHECK, focus=False)
+    except FileTimeout:
+        return ["focus: timeout"]
+    if (focused.findings, focused.error) == (whole.findings, whole.error):
+        return []
+
+    def keys(outcome: FileOutcome) -> set[str]:
+        return {f"{f.code}@{f.line}:{f.column} ({f.fix})" for f in outcome.findings}
+
+    differ = sorted(keys(focused) ^ keys(whole)) or [f"errors {focused.error} / {whole.error}"]
+    return [f"focus: findings differ from the whole module's: {', '.join(differ)}"]
 
 
 def record_error(
