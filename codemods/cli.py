@@ -2,6 +2,9 @@
 
 Exit codes: 0 nothing to report; 1 findings left (or, with --diff, a diff); 2 a usage,
 configuration or internal error, or a file that could not be read, parsed or written.
+
+The modules that need LibCST (the engine, the runner and its workers, the rules) are imported
+where they are used, so that a run whose files all come from the cache never loads the parser.
 """
 
 from __future__ import annotations
@@ -13,17 +16,17 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from codemods import __version__, bot, config, runner, target_version
+from codemods import __version__, bot, config, target_version
+from codemods.cache import DEFAULT_DIRECTORY, Cache, CacheError, RuleMemo
 from codemods.discovery import Excludes, discover_files
-from codemods.engine import process_source
 from codemods.model import FileOutcome, Mode, RuleOptions, Settings
 from codemods.output import (
     Report,
@@ -35,11 +38,11 @@ from codemods.output import (
     to_json,
     to_markdown,
 )
-from codemods.registry import UnknownRuleError, all_rules, rule_by_code, select_rules
-from codemods.rule import Rule
-from codemods.sarif import to_sarif
 from codemods.selection import SelectionError, Shard, changed_since
 from codemods.writer import write_atomic
+
+if TYPE_CHECKING:
+    from codemods.rule import Rule
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 PROGRESS_THRESHOLD = 300
@@ -142,6 +145,22 @@ def _run_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("-v", "--verbose", count=True, help="Print what is being done."),
         click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings are left."),
         click.option(
+            "--no-cache",
+            is_flag=True,
+            envvar="CANCELFIX_NO_CACHE",
+            show_envvar=True,
+            help="Neither read nor write the cache.",
+        ),
+        click.option(
+            "--cache-dir",
+            type=click.Path(path_type=Path),
+            envvar="CANCELFIX_CACHE_DIR",
+            show_envvar=True,
+            metavar="DIR",
+            help=f"The cache's directory (default: `cache-dir` from the configuration, else "
+            f"{DEFAULT_DIRECTORY} in the project root).",
+        ),
+        click.option(
             "--stdin-filename",
             metavar="PATH",
             help="The file name to report for source read from `-`.",
@@ -180,6 +199,9 @@ class _Request:
     verbose: int
     exit_zero: bool
     stdin_filename: str | None
+    cache_dir: Path | None
+    """None with --no-cache."""
+    rule_memo: RuleMemo | None
 
 
 def _cores() -> int:
@@ -200,13 +222,21 @@ def _build_request(mode: Mode, options: dict[str, Any]) -> _Request:
         found = config.discover(options["config_file"], Path(os.path.abspath(anchor)))
     except config.ConfigError as error:
         raise UsageProblem(str(error)) from error
-    try:
-        rules = select_rules(
-            _codes(options["select"]) or found.select, _codes(options["ignore"]) or found.ignore
-        )
-    except UnknownRuleError as error:
-        origin = "" if options["select"] or options["ignore"] else f" (in {found.source})"
-        raise UsageProblem(f"{error}{origin}") from error
+    select = _codes(options["select"]) or found.select
+    ignore = _codes(options["ignore"]) or found.ignore
+    cache_dir = None if options["no_cache"] or paths == (Path("-"),) else _cache_dir(options, found)
+    rule_memo = RuleMemo(cache_dir) if cache_dir is not None else None
+    rule_codes = rule_memo.get(select, ignore) if rule_memo is not None else None
+    if rule_codes is None:
+        from codemods.registry import UnknownRuleError, select_rules
+
+        try:
+            rule_codes = tuple(rule.code for rule in select_rules(select, ignore))
+        except UnknownRuleError as error:
+            origin = "" if options["select"] or options["ignore"] else f" (in {found.source})"
+            raise UsageProblem(f"{error}{origin}") from error
+        if rule_memo is not None:
+            rule_memo.put(select, ignore, rule_codes)
     version = (
         target_version.parse(options["target_version"])
         if options["target_version"]
@@ -228,7 +258,7 @@ def _build_request(mode: Mode, options: dict[str, Any]) -> _Request:
         # SARIF offers the fixes with the findings: a check computes them, writing nothing.
         settings=Settings(
             Mode.DIFF if mode is Mode.CHECK and options["output_format"] == "sarif" else mode,
-            tuple(rule.code for rule in rules),
+            rule_codes,
             rule_options,
         ),
         config=found,
@@ -247,7 +277,16 @@ def _build_request(mode: Mode, options: dict[str, Any]) -> _Request:
         verbose=options["verbose"],
         exit_zero=options["exit_zero"],
         stdin_filename=stdin_filename,
+        cache_dir=cache_dir,
+        rule_memo=rule_memo,
     )
+
+
+def _cache_dir(options: dict[str, Any], found: config.Config) -> Path:
+    """--cache-dir (or $CANCELFIX_CACHE_DIR), else the configuration's `cache-dir`, else
+    .cancelfix_cache in the project root: where the configuration is, else here."""
+    chosen: Path | None = options["cache_dir"] or found.cache_dir
+    return chosen if chosen is not None else found.root / DEFAULT_DIRECTORY
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -296,6 +335,8 @@ def fix(diff: bool, **options: Any) -> None:
 )
 def list_rules(output_format: str) -> None:
     """List the rules with their fix kinds."""
+    from codemods.registry import all_rules
+
     rows = [(rule.code, rule.name, _fix_description(rule), rule.message) for rule in all_rules()]
     if output_format == "json":
         import json
@@ -313,6 +354,8 @@ def list_rules(output_format: str) -> None:
 @click.argument("code")
 def explain(code: str) -> None:
     """Print the documentation of a rule, such as CF101."""
+    from codemods.registry import UnknownRuleError, rule_by_code
+
     try:
         rule = rule_by_code(code)
     except UnknownRuleError as error:
@@ -363,25 +406,26 @@ def _run(request: _Request) -> NoReturn:
         and request.output_format == "text"
         and len(files) > PROGRESS_THRESHOLD
     )
+    cache = (
+        Cache(request.cache_dir, request.settings)
+        if request.cache_dir is not None and files
+        else None
+    )
     interrupts = _Interrupts()
     try:
         with (
             interrupts.installed(),
-            contextlib.closing(
-                runner.run([str(path) for path in files], request.settings, request.jobs)
-            ) as outcomes,
+            contextlib.closing(_outcomes(request, files, cache)) as outcomes,
         ):
             if show_progress:
                 with click.progressbar(
                     outcomes, length=len(files), file=sys.stderr, label="Checking"
                 ) as bar:
                     for outcome in bar:
-                        with interrupts.deferred():
-                            report.add(outcome, error=_apply(request, outcome))
+                        _add(request, report, outcome, interrupts)
             else:
                 for outcome in outcomes:
-                    with interrupts.deferred():
-                        report.add(outcome, error=_apply(request, outcome))
+                    _add(request, report, outcome, interrupts)
     except _Interrupted as interrupted:
         done = (
             f"; {plural(len(report.changed), 'file')} written, the rest untouched"
@@ -391,6 +435,9 @@ def _run(request: _Request) -> NoReturn:
         click.echo(f"cancelfix: interrupted{done}", err=True)
         sys.exit(128 + interrupted.signum)
     report.sort()
+    if cache is not None:
+        _save_cache(request, cache)
+        _verbose(request, f"{cache.hits} of {plural(len(files), 'file')} from the cache")
     _verbose(
         request,
         f"{report.parsed} of {report.files} files parsed; {time.monotonic() - started:.2f}s",
@@ -399,6 +446,48 @@ def _run(request: _Request) -> NoReturn:
         _commit(request.bot, repository, report)
     _print_report(request, report)
     sys.exit(_exit_code(request, report))
+
+
+def _outcomes(
+    request: _Request, files: list[Path], cache: Cache | None
+) -> Generator[FileOutcome, None, None]:
+    """Each file's outcome: from the cache as the files are looked up, then from the workers
+    for the rest (which are started only if there is a rest)."""
+    pending = []
+    for path in files:
+        outcome = cache.lookup(str(path)) if cache is not None else None
+        if outcome is None:
+            pending.append(str(path))
+        else:
+            yield outcome
+    if not pending:
+        return
+    from codemods import runner
+
+    with contextlib.closing(runner.run(pending, request.settings, request.jobs)) as computed:
+        for outcome in computed:
+            if cache is not None:
+                cache.store(outcome)
+            yield outcome
+
+
+def _add(request: _Request, report: Report, outcome: FileOutcome, interrupts: _Interrupts) -> None:
+    """Report an outcome, writing its fixes first in fix mode (never cut off by a signal)."""
+    if request.mode is Mode.FIX and outcome.changed:
+        with interrupts.deferred():
+            report.add(outcome, error=_apply(request, outcome))
+    else:
+        report.add(outcome)
+
+
+def _save_cache(request: _Request, cache: Cache) -> None:
+    """Write what this run learnt; a cache that cannot be written costs a warning, no more."""
+    try:
+        if request.rule_memo is not None:
+            request.rule_memo.save()
+        cache.save()
+    except CacheError as error:
+        click.echo(f"cancelfix: warning: {error}", err=True)
 
 
 def _commit(settings: _Bot, repository: bot.Repository, report: Report) -> None:
@@ -502,6 +591,8 @@ def _print_report(request: _Request, report: Report, *, to_stderr: bool = False)
         echo(to_json(report, diffs=diff_mode), err=to_stderr)
         return
     if request.output_format == "sarif":
+        from codemods.sarif import to_sarif  # the rules' documentation: imports them
+
         echo(to_sarif(report), err=to_stderr)
         return
     if request.output_format == "github":
@@ -556,6 +647,8 @@ def _exit_code(request: _Request, report: Report) -> int:
 
 def _run_stdin(request: _Request) -> NoReturn:
     """`-`: read the source from stdin. `fix` writes the code to stdout and all else to stderr."""
+    from codemods.engine import process_source
+
     name = request.stdin_filename or "-"
     source = sys.stdin.buffer.read()
     excluded = (

@@ -13,6 +13,7 @@ from codemods.analysis.vocabulary import DEFAULT_CLEANUP_NAMES
 
 DEFAULT_EXCLUDE: tuple[str, ...] = (
     ".bzr",
+    ".cancelfix_cache",
     ".direnv",
     ".eggs",
     ".git",
@@ -53,6 +54,8 @@ class Config:
     extend_exclude: tuple[str, ...] = ()
     cleanup_names: frozenset[str] = DEFAULT_CLEANUP_NAMES
     respect_gitignore: bool = True
+    cache_dir: Path | None = None
+    """`cache-dir`, relative to the configuration file's directory."""
 
     @property
     def root(self) -> Path:
@@ -112,6 +115,7 @@ _KEYS = frozenset(
         "cleanup-names",
         "extend-cleanup-names",
         "respect-gitignore",
+        "cache-dir",
     }
 )
 
@@ -149,6 +153,11 @@ def _from_table(path: Path, table: dict[str, Any], requires_python: object) -> C
             values["target_version"] = target_version.parse(str(table["target-version"]))
         except ValueError as error:
             raise ConfigError(str(error)) from error
+    if "cache-dir" in table:
+        value = table["cache-dir"]
+        if not isinstance(value, str) or not value:
+            raise ConfigError("`cache-dir` must be a directory name (a string)")
+        values["cache_dir"] = path.parent / value
     names = set(DEFAULT_CLEANUP_NAMES)
     if "cleanup-names" in table:
         names = set(_string_list(table, "cleanup-names"))

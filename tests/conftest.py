@@ -20,6 +20,10 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    # The cache stays on (every test exercises it) but out of the project, whose files the
+    # tests list; tests/test_cache.py undoes this to test the default location.
+    monkeypatch.setenv("CANCELFIX_CACHE_DIR", str(tmp_path / "cancelfix-cache"))
+    monkeypatch.delenv("CANCELFIX_NO_CACHE", raising=False)
     monkeypatch.delenv("NO_COLOR", raising=False)
     assert discover_config(None, root).source is None, "tmp_path must not lie below a config"
     return root

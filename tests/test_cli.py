@@ -1308,8 +1308,9 @@ def test_parallel_run_gives_the_same_report(project: Path, monkeypatch: pytest.M
 
     monkeypatch.setattr(runner, "_run_in_workers", spy)
 
-    serial = cli("check", "--output-format", "json", "-j", "1")
-    parallel = cli("check", "--output-format", "json", "-j", "2")
+    # Without the cache, or the second run would need no workers at all.
+    serial = cli("check", "--output-format", "json", "-j", "1", "--no-cache")
+    parallel = cli("check", "--output-format", "json", "-j", "2", "--no-cache")
 
     assert pools == [1, 2]  # -j 1: one worker, still isolated from the run
     assert (serial.exit_code, parallel.exit_code) == (2, 2)

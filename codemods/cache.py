@@ -1,0 +1,399 @@
+"""The cache: what a run found in each file, so that an unchanged file is not analysed again.
+
+Layout (like `.ruff_cache` and `.pytest_cache`)::
+
+    <cache dir>/CACHEDIR.TAG              backup tools skip the directory
+    <cache dir>/.gitignore                "*": git ignores it
+    <cache dir>/<version>/run-<fingerprint>.json    outcomes, one file per kind of run
+    <cache dir>/<version>/rules-<tool stamp>.json   rule codes of --select/--ignore lists
+
+A run's fingerprint covers everything besides a file's bytes that decides its outcome: the tool
+(its version, and the size and mtime of each of its own modules, so that editing the tool
+invalidates it; LibCST's install; the Python that runs it, whose parser words some errors), the
+mode, the selected rules and every rule option. An entry maps a file's absolute path to the
+digest of its bytes, their stat signature, and the outcome: findings, error, parsed.
+
+Only outcomes that the bytes alone decide, and that change nothing, are kept: no fixed source
+(a file a fix rewrites is analysed again next time), and no error but the content's own
+(syntax, decoding, size); never "cannot read", an internal error or a crashed worker.
+
+A file is not read when its stat signature (size, mtime, ctime, inode) is the one recorded and
+the entry is not "racily clean" (git's rule): the file last changed before the run that wrote
+the entry began, by more than a margin. A file changed again within the clock tick of its last
+change can keep its signature; one that had settled before the run cannot. Otherwise the file
+is read and its digest decides.
+
+A cache never makes a run wrong or fail: a missing, truncated, corrupt or foreign file is
+ignored (and rewritten); a cache that cannot be written costs one warning. Writes go through a
+temporary file and `os.replace`, so concurrent runs never see half a file (the last one wins).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import importlib.util
+import json
+import os
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from codemods import __version__
+from codemods.model import FileOutcome, Finding, FixSafety, RuleOptions, Settings
+
+DEFAULT_DIRECTORY = ".cancelfix_cache"
+FORMAT = 1
+"""The layout of the cache files; a change makes old files foreign (ignored, then replaced)."""
+RACY_MARGIN_NS = 2_000_000_000
+"""How long before a run began a file must have last changed for its stat signature to be
+trusted: more than a filesystem's timestamp granularity, and a little clock skew."""
+
+UNUSED_SECONDS = 7 * 24 * 3600
+"""Cache files of other kinds of run (other options, an edited or another install of the tool)
+unused for this long are deleted when a new one is written; a file in use is touched daily."""
+
+CONTENT_ERRORS = (
+    "syntax error",
+    "cannot decode",
+    "binary file",
+    "too deeply nested",
+    "too large to analyse",
+    "fix rejected",
+)
+"""Errors that the bytes decide (prefixes of the engine's reasons), cached like findings."""
+
+_TAG = b"Signature: 8a477f597d28d172789f06886806bc55\n# This is a cancelfix cache directory.\n"
+_MAGIC = "cancelfix-cache"
+
+Signature = tuple[int, int, int, int]
+"""(size, mtime_ns, ctime_ns, inode)."""
+
+
+class CacheError(Exception):
+    """The cache could not be written; the message says where and why."""
+
+
+def _stat_signature(stat: os.stat_result) -> Signature:
+    return (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
+
+
+def _file_digest(path: str) -> str | None:
+    """The digest of a file's bytes; None if it cannot be read (the run will say why)."""
+    try:
+        with open(path, "rb") as file:
+            data = file.read()
+    except OSError:
+        return None
+    return hashlib.sha256(data).hexdigest()[:32]
+
+
+@functools.cache
+def tool_stamp() -> str:
+    """What identifies the code that computes outcomes: this package's modules (size and mtime
+    each), LibCST's install, and the Python running them."""
+    return source_stamp(Path(__file__).parent)
+
+
+def source_stamp(package: Path) -> str:
+    """A package's `.py` files by size and mtime, with LibCST's install and the Python."""
+    parts = [__version__, sys.version, sys.implementation.cache_tag or ""]
+    for directory, subdirectories, names in os.walk(package):
+        subdirectories[:] = sorted(name for name in subdirectories if name != "__pycache__")
+        for name in sorted(names):
+            if name.endswith(".py"):
+                path = os.path.join(directory, name)
+                with contextlib.suppress(OSError):  # (removed meanwhile: still a new stamp)
+                    stat = os.stat(path)
+                    parts.append(
+                        f"{os.path.relpath(path, package)}:{stat.st_size}:{stat.st_mtime_ns}"
+                    )
+    libcst = importlib.util.find_spec("libcst")  # found, not imported
+    locations = (libcst.submodule_search_locations or []) if libcst is not None else []
+    for location in locations:
+        for name in ("__init__.py", "_version.py"):
+            with contextlib.suppress(OSError):
+                stat = os.stat(os.path.join(location, name))
+                parts.append(f"libcst/{name}:{stat.st_size}:{stat.st_mtime_ns}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+
+
+def _plain(value: object) -> object:
+    """A value as JSON, the same in every process (sets sorted)."""
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def fingerprint(settings: Settings) -> str:
+    """What, besides a file's bytes, decides its outcome in a run with these settings."""
+    options = {
+        field.name: _plain(getattr(settings.options, field.name)) for field in fields(RuleOptions)
+    }
+    material = [FORMAT, tool_stamp(), settings.mode.value, list(settings.rule_codes), options]
+    text = json.dumps(material, sort_keys=True, default=repr)  # (repr: an option of a new type)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _read_document(path: Path, identity: str) -> Any:
+    """The body of a cache file written for `identity`; None if it is missing, unreadable,
+    truncated, corrupt, or was written by another format or for another run."""
+    try:
+        with path.open("rb") as file:
+            data = file.read()
+            if os.fstat(file.fileno()).st_mtime < time.time() - UNUSED_SECONDS / 7:
+                with contextlib.suppress(OSError):  # in use: not to be pruned as unused
+                    os.utime(file.fileno())
+        header, _, body = data.partition(b"\n")
+        magic, layout, owner, checksum = header.decode("ascii").split(" ")
+        if (magic, layout, owner) != (_MAGIC, str(FORMAT), identity):
+            return None
+        if hashlib.sha256(body).hexdigest() != checksum:
+            return None
+        return json.loads(body)
+    except (OSError, ValueError, RecursionError):  # (UnicodeDecodeError is a ValueError)
+        return None
+
+
+def _write_document(directory: Path, path: Path, identity: str, document: object) -> None:
+    """Write a cache file atomically, creating the cache directory with its tag files."""
+    import tempfile  # (only a run that learnt something writes: a warm one need not import it)
+
+    body = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+    header = f"{_MAGIC} {FORMAT} {identity} {hashlib.sha256(body).hexdigest()}\n".encode()
+    try:
+        if not path.exists():
+            _prune_unused(path.parent)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for name, content in (("CACHEDIR.TAG", _TAG), (".gitignore", b"*\n")):
+            if not (directory / name).exists():
+                (directory / name).write_bytes(content)
+        descriptor, temporary = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+        try:
+            with os.fdopen(descriptor, "wb") as file:
+                file.write(header + body)
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+    except OSError as error:
+        raise CacheError(
+            f"cannot write the cache in {directory}: {error.strerror or error}"
+        ) from error
+
+
+def _prune_unused(directory: Path) -> None:
+    """Delete the cache files (and temporary files left by killed runs) of a version's
+    directory that have not been used for a week."""
+    cutoff = time.time() - UNUSED_SECONDS
+    with contextlib.suppress(OSError), os.scandir(directory) as entries:
+        for entry in entries:
+            if entry.name.startswith(("run-", "rules-", ".tmp-")):
+                with contextlib.suppress(OSError):
+                    if entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                        os.unlink(entry.path)
+
+
+class RuleMemo:
+    """The rule codes that --select/--ignore lists resolve to, remembered per tool stamp, so
+    that a run whose files are all cached need not import the rules (and LibCST) to resolve
+    them. Only valid selections are remembered: an unknown code always reaches the registry,
+    and fails there with its usual message."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.path = directory / __version__ / f"rules-{tool_stamp()}.json"
+        document = _read_document(self.path, tool_stamp())
+        self._known: dict[str, list[str]] = document if isinstance(document, dict) else {}
+        self.changed = False
+
+    @staticmethod
+    def _key(select: Iterable[str], ignore: Iterable[str]) -> str:
+        return json.dumps([list(select), list(ignore)])
+
+    def get(self, select: Iterable[str], ignore: Iterable[str]) -> tuple[str, ...] | None:
+        codes = self._known.get(self._key(select, ignore))
+        if isinstance(codes, list) and all(isinstance(code, str) for code in codes):
+            return tuple(codes)
+        return None
+
+    def put(self, select: Iterable[str], ignore: Iterable[str], codes: Iterable[str]) -> None:
+        self._known[self._key(select, ignore)] = list(codes)
+        self.changed = True
+
+    def save(self) -> None:
+        if self.changed:
+            _write_document(self.directory, self.path, tool_stamp(), self._known)
+            self.changed = False
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A file handed to the engine: its key, and its signature and digest before it was."""
+
+    key: str
+    signature: Signature
+    digest: str
+
+
+# An entry, as stored: [digest, size, mtime_ns, ctime_ns, inode, trusted, parsed, error,
+# findings], each finding [code, name, message, line, column, end_line, end_column, fix].
+_DIGEST, _SIGNATURE, _TRUSTED, _PARSED, _ERROR, _FINDINGS = 0, slice(1, 5), 5, 6, 7, 8
+_LENGTH = 9
+
+
+def _outcome(path: str, entry: list[Any]) -> FileOutcome:
+    """The outcome an entry holds; TypeError or ValueError for one not of our making."""
+    findings = tuple(_finding(*finding) for finding in entry[_FINDINGS])
+    error, parsed = entry[_ERROR], entry[_PARSED]
+    if not (error is None or isinstance(error, str)) or not isinstance(parsed, bool):
+        raise TypeError("not a cache entry")
+    return FileOutcome(path, findings, error=error, parsed=parsed)
+
+
+def _finding(*fields: Any) -> Finding:
+    code, name, message, line, column, end_line, end_column, fix = fields
+    if not all(isinstance(text, str) for text in (code, name, message)) or not all(
+        type(number) is int for number in (line, column, end_line, end_column)
+    ):
+        raise TypeError("not a finding")
+    return Finding(code, name, message, line, column, end_line, end_column, fix and FixSafety(fix))
+
+
+def _entry(digest: str, signature: Signature, trusted: bool, outcome: FileOutcome) -> list[Any]:
+    findings = [
+        [
+            f.code,
+            f.name,
+            f.message,
+            f.line,
+            f.column,
+            f.end_line,
+            f.end_column,
+            f.fix and f.fix.value,
+        ]
+        for f in outcome.findings
+    ]
+    return [digest, *signature, trusted, outcome.parsed, outcome.error, findings]
+
+
+def cacheable(outcome: FileOutcome) -> bool:
+    """Whether the file's bytes alone decided the outcome, and it changes nothing."""
+    return not outcome.changed and (
+        outcome.error is None or outcome.error.startswith(CONTENT_ERRORS)
+    )
+
+
+class Cache:
+    """The outcomes of one kind of run (one fingerprint), by file.
+
+    `lookup` each file of the run: a cached outcome, or None and the file is to be processed;
+    then `store` the outcomes of those, and `save`.
+    """
+
+    def __init__(self, directory: Path, settings: Settings) -> None:
+        self.directory = directory
+        self.fingerprint = fingerprint(settings)
+        self.path = directory / __version__ / f"run-{self.fingerprint}.json"
+        self.started_ns = time.time_ns()
+        document = _read_document(self.path, self.fingerprint)
+        self._entries: dict[str, list[Any]] = {}
+        if isinstance(document, dict):
+            self._entries = {
+                key: entry
+                for key, entry in document.items()
+                if isinstance(entry, list) and len(entry) == _LENGTH
+            }
+        self._seen: set[str] = set()
+        self._pending: dict[str, _Pending] = {}
+        self._changed = False
+        self._cwd = os.getcwd()
+        self.hits = 0
+
+    def _key(self, path: str) -> str:
+        """A path's absolute form (cheaply: paths from the discovery are already normal)."""
+        absolute = path if os.path.isabs(path) else os.path.join(self._cwd, path)
+        return os.path.normpath(absolute) if ".." in absolute else absolute
+
+    def _trusted(self, signature: Signature) -> bool:
+        """Whether the file last changed long enough before this run began (see above)."""
+        return max(signature[1], signature[2]) < self.started_ns - RACY_MARGIN_NS
+
+    def lookup(self, path: str) -> FileOutcome | None:
+        """The file's cached outcome if its bytes are the ones it was computed from; None if
+        it is to be processed (then `store` its outcome)."""
+        key = self._key(path)
+        self._seen.add(key)
+        try:
+            signature = _stat_signature(os.stat(path))
+        except OSError:
+            return None  # the engine will report why
+        entry = self._entries.get(key)
+        if (
+            entry is not None
+            and entry[_TRUSTED] is True
+            and tuple(entry[_SIGNATURE]) == signature
+            and (outcome := self._hit(key, path, entry)) is not None
+        ):
+            return outcome  # a settled file, as it was: not read
+        digest = _file_digest(path)
+        if digest is None:
+            return None
+        entry = self._entries.get(key)
+        if entry is not None and entry[_DIGEST] == digest:
+            # The same bytes with a new signature (touched, copied) or settled since: record it.
+            entry[_SIGNATURE] = signature
+            entry[_TRUSTED] = self._trusted(signature)
+            self._changed = True
+            if (outcome := self._hit(key, path, entry)) is not None:
+                return outcome
+        self._pending[path] = _Pending(key, signature, digest)
+        return None
+
+    def _hit(self, key: str, path: str, entry: list[Any]) -> FileOutcome | None:
+        try:
+            outcome = _outcome(path, entry)
+        except (TypeError, ValueError):  # not of our making: forget it, process the file
+            del self._entries[key]
+            self._changed = True
+            return None
+        self.hits += 1
+        return outcome
+
+    def store(self, outcome: FileOutcome) -> None:
+        """Keep the outcome of a file `lookup` missed, if its bytes decided it and they are
+        still the ones looked up (not changed while the engine read them)."""
+        pending = self._pending.pop(outcome.path, None)
+        if pending is None or not cacheable(outcome):
+            return
+        try:
+            signature = _stat_signature(os.stat(outcome.path))
+        except OSError:
+            return
+        if signature != pending.signature or _file_digest(outcome.path) != pending.digest:
+            return
+        trusted = self._trusted(signature)
+        self._entries[pending.key] = _entry(pending.digest, signature, trusted, outcome)
+        self._changed = True
+
+    def _prune(self) -> None:
+        """Forget files that are gone. Files this run did not take (a subset: some paths,
+        --since, --shard) keep their entries."""
+        for key in [key for key in self._entries if key not in self._seen]:
+            if not os.path.exists(key):
+                del self._entries[key]
+                self._changed = True
+
+    def save(self) -> None:
+        """Write the cache if this run changed it; CacheError if it cannot be written."""
+        self._prune()
+        if self._changed:
+            _write_document(self.directory, self.path, self.fingerprint, self._entries)
+            self._changed = False
