@@ -3,9 +3,9 @@
 LibCST's parse, its name metadata and each rule's visit cost time in proportion to the whole
 module, while a finding lies within one function. So the engine first gives the rules a
 *focused* copy of the module, where every function that no candidate check accepts (and that
-no rule reads for context) is reduced to a stub: `def name(): ...` on its first line and empty
-lines for the rest. Line numbers, columns and the names the module binds stay the same, so the
-findings are those of the whole module. Fixes are still computed on the whole module.
+no rule reads for context) is reduced to a stub over the same lines: `def name():` and a
+string that spans the rest. Line numbers, columns and the names the module binds stay the
+same, so the findings are those of the whole module. Fixes are still computed on the whole module.
 """
 
 from __future__ import annotations
@@ -22,7 +22,10 @@ def first_line(function: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
 
 
 def stubbed(source: bytes, functions: list[ast.FunctionDef | ast.AsyncFunctionDef]) -> bytes:
-    """`source` with each of `functions` reduced to a stub that binds the same name.
+    """`source` with each of `functions` reduced to a stub that binds the same name:
+    `def name():` on its first line opens a triple-quoted string, which its last line closes,
+    its other lines left empty. (Empty lines outside a string would each be a node for every
+    rule to visit; the string keeps them at the cost of one token.)
 
     A function whose first line is one of the first two is left whole: it may share them
     with a coding declaration, which must stay where CPython looks for it. So is one with a
@@ -35,11 +38,14 @@ def stubbed(source: bytes, functions: list[ast.FunctionDef | ast.AsyncFunctionDe
             continue
         indent = _INDENT.match(lines[first - 1])
         assert indent is not None
-        lines[first - 1] = (
-            indent.group() + b"def " + function.name.encode() + b"(): ..." + _end(lines[first - 1])
-        )
-        for number in range(first + 1, last + 1):
+        stub = indent.group() + b"def " + function.name.encode() + b"(): "
+        if first == last:
+            lines[first - 1] = stub + b"..." + _end(lines[first - 1])
+            continue
+        lines[first - 1] = stub + b'"""' + _end(lines[first - 1])
+        for number in range(first + 1, last):
             lines[number - 1] = _end(lines[number - 1])
+        lines[last - 1] = b'"""' + _end(lines[last - 1])
     return b"".join(lines)
 
 

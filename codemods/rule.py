@@ -38,6 +38,20 @@ from codemods.suppression import suppresses
 T = TypeVar("T")
 
 
+_NOT_DESCENDED = (
+    cst.BaseExpression,
+    cst.BaseParenthesizableWhitespace,
+    cst.EmptyLine,
+    cst.TrailingWhitespace,
+    cst.Newline,
+    cst.Comment,
+    cst.Parameters,
+    cst.Decorator,
+    cst.Annotation,
+    cst.ImportAlias,
+)
+
+
 class Rule(VisitorBasedCodemodCommand):
     """Base of every rule: subclasses detect in `leave_*` methods and call `report()`.
 
@@ -120,9 +134,10 @@ class Rule(VisitorBasedCodemodCommand):
 
     # The traversal hooks bypass LibCST's matcher-decorator machinery, which rules do not use
     # and which costs more per node than the rules' own work. Rules act on statements, so they
-    # skip expressions: most of a module's nodes, and of the visit's cost.
+    # do not descend into expressions, whitespace, parameters or decorators: most of a
+    # module's nodes, and of the visit's cost.
     def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, cst.BaseExpression):
+        if isinstance(node, _NOT_DESCENDED):
             return False
         self._stack.append(node)
         return cst.CSTTransformer.on_visit(self, node)
