@@ -41,6 +41,8 @@ class CoroutineCode:
     """The statement lists of coroutines: bodies, `else` and `finally` blocks."""
     aliases: dict[str, set[str]]
     """`from x import Name as Alias`: the aliases of each imported name."""
+    modules: set[str]
+    """The names `import x` and `import x as y` bind."""
     withs: list[ast.With]
     """`with` statements of coroutines."""
     finally_tries: list[ast.Try | ast.TryStar]
@@ -48,9 +50,9 @@ class CoroutineCode:
     out (`return`, `break`, `continue`)."""
     coroutines: list[ast.AsyncFunctionDef]
     """The coroutines themselves (each nested one on its own)."""
-    function_statement_calls: set[str]
-    """Last names of the calls whose result an expression statement of a function (`def` or
-    `async def`) discards."""
+    discarded_calls: list[ast.Call]
+    """The calls whose result an expression statement of a function (`def` or `async def`)
+    discards."""
     future_names: set[str]
     """Names and attribute chains any function binds to a call that says Task or Future
     (`self._worker = loop.create_task(...)`) or annotates as one (`worker: asyncio.Task`)."""
@@ -105,31 +107,35 @@ class ModuleCode:
 
 def module_code(tree: ast.Module) -> ModuleCode:
     """The coroutine code of a module's parts, in one walk."""
-    aliases: dict[str, set[str]] = {}  # one for all parts: imports serve the whole module
+    # One for all parts: imports serve the whole module.
+    aliases: dict[str, set[str]] = {}
+    modules: set[str] = set()
     units: list[tuple[Function, CoroutineCode]] = []
     rest: list[ast.stmt] = []
     pending = list(tree.body)
     while pending:
         statement = pending.pop(0)
         if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
-            units.append((statement, _coroutine_code([statement], aliases)))
+            units.append((statement, _coroutine_code([statement], aliases, modules)))
         elif isinstance(statement, ast.ClassDef):
             pending[:0] = statement.body
         else:
             rest.append(statement)
-    return ModuleCode(units, _coroutine_code(rest, aliases))
+    return ModuleCode(units, _coroutine_code(rest, aliases, modules))
 
 
 def coroutine_code(tree: ast.Module) -> CoroutineCode:
     """The coroutine code of a whole module."""
-    return _coroutine_code([tree], {})
+    return _coroutine_code([tree], {}, set())
 
 
-def _coroutine_code(roots: Sequence[ast.AST], aliases: dict[str, set[str]]) -> CoroutineCode:
+def _coroutine_code(
+    roots: Sequence[ast.AST], aliases: dict[str, set[str]], modules: set[str]
+) -> CoroutineCode:
     """The coroutine code below `roots`: in an `async def`'s own frame (not in a nested def,
     lambda or class). Only statements are read (and parameters): the candidate checks look at
     statements, and expressions are most of a module's nodes."""
-    code = CoroutineCode([], [], aliases, [], [], [], set(), set())
+    code = CoroutineCode([], [], aliases, modules, [], [], [], [], set())
     # Each node with whether its frame is a coroutine's, and whether it is a function's.
     stack: list[tuple[ast.AST, bool, bool]] = [(root, False, False) for root in roots]
     while stack:
@@ -145,11 +151,13 @@ def _coroutine_code(roots: Sequence[ast.AST], aliases: dict[str, set[str]]) -> C
             for alias in node.names:
                 if alias.asname:
                     code.aliases.setdefault(alias.name, set()).add(alias.asname)
+        elif isinstance(node, ast.Import):
+            code.modules.update(alias.asname or alias.name.split(".")[0] for alias in node.names)
         if in_function:
             if isinstance(node, ast.Expr):
                 discarded = _awaited(node.value)
-                if isinstance(discarded, ast.Call) and (name := _last_name(discarded.func)):
-                    code.function_statement_calls.add(name)
+                if isinstance(discarded, ast.Call):
+                    code.discarded_calls.append(discarded)
             if isinstance(node, ast.arg | ast.Assign | ast.AnnAssign):
                 code.future_names.update(_future_bindings(node))
         if in_coroutine:
@@ -253,6 +261,16 @@ def broad_classes(target_version: tuple[int, int]) -> frozenset[str]:
     if target_version < (3, 8):
         return frozenset({"BaseException", "Exception"})
     return frozenset({"BaseException"})
+
+
+def may_catch_everything(code: CoroutineCode, target_version: tuple[int, int]) -> bool:
+    """Whether some coroutine `try` has a bare `except:` or a handler naming a broad class."""
+    names = _with_aliases(code, broad_classes(target_version))
+    return any(
+        handler.type is None or any(_last_name(expr) in names for expr in _handler_types(handler))
+        for try_node in code.tries
+        for handler in try_node.handlers
+    )
 
 
 def may_catch_cancellation(code: CoroutineCode, target_version: tuple[int, int]) -> bool:
@@ -435,6 +453,27 @@ def may_gather_cancelled_tasks(code: CoroutineCode) -> bool:
 
 def may_discard_task(code: CoroutineCode) -> bool:
     """Whether some function calls `create_task` or `ensure_future` (or what `from asyncio
-    import create_task as x` binds) as a statement, discarding the task (CF303's shape)."""
+    import create_task as x` binds) as a statement, discarding the task (CF303's shape): on
+    its own, on a module, or on something that may be an event loop (not a TaskGroup)."""
     spawners = _with_aliases(code, frozenset({"create_task", "ensure_future"}))
-    return not spawners.isdisjoint(code.function_statement_calls)
+    return any(
+        _last_name(call.func) in spawners and _may_be_loop_or_module(call.func, code)
+        for call in code.discarded_calls
+    )
+
+
+def _may_be_loop_or_module(func: ast.expr, code: CoroutineCode) -> bool:
+    """Whether the receiver of `func`, if any, may be a module or an event loop: a call
+    (`asyncio.get_running_loop()`), a name or attribute ending in `loop`, or a chain that
+    starts at an imported module."""
+    if not isinstance(func, ast.Attribute):
+        return True
+    receiver = func.value
+    if isinstance(receiver, ast.Call):
+        return True
+    last = _last_name(receiver)
+    if last is not None and last.lower().endswith("loop"):
+        return True
+    while isinstance(receiver, ast.Attribute):
+        receiver = receiver.value
+    return isinstance(receiver, ast.Name) and receiver.id in code.modules

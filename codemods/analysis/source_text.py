@@ -38,6 +38,11 @@ def catches_cancellation(source: bytes, broad: Iterable[str]) -> bool:
     )
 
 
+def catches_everything(source: bytes, broad: Iterable[str]) -> bool:
+    """A bare `except:`, or a mention of a `broad` class such as `BaseException`."""
+    return any(name.encode() in source for name in broad) or _BARE_EXCEPT.search(source) is not None
+
+
 def calls_cancel(source: bytes) -> bool:
     return next(_calls(source, b"cancel", whole=True), None) is not None
 

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from codemods.analysis.candidates import CoroutineCode, broad_classes, may_catch_cancellation
+from codemods.analysis.candidates import CoroutineCode, broad_classes, may_catch_everything
 from codemods.analysis.handlers import Handler, TryT
 from codemods.analysis.reraise import reraising_clause
-from codemods.analysis.source_text import catches_cancellation
+from codemods.analysis.source_text import catches_everything
 from codemods.model import FixSafety, RuleOptions
 from codemods.rule import Rule
 
@@ -79,13 +79,13 @@ class BroadExceptSwallowsCancel(Rule):
 
     @classmethod
     def may_apply(cls, source: bytes, options: RuleOptions) -> bool:
-        return super().may_apply(source, options) and catches_cancellation(
+        return super().may_apply(source, options) and catches_everything(
             source, broad_classes(options.target_version)
         )
 
     @classmethod
     def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:
-        return may_catch_cancellation(code, options.target_version)
+        return may_catch_everything(code, options.target_version)
 
     def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> cst.Try:
         return self._check(original_node, updated_node)
