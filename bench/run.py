@@ -43,11 +43,9 @@ import signal
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import threading
 import time
-import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -58,6 +56,9 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes  # type: ignore[import-not-found,unused-ignore]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT / "scripts"))  # scripts/pypi.py fetches the corpora
+from pypi import FetchError, download, extract_python_files, python_files  # noqa: E402
+
 DEFAULT_CACHE_DIR = REPO_ROOT / ".bench"
 DEFAULT_PNG = REPO_ROOT / "bench" / "results.png"
 CORPORA = {
@@ -176,54 +177,6 @@ class Corpus:
     lines: int
 
 
-def download(spec: str, cache_dir: Path) -> Path:
-    """A wheel of `spec` (else its sdist), downloaded into `cache_dir` unless already there."""
-    directory = cache_dir / spec.replace("==", "-")
-    found = sorted(directory.glob("*.whl")) + sorted(directory.glob("*.tar.gz"))
-    if not found:
-        directory.mkdir(parents=True, exist_ok=True)
-        pip = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check"]
-        errors = []
-        for kind in ("--only-binary=:all:", "--no-binary=:all:"):
-            print(f"downloading {spec} ({kind})", file=sys.stderr)
-            argv = [*pip, "--quiet", "-d", str(directory), kind, spec]
-            done = subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL)
-            if done.returncode == 0:
-                break
-            errors += done.stderr.strip().splitlines()[-1:]
-        found = sorted(directory.glob("*.whl")) + sorted(directory.glob("*.tar.gz"))
-        if not found:
-            raise BenchError(f"cannot download {spec}: {errors}")
-    return found[0]
-
-
-def extract_python_files(archive: Path, destination: Path) -> None:
-    """Extract the `.py` files of a wheel or sdist, and nothing else."""
-    destination.mkdir(parents=True)
-    try:
-        if archive.suffix == ".whl":
-            with zipfile.ZipFile(archive) as wheel:
-                # ZipFile.extract drops absolute paths and "..": nothing lands outside.
-                for member in wheel.infolist():
-                    if member.filename.endswith(".py") and not member.is_dir():
-                        wheel.extract(member, destination)
-        else:
-            with tarfile.open(archive) as sdist:
-                members = [m for m in sdist if m.isfile() and m.name.endswith(".py")]
-                sdist.extractall(destination, members, filter="data")
-    except (OSError, zipfile.BadZipFile, tarfile.TarError) as error:
-        raise BenchError(f"cannot extract {archive}: {error}") from error
-
-
-def python_files(root: Path) -> list[str]:
-    """Relative paths of the `.py` files under `root`, sorted."""
-    return sorted(
-        path.relative_to(root).as_posix()
-        for path in root.rglob("*.py")
-        if path.is_file() and not path.is_symlink()
-    )
-
-
 def copy_python_files(source: Path, destination: Path) -> list[str]:
     """Copy the `.py` files of `source` to `destination` (and nothing else); their paths."""
     files = python_files(source)
@@ -250,7 +203,10 @@ def count_lines(root: Path, files: Iterable[str]) -> int:
 def prepare_corpus(name: str, cache_dir: Path, workdir: Path) -> Corpus:
     spec = CORPORA[name]
     root = workdir / name
-    extract_python_files(download(spec, cache_dir), root)
+    try:
+        extract_python_files(download(spec, cache_dir / spec.replace("==", "-")), root)
+    except FetchError as error:
+        raise BenchError(str(error)) from error
     files = python_files(root)
     if not files:
         raise BenchError(f"{spec} has no .py files")

@@ -8,8 +8,9 @@ Run from the repository root, with the project's virtualenv:
 
 Each package is downloaded once with `pip download` (a wheel, else the sdist) into the cache
 directory (`.corpus/` at the repository root, git-ignored) and extracted into
-`.corpus/src/<name>-<version>/`. Only its `.py` files are checked (a compiled wheel's `.pyx`,
-`.pxd`, `.c` and `.so` files are ignored). There are two passes over every package.
+`.corpus/src/<name>-<version>/` (by `pypi.py`, which the benchmark shares). Only its `.py`
+files are extracted and checked (a compiled wheel's `.pyx`, `.pxd`, `.c` and `.so` files are
+not). There are two passes over every package.
 
 The engine pass runs every `.py` file through the engine in fix mode with all rules, with
 unsafe fixes, then again with safe fixes only where the first run changed something or failed.
@@ -63,12 +64,10 @@ import shutil
 import signal
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 import traceback
 import warnings
-import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -81,6 +80,9 @@ from codemods import target_version
 from codemods.engine import process_path, process_source
 from codemods.model import FileOutcome, Finding, FixSafety, Mode, RuleOptions, Settings
 from codemods.registry import all_rules
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the scripts share pypi.py
+from pypi import FetchError, download, extract_python_files, python_files
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CACHE_DIR = REPO_ROOT / ".corpus"
@@ -107,7 +109,6 @@ CLI_TIMEOUT_SECONDS = 1800
 """Budget for one run of the command over one package."""
 DIFF_CONTEXT_LINES = 6
 PROGRESS_EVERY = 500
-ARCHIVE_SUFFIXES = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar")
 EXTRACTED_MARKER = ".extracted"
 
 RULE_CODES = tuple(rule.code for rule in all_rules())
@@ -119,10 +120,6 @@ RUNS: dict[str, Settings] = {
 
 
 # --- fetching ---------------------------------------------------------------------------------
-
-
-class FetchError(Exception):
-    pass
 
 
 @dataclass(frozen=True)
@@ -156,65 +153,14 @@ def fetch(package: Package, cache_dir: Path) -> Path:
     source_dir = cache_dir / "src" / package.label
     if (source_dir / EXTRACTED_MARKER).exists():
         return source_dir
-    archive = download(package, cache_dir / "downloads" / package.label)
+    archive = download(package.spec, cache_dir / "downloads" / package.label)
     partial = source_dir.with_name(source_dir.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
-    extract(archive, partial)
+    extract_python_files(archive, partial)
     shutil.rmtree(source_dir, ignore_errors=True)
     partial.rename(source_dir)
     (source_dir / EXTRACTED_MARKER).write_text(archive.name + "\n")
     return source_dir
-
-
-def _archives(directory: Path) -> list[Path]:
-    if not directory.is_dir():
-        return []
-    return sorted(path for path in directory.iterdir() if path.name.endswith(ARCHIVE_SUFFIXES))
-
-
-def download(package: Package, directory: Path) -> Path:
-    """Download a wheel of `package` (else its sdist) into `directory`, unless one is there."""
-    found = _archives(directory)
-    if not found:
-        directory.mkdir(parents=True, exist_ok=True)
-        pip = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check"]
-        pip += ["--quiet", "-d", str(directory)]
-        errors = []
-        for kind in ("--only-binary=:all:", "--no-binary=:all:"):
-            print(f"downloading {package.spec} ({kind})", file=sys.stderr)
-            done = subprocess.run([*pip, kind, package.spec], capture_output=True, text=True)
-            if done.returncode == 0:
-                break
-            errors.append(done.stderr.strip().splitlines()[-1:] or ["pip failed"])
-        found = _archives(directory)
-        if not found:
-            raise FetchError(f"cannot download {package.spec}: {errors}")
-    if len(found) > 1:
-        raise FetchError(f"several archives in {directory}: {[path.name for path in found]}")
-    return found[0]
-
-
-def extract(archive: Path, destination: Path) -> None:
-    destination.mkdir(parents=True)
-    if archive.name.endswith((".whl", ".zip")):
-        with zipfile.ZipFile(archive) as zipped:
-            root = destination.resolve()
-            for member in zipped.namelist():
-                if not (root / member).resolve().is_relative_to(root):
-                    raise FetchError(f"{archive.name}: member {member!r} escapes the archive")
-            zipped.extractall(destination)
-    else:
-        with tarfile.open(archive) as tarred:
-            tarred.extractall(destination, filter="data")
-
-
-def python_files(source_dir: Path) -> list[str]:
-    """Relative paths of the `.py` files under `source_dir`, sorted."""
-    return sorted(
-        str(path.relative_to(source_dir))
-        for path in source_dir.rglob("*.py")
-        if path.is_file() and not path.is_symlink()
-    )
 
 
 # --- checking one file (runs in worker processes) ---------------------------------------------
@@ -1062,7 +1008,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("no packages to check")
     try:
         roots = {package: fetch(package, args.cache_dir.resolve()) for package in packages.values()}
-    except (FetchError, OSError, zipfile.BadZipFile, tarfile.TarError) as error:
+    except (FetchError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 

@@ -260,7 +260,7 @@ def test_download_reuses_the_cached_archive(tmp_path: Path) -> None:
     cached = tmp_path / "demo-1.0" / "demo-1.0-py3-none-any.whl"
     cached.parent.mkdir()
     cached.write_bytes(b"")
-    assert bench.download("demo==1.0", tmp_path) == cached  # no pip, no network
+    assert bench.download("demo==1.0", cached.parent) == cached  # no pip, no network
 
 
 # --- running commands -------------------------------------------------------------------------

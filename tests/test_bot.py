@@ -8,22 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.clitools import cli, git, needs_git, write
+from tests.clitools import BROAD, cli, git, needs_git, write
 
 pytestmark = needs_git
 
-SWALLOWING = """\
-import asyncio
-
-
-async def reader(conn):
-    while True:
-        try:
-            await conn.read()
-        except BaseException:
-            pass
-"""
-"""CF101 at 8:9, fixed safely."""
 
 LEAKING = """\
 import asyncio
@@ -56,7 +44,7 @@ def repo(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path
     origin = tmp_path / "origin.git"
     subprocess.run(["git", "init", "-q", "--bare", str(origin)], check=True)
     git(project, "init", "-q", "-b", "main")
-    write(project, "app/reader.py", SWALLOWING)
+    write(project, "app/reader.py", BROAD)
     write(project, "app/ping.py", LEAKING)
     write(project, "app/ok.py", CLEAN)
     git(project, "add", ".")
@@ -124,7 +112,7 @@ def test_refuses_a_dirty_work_tree_before_fixing_anything(repo: Path) -> None:
         "cancelfix: error: the work tree has uncommitted changes;"
         " commit or stash them, or pass --allow-dirty\n"
     )
-    assert (repo / "app/reader.py").read_text() == SWALLOWING
+    assert (repo / "app/reader.py").read_text() == BROAD
     assert output(repo, "rev-parse", "HEAD") == head
 
 
@@ -161,17 +149,17 @@ def test_push_needs_an_upstream_and_is_checked_first(repo: Path) -> None:
 
     assert result.exit_code == 2
     assert result.stderr.startswith("cancelfix: error: --push needs a branch with an upstream")
-    assert (repo / "app/reader.py").read_text() == SWALLOWING
+    assert (repo / "app/reader.py").read_text() == BROAD
 
 
 def test_outside_git_is_a_usage_error(project: Path) -> None:
-    write(project, "a.py", SWALLOWING)
+    write(project, "a.py", BROAD)
 
     result = cli("fix", "--commit")
 
     assert result.exit_code == 2
     assert result.stderr.startswith("cancelfix: error: --commit needs a git work tree")
-    assert (project / "a.py").read_text() == SWALLOWING
+    assert (project / "a.py").read_text() == BROAD
 
 
 @pytest.mark.parametrize(

@@ -22,20 +22,7 @@ from click.testing import Result
 
 from codemods import __version__, cache, runner
 from codemods.model import FileOutcome, Finding, FixSafety, Mode, RuleOptions, Settings
-from tests.clitools import cli, write
-
-BROAD = """\
-import asyncio
-
-
-async def reader(conn):
-    while True:
-        try:
-            await conn.read()
-        except BaseException:
-            pass
-"""
-"""CF101 at 8:9, a safe fix."""
+from tests.clitools import BROAD, cli, write
 
 NARROW = BROAD.replace("BaseException", "OverflowError")
 """The same size as BROAD, and nothing to report."""

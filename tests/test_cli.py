@@ -21,7 +21,7 @@ from click.testing import Result
 
 from codemods import __version__, runner
 from codemods.registry import all_rules, rule_by_code
-from tests.clitools import cli, git, needs_git, write
+from tests.clitools import BROAD, cli, git, needs_git, write
 
 CANCELFIX_SCRIPT = Path(sys.executable).parent / "cancelfix"
 MESSAGE = {rule.code: rule.message for rule in all_rules()}
@@ -31,18 +31,6 @@ ANSI = "\x1b["
 # sources
 # --------------------------------------------------------------------------------------------
 
-BROAD = """\
-import asyncio
-
-
-async def reader(conn):
-    while True:
-        try:
-            await conn.read()
-        except BaseException:
-            pass
-"""
-"""CF101 at 8:9, safe fix."""
 
 BROAD_FIXED = """\
 import asyncio

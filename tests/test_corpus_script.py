@@ -108,15 +108,16 @@ def test_fetch_extracts_a_downloaded_wheel_and_only_py_files_count(tmp_path: Pat
     assert corpus.fetch(package, tmp_path) == root  # extracted once
 
 
-def test_fetch_refuses_an_archive_escaping_its_directory(tmp_path: Path) -> None:
+def test_fetch_keeps_a_member_escaping_its_archive_inside(tmp_path: Path) -> None:
     package = corpus.Package("evil", "1.0")
     downloads = tmp_path / "downloads" / package.label
     downloads.mkdir(parents=True)
     with zipfile.ZipFile(downloads / "evil-1.0-py3-none-any.whl", "w") as wheel:
         wheel.writestr("../outside.py", PLAIN)
-    with pytest.raises(corpus.FetchError, match="escapes"):
-        corpus.fetch(package, tmp_path)
+        wheel.writestr("evil/data.json", "{}")
+    source_dir = corpus.fetch(package, tmp_path)
     assert not (tmp_path / "src" / "outside.py").exists()
+    assert corpus.python_files(source_dir) == ["outside.py"]  # `..` dropped; only .py files
 
 
 def test_check_file(tmp_path: Path) -> None:
