@@ -327,10 +327,11 @@ def _process_module(
     if settings.mode is Mode.CHECK or not fixable:
         return FileOutcome(path, tuple(findings), parsed=True)
     if focused:
+        # The fixes are computed on the whole module; its findings are those just found.
         whole = _parse(source, path, None)
         if isinstance(whole, FileOutcome):
             return whole
-        return _process_module(whole, source, path, rules, settings, focused=False)
+        wrapper = _fresh(whole)
     try:
         new_source, remaining = _fix(wrapper, source, rules, settings.options, path)
     except VerificationError as error:
