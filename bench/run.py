@@ -22,7 +22,8 @@ command there as a fresh process:
 
 Wall time is the median over the runs; peak memory is the largest, over the runs, of the
 resident memory of the whole process tree (cancelfix has worker processes), sampled from /proc
-every few milliseconds, or of `ru_maxrss` if that is larger. Linux only.
+every few milliseconds (`ru_maxrss` only for a command too short to sample: it also counts the
+memory of the benchmark itself, which the command is forked from). Linux only.
 
 It prints Markdown to stdout: the machine, one row per corpus and tool with the ratio to ruff,
 the targets on the Home Assistant corpus (PASS/FAIL), and how cancelfix's time grows with 1x,
@@ -307,7 +308,7 @@ def run_command(argv: Sequence[str], cwd: Path) -> Run:
         )
         try:
             with TreeMemorySampler(process.pid) as sampler:
-                # wait4, not Popen.wait: its ru_maxrss catches a peak between two samples.
+                # wait4, not Popen.wait: its ru_maxrss stands in when no sample was taken.
                 _, status, usage = os.wait4(process.pid, 0)
                 seconds = time.perf_counter() - start
         except BaseException:
@@ -321,7 +322,9 @@ def run_command(argv: Sequence[str], cwd: Path) -> Run:
     if exit_code not in ACCEPTED_EXIT_CODES or "Traceback (most recent call last)" in errors:
         last = errors.strip().splitlines()[-1:] or ["no error output"]
         raise CommandError(f"`{shlex.join(argv)}` exited {exit_code}: {last[0]}")
-    peak_kb = max(sampler.peak_kb, usage.ru_maxrss)  # ru_maxrss is in KB on Linux
+    # A child's ru_maxrss counts the memory of this process, which it was forked from: it is
+    # only the fallback for a command that ends before the first sample.
+    peak_kb = sampler.peak_kb or usage.ru_maxrss  # ru_maxrss is in KB on Linux
     return Run(seconds, peak_kb / 1024, exit_code)
 
 
