@@ -24,6 +24,18 @@ async def reader(conn):
 """
 """A coroutine whose broad handler swallows cancellation: CF101 at 8:9, with a safe fix."""
 
+SYNTAX_ERROR = """\
+import asyncio
+
+
+async def send(conn, payload):
+    try:
+        await conn.write(payload
+    except asyncio.CancelledError:
+        raise
+"""
+"""A file with a syntax error (an unclosed parenthesis on line 7)."""
+
 
 def write(root: Path, name: str, source: str, *, newline: str = "\n", bom: bool = False) -> Path:
     """Write `source` to root/name (parents created) with the given line endings; its path."""

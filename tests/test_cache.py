@@ -22,7 +22,7 @@ from click.testing import Result
 
 from codemods import __version__, cache, runner
 from codemods.model import FileOutcome, Finding, FixSafety, Mode, RuleOptions, Settings
-from tests.clitools import BROAD, cli, write
+from tests.clitools import BROAD, SYNTAX_ERROR, cli, write
 
 NARROW = BROAD.replace("BaseException", "OverflowError")
 """The same size as BROAD, and nothing to report."""
@@ -37,17 +37,6 @@ async def main():
     await asyncio.sleep(1)
 """
 """CF303, an unsafe fix."""
-
-SYNTAX_ERROR = """\
-import asyncio
-
-
-async def send(conn, payload):
-    try:
-        await conn.write(payload
-    except asyncio.CancelledError:
-        raise
-"""
 
 PLAIN = "x = 1\n"
 

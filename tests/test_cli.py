@@ -21,7 +21,7 @@ from click.testing import Result
 
 from codemods import __version__, runner
 from codemods.registry import all_rules, rule_by_code
-from tests.clitools import BROAD, cli, git, needs_git, write
+from tests.clitools import BROAD, SYNTAX_ERROR, cli, git, needs_git, write
 
 CANCELFIX_SCRIPT = Path(sys.executable).parent / "cancelfix"
 MESSAGE = {rule.code: rule.message for rule in all_rules()}
@@ -99,17 +99,6 @@ async def fetch(session, url):
         return None
 """
 """Broad only under py37, where CancelledError was an Exception: CF101 at 7:5."""
-
-SYNTAX_ERROR = """\
-import asyncio
-
-
-async def send(conn, payload):
-    try:
-        await conn.write(payload
-    except asyncio.CancelledError:
-        raise
-"""
 
 CHEAP = """\
 import asyncio
