@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from codemods import __version__
-from codemods.model import FileOutcome, Finding, FixSafety, RuleOptions, Settings
+from codemods.model import FileOutcome, Finding, FixSafety, RuleOptions, Settings, digest
 
 DEFAULT_DIRECTORY = ".cancelfix_cache"
 FORMAT = 1
@@ -89,7 +89,12 @@ def _file_digest(path: str) -> str | None:
             data = file.read()
     except OSError:
         return None
-    return hashlib.sha256(data).hexdigest()[:32]
+    return _short(digest(data))
+
+
+def _short(full: str) -> str:
+    """A digest as the cache keeps it: 128 bits are plenty to tell two versions of a file."""
+    return full[:32]
 
 
 @functools.cache
@@ -236,11 +241,12 @@ class RuleMemo:
 
 @dataclass(frozen=True)
 class _Pending:
-    """A file handed to the engine: its key, and its signature and digest before it was."""
+    """A file handed to the engine: its key, and its signature and digest before it was (no
+    digest when the cache had no entry to compare it with: the engine's is used)."""
 
     key: str
     signature: Signature
-    digest: str
+    digest: str | None
 
 
 # An entry, as stored: [digest, size, mtime_ns, ctime_ns, inode, trusted, parsed, error,
@@ -343,11 +349,14 @@ class Cache:
             and (outcome := self._hit(key, path, entry)) is not None
         ):
             return outcome  # a settled file, as it was: not read
+        entry = self._entries.get(key)  # (gone if it was not of our making)
+        if entry is None:  # a new file: the engine reads it, and says what it read
+            self._pending[path] = _Pending(key, signature, None)
+            return None
         digest = _file_digest(path)
         if digest is None:
             return None
-        entry = self._entries.get(key)
-        if entry is not None and entry[_DIGEST] == digest:
+        if entry[_DIGEST] == digest:
             # The same bytes with a new signature (touched, copied) or settled since: record it.
             entry[_SIGNATURE] = signature
             entry[_TRUSTED] = self._trusted(signature)
@@ -377,10 +386,15 @@ class Cache:
             signature = _stat_signature(os.stat(outcome.path))
         except OSError:
             return
-        if signature != pending.signature or _file_digest(outcome.path) != pending.digest:
+        # The engine's digest is of the bytes it read; the signature, unchanged since the lookup,
+        # says they are still the file's (any write changes its ctime).
+        if outcome.original_digest is None or signature != pending.signature:
+            return
+        digest = _short(outcome.original_digest)
+        if pending.digest is not None and digest != pending.digest:
             return
         trusted = self._trusted(signature)
-        self._entries[pending.key] = _entry(pending.digest, signature, trusted, outcome)
+        self._entries[pending.key] = _entry(digest, signature, trusted, outcome)
         self._changed = True
 
     def _prune(self) -> None:

@@ -351,12 +351,13 @@ def _process_module(
 
 
 def process_path(path: str, settings: Settings) -> FileOutcome:
+    """The outcome of a file, with the digest of the bytes read (for the cache)."""
     try:
         with open(path, "rb") as file:
             source = file.read()
     except OSError as error:
         return FileOutcome(path, error=_unreadable(path, error))
-    return process_source(source, path, settings)
+    return replace(process_source(source, path, settings), original_digest=digest(source))
 
 
 def _unreadable(path: str, error: OSError) -> str:

@@ -70,6 +70,7 @@ class FileOutcome:
     error: str | None = None
     new_source: bytes | None = None
     original_digest: str | None = None
+    """The digest of the bytes the outcome comes from (where they were read from a file)."""
     diff: str | None = None
     parsed: bool = False
     """Whether the prefilter let the file through to the parser."""
