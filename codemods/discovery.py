@@ -46,10 +46,10 @@ class Excludes:
         absolute = Path(os.path.abspath(path))
         inside = absolute.is_relative_to(self.root)
         parts = absolute.relative_to(self.root if inside else absolute.anchor).parts
-        first = 0
+        named = parts
         if anchor is not None and absolute.is_relative_to(os.path.abspath(anchor)):
-            first = len(parts) - len(absolute.relative_to(os.path.abspath(anchor)).parts)
-        if any(self.excludes_name(part) for part in parts[first:]):
+            named = absolute.relative_to(os.path.abspath(anchor)).parts
+        if any(self.excludes_name(part) for part in named):
             return True
         return inside and self._anchored.match_file("/".join(parts))
 

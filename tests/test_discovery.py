@@ -229,6 +229,25 @@ def test_exclude_names_match_anywhere_anchored_patterns_at_the_root(
     ]
 
 
+@pytest.mark.parametrize("in_git", WAYS)
+def test_exclude_names_match_below_a_directory_named_above_the_root(
+    project: Path, in_git: bool
+) -> None:
+    """`cd proj/sub && cancelfix check ..` without a configuration: the root is `sub`, and an
+    excluded name matches at any depth below `..`, inside the root or not."""
+    touch(project, "build/a.py", "sub/build/b.py", "sub/ok.py", "ok.py")
+    if in_git:
+        commit_all(project)
+
+    assert found(project, root=project / "sub", patterns=("build",)) == [
+        str(project / "ok.py"),
+        str(project / "sub" / "ok.py"),
+    ]
+    excludes = Excludes(project / "sub", ("build",))
+    assert excludes.matches(project / "sub" / "build" / "b.py", anchor=project)
+    assert not excludes.matches(project / "sub" / "ok.py", anchor=project)
+
+
 def test_no_exclude_pattern_excludes_nothing(project: Path) -> None:
     excluded_tree(project)
 
