@@ -27,6 +27,7 @@ For every input, with all rules, safe and unsafe fixes, targets py39 and py311,
 4. no fix applied means no new source (the file stays byte-identical); CHECK and FIX mode
    report the same findings (and so do safe and unsafe runs), and FIX marks fixed exactly what
    it applied.
+5. the focused module the engine analyses (`codemods.focus`) gives the whole module's findings.
 
 The tests here are bounded for CI (a few hundred examples, well under a minute) and
 derandomized, so that every run checks the same examples and a failure can be replayed;
@@ -95,9 +96,9 @@ def compile_error(source: bytes) -> str | None:
     return None
 
 
-def _run(source: bytes, mode: Mode, options: RuleOptions) -> FileOutcome:
+def _run(source: bytes, mode: Mode, options: RuleOptions, *, focus: bool = True) -> FileOutcome:
     try:
-        return process_source(source, FUZZ_PATH, Settings(mode, RULE_CODES, options))
+        return process_source(source, FUZZ_PATH, Settings(mode, RULE_CODES, options), focus=focus)
     except BaseException as error:  # the engine promises never to raise
         if isinstance(error, KeyboardInterrupt):
             raise
@@ -146,6 +147,11 @@ def check_contract(source: bytes, target: tuple[int, int]) -> Report:
         raise ContractViolation("findings depend on --unsafe-fixes")
     report.error = checks[True].error
     report.codes = {finding.code for finding in checks[True].findings}
+    whole = _run(
+        source, Mode.CHECK, RuleOptions(unsafe_fixes=True, target_version=target), focus=False
+    )
+    if (_keys(whole.findings), whole.error) != (_keys(checks[True].findings), report.error):
+        raise ContractViolation("the focused module's findings are not the whole module's")
 
     for unsafe in (False, True):
         options = RuleOptions(unsafe_fixes=unsafe, target_version=target)
