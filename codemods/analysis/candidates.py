@@ -265,17 +265,18 @@ def broad_classes(target_version: tuple[int, int]) -> frozenset[str]:
 
 def may_catch_everything(code: CoroutineCode, target_version: tuple[int, int]) -> bool:
     """Whether some coroutine `try` has a bare `except:` or a handler naming a broad class."""
-    names = _with_aliases(code, broad_classes(target_version))
-    return any(
-        handler.type is None or any(_last_name(expr) in names for expr in _handler_types(handler))
-        for try_node in code.tries
-        for handler in try_node.handlers
-    )
+    return _has_handler_for(code, broad_classes(target_version))
 
 
 def may_catch_cancellation(code: CoroutineCode, target_version: tuple[int, int]) -> bool:
     """Whether some coroutine `try` has a handler that might catch a CancelledError."""
-    names = _with_aliases(code, _CANCELLATION_NAMES | broad_classes(target_version))
+    return _has_handler_for(code, _CANCELLATION_NAMES | broad_classes(target_version))
+
+
+def _has_handler_for(code: CoroutineCode, names: frozenset[str]) -> bool:
+    """Whether some coroutine `try` has a bare `except:` or a handler naming one of `names`
+    (or an alias of one)."""
+    names = _with_aliases(code, names)
     return any(
         handler.type is None or any(_last_name(expr) in names for expr in _handler_types(handler))
         for try_node in code.tries

@@ -27,20 +27,15 @@ _NAME_BYTES = frozenset(
 ) | frozenset(range(0x80, 0x100))
 
 
-def catches_cancellation(source: bytes, broad: Iterable[str]) -> bool:
-    """A handler that may catch cancellation: a bare `except:`, or a mention of a
-    cancellation class (`CancelledError`, `Cancelled`, `get_cancelled_exc_class`) or of a
-    `broad` class such as `BaseException`."""
-    return (
-        b"ancelled" in source
-        or any(name.encode() in source for name in broad)
-        or _BARE_EXCEPT.search(source) is not None
-    )
-
-
 def catches_everything(source: bytes, broad: Iterable[str]) -> bool:
     """A bare `except:`, or a mention of a `broad` class such as `BaseException`."""
     return any(name.encode() in source for name in broad) or _BARE_EXCEPT.search(source) is not None
+
+
+def catches_cancellation(source: bytes, broad: Iterable[str]) -> bool:
+    """A handler that may catch cancellation: one that catches everything, or a mention of a
+    cancellation class (`CancelledError`, `Cancelled`, `get_cancelled_exc_class`)."""
+    return b"ancelled" in source or catches_everything(source, broad)
 
 
 def calls_cancel(source: bytes) -> bool:
