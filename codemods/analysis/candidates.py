@@ -124,11 +124,6 @@ def module_code(tree: ast.Module) -> ModuleCode:
     return ModuleCode(units, _coroutine_code(rest, aliases, modules))
 
 
-def coroutine_code(tree: ast.Module) -> CoroutineCode:
-    """The coroutine code of a whole module."""
-    return _coroutine_code([tree], {}, set())
-
-
 def _coroutine_code(
     roots: Sequence[ast.AST], aliases: dict[str, set[str]], modules: set[str]
 ) -> CoroutineCode:
