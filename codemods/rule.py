@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import inspect
 from collections.abc import Iterable, Mapping, Sequence
 from typing import ClassVar, TypeVar, cast
@@ -16,7 +17,6 @@ from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import (
     BaseMetadataProvider,
     MetadataWrapper,
-    PositionProvider,
     ScopeProvider,
 )
 
@@ -31,8 +31,9 @@ from codemods.analysis.names import (
     cancellation_spelling,
     module_names,
 )
-from codemods.analysis.scope import enclosing_coroutine, spelled_names
+from codemods.analysis.scope import children, enclosing_coroutine, spelled_names
 from codemods.model import Finding, FixSafety, RuleOptions
+from codemods.positions import StatementPositions
 from codemods.suppression import suppresses
 
 T = TypeVar("T")
@@ -50,6 +51,12 @@ _NOT_DESCENDED = (
     cst.Annotation,
     cst.ImportAlias,
 )
+
+
+@functools.cache
+def _descends_into(node_type: type[cst.CSTNode]) -> bool:
+    # Once per type: node classes are ABCs, and `isinstance` against ABCs is slow.
+    return not issubclass(node_type, _NOT_DESCENDED)
 
 
 class Rule(VisitorBasedCodemodCommand):
@@ -93,6 +100,7 @@ class Rule(VisitorBasedCodemodCommand):
         self.findings: list[Finding] = []
         self._module: cst.Module | None = None
         self._stack: list[cst.CSTNode] = []
+        self._positions: StatementPositions | None = None
 
     @classmethod
     def documentation(cls) -> str:
@@ -122,9 +130,17 @@ class Rule(VisitorBasedCodemodCommand):
         )
         arg_parser.add_argument("--target", help="target Python version, e.g. py311")
 
-    def run(self, wrapper: MetadataWrapper) -> cst.Module:
-        """Visit a module through a shared wrapper, reusing metadata other rules computed."""
+    def run(
+        self, wrapper: MetadataWrapper, positions: StatementPositions | None = None
+    ) -> cst.Module:
+        """Visit a module through a shared wrapper, reusing the metadata and `positions`
+        (of the wrapper's module) that other rules computed."""
         self.context = dataclasses.replace(self.context, wrapper=wrapper)
+        self._positions = positions
+        if not self.options.apply_fixes:
+            with self.resolve(wrapper):
+                self._look(wrapper.module)
+            return wrapper.module
         module = wrapper.visit(self)
         if self.context.scratch.get(AddImportsVisitor.CONTEXT_KEY):
             module = AddImportsVisitor(self.context).transform_module(module)
@@ -132,12 +148,21 @@ class Rule(VisitorBasedCodemodCommand):
             module = RemoveImportsVisitor(self.context).transform_module(module)
         return module
 
+    def _look(self, node: cst.CSTNode) -> None:
+        """Visit `node` and its descendants without rebuilding them: a rule that applies no
+        fix changes nothing, and LibCST's traversal rebuilds every node it descends into,
+        which costs more than the rule's own work."""
+        if self.on_visit(node):
+            for child in children(node):
+                self._look(child)
+        self.on_leave(node, node)
+
     # The traversal hooks bypass LibCST's matcher-decorator machinery, which rules do not use
     # and which costs more per node than the rules' own work. Rules act on statements, so they
     # do not descend into expressions, whitespace, parameters or decorators: most of a
     # module's nodes, and of the visit's cost.
     def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, _NOT_DESCENDED):
+        if not _descends_into(type(node)):
             return False
         self._stack.append(node)
         return cst.CSTTransformer.on_visit(self, node)
@@ -185,10 +210,13 @@ class Rule(VisitorBasedCodemodCommand):
         """
         if any(suppresses(comment.value, self.code) for comment in comments):
             return False
-        positions = self._metadata(PositionProvider)
-        start = positions[node].start
+        if self._positions is None:
+            assert self.context.wrapper is not None, "rules run through a MetadataWrapper"
+            self._positions = StatementPositions(self.context.wrapper)
+        positions = self._positions
+        start = positions.of(node, self._stack).start
         if through is not None:
-            end = positions[through].end
+            end = positions.of(through, self._stack).end
         else:
             end = dataclasses.replace(start, column=start.column + len(keyword or ""))
         apply = self.options.apply_fixes and self.options.allows(fix)

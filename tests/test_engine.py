@@ -215,6 +215,14 @@ def test_rejected_fix_keeps_the_findings(monkeypatch: pytest.MonkeyPatch) -> Non
     assert [finding.code for finding in outcome.findings] == ["CF999"]
 
 
+@pytest.mark.parametrize("line", ["-a\n", "a<b\n", "~-~-~-a\n", "a+b+c+d\n", "f(a,b)\n", "a,\n"])
+def test_even_dense_code_has_fewer_nodes_per_byte_than_the_engine_assumes(line: str) -> None:
+    """The engine counts nodes only in modules large enough to pass the limit at this rate."""
+    source = line * 1_000
+    nodes = sum(1 for _ in ast.walk(ast.parse(source)))
+    assert nodes < engine.MAX_NODES_PER_BYTE * len(source)
+
+
 def test_module_too_large_to_analyse_is_reported_not_analysed() -> None:
     """Thousands of coroutines with a finding each: refused with the reason, in a fraction of
     the minutes and gigabytes LibCST would take over them."""

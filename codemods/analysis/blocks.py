@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator, Sequence
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
-from codemods.analysis.scope import assigned_targets, walk_same_frame
+from codemods.analysis.scope import assigned_targets, children, walk_same_frame
 
 _LOOPS = (cst.For, cst.While)
 
@@ -60,7 +60,7 @@ def jumps_out(node: cst.CSTNode) -> Iterator[cst.Return | cst.Break | cst.Contin
             if current.orelse is not None:
                 pending.append((current.orelse, in_loop))
             continue
-        pending.extend((child, in_loop) for child in reversed(current.children))
+        pending.extend((child, in_loop) for child in reversed(children(current)))
 
 
 def leaves_block(node: cst.CSTNode) -> bool:
@@ -165,7 +165,7 @@ def comments_within(node: cst.CSTNode) -> list[cst.Comment]:
         current = pending.pop()
         if isinstance(current, cst.Comment):
             found.append(current)
-        pending.extend(reversed(current.children))
+        pending.extend(reversed(children(current)))
     return found
 
 

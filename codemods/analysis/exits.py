@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from codemods.analysis.names import ExceptionNames
+from codemods.analysis.scope import children
 
 
 class Exit(enum.Enum):
@@ -233,7 +234,7 @@ class _Walker:
                 # A nested loop's own breaks end it; only its `else` can break ours.
                 stack.extend([node.orelse] if node.orelse else [])
                 continue
-            stack.extend(node.children)
+            stack.extend(children(node))
         return False
 
     def _try(self, node: cst.Try | cst.TryStar, context: _Context) -> ExitPaths:

@@ -14,6 +14,7 @@ from codemods.analysis.exits import Exit, ExitPaths, handler_exits
 from codemods.analysis.names import Caught, ExceptionNames
 from codemods.analysis.scope import (
     assigned_targets,
+    children,
     enclosing_coroutine,
     has_cancellation_point,
     mentions,
@@ -58,7 +59,7 @@ def _outside_nested_handlers(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
             continue
         stack.extend(
             child
-            for child in current.children
+            for child in children(current)
             if not isinstance(child, cst.ExceptHandler | cst.ExceptStarHandler)
         )
 

@@ -12,6 +12,8 @@ import libcst as cst
 from libcst.helpers import get_full_name_for_node
 from libcst.metadata import Scope
 
+from codemods.analysis.scope import children
+
 CANCELLATION_CLASSES = frozenset(
     {"asyncio.CancelledError", "asyncio.exceptions.CancelledError", "trio.Cancelled"}
 )
@@ -138,7 +140,7 @@ def _bound_names(node: cst.CSTNode) -> Iterator[str]:
         elif isinstance(target, cst.MatchMapping) and target.rest is not None:
             yield target.rest.value
         if not isinstance(target, cst.Attribute | cst.Subscript | cst.Call):
-            targets.extend(target.children)
+            targets.extend(children(target))
 
 
 def handler_types(handler: cst.ExceptHandler | cst.ExceptStarHandler) -> list[cst.BaseExpression]:
@@ -264,7 +266,7 @@ def _imports(module: cst.Module) -> Iterator[cst.Import | cst.ImportFrom]:
         if isinstance(node, cst.Import | cst.ImportFrom):
             yield node
         elif not isinstance(node, cst.BaseExpression):
-            stack.extend(reversed(node.children))
+            stack.extend(reversed(children(node)))
 
 
 def _root_module(name: str) -> str:

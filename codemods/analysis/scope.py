@@ -3,12 +3,73 @@ names a piece of it reads or binds."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
 _NEW_FRAME = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
+
+
+def children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """`node.children`, the child nodes in source order, read from the node's fields: LibCST's
+    property rebuilds the node to collect them, which costs more than the analyses that
+    walk the tree."""
+    fields = _CHILD_FIELDS.get(type(node))
+    if fields is None or any(_holds_nodes(getattr(node, name)) for name in fields.unseen):
+        fields = _CHILD_FIELDS[type(node)] = _ChildFields.learn(node)
+    found: list[cst.CSTNode] = []
+    for name in fields.visited:
+        value = getattr(node, name)
+        if isinstance(value, tuple | list):
+            found.extend(value)
+        elif value is not None and value is not cst.MaybeSentinel.DEFAULT:
+            found.append(value)
+    return found
+
+
+@dataclass(frozen=True)
+class _ChildFields:
+    """The fields of a node type that hold child nodes, in the order LibCST visits them (the
+    source order), learnt from a node of that type."""
+
+    visited: tuple[str, ...]
+    unseen: tuple[str, ...]
+    """Fields that were None and not visited: LibCST visits some only when they are set
+    (an f-string expression's format spec), so a node with one set teaches the type again."""
+
+    @classmethod
+    def learn(cls, node: cst.CSTNode) -> _ChildFields:
+        recorder = _FieldRecorder()
+        node._visit_and_replace_children(recorder)
+        visited = tuple(dict.fromkeys(recorder.fields))
+        unseen = tuple(
+            field.name
+            for field in dataclasses.fields(node)
+            if field.name not in visited and getattr(node, field.name) is None
+        )
+        return cls(visited, unseen)
+
+
+_CHILD_FIELDS: dict[type[cst.CSTNode], _ChildFields] = {}
+
+
+def _holds_nodes(value: object) -> bool:
+    return bool(value) if isinstance(value, tuple | list) else isinstance(value, cst.CSTNode)
+
+
+class _FieldRecorder(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: list[str] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return False
+
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        self.fields.append(attribute)
 
 
 def walk_same_frame(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
@@ -19,7 +80,7 @@ def walk_same_frame(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         current = stack.pop()
         yield current
         if not isinstance(current, _NEW_FRAME):
-            stack.extend(reversed(current.children))
+            stack.extend(reversed(children(current)))
 
 
 def enclosing_coroutine(ancestors: Sequence[cst.CSTNode]) -> cst.FunctionDef | None:
@@ -108,4 +169,4 @@ def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     while stack:
         current = stack.pop()
         yield current
-        stack.extend(current.children)
+        stack.extend(children(current))

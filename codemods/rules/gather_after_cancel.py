@@ -7,7 +7,7 @@ import libcst as cst
 
 from codemods.analysis.blocks import comments_within, end_comments, header_end
 from codemods.analysis.candidates import CoroutineCode, may_gather_cancelled_tasks
-from codemods.analysis.scope import enclosing_coroutine
+from codemods.analysis.scope import children, enclosing_coroutine
 from codemods.analysis.source_text import calls_cancel
 from codemods.analysis.tasks import cancelled_before
 from codemods.model import FixSafety, RuleOptions
@@ -169,14 +169,14 @@ class GatherAfterCancel(Rule):
 def _own_awaits(statement: cst.CSTNode) -> Iterator[cst.Await]:
     """The `await`s of a statement's own expressions, in source order: not those of its
     blocks, nor of nested functions, lambdas or classes."""
-    pending = list(reversed(statement.children))
+    pending = list(reversed(children(statement)))
     while pending:
         node = pending.pop()
         if isinstance(node, _NOT_OWN):
             continue
         if isinstance(node, cst.Await):
             yield node
-        pending.extend(reversed(node.children))
+        pending.extend(reversed(children(node)))
 
 
 def _returns_exceptions_may_be_added(call: cst.Call) -> bool:
