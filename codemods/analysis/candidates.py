@@ -53,12 +53,17 @@ class CoroutineCode:
     discarded_calls: list[ast.Call]
     """The calls whose result an expression statement of a function (`def` or `async def`)
     discards."""
-    future_names: set[str]
-    """Names and attribute chains any function binds to a call that says Task or Future
-    (`self._worker = loop.create_task(...)`) or annotates as one (`worker: asyncio.Task`)."""
+    bindings: list[ast.arg | ast.Assign | ast.AnnAssign]
+    """The parameters and assignments of functions."""
 
     # The walk above reads statements only; these read expressions too, so they are
     # computed for the few files whose bytes let CF301 and CF302 through.
+    @functools.cached_property
+    def future_names(self) -> set[str]:
+        """Names and attribute chains any function binds to a call that says Task or Future
+        (`self._worker = loop.create_task(...)`) or annotates as one (`worker: asyncio.Task`)."""
+        return {name for node in self.bindings for name in _future_bindings(node)}
+
     @functools.cached_property
     def awaited(self) -> list[ast.expr]:
         """What coroutines await (the operands of their `await` expressions)."""
@@ -130,7 +135,7 @@ def _coroutine_code(
     """The coroutine code below `roots`: in an `async def`'s own frame (not in a nested def,
     lambda or class). Only statements are read (and parameters): the candidate checks look at
     statements, and expressions are most of a module's nodes."""
-    code = CoroutineCode([], [], aliases, modules, [], [], [], [], set())
+    code = CoroutineCode([], [], aliases, modules, [], [], [], [], [])
     # Each node with whether its frame is a coroutine's, and whether it is a function's.
     stack: list[tuple[ast.AST, bool, bool]] = [(root, False, False) for root in roots]
     while stack:
@@ -154,7 +159,7 @@ def _coroutine_code(
                 if isinstance(discarded, ast.Call):
                     code.discarded_calls.append(discarded)
             if isinstance(node, ast.arg | ast.Assign | ast.AnnAssign):
-                code.future_names.update(_future_bindings(node))
+                code.bindings.append(node)
         if in_coroutine:
             if isinstance(node, ast.Try | ast.TryStar):
                 if _can_be_cancelled(node):
@@ -164,8 +169,8 @@ def _coroutine_code(
                     code.finally_tries.append(node)
             if isinstance(node, ast.With):
                 code.withs.append(node)
-            for field in ("body", "orelse", "finalbody"):
-                block = getattr(node, field, None)
+            for field in _block_fields(type(node)):
+                block = getattr(node, field)
                 if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
                     code.blocks.append(block)
         stack.extend((child, in_coroutine, in_function) for child in _statement_parts(node))
@@ -178,10 +183,25 @@ def _statement_parts(node: ast.AST) -> Iterator[ast.AST]:
         arguments = node.args
         yield from (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)
         yield from (arg for arg in (arguments.vararg, arguments.kwarg) if arg is not None)
-    for field in ("body", "orelse", "finalbody", "handlers", "cases"):
-        block = getattr(node, field, None)
+    for field in _block_fields(type(node)):
+        block = getattr(node, field)
         if isinstance(block, list):
             yield from block
+
+
+_BLOCK_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}
+
+
+def _block_fields(node_type: type[ast.AST]) -> tuple[str, ...]:
+    """The fields of `node_type` that may hold statements or clauses."""
+    fields = _BLOCK_FIELDS.get(node_type)
+    if fields is None:
+        fields = _BLOCK_FIELDS[node_type] = tuple(
+            field
+            for field in ("body", "orelse", "finalbody", "handlers", "cases")
+            if field in node_type._fields
+        )
+    return fields
 
 
 _FUTURE_WORDS = ("task", "future")
