@@ -10,6 +10,7 @@ import ast
 import contextlib
 import difflib
 import errno
+import functools
 import io
 import os
 import re
@@ -263,8 +264,7 @@ def process_source(
 
 def _process_source(source: bytes, path: str, settings: Settings, focus: bool) -> FileOutcome:
     options = settings.options
-    rules = [rule_by_code(code) for code in settings.rule_codes]
-    rules = [rule for rule in rules if rule.may_apply(source, options)]
+    rules = [rule for rule in _rules(settings.rule_codes) if rule.may_apply(source, options)]
     try:
         tree = _stdlib_parse(source) if rules else None
     except _TooDeep as error:
@@ -298,6 +298,11 @@ def _process_source(source: bytes, path: str, settings: Settings, focus: bool) -
         return _process_module(module, focused, source, path, rules, settings)
     except RecursionError:
         return FileOutcome(path, parsed=True, error="too deeply nested to analyse")
+
+
+@functools.lru_cache(maxsize=4)
+def _rules(codes: tuple[str, ...]) -> tuple[type[Rule], ...]:
+    return tuple(rule_by_code(code) for code in codes)
 
 
 def _unneeded(code: ModuleCode, rules: list[type[Rule]], options: RuleOptions) -> list[Function]:

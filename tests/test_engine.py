@@ -113,10 +113,10 @@ def test_fix_that_does_not_settle_is_rejected(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_rule_crash_is_reported_for_its_file_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    def explode(code: str) -> type[Rule]:
+    def explode(codes: tuple[str, ...]) -> tuple[type[Rule], ...]:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(engine, "rule_by_code", explode)
+    monkeypatch.setattr(engine, "_rules", explode)
     assert process_path(__file__, settings()).error == "internal error: RuntimeError: boom"
 
 

@@ -122,8 +122,17 @@ def imported_as(source: bytes, names: Iterable[bytes]) -> bool:
 def _cleanup_calls(source: bytes, cleanup_names: frozenset[str]) -> tuple[int, ...]:
     """Where `source`, lower-cased, calls names with a cleanup word (`releaseConn(`)."""
     lowered = source.lower()
-    words = sorted(name.lower().encode() for name in cleanup_names)
-    return tuple(index for word in words for index in _calls(lowered, word, whole=False))
+    return tuple(
+        index for word in _shortest(cleanup_names) for index in _calls(lowered, word, whole=False)
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _shortest(names: frozenset[str]) -> tuple[bytes, ...]:
+    """The lower-cased `names` that contain none of the others: a name that contains another
+    (`aclose`, `close`) is found where that one is."""
+    words = {name.lower().encode() for name in names}
+    return tuple(sorted(w for w in words if not any(o in w for o in words if o != w)))
 
 
 def cleanup_calls(source: bytes, cleanup_names: frozenset[str], at_least: int = 1) -> bool:
