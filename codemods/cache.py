@@ -26,6 +26,13 @@ is read and its digest decides.
 A cache never makes a run wrong or fail: a missing, truncated, corrupt or foreign file is
 ignored (and rewritten); a cache that cannot be written costs one warning. Writes go through a
 temporary file and `os.replace`, so concurrent runs never see half a file (the last one wins).
+A cache file gets the mode the umask gives any new file (not the temporary file's private
+0600), so that a cache shared between users, or restored by CI for another one, can be read.
+
+Writing a new cache file prunes the cache: cache files (and temporary files left by killed
+runs) unused for a week are deleted, in this version's directory and in those other versions
+left behind (after an upgrade); such a directory goes too once pruning has emptied it.
+Nothing else is deleted.
 """
 
 from __future__ import annotations
@@ -183,6 +190,7 @@ def _write_document(directory: Path, path: Path, identity: str, document: object
         try:
             with os.fdopen(descriptor, "wb") as file:
                 file.write(header + body)
+            os.chmod(temporary, _new_file_mode())
             os.replace(temporary, path)
         except BaseException:
             with contextlib.suppress(OSError):
@@ -194,16 +202,34 @@ def _write_document(directory: Path, path: Path, identity: str, document: object
         ) from error
 
 
-def _prune_unused(directory: Path) -> None:
-    """Delete the cache files (and temporary files left by killed runs) of a version's
-    directory that have not been used for a week."""
+def _new_file_mode() -> int:
+    """The mode the umask gives a newly created file (0666 less the umask)."""
+    # The only way to read it is to set it, for an instant (no other thread creates files).
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _prune_unused(current: Path) -> None:
+    """Delete the cache files (and temporary files left by killed runs) unused for a week in
+    `current`, this version's directory, and in the other versions' directories beside it (an
+    upgrade leaves the old one behind); one of those goes too once this has emptied it."""
     cutoff = time.time() - UNUSED_SECONDS
-    with contextlib.suppress(OSError), os.scandir(directory) as entries:
-        for entry in entries:
-            if entry.name.startswith(("run-", "rules-", ".tmp-")):
-                with contextlib.suppress(OSError):
-                    if entry.stat(follow_symlinks=False).st_mtime < cutoff:
-                        os.unlink(entry.path)
+    versions: list[os.DirEntry[str]] = []
+    with contextlib.suppress(OSError), os.scandir(current.parent) as entries:
+        versions = [entry for entry in entries if entry.is_dir(follow_symlinks=False)]
+    for version in versions:
+        pruned = False
+        with contextlib.suppress(OSError), os.scandir(version.path) as entries:
+            for entry in entries:
+                if entry.name.startswith(("run-", "rules-", ".tmp-")):
+                    with contextlib.suppress(OSError):
+                        if entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                            os.unlink(entry.path)
+                            pruned = True
+        if pruned and version.name != current.name:
+            with contextlib.suppress(OSError):  # not empty: a file in use, or not ours
+                os.rmdir(version.path)
 
 
 class RuleMemo:

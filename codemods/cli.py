@@ -427,6 +427,8 @@ def _run(request: _Request) -> NoReturn:
                 for outcome in outcomes:
                     _add(request, report, outcome, interrupts)
     except _Interrupted as interrupted:
+        if cache is not None:  # it holds only completed outcomes: true, and not to be redone
+            _save_cache(request, cache)
         done = (
             f"; {plural(len(report.changed), 'file')} written, the rest untouched"
             if request.mode is Mode.FIX

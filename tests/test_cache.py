@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import stat
 import subprocess
 import sys
 import time
@@ -757,3 +758,66 @@ def test_no_temporary_files_are_left_and_unused_files_are_pruned(
     assert in_use.name in names and stale.name not in names
     assert not [name for name in names if name.startswith(".tmp-")]
     assert len([name for name in names if name.startswith("run-")]) == 2
+
+
+def test_unused_directories_of_other_versions_are_pruned(
+    project: Path, files: dict[str, Path]
+) -> None:
+    cli("check")
+    cache_dir = project / cache.DEFAULT_DIRECTORY
+    old = time.time() - cache.UNUSED_SECONDS - 60
+    unused = [
+        "0.0.1/run-1.json",
+        "0.0.1/rules-1.json",
+        "0.0.1/.tmp-1",
+        "0.0.2/run-2.json",
+        "0.0.3/run-3.json",
+        "0.0.3/notes.txt",
+        "0.0.3/below/run-4.json",
+        "notes.txt",
+    ]
+    for name in [*unused, "0.0.2/run-in-use.json"]:
+        path = cache_dir / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("")
+        if name in unused:
+            os.utime(path, (old, old))
+    (cache_dir / "empty").mkdir()
+
+    cli("check", "--select", "CF1")  # writes a new file, pruning the unused ones
+
+    left = sorted(
+        path.relative_to(cache_dir).as_posix()
+        for path in cache_dir.rglob("*")
+        if not path.is_relative_to(cache_dir / __version__)
+    )
+    assert left == [
+        ".gitignore",
+        "0.0.2",
+        "0.0.2/run-in-use.json",
+        "0.0.3",
+        "0.0.3/below",
+        "0.0.3/below/run-4.json",
+        "0.0.3/notes.txt",
+        "CACHEDIR.TAG",
+        "empty",
+        "notes.txt",
+    ]
+    assert len(run_files(project)) == 2
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600)], ids=["022", "077"])
+def test_cache_files_follow_the_umask(
+    project: Path, files: dict[str, Path], umask: int, mode: int
+) -> None:
+    previous = os.umask(umask)
+    try:
+        cli("check", "--select", "CF1")  # a run file and a rule memo
+    finally:
+        os.umask(previous)
+
+    written = [path for path in (project / cache.DEFAULT_DIRECTORY).rglob("*") if path.is_file()]
+    assert len(written) == 4
+    assert {path.name: stat.S_IMODE(path.stat().st_mode) for path in written} == {
+        path.name: mode for path in written
+    }

@@ -7,6 +7,7 @@ package.)
 from __future__ import annotations
 
 import faulthandler
+import json
 import multiprocessing
 import os
 import signal
@@ -144,6 +145,38 @@ def test_interrupted_run_stops_cleanly(
     written = "1 file" if fixed == 1 else f"{fixed} files"
     assert stderr == f"cancelfix: interrupted; {written} written, the rest untouched\n"
     assert _live_processes_in_group(process.pid) == [], "a worker outlived the run"
+
+
+@linux_only
+def test_interrupted_run_keeps_what_it_learnt_in_the_cache(project: Path) -> None:
+    # Files with nothing to fix are cached. Sorted first, they are handed out first: by the
+    # time a file is fixed, many of them are done.
+    clean = [project / f"clean{index:03}.py" for index in range(100)]
+    for path in clean:
+        path.write_bytes(FIXED)
+    paths = _project(project, 200)
+
+    def ctrl_c(process: subprocess.Popen[bytes]) -> None:
+        os.killpg(process.pid, signal.SIGINT)
+
+    process = _start_and_interrupt_after_first_write(project, paths, ctrl_c)
+    assert process.stderr is not None
+    stderr = process.stderr.read().decode()
+    assert process.returncode == 128 + signal.SIGINT, stderr
+    fixed = sum(path.read_bytes() == FIXED for path in paths)
+    assert 1 <= fixed < len(paths), "the interrupt came too late to test anything"
+    written = "1 file" if fixed == 1 else f"{fixed} files"
+    assert stderr == f"cancelfix: interrupted; {written} written, the rest untouched\n"
+    # (Where the `project` fixture puts the cache.)
+    (run_file,) = Path(os.environ["CANCELFIX_CACHE_DIR"]).glob("*/run-*.json")
+    cached = {Path(key).name for key in json.loads(run_file.read_bytes().partition(b"\n")[2])}
+    assert cached and cached <= {path.name for path in clean}
+
+    rerun = subprocess.run([*COMMAND, "-v"], cwd=project, capture_output=True, timeout=TIMEOUT)
+    assert rerun.returncode == 0, rerun.stderr
+    total = len(clean) + len(paths)
+    assert f"{len(cached)} of {total} files from the cache" in rerun.stderr.decode()
+    assert all(path.read_bytes() == FIXED for path in clean + paths)
 
 
 @linux_only
