@@ -16,6 +16,8 @@ command there as a fresh process:
 
 - cancelfix `check --no-cache .` (cold), `check --cache-dir DIR .` after one untimed run that
   fills DIR (warm), and `fix --diff --no-cache .`;
+- `bench/floor.py .`: the first two stages of a cold check alone (start-up, discovery, byte
+  prefilter, stdlib parse of what it lets through), the least a cold check can cost;
 - `ruff check --isolated --select ASYNC --no-cache --quiet .`, the fastest tool users have;
 - `flake8-async --enable ASYNC103,ASYNC104 FILES...`, the only tool that detects part of what
   cancelfix does (slow: it has its own, smaller, number of runs).
@@ -62,6 +64,7 @@ from pypi import FetchError, download, extract_python_files, python_files  # noq
 
 DEFAULT_CACHE_DIR = REPO_ROOT / ".bench"
 DEFAULT_PNG = REPO_ROOT / "bench" / "results.png"
+FLOOR_SCRIPT = REPO_ROOT / "bench" / "floor.py"
 CORPORA = {
     "homeassistant": "homeassistant==2024.3.3",
     "aiohttp": "aiohttp==3.14.5",
@@ -80,12 +83,14 @@ CONFIG_FILES = ("pyproject.toml", "ruff.toml", ".ruff.toml")
 """Configuration the tools would pick up from a parent of the corpus directory."""
 TIMES = "\N{MULTIPLICATION SIGN}"
 
-COLD, WARM, FIX, RUFF, FLAKE8_ASYNC = "cold", "warm", "fix-diff", "ruff", "flake8-async"
+COLD, WARM, FIX, FLOOR = "cold", "warm", "fix-diff", "floor"
+RUFF, FLAKE8_ASYNC = "ruff", "flake8-async"
 CANCELFIX_TOOLS = (COLD, WARM, FIX)
 LABELS = {
     COLD: "cancelfix check (cold)",
     WARM: "cancelfix check (warm)",
     FIX: "cancelfix fix --diff",
+    FLOOR: "cancelfix stages 1-2 alone",
     RUFF: "ruff --select ASYNC",
     FLAKE8_ASYNC: "flake8-async ASYNC103,104",
 }
@@ -93,6 +98,7 @@ COLOURS = {
     COLD: "#1f77b4",
     WARM: "#6baed6",
     FIX: "#08306b",
+    FLOOR: "#c6dbef",
     RUFF: "#ff7f0e",
     FLAKE8_ASYNC: "#d62728",
 }
@@ -418,6 +424,7 @@ def all_tools(commands: Commands, files: Sequence[str], cache_dir: Path) -> list
         cold_tool(commands, ["."]),
         Tool(WARM, warm, prepare=warm),
         Tool(FIX, fix),
+        Tool(FLOOR, (sys.executable, str(FLOOR_SCRIPT), ".")),
         ruff_tool(commands, ["."]),
         Tool(FLAKE8_ASYNC, flake8, slow=True),
     ]

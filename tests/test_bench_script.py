@@ -351,7 +351,14 @@ def test_all_tools(tmp_path: Path) -> None:
         has_cache_dir=True,
     )
     tools = {tool.key: tool for tool in bench.all_tools(commands, ["a.py", "b/c.py"], tmp_path)}
-    assert list(tools) == [bench.COLD, bench.WARM, bench.FIX, bench.RUFF, bench.FLAKE8_ASYNC]
+    assert list(tools) == [
+        bench.COLD,
+        bench.WARM,
+        bench.FIX,
+        bench.FLOOR,
+        bench.RUFF,
+        bench.FLAKE8_ASYNC,
+    ]
     assert tools[bench.COLD].argv == ("py", "-m", "codemods", "check", "--no-cache", ".")
     assert tools[bench.WARM].prepare == tools[bench.WARM].argv
     assert tools[bench.WARM].argv[-3:] == ("--cache-dir", str(tmp_path), ".")
@@ -387,3 +394,22 @@ def test_no_chart_without_matplotlib(
     assert not bench.write_chart([measurement("ws", bench.RUFF, 0.1)], path, "")
     assert not path.exists()
     assert "matplotlib is not installed" in capsys.readouterr().err
+
+
+def test_floor_script_parses_only_what_a_prefilter_lets_through(tmp_path: Path) -> None:
+    (tmp_path / "swallows.py").write_text(
+        "import asyncio\n\nasync def f():\n    try:\n        await g()\n"
+        "    except asyncio.CancelledError:\n        pass\n"
+    )
+    (tmp_path / "plain.py").write_text("x = 1\n")
+    (tmp_path / "broken.py").write_text("async def f(:\n    except BaseException: pass\n")
+
+    done = subprocess.run(
+        [sys.executable, str(bench.FLOOR_SCRIPT), "."],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert (done.stdout, done.stderr) == ("3 files, 2 parsed\n", "")
