@@ -132,7 +132,9 @@ def _shortest(names: frozenset[str]) -> tuple[bytes, ...]:
     """The lower-cased `names` that contain none of the others: a name that contains another
     (`aclose`, `close`) is found where that one is."""
     words = {name.lower().encode() for name in names}
-    return tuple(sorted(w for w in words if not any(o in w for o in words if o != w)))
+    return tuple(
+        sorted(word for word in words if not any(other in word for other in words - {word}))
+    )
 
 
 def cleanup_calls(source: bytes, cleanup_names: frozenset[str], at_least: int = 1) -> bool:
