@@ -4,9 +4,10 @@ LibCST's PositionProvider regenerates the whole module to place every node in it
 as much as a rule's visit; a finding needs the place of a few nodes in one statement. So the
 innermost statement that holds them is regenerated alone, from line 1 and at its indentation,
 and moved to where its text stands in the module's code. Where that text is not found exactly
-once (the same text twice), the enclosing statements are tried in turn, up to the outermost
-function; where none is (a module regenerated after a fix, whose code is not known), the whole
-module's positions are used.
+once (the same text twice, counting the end of a module without a final line break, where
+it stands without its own), the enclosing statements are tried in turn, up to the outermost
+function; where none is (a module regenerated after a fix, whose code is not known), the
+whole module's positions are used.
 """
 
 from __future__ import annotations
@@ -73,6 +74,10 @@ class StatementPositions:
         offset = code.find(text)
         if not text or offset < 0 or code.find(text, offset + 1) >= 0:
             return None
+        if not self._module.has_trailing_newline and code.endswith(
+            text[: -len(state.tokens[-1].encode(self._module.encoding))]
+        ):
+            return None  # the module's last line, without its line break, may be the one
         if offset and code[offset - 1 : offset] not in (b"\n", b"\r"):
             return None
         # Line breaks as LibCST counts them: \r\n, \r or \n.

@@ -53,6 +53,10 @@ def test_every_node_of_a_fixture_is_placed_where_libcst_places_it(fixture: Path)
         b"x = 1\nx = 1\n",
         # The last statement has no line break, which its regenerated text has.
         b"import os\n\ndef f():\n    return os",
+        # ... and its text, with a line break, stands earlier too: that one is not it.
+        b'"""Doc."""\n"""Doc."""',
+        b"def f():\n    pass\n\n\ndef g():\n    pass",
+        b"def f():\r\n\treturn 1\r\n\r\n\r\ndef f():\r\n\treturn 1",
         b"async def f():\r\n    try:\r\n        await g()\r\n    except BaseException:\r\n"
         b"        pass\r\n",
         b"def f():\r    x = 1\r    return x\r",
