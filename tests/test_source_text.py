@@ -30,6 +30,8 @@ CLEANUP_STATEMENTS = [
     b"    await asyncio.get_running_loop().shutdown_default_executor()\n",
     "    conexión.close()\n".encode(),
     b"    await conn.close\\\n()\n",
+    b"    await (stream.aclose)()\n",
+    b"    (conn.close\n    )()\n",
 ]
 
 
@@ -60,6 +62,10 @@ def test_cleanup_calls_are_counted() -> None:
     assert cleanup_calls(once, DEFAULT_CLEANUP_NAMES, at_least=1)
     assert not cleanup_calls(once, DEFAULT_CLEANUP_NAMES, at_least=2)
     assert cleanup_calls(twice, DEFAULT_CLEANUP_NAMES, at_least=2)
+    # Each call once, however its name is spelled; both of these are seen.
+    aclose = b"try:\n    await s.aclose()\nexcept Exception:\n    await (s.aclose)()\n"
+    assert not cleanup_calls(aclose.split(b"except")[0], DEFAULT_CLEANUP_NAMES, at_least=2)
+    assert cleanup_calls(aclose, DEFAULT_CLEANUP_NAMES, at_least=2)
     assert not cleanup_calls(b"closed = True\n", DEFAULT_CLEANUP_NAMES)
 
 
@@ -74,6 +80,7 @@ SPAWNERS = (b"create_task", b"ensure_future")
         (b"    self._loop.create_task(f())\n", True),
         (b"    await asyncio.ensure_future(f())\n", True),
         (b"    if x: create_task(f())\n", True),
+        (b"    (asyncio.create_task)(f())\n", True),
         (b"    hass.async_create_task(f())\n", False),
         (b"    task = asyncio.create_task(f())\n", False),
         (b"    tasks.append(asyncio.create_task(f()))\n", False),

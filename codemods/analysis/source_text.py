@@ -46,8 +46,11 @@ def awaits_name(source: bytes) -> bool:
     return _AWAITED_NAME.search(source) is not None
 
 
-_NAME_REST = re.compile(_NAME + rb"*[\s\\]*\(")
-_NAME_END = re.compile(rb"(?!" + _NAME + rb")[\s\\]*\(")
+_CALL_OPENS = rb"[\s\\)]*\("
+"""What may stand between a callee's last name and its call's `(`: blanks, continuations, and
+the brackets that close a parenthesised callee (`(stream.aclose)()`)."""
+_NAME_REST = re.compile(_NAME + rb"*" + _CALL_OPENS)
+_NAME_END = re.compile(rb"(?!" + _NAME + rb")" + _CALL_OPENS)
 
 
 def _calls(source: bytes, word: bytes, *, whole: bool) -> Iterator[int]:
