@@ -250,15 +250,24 @@ def _may_jump_out(block: list[ast.stmt]) -> bool:
             isinstance(node, ast.Break | ast.Continue) and not in_loop
         ):
             return True
-        loop = isinstance(node, ast.For | ast.AsyncFor | ast.While)
-        pending += [(child, in_loop or loop) for child in ast.iter_child_nodes(node)]
+        if isinstance(node, ast.For | ast.AsyncFor | ast.While):
+            # A loop's `else` belongs to the code around it: a break there leaves it.
+            pending += [(child, True) for child in node.body]
+            pending += [(child, in_loop) for child in node.orelse]
+            continue
+        pending += [(child, in_loop) for child in ast.iter_child_nodes(node)]
     return False
 
 
-def _has_cancellation_point(statement: ast.AST) -> bool:
-    return any(
-        isinstance(child, ast.Await | ast.AsyncFor | ast.AsyncWith) for child in ast.walk(statement)
+def _is_cancellation_point(node: ast.AST) -> bool:
+    """`await`, `async for`, `async with` and an async comprehension's `async for`."""
+    return isinstance(node, ast.Await | ast.AsyncFor | ast.AsyncWith) or (
+        isinstance(node, ast.comprehension) and bool(node.is_async)
     )
+
+
+def _has_cancellation_point(statement: ast.AST) -> bool:
+    return any(map(_is_cancellation_point, ast.walk(statement)))
 
 
 def _handler_types(handler: ast.ExceptHandler) -> Iterator[ast.expr]:
