@@ -24,10 +24,10 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.metadata import MetadataWrapper
 
-from codemods.analysis.candidates import Function, ModuleCode, module_code
-from codemods.focus import stubbed
 from codemods.model import FileOutcome, Finding, Mode, RuleOptions, Settings, digest
 from codemods.positions import StatementPositions
+from codemods.prefilter.focus import stubbed
+from codemods.prefilter.statements import Function, ModuleCode, module_code
 from codemods.registry import rule_by_code
 from codemods.rule import Rule
 
@@ -259,7 +259,8 @@ def process_source(
     ours on it, becomes an outcome with an error.
 
     With `focus`, the rules look for findings in a focused copy of the module (see
-    `codemods.focus`); without it, in the whole module, which gives the same findings slower.
+    `codemods.prefilter.focus`); without it, in the whole module, which gives the same
+    findings slower.
     With `prefilter` off, no rule's gate (byte test, stdlib candidate check) is asked, and
     nothing is focused: every selected rule runs on the whole module. The findings must be
     the same (the drift property, checked by the fixture, fuzz and corpus tests).

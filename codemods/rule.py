@@ -22,7 +22,6 @@ from libcst.metadata import (
 
 from codemods import target_version
 from codemods.analysis import handlers, tasks
-from codemods.analysis.candidates import CoroutineCode
 from codemods.analysis.exits import ExitPaths
 from codemods.analysis.names import (
     Caught,
@@ -34,6 +33,7 @@ from codemods.analysis.names import (
 from codemods.analysis.scope import children, enclosing_coroutine, spelled_names
 from codemods.model import Finding, FixSafety, RuleOptions
 from codemods.positions import StatementPositions
+from codemods.prefilter.statements import CoroutineCode
 from codemods.suppression import suppresses
 
 T = TypeVar("T")
@@ -72,7 +72,7 @@ class Rule(VisitorBasedCodemodCommand):
     """The fixes the rule can offer; empty for a report-only rule."""
     required_bytes: ClassVar[tuple[bytes, ...]]
     """Byte strings that every file with a finding contains: the prefilter's first test (a
-    rule's `may_apply` may narrow it with the tests of `analysis.source_text`)."""
+    rule's `may_apply` may narrow it with the tests of `prefilter.source_text`)."""
 
     # Metadata is resolved when a rule first asks for it (most files never need names or
     # positions), and cached by the shared wrapper for the rules after it; parents come from

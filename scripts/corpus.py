@@ -25,8 +25,8 @@ Nothing is written back. For every file and run it checks:
   nothing fixable;
 - an unchanged file has no fixed finding and no fixable finding left, and the file on disk is
   never modified; a safe-only run never applies an unsafe fix.
-- the findings in the focused module the engine analyses (`codemods.focus`) are the findings
-  of the whole module: same rules, positions and fix safety.
+- the findings in the focused module the engine analyses (`codemods.prefilter.focus`) are the
+  findings of the whole module: same rules, positions and fix safety.
 - the drift property, on every file (those the gates skip too): the engine with its gates
   (each rule's byte test and stdlib candidate check) gives exactly the findings of the rules
   run on the whole module with every gate off (`prefilter=False`).
@@ -313,7 +313,8 @@ FOCUS_CHECK = Settings(Mode.CHECK, RULE_CODES, RuleOptions(unsafe_fixes=True))
 
 
 def focus_violations(source: bytes, path: str) -> list[str]:
-    """The findings in the focused module (see `codemods.focus`) must be the whole module's."""
+    """The findings in the focused module (see `codemods.prefilter.focus`) must be the whole
+    module's."""
     try:
         with deadline(FILE_TIMEOUT_SECONDS):
             focused = process_source(source, path, FOCUS_CHECK)

@@ -27,7 +27,8 @@ For every input, with all rules, safe and unsafe fixes, targets py39 and py311,
 4. no fix applied means no new source (the file stays byte-identical); CHECK and FIX mode
    report the same findings (and so do safe and unsafe runs), and FIX marks fixed exactly what
    it applied.
-5. the focused module the engine analyses (`codemods.focus`) gives the whole module's findings.
+5. the focused module the engine analyses (`codemods.prefilter.focus`) gives the whole module's
+   findings.
 6. the gates (each rule's byte test and stdlib candidate check) lose no finding: the rules
    with every gate off (`prefilter=False`) give the same findings (the drift property).
 

@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 
 from codemods import target_version
-from codemods.analysis.candidates import module_code
 from codemods.engine import MAX_FIX_ROUNDS, process_source
 from codemods.model import Finding, Mode, RuleOptions, Settings
+from codemods.prefilter.statements import module_code
 from codemods.registry import all_rules, rule_by_code
 from tests.conftest import FIXTURES
 
