@@ -2,15 +2,15 @@ from __future__ import annotations
 
 import libcst as cst
 
+from codemods.analysis.handler_rule import HandlerRule
 from codemods.analysis.handlers import Handler, TryT
 from codemods.analysis.reraise import reraising_clause
 from codemods.model import FixSafety, RuleOptions
 from codemods.prefilter.source_text import catches_everything
 from codemods.prefilter.statements import CoroutineCode, broad_classes, has_handler_for
-from codemods.rule import Rule
 
 
-class BroadExceptSwallowsCancel(Rule):
+class BroadExceptSwallowsCancel(HandlerRule):
     """
     ## What it does
     Flags a bare `except:`, an `except BaseException:`, or a tuple holding either, in a

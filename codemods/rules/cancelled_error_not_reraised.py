@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from codemods.analysis.exits import Exit, ExitPaths, Jump
+from codemods.analysis.handler_rule import HandlerRule
 from codemods.analysis.handlers import Handler, TryNode, TryT
 from codemods.analysis.names import Caught
 from codemods.analysis.reraise import is_inert, reraising_clause, with_reraise
@@ -17,7 +18,6 @@ from codemods.prefilter.statements import (
     broad_classes,
     has_handler_for,
 )
-from codemods.rule import Rule
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class _Split:
         return clause.handler if clause else None
 
 
-class CancelledErrorNotReraised(Rule):
+class CancelledErrorNotReraised(HandlerRule):
     """
     ## What it does
     Flags an `except CancelledError` handler (also `trio.Cancelled`,

@@ -23,15 +23,15 @@ from codemods.analysis.blocks import (
 )
 from codemods.analysis.cleanup import cleaned_resources, is_cleanup_line, is_cleanup_or_reset_line
 from codemods.analysis.exits import handler_exits
+from codemods.analysis.handler_rule import HandlerRule
 from codemods.analysis.handlers import enclosing_guards, guarded_coroutine, manages_cancellation
 from codemods.analysis.scope import has_cancellation_point, mentions, walk_same_frame
 from codemods.model import FixSafety, RuleOptions
 from codemods.prefilter.source_text import cleanup_calls
 from codemods.prefilter.statements import CoroutineCode, calls_cleanup, last_name, without_await
-from codemods.rule import Rule
 
 
-class CleanupNotInFinally(Rule):
+class CleanupNotInFinally(HandlerRule):
     """
     ## What it does
     Flags cleanup (a call named like `close`, `release`, `rollback`... see `cleanup-names`)

@@ -11,14 +11,14 @@ from codemods.analysis.cleanup import (
     only_cleanup_and_quiet_logging,
 )
 from codemods.analysis.exits import Exit, handler_exits
+from codemods.analysis.handler_rule import HandlerRule
 from codemods.analysis.handlers import guarded_coroutine
 from codemods.model import FixSafety, RuleOptions
 from codemods.prefilter.source_text import cleanup_calls
 from codemods.prefilter.statements import CoroutineCode, calls_cleanup, last_name, with_aliases
-from codemods.rule import Rule
 
 
-class CleanupOnlyOnException(Rule):
+class CleanupOnlyOnException(HandlerRule):
     """
     ## What it does
     Flags `except Exception:` in a coroutine when every path through the handler cleans up (a
