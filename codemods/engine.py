@@ -24,10 +24,10 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.metadata import MetadataWrapper
 
-from codemods.analysis.candidates import Function, ModuleCode, module_code
-from codemods.focus import stubbed
 from codemods.model import FileOutcome, Finding, Mode, RuleOptions, Settings, digest
 from codemods.positions import StatementPositions
+from codemods.prefilter.focus import stubbed
+from codemods.prefilter.statements import Function, ModuleCode, module_code
 from codemods.registry import rule_by_code
 from codemods.rule import Rule
 
@@ -248,29 +248,42 @@ def unified_diff(path: str, before: bytes, after: bytes, encoding: str) -> str:
 
 
 def process_source(
-    source: bytes, path: str, settings: Settings, *, focus: bool = True
+    source: bytes,
+    path: str,
+    settings: Settings,
+    *,
+    focus: bool = True,
+    prefilter: bool = True,
 ) -> FileOutcome:
     """Run the selected rules over one file's bytes. Never raises: a bad file, or a bug of
     ours on it, becomes an outcome with an error.
 
     With `focus`, the rules look for findings in a focused copy of the module (see
-    `codemods.focus`); without it, in the whole module, which gives the same findings slower.
+    `codemods.prefilter.focus`); without it, in the whole module, which gives the same
+    findings slower.
+    With `prefilter` off, no rule's gate (byte test, stdlib candidate check) is asked, and
+    nothing is focused: every selected rule runs on the whole module. The findings must be
+    the same (the drift property, checked by the fixture, fuzz and corpus tests).
     """
     try:
-        return _process_source(source, path, settings, focus)
+        return _process_source(source, path, settings, focus and prefilter, prefilter)
     except Exception as error:
         return FileOutcome(path, error=f"internal error: {type(error).__name__}: {error}")
 
 
-def _process_source(source: bytes, path: str, settings: Settings, focus: bool) -> FileOutcome:
+def _process_source(
+    source: bytes, path: str, settings: Settings, focus: bool, prefilter: bool
+) -> FileOutcome:
     options = settings.options
-    rules = [rule for rule in _rules(settings.rule_codes) if rule.may_apply(source, options)]
+    rules = list(_rules(settings.rule_codes))
+    if prefilter:
+        rules = [rule for rule in rules if rule.may_apply(source, options)]
     try:
         tree = _stdlib_parse(source) if rules else None
     except _TooDeep as error:
         return FileOutcome(path, error=str(error))
     focused = source
-    if isinstance(tree, ast.Module):
+    if isinstance(tree, ast.Module) and prefilter:
         code = module_code(tree)
         rules = [
             rule for rule in rules if code.may_apply(partial(rule.is_candidate, options=options))

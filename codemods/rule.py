@@ -21,19 +21,16 @@ from libcst.metadata import (
 )
 
 from codemods import target_version
-from codemods.analysis import handlers, tasks
-from codemods.analysis.candidates import CoroutineCode
-from codemods.analysis.exits import ExitPaths
 from codemods.analysis.names import (
-    Caught,
     ExceptionNames,
     Spelling,
     cancellation_spelling,
     module_names,
 )
-from codemods.analysis.scope import children, enclosing_coroutine, spelled_names
+from codemods.analysis.scope import children, spelled_names
 from codemods.model import Finding, FixSafety, RuleOptions
 from codemods.positions import StatementPositions
+from codemods.prefilter.statements import CoroutineCode
 from codemods.suppression import suppresses
 
 T = TypeVar("T")
@@ -72,7 +69,7 @@ class Rule(VisitorBasedCodemodCommand):
     """The fixes the rule can offer; empty for a report-only rule."""
     required_bytes: ClassVar[tuple[bytes, ...]]
     """Byte strings that every file with a finding contains: the prefilter's first test (a
-    rule's `may_apply` may narrow it with the tests of `analysis.source_text`)."""
+    rule's `may_apply` may narrow it with the tests of `prefilter.source_text`)."""
 
     # Metadata is resolved when a rule first asks for it (most files never need names or
     # positions), and cached by the shared wrapper for the rules after it; parents come from
@@ -268,14 +265,6 @@ class Rule(VisitorBasedCodemodCommand):
         if spelling.needs_import:
             AddImportsVisitor.add_needed_import(self.context, spelling.needs_import)
 
-    def group_binding(self, handler: handlers.Handler) -> cst.AsName | None:
-        """The `as NAME` an inserted `except*` re-raise needs: the handler's, or a fresh one."""
-        if not isinstance(handler, cst.ExceptStarHandler):
-            return None
-        if handler.name is not None:
-            return handler.name
-        return cst.AsName(name=cst.Name(self.fresh_name(handler, "cancelled", self.module)))
-
     def fresh_name(self, node: cst.CSTNode, base: str, within: cst.CSTNode) -> str:
         """`base`, or `base_1`, `base_2`...: the first that names nothing visible from
         `node`'s scope (a local, an enclosing function's name, a global, a builtin) and is
@@ -287,33 +276,3 @@ class Rule(VisitorBasedCodemodCommand):
             suffix += 1
             name = f"{base}_{suffix}"
         return name
-
-    def report_handler(self, handler: handlers.Handler, fix: FixSafety | None) -> bool:
-        """Report on a handler's header: from `except` to its type or bound name."""
-        end = handler.name.name if handler.name else handler.type
-        comments = handlers.header_comments(handler)
-        if end is not None:
-            return self.report(handler, fix, through=end, comments=comments)
-        return self.report(handler, fix, keyword="except", comments=comments)
-
-    def first_cancellation_handler(self, try_node: handlers.TryNode) -> tuple[int, Caught] | None:
-        return handlers.first_cancellation_handler(try_node, self.names)
-
-    def skips_cleanup(self, try_node: handlers.TryNode, exits: ExitPaths) -> bool:
-        return handlers.reraise_skips_cleanup(
-            try_node, exits, self.parents(try_node), self.options.cleanup_names
-        )
-
-    def coroutine(self, node: cst.CSTNode) -> cst.FunctionDef:
-        """The `async def` around the node being visited (rules only act inside one)."""
-        function = enclosing_coroutine(self.parents(node))
-        assert function is not None
-        return function
-
-    def may_be_childs_cancellation(self, try_node: handlers.TryNode) -> bool:
-        return tasks.awaits_only_existing_futures(try_node, self.names)
-
-    def swallowing_paths(
-        self, try_node: handlers.TryNode, handler: handlers.Handler
-    ) -> ExitPaths | None:
-        return handlers.swallowing_paths(try_node, handler, self.parents(try_node), self.names)

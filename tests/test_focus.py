@@ -7,10 +7,10 @@ import textwrap
 
 import libcst as cst
 
-from codemods.analysis.candidates import module_code
 from codemods.engine import process_source
-from codemods.focus import stubbed
 from codemods.model import FixSafety, Mode, RuleOptions, Settings
+from codemods.prefilter.focus import stubbed
+from codemods.prefilter.statements import module_code
 from codemods.registry import all_rules
 
 MODULE = textwrap.dedent(

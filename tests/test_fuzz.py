@@ -27,7 +27,10 @@ For every input, with all rules, safe and unsafe fixes, targets py39 and py311,
 4. no fix applied means no new source (the file stays byte-identical); CHECK and FIX mode
    report the same findings (and so do safe and unsafe runs), and FIX marks fixed exactly what
    it applied.
-5. the focused module the engine analyses (`codemods.focus`) gives the whole module's findings.
+5. the focused module the engine analyses (`codemods.prefilter.focus`) gives the whole module's
+   findings.
+6. the gates (each rule's byte test and stdlib candidate check) lose no finding: the rules
+   with every gate off (`prefilter=False`) give the same findings (the drift property).
 
 The tests here are bounded for CI (a few hundred examples, well under a minute) and
 derandomized, so that every run checks the same examples and a failure can be replayed;
@@ -62,6 +65,8 @@ TARGETS: tuple[tuple[int, int], ...] = ((3, 9), (3, 11))
 INPUT_ERRORS = ("syntax error", "cannot decode", "binary file", "too deeply nested to parse")
 """The errors the engine may report for an input that CPython cannot compile either."""
 FUZZ_PATH = "fuzz.py"
+DRIFT = "the gates lose or add findings (drift)"
+"""The violation of the drift property: rules behind their gates, and with every gate off."""
 
 
 # --- the contract ------------------------------------------------------------------------------
@@ -84,6 +89,8 @@ class Report:
     changed: bool = False
     codes: set[str] = field(default_factory=set)
     fixed: set[str] = field(default_factory=set)
+    compared: int = 0
+    """Findings the drift property compared (those of the rules with every gate off)."""
 
 
 def compile_error(source: bytes) -> str | None:
@@ -96,9 +103,17 @@ def compile_error(source: bytes) -> str | None:
     return None
 
 
-def _run(source: bytes, mode: Mode, options: RuleOptions, *, focus: bool = True) -> FileOutcome:
+def _run(
+    source: bytes,
+    mode: Mode,
+    options: RuleOptions,
+    *,
+    focus: bool = True,
+    prefilter: bool = True,
+) -> FileOutcome:
+    settings = Settings(mode, RULE_CODES, options)
     try:
-        return process_source(source, FUZZ_PATH, Settings(mode, RULE_CODES, options), focus=focus)
+        return process_source(source, FUZZ_PATH, settings, focus=focus, prefilter=prefilter)
     except BaseException as error:  # the engine promises never to raise
         if isinstance(error, KeyboardInterrupt):
             raise
@@ -152,6 +167,12 @@ def check_contract(source: bytes, target: tuple[int, int]) -> Report:
     )
     if (_keys(whole.findings), whole.error) != (_keys(checks[True].findings), report.error):
         raise ContractViolation("the focused module's findings are not the whole module's")
+    ungated = _run(
+        source, Mode.CHECK, RuleOptions(unsafe_fixes=True, target_version=target), prefilter=False
+    )
+    if report.error is None and _keys(ungated.findings) != _keys(checks[True].findings):
+        raise ContractViolation(DRIFT)
+    report.compared = len(ungated.findings)
 
     for unsafe in (False, True):
         options = RuleOptions(unsafe_fixes=unsafe, target_version=target)

@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 
 from codemods import target_version
-from codemods.analysis.candidates import module_code
 from codemods.engine import MAX_FIX_ROUNDS, process_source
 from codemods.model import Finding, Mode, RuleOptions, Settings
+from codemods.prefilter.statements import module_code
 from codemods.registry import all_rules, rule_by_code
 from tests.conftest import FIXTURES
 
@@ -167,3 +167,31 @@ def test_focus_finds_what_the_whole_module_has(case: Path, mode: Mode) -> None:
     focused = process_source(source, case.name, settings)
     whole = process_source(source, case.name, settings, focus=False)
     assert focused == whole
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+@pytest.mark.parametrize("mode", [Mode.CHECK, Mode.FIX])
+def test_gates_keep_every_finding(case: Path, mode: Mode) -> None:
+    """The drift property: the pipeline with its gates (each rule's byte test and stdlib
+    candidate check, the focus) gives exactly what the rules give with every gate off, on the
+    whole module. A gate that forgets a shape the rule's LibCST detection knows loses findings."""
+    source = case.read_bytes()
+    settings = Settings(mode, _all_codes(), _options(source, unsafe=True))
+    gated = process_source(source, case.name, settings)
+    ungated = process_source(source, case.name, settings, prefilter=False)
+    assert (gated.findings, gated.remaining, gated.new_source) == (
+        ungated.findings,
+        ungated.remaining,
+        ungated.new_source,
+    )
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_each_rule_alone_keeps_its_findings_through_its_gates(case: Path) -> None:
+    """Each rule's own gates, with no other rule to let the file through, keep its findings."""
+    source = case.read_bytes()
+    for code in _all_codes():
+        settings = Settings(Mode.CHECK, (code,), _options(source, unsafe=True))
+        gated = process_source(source, case.name, settings)
+        ungated = process_source(source, case.name, settings, prefilter=False)
+        assert gated.findings == ungated.findings, code

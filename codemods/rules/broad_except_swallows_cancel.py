@@ -2,15 +2,15 @@ from __future__ import annotations
 
 import libcst as cst
 
-from codemods.analysis.candidates import CoroutineCode, broad_classes, may_catch_everything
+from codemods.analysis.handler_rule import HandlerRule
 from codemods.analysis.handlers import Handler, TryT
 from codemods.analysis.reraise import reraising_clause
-from codemods.analysis.source_text import catches_everything
 from codemods.model import FixSafety, RuleOptions
-from codemods.rule import Rule
+from codemods.prefilter.source_text import catches_everything
+from codemods.prefilter.statements import CoroutineCode, broad_classes, has_handler_for
 
 
-class BroadExceptSwallowsCancel(Rule):
+class BroadExceptSwallowsCancel(HandlerRule):
     """
     ## What it does
     Flags a bare `except:`, an `except BaseException:`, or a tuple holding either, in a
@@ -126,3 +126,11 @@ class BroadExceptSwallowsCancel(Rule):
         handlers: list[Handler] = list(updated.handlers)
         handlers.insert(index, clause.handler)
         return updated.with_changes(handlers=handlers)
+
+
+# The gates: what a file needs for this rule to have a finding (False: certainly none).
+
+
+def may_catch_everything(code: CoroutineCode, target_version: tuple[int, int]) -> bool:
+    """Whether some coroutine `try` has a bare `except:` or a handler naming a broad class."""
+    return has_handler_for(code, broad_classes(target_version))

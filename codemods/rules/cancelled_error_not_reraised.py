@@ -4,15 +4,20 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from codemods.analysis.candidates import CoroutineCode, broad_classes, may_catch_cancellation
 from codemods.analysis.exits import Exit, ExitPaths, Jump
+from codemods.analysis.handler_rule import HandlerRule
 from codemods.analysis.handlers import Handler, TryNode, TryT
 from codemods.analysis.names import Caught
 from codemods.analysis.reraise import is_inert, reraising_clause, with_reraise
 from codemods.analysis.scope import walk_same_frame
-from codemods.analysis.source_text import catches_cancellation
 from codemods.model import FixSafety, RuleOptions
-from codemods.rule import Rule
+from codemods.prefilter.source_text import catches_cancellation
+from codemods.prefilter.statements import (
+    CANCELLATION_NAMES,
+    CoroutineCode,
+    broad_classes,
+    has_handler_for,
+)
 
 
 @dataclass(frozen=True)
@@ -41,7 +46,7 @@ class _Split:
         return clause.handler if clause else None
 
 
-class CancelledErrorNotReraised(Rule):
+class CancelledErrorNotReraised(HandlerRule):
     """
     ## What it does
     Flags an `except CancelledError` handler (also `trio.Cancelled`,
@@ -275,3 +280,11 @@ def _without(types: cst.Tuple, removed: tuple[cst.BaseExpression, ...]) -> cst.B
     if len(kept) == 1 and not isinstance(kept[0].comma, cst.Comma):
         kept[0] = kept[0].with_changes(comma=cst.Comma())
     return types.with_changes(elements=kept)
+
+
+# The gates: what a file needs for this rule to have a finding (False: certainly none).
+
+
+def may_catch_cancellation(code: CoroutineCode, target_version: tuple[int, int]) -> bool:
+    """Whether some coroutine `try` has a handler that might catch a CancelledError."""
+    return has_handler_for(code, CANCELLATION_NAMES | broad_classes(target_version))
