@@ -26,7 +26,7 @@ from libcst.metadata import MetadataWrapper
 
 from codemods.analysis.candidates import Function, ModuleCode, module_code
 from codemods.focus import stubbed
-from codemods.model import FileOutcome, Finding, Mode, RuleOptions, Settings, digest
+from codemods.model import FileOutcome, Finding, RuleOptions, Settings, digest
 from codemods.positions import StatementPositions
 from codemods.registry import rule_by_code
 from codemods.rule import Rule
@@ -346,7 +346,7 @@ def _process_module(
     wrapper = _fresh(module)
     _, findings = _run_rules(wrapper, focused, rules, options, path)
     fixable = [finding for finding in findings if settings.options.allows(finding.fix)]
-    if settings.mode is Mode.CHECK or not fixable:
+    if not settings.computes_fixes or not fixable:
         return FileOutcome(path, tuple(findings), parsed=True)
     if focused != source:
         # The fixes are computed on the whole module; its findings are those just found.
