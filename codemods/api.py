@@ -28,8 +28,9 @@ Example::
     result = run.finish()
     print(result.report.summary(), "exit status", result.exit_status)
 
-    buffer = api.analyse_source(editor_text, "src/app.py", request)  # nothing is written
-    print([finding.code for finding in buffer.findings], buffer.fixed_text)
+    text = Path("src/app.py").read_text()  # or the unsaved text of an editor's buffer
+    buffer = api.analyse_source(text, "src/app.py", request)  # writes nothing
+    print([finding.code for finding in buffer.findings], buffer.fixed_text == text)
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ __all__ = [
     "EXIT_CLEAN",
     "EXIT_ERROR",
     "EXIT_FINDINGS",
+    "STDIN",
     "Commit",
     "Committed",
     "FileOutcome",

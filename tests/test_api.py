@@ -5,6 +5,7 @@ written, and one text analysed in memory exactly as `cancelfix fix -` does on st
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -269,3 +270,24 @@ def test_analyse_source_honours_force_exclude(project: Path, tmp_path: Path) -> 
     request = configure(tmp_path, "build/x.py", mode=api.Mode.FIX, force_exclude=True)
     result = api.analyse_source(BROAD, "build/x.py", request)
     assert result.findings == () and result.fixed_text == BROAD
+
+
+# --------------------------------------------------------------------------------------------
+# the documentation
+# --------------------------------------------------------------------------------------------
+
+
+def test_the_modules_example_runs_as_documented(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert api.__doc__ is not None
+    example = textwrap.dedent(api.__doc__.split("Example::\n", 1)[1])
+    write(project, "src/app.py", BROAD)
+
+    exec(compile(example, "api-example", "exec"), {})
+
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == f"{Path('src/app.py')}:8: CF101 (fixed: True)"
+    assert printed[1].endswith("exit status 0")
+    assert printed[2] == "[] True"
+    assert (project / "src/app.py").read_text() == BROAD_FIXED
