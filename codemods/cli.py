@@ -222,15 +222,19 @@ def _api_options(options: dict[str, Any], shard: Shard | None) -> api.Options:
         cache=not options["no_cache"],
         cache_dir=options["cache_dir"],
         stdin_filename=options["stdin_filename"],
-        commit=api.Commit(
-            options["message"] or bot.DEFAULT_MESSAGE, options["push"], options["allow_dirty"]
-        )
-        if options.get("commit")
-        else None,
+        commit=_commit(options),
         # SARIF offers the fixes with the findings: a check computes them, writing nothing.
         offer_fixes=options["output_format"] == "sarif",
         exit_zero=options["exit_zero"],
     )
+
+
+def _commit(options: dict[str, Any]) -> api.Commit | None:
+    """`fix --commit`: how to commit what the fixes change (`check` has no such options)."""
+    if not options.get("commit"):
+        return None
+    title = options["message"] or bot.DEFAULT_MESSAGE
+    return api.Commit(title, push=options["push"], allow_dirty=options["allow_dirty"])
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
