@@ -26,7 +26,7 @@ import click
 from codemods import __version__, api, bot, target_version
 from codemods.cache import DEFAULT_DIRECTORY
 from codemods.interrupts import Interrupted, Interrupts
-from codemods.model import FileOutcome, Mode
+from codemods.model import FileOutcome, Mode, Settings
 from codemods.output import (
     Report,
     changed_file_line,
@@ -169,27 +169,26 @@ def _run_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @dataclass(frozen=True)
-class _Output:
-    """How the command prints."""
+class _Request:
+    """The run the options ask for, and how to print it."""
 
-    format: str
+    run: api.Request
+    output_format: str
     summary_file: Path | None
     color: bool | None
     quiet: int
     verbose: int
 
+    @property
+    def mode(self) -> Mode:
+        return self.run.mode
 
-def _output(options: dict[str, Any]) -> _Output:
-    return _Output(
-        format=options["output_format"],
-        summary_file=options["summary_file"],
-        color=options["color"],
-        quiet=options["quiet"],
-        verbose=options["verbose"],
-    )
+    @property
+    def settings(self) -> Settings:
+        return self.run.settings
 
 
-def _build_request(mode: Mode, options: dict[str, Any]) -> api.Request:
+def _build_request(mode: Mode, options: dict[str, Any]) -> _Request:
     paths: tuple[Path, ...] = options["paths"] or (Path("."),)
     stdin_filename = options["stdin_filename"]
     if api.STDIN in paths and len(paths) > 1:
@@ -198,9 +197,17 @@ def _build_request(mode: Mode, options: dict[str, Any]) -> api.Request:
         raise UsageProblem("--stdin-filename names the source read from `-`; pass `-` as the path")
     try:
         shard = Shard.parse(options["shard"]) if options["shard"] else None
-        return api.configure(paths, _api_options(options, shard), mode=mode)
+        run = api.configure(paths, _api_options(options, shard), mode=mode)
     except (SelectionError, api.UsageError) as error:
         raise UsageProblem(str(error)) from error
+    return _Request(
+        run=run,
+        output_format=options["output_format"],
+        summary_file=options["summary_file"],
+        color=options["color"],
+        quiet=options["quiet"],
+        verbose=options["verbose"],
+    )
 
 
 def _api_options(options: dict[str, Any], shard: Shard | None) -> api.Options:
@@ -247,7 +254,7 @@ def main() -> None:
 @_run_options
 def check(**options: Any) -> None:
     """Report findings. Exit 1 if there are any, 0 if none, 2 on errors."""
-    _run(_build_request(Mode.CHECK, options), _output(options))
+    _run(_build_request(Mode.CHECK, options))
 
 
 @main.command()
@@ -274,7 +281,7 @@ def fix(diff: bool, **options: Any) -> None:
     for flag in ("message", "push", "allow_dirty"):
         if options[flag] and not options["commit"]:
             raise UsageProblem(f"--{flag.replace('_', '-')} goes with --commit")
-    _run(_build_request(Mode.DIFF if diff else Mode.FIX, options), _output(options))
+    _run(_build_request(Mode.DIFF if diff else Mode.FIX, options))
 
 
 @main.command(name="rules")
@@ -316,54 +323,54 @@ def _fix_description(rule: type[Rule]) -> str:
     return "/".join(kind.value for kind in rule.fix_kinds) or "none"
 
 
-def _run(request: api.Request, output: _Output) -> NoReturn:
-    if request.reads_stdin:
-        if request.options.commit is not None:
+def _run(request: _Request) -> NoReturn:
+    if request.run.reads_stdin:
+        if request.run.options.commit is not None:
             raise UsageProblem("--commit works on files in a git work tree, not on stdin")
-        _run_stdin(request, output)
+        _run_stdin(request)
     started = time.monotonic()
     interrupts = Interrupts()
     try:
-        run = api.Run(request, interrupts=interrupts)
+        run = api.Run(request.run, interrupts=interrupts)
     except api.UsageError as error:
         raise UsageProblem(str(error)) from error
-    _describe(request, output, run)
+    _describe(request, run)
     try:
         with interrupts.installed(), contextlib.closing(iter(run)) as outcomes:
-            _consume(outcomes, output, len(run.files))
+            _consume(request, outcomes, len(run.files))
     except Interrupted as interrupted:
         _stop(run, interrupted)
     result = run.finish()
     if result.cache_warning is not None:
         click.echo(f"cancelfix: warning: {result.cache_warning}", err=True)
     if run.cache is not None:
-        _verbose(output, f"{run.cache.hits} of {plural(len(run.files), 'file')} from the cache")
+        _verbose(request, f"{run.cache.hits} of {plural(len(run.files), 'file')} from the cache")
     report = result.report
     elapsed = time.monotonic() - started
-    _verbose(output, f"{report.parsed} of {report.files} files parsed; {elapsed:.2f}s")
+    _verbose(request, f"{report.parsed} of {report.files} files parsed; {elapsed:.2f}s")
     if result.committed is not None:
         _print_commit(result.committed)
-    _print_report(request, output, report)
-    sys.exit(api.exit_status(report, exit_zero=request.options.exit_zero))
+    _print_report(request, report)
+    sys.exit(api.exit_status(report, exit_zero=request.run.options.exit_zero))
 
 
-def _describe(request: api.Request, output: _Output, run: api.Run) -> None:
+def _describe(request: _Request, run: api.Run) -> None:
     """What the run is about to do (with -v), and a warning when there is nothing to do."""
     version = target_version.format_version(request.settings.options.target_version)
-    _verbose(output, f"configuration: {request.config.source or 'defaults'}")
-    _verbose(output, f"target version: {version}")
-    _verbose(output, f"rules: {', '.join(request.settings.rule_codes)}")
-    _verbose(output, f"{plural(len(run.files), 'file')}, {plural(request.jobs, 'job')}")
+    _verbose(request, f"configuration: {request.run.config.source or 'defaults'}")
+    _verbose(request, f"target version: {version}")
+    _verbose(request, f"rules: {', '.join(request.settings.rule_codes)}")
+    _verbose(request, f"{plural(len(run.files), 'file')}, {plural(request.run.jobs, 'job')}")
     if run.found_nothing:
         click.echo("cancelfix: warning: no Python files found", err=True)
 
 
-def _consume(outcomes: Iterator[FileOutcome], output: _Output, count: int) -> None:
+def _consume(request: _Request, outcomes: Iterator[FileOutcome], count: int) -> None:
     """Run through the outcomes, with a progress bar on a terminal for a long run."""
     show_progress = (
         sys.stderr.isatty()
-        and output.quiet == 0
-        and output.format == "text"
+        and request.quiet == 0
+        and request.output_format == "text"
         and count > PROGRESS_THRESHOLD
     )
     if show_progress:
@@ -398,25 +405,23 @@ def _print_commit(committed: api.Committed) -> None:
         click.echo(f"Committed {committed.sha}{pushed}.", err=True)
 
 
-def _print_report(
-    request: api.Request, output: _Output, report: Report, *, to_stderr: bool = False
-) -> None:
-    _write_summaries(output, report)
-    echo = functools.partial(click.echo, color=output.color)
+def _print_report(request: _Request, report: Report, *, to_stderr: bool = False) -> None:
+    _write_summaries(request, report)
+    echo = functools.partial(click.echo, color=request.color)
     diff_mode = request.mode is Mode.DIFF
-    if output.format == "json":
+    if request.output_format == "json":
         echo(to_json(report, diffs=diff_mode), err=to_stderr)
         return
-    if output.format == "sarif":
+    if request.output_format == "sarif":
         from codemods.sarif import to_sarif  # the rules' documentation: imports them
 
         echo(to_sarif(report), err=to_stderr)
         return
-    if output.format == "github":
+    if request.output_format == "github":
         annotations = to_github(report)
         if annotations:
             echo(annotations, err=to_stderr)
-        if not output.quiet:
+        if not request.quiet:
             echo(summary_line(report), err=True)
         return
     # With --diff, stdout carries only the patch, so that it can be piped to `git apply`.
@@ -429,7 +434,7 @@ def _print_report(
         echo(f"{click.style(path, bold=True)}: {label}: {reason}", err=True)
     for path, finding in report.remaining:
         echo(format_finding(path, finding, request.settings.options), err=info_to_stderr)
-    if output.quiet:
+    if request.quiet:
         return
     if request.mode is Mode.FIX:
         for path in report.changed:
@@ -438,9 +443,9 @@ def _print_report(
     echo(summary_line(report), err=info_to_stderr)
 
 
-def _write_summaries(output: _Output, report: Report) -> None:
+def _write_summaries(request: _Request, report: Report) -> None:
     """The Markdown summary: to --summary FILE, and appended to a GitHub job's summary."""
-    targets = [(output.summary_file, "w")] if output.summary_file else []
+    targets = [(request.summary_file, "w")] if request.summary_file else []
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if step_summary:
         targets.append((Path(step_summary), "a"))
@@ -452,19 +457,19 @@ def _write_summaries(output: _Output, report: Report) -> None:
             report.errors.append((str(path), f"cannot write the summary: {error.strerror}"))
 
 
-def _run_stdin(request: api.Request, output: _Output) -> NoReturn:
+def _run_stdin(request: _Request) -> NoReturn:
     """`-`: read the source from stdin. `fix` writes the code to stdout and all else to stderr."""
-    source = sys.stdin.buffer.read()
-    result = api.analyse_source(source, request.options.stdin_filename or "-", request)
+    name = request.run.options.stdin_filename or "-"
+    result = api.analyse_source(sys.stdin.buffer.read(), name, request.run)
     report = Report(request.mode, request.settings.options)
     report.add(result.outcome)
     if request.mode is Mode.FIX:
         sys.stdout.buffer.write(result.fixed)
         sys.stdout.flush()
-    _print_report(request, output, report, to_stderr=request.mode is Mode.FIX)
-    sys.exit(api.exit_status(report, exit_zero=request.options.exit_zero))
+    _print_report(request, report, to_stderr=request.mode is Mode.FIX)
+    sys.exit(api.exit_status(report, exit_zero=request.run.options.exit_zero))
 
 
-def _verbose(output: _Output, message: str) -> None:
-    if output.verbose:
+def _verbose(request: _Request, message: str) -> None:
+    if request.verbose:
         click.echo(f"cancelfix: {message}", err=True)
