@@ -351,7 +351,7 @@ def _run(request: _Request) -> NoReturn:
     if result.committed is not None:
         _print_commit(result.committed)
     _print_report(request, report)
-    sys.exit(api.exit_status(report, exit_zero=request.run.options.exit_zero))
+    sys.exit(result.exit_status)  # (counting a summary that could not be written)
 
 
 def _describe(request: _Request, run: api.Run) -> None:

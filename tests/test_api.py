@@ -5,6 +5,8 @@ written, and one text analysed in memory exactly as `cancelfix fix -` does on st
 from __future__ import annotations
 
 import json
+import os
+import signal
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ from typing import Any
 import pytest
 
 from codemods import api
+from codemods.interrupts import Interrupted, Interrupts
 from codemods.model import FixSafety
 from tests.clitools import BROAD, SYNTAX_ERROR, cli, write
 
@@ -194,6 +197,32 @@ def test_a_file_that_cannot_be_written_is_an_error_with_nothing_fixed(
     assert path.read_text() == BROAD
     assert result.report.changed == []
     assert result.exit_status == api.EXIT_ERROR
+
+
+def test_a_signal_during_a_write_stops_the_run_after_that_file(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("a.py", "b.py"):
+        write(project, name, BROAD)
+    real_write = api.write_atomic
+
+    def interrupted_write(path: str, new_source: bytes, original_digest: str) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)  # arrives while the file is being written
+        real_write(path, new_source, original_digest)
+
+    monkeypatch.setattr(api, "write_atomic", interrupted_write)
+    interrupts = Interrupts()
+    run = api.Run(configure(tmp_path, ".", mode=api.Mode.FIX, jobs=1), interrupts=interrupts)
+
+    with pytest.raises(Interrupted) as stopped, interrupts.installed():
+        for _ in run:
+            pass
+
+    assert stopped.value.signum == signal.SIGTERM
+    (written,) = run.report.changed  # written whole, and recorded before the run stopped
+    assert [(project / name).read_text() for name in ("a.py", "b.py")] == (
+        [BROAD_FIXED, BROAD] if written == "a.py" else [BROAD, BROAD_FIXED]
+    )
 
 
 def test_diff_and_offered_fixes_write_nothing(project: Path, tmp_path: Path) -> None:
