@@ -24,7 +24,7 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.metadata import MetadataWrapper
 
-from codemods.model import FileOutcome, Finding, Mode, RuleOptions, Settings, digest
+from codemods.model import FileOutcome, Finding, RuleOptions, Settings, digest
 from codemods.positions import StatementPositions
 from codemods.prefilter.focus import stubbed
 from codemods.prefilter.statements import Function, ModuleCode, module_code
@@ -359,7 +359,7 @@ def _process_module(
     wrapper = _fresh(module)
     _, findings = _run_rules(wrapper, focused, rules, options, path)
     fixable = [finding for finding in findings if settings.options.allows(finding.fix)]
-    if settings.mode is Mode.CHECK or not fixable:
+    if not settings.computes_fixes or not fixable:
         return FileOutcome(path, tuple(findings), parsed=True)
     if focused != source:
         # The fixes are computed on the whole module; its findings are those just found.
