@@ -188,6 +188,7 @@ if _target:
 """
 
 
+@pytest.mark.slow
 def test_fix_over_every_bad_input_at_once(project: Path, tmp_path: Path) -> None:
     """`python -m codemods fix .` over a project holding every kind of bad input, in a real
     process: one error line per bad file, the rest processed, nothing else written, exit 2."""

@@ -145,6 +145,7 @@ def test_warm_run_prints_what_the_cold_run_printed(
     assert computed_when_warm == ([sorted(fixable)] if fixing else [])
 
 
+@pytest.mark.slow
 def test_warm_run_in_a_real_process_is_byte_for_byte_the_cold_run(
     project: Path, files: dict[str, Path]
 ) -> None:
@@ -175,6 +176,7 @@ runpy.run_module("codemods", run_name="__main__")
 
 
 @pytest.mark.parametrize("args", [["check"], ["check", "--select", "CF1,CF3", "-v"]])
+@pytest.mark.slow
 def test_warm_run_imports_no_libcst_and_starts_no_worker(
     project: Path, files: dict[str, Path], args: list[str]
 ) -> None:

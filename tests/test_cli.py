@@ -298,6 +298,7 @@ def test_check_nonexistent_path_exits_2_and_checks_the_rest(project: Path) -> No
     ]
 
 
+@pytest.mark.slow
 def test_check_streams_and_exit_code_in_a_real_process(project: Path) -> None:
     write(project, "a.py", BROAD)
 
@@ -615,6 +616,7 @@ def test_diff_without_changes_exits_0(project: Path, source: str, stderr: list[s
 
 
 @needs_git
+@pytest.mark.slow
 def test_diff_from_a_real_process_applies_with_git_apply(project: Path) -> None:
     a = write(project, "a.py", BROAD)
     c = write(project, "c.py", SWALLOW_PASS)
@@ -677,6 +679,7 @@ def test_fix_stdin_prints_only_code_on_stdout(
     assert list(project.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_fix_stdin_in_a_real_process(project: Path) -> None:
     result = run("fix", "-", cwd=project, input=BROAD.encode(), script=True)
 
@@ -698,6 +701,7 @@ def test_fix_stdin_keeps_crlf_and_bom(project: Path) -> None:
     assert lines(result.stderr) == ["Fixed x.py (CF102)", "Fixed 1 finding in 1 file."]
 
 
+@pytest.mark.slow
 def test_fix_diff_stdin(project: Path) -> None:
     result = run(
         "fix", "--diff", "-", "--stdin-filename", "x.py", cwd=project, input=BROAD.encode()

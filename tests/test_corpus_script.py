@@ -12,6 +12,8 @@ import pytest
 
 from codemods.model import FileOutcome, Finding, FixSafety, Mode, RuleOptions, Settings
 
+pytestmark = pytest.mark.slow  # the long-run script, on a tiny package
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -223,6 +223,7 @@ def test_even_dense_code_has_fewer_nodes_per_byte_than_the_engine_assumes(line: 
     assert nodes < engine.MAX_NODES_PER_BYTE * len(source)
 
 
+@pytest.mark.slow
 def test_module_too_large_to_analyse_is_reported_not_analysed() -> None:
     """Thousands of coroutines with a finding each: refused with the reason, in a fraction of
     the minutes and gigabytes LibCST would take over them."""

@@ -24,6 +24,8 @@ from codemods import runner, writer
 from codemods.model import FileOutcome, Settings, digest
 from tests.clitools import cli
 
+pytestmark = pytest.mark.slow  # real processes, signalled and killed mid-run
+
 ORIGINAL = b"""import asyncio
 
 

@@ -12,6 +12,8 @@ import pytest
 from codemods.registry import all_rules
 from codemods.rule import Rule
 
+pytestmark = pytest.mark.slow  # a `python -m libcst.tool` process per rule
+
 SWALLOWING = """\
 import asyncio
 

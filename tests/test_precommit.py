@@ -34,11 +34,14 @@ def _checkout_is_git_work_tree() -> bool:
     return result.returncode == 0 and Path(result.stdout.strip()).resolve() == ROOT
 
 
-pytestmark = pytest.mark.skipif(
-    not _checkout_is_git_work_tree(),
-    reason=f"{ROOT} is not the top of a git work tree (or git is missing): the hooks are "
-    "installed from the checkout's files as git lists them",
-)
+pytestmark = [
+    pytest.mark.slow,  # pre-commit installs the hooks into a virtual environment of its own
+    pytest.mark.skipif(
+        not _checkout_is_git_work_tree(),
+        reason=f"{ROOT} is not the top of a git work tree (or git is missing): the hooks are "
+        "installed from the checkout's files as git lists them",
+    ),
+]
 
 BAD = """\
 import asyncio

@@ -159,6 +159,7 @@ POSITIVE_CASES = [case for case in CASES if not case.name.startswith("ok_")]
 
 
 @pytest.mark.parametrize("case", POSITIVE_CASES, ids=_case_id)
+@pytest.mark.slow  # every fixture, each rule alone and all together
 def test_rules_compose(case: Path) -> None:
     """All rules at once give what the rules give one after another, sweep after sweep until
     nothing changes: no rule's fix depends on being run together with another."""
@@ -198,6 +199,7 @@ def test_prefilters_let_every_finding_through(case: Path) -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
 @pytest.mark.parametrize("mode", [Mode.CHECK, Mode.FIX])
+@pytest.mark.slow  # every fixture, twice per mode
 def test_focus_finds_what_the_whole_module_has(case: Path, mode: Mode) -> None:
     """The rules find the same (positions, fix safety, fixes) in the focused module, where
     the functions no candidate check accepts are stubs, as in the whole module."""
