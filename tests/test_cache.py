@@ -23,7 +23,8 @@ from click.testing import Result
 
 from codemods import __version__, cache, runner
 from codemods.model import FileOutcome, Finding, FixSafety, Mode, RuleOptions, Settings
-from tests.clitools import BROAD, SYNTAX_ERROR, cli, write
+from tests.clitools import cli, write
+from tests.samples import BROAD, SYNTAX_ERROR
 
 NARROW = BROAD.replace("BaseException", "OverflowError")
 """The same size as BROAD, and nothing to report."""

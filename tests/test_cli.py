@@ -21,7 +21,8 @@ from click.testing import Result
 
 from codemods import __version__, runner
 from codemods.registry import all_rules, rule_by_code
-from tests.clitools import BROAD, SYNTAX_ERROR, cli, git, needs_git, write
+from tests.clitools import cli, git, needs_git, write
+from tests.samples import BROAD, BROAD_FIXED, SYNTAX_ERROR
 
 CANCELFIX_SCRIPT = Path(sys.executable).parent / "cancelfix"
 MESSAGE = {rule.code: rule.message for rule in all_rules()}
@@ -31,20 +32,6 @@ ANSI = "\x1b["
 # sources
 # --------------------------------------------------------------------------------------------
 
-
-BROAD_FIXED = """\
-import asyncio
-
-
-async def reader(conn):
-    while True:
-        try:
-            await conn.read()
-        except asyncio.CancelledError:
-            raise
-        except BaseException:
-            pass
-"""
 
 SWALLOW_PASS = """\
 import asyncio

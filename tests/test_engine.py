@@ -18,17 +18,9 @@ from codemods.engine import process_path, process_source
 from codemods.model import FixSafety, Mode, RuleOptions, Settings
 from codemods.rule import Rule
 from codemods.writer import ReadOnlyFileError, StaleFileError, write_atomic
+from tests import samples
 
-SWALLOWING = b"""import asyncio
-
-
-async def worker(queue):
-    while True:
-        try:
-            await queue.get()
-        except asyncio.CancelledError:
-            pass
-"""
+SWALLOWING = samples.SWALLOWING.encode()
 FIXED_HANDLER = b"        except asyncio.CancelledError:\n            raise\n"
 ALL_RULES = ("CF101", "CF102")
 
