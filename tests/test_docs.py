@@ -4,6 +4,7 @@ rule table that `scripts/docs.py` generates from them are up to date."""
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 from types import ModuleType
 
@@ -121,3 +122,30 @@ def test_readme_stays_short() -> None:
     """The README is for users; the details live in docs/ and CONTRIBUTING.md."""
     assert len((ROOT / "README.md").read_bytes()) <= 15_000
     assert "python -m pytest\n" in (ROOT / "README.md").read_text(), "CI runs this command"
+
+
+_LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def _anchors(markdown: str) -> set[str]:
+    """The anchors GitHub gives the headings of a Markdown text."""
+    headings = re.findall(r"^#+ (.+)$", re.sub(r"```.*?```", "", markdown, flags=re.DOTALL), re.M)
+    return {re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-") for heading in headings}
+
+
+def test_links_between_the_documents_resolve() -> None:
+    """Every relative link of README.md, CONTRIBUTING.md and docs/ names a file that exists, and
+    a heading of it when it has an anchor."""
+    documents = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted(ROOT.glob("docs/**/*.md"))]
+    broken = []
+    for document in documents:
+        for target in _LINK.findall(document.read_text(encoding="utf-8")):
+            if re.match(r"[a-z]+:", target):
+                continue
+            path, _, anchor = target.partition("#")
+            linked = (document.parent / path).resolve() if path else document
+            if not linked.exists():
+                broken.append(f"{document.relative_to(ROOT)}: {target}")
+            elif anchor and anchor not in _anchors(linked.read_text(encoding="utf-8")):
+                broken.append(f"{document.relative_to(ROOT)}: {target} (no such heading)")
+    assert broken == []
