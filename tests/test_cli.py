@@ -239,7 +239,7 @@ def test_check_syntax_error_is_reported_and_others_still_checked(project: Path) 
 
 
 def test_file_that_cannot_have_findings_is_not_parsed(project: Path) -> None:
-    # By design (README, "How it works"): the prefilter skips files without the bytes every
+    # By design (docs/how-it-works.md): the prefilter skips files without the bytes every
     # finding needs, so a syntax error there goes unreported; the file is never rewritten.
     write(project, "util.py", SYNTAX_ERROR_NO_ASYNC)
 
