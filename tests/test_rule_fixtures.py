@@ -212,6 +212,7 @@ def test_focus_finds_what_the_whole_module_has(case: Path, mode: Mode) -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
 @pytest.mark.parametrize("mode", [Mode.CHECK, Mode.FIX])
+@pytest.mark.slow  # every fixture, gated and ungated, per mode
 def test_gates_keep_every_finding(case: Path, mode: Mode) -> None:
     """The drift property: the pipeline with its gates (each rule's byte test and stdlib
     candidate check, the focus) gives exactly what the rules give with every gate off, on the
@@ -228,6 +229,7 @@ def test_gates_keep_every_finding(case: Path, mode: Mode) -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
+@pytest.mark.slow  # every fixture, each rule alone, gated and ungated
 def test_each_rule_alone_keeps_its_findings_through_its_gates(case: Path) -> None:
     """Each rule's own gates, with no other rule to let the file through, keep its findings."""
     source = case.read_bytes()
