@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from codemods import __version__, bot, config, target_version
+from codemods import __version__, bot, config, formatting, target_version
 from codemods.cache import DEFAULT_DIRECTORY, Cache, CacheError, RuleMemo
 from codemods.discovery import Excludes, discover_files
 from codemods.model import FileOutcome, Mode, RuleOptions, Settings
@@ -161,6 +161,12 @@ def _run_options(command: Callable[..., Any]) -> Callable[..., Any]:
             f"{DEFAULT_DIRECTORY} in the project root).",
         ),
         click.option(
+            "--formatter",
+            type=click.Choice(["ruff", "black", "none"]),
+            help="Format the files a fix changes with this formatter before writing them or "
+            "printing their diff (default: `formatter` from the configuration, else none).",
+        ),
+        click.option(
             "--stdin-filename",
             metavar="PATH",
             help="The file name to report for source read from `-`.",
@@ -199,6 +205,8 @@ class _Request:
     verbose: int
     exit_zero: bool
     stdin_filename: str | None
+    formatter: str | None
+    """The formatter for the files a fix changes; None for none."""
     cache_dir: Path | None
     """None with --no-cache."""
     rule_memo: RuleMemo | None
@@ -277,9 +285,16 @@ def _build_request(mode: Mode, options: dict[str, Any]) -> _Request:
         verbose=options["verbose"],
         exit_zero=options["exit_zero"],
         stdin_filename=stdin_filename,
+        formatter=_formatter(options.get("formatter"), found),
         cache_dir=cache_dir,
         rule_memo=rule_memo,
     )
+
+
+def _formatter(option: str | None, found: config.Config) -> str | None:
+    """--formatter, else the configuration's `formatter`; "none" turns a configured one off."""
+    chosen = option or found.formatter
+    return None if chosen == "none" else chosen
 
 
 def _cache_dir(options: dict[str, Any], found: config.Config) -> Path:
@@ -475,6 +490,8 @@ def _outcomes(
 
 def _add(request: _Request, report: Report, outcome: FileOutcome, interrupts: _Interrupts) -> None:
     """Report an outcome, writing its fixes first in fix mode (never cut off by a signal)."""
+    if request.mode is not Mode.CHECK:
+        outcome = formatting.formatted(outcome, request.formatter, request.config.root)
     if request.mode is Mode.FIX and outcome.changed:
         with interrupts.deferred():
             report.add(outcome, error=_apply(request, outcome))
@@ -657,6 +674,8 @@ def _run_stdin(request: _Request) -> NoReturn:
         request.force_exclude and request.stdin_filename and request.excludes.matches(Path(name))
     )
     outcome = FileOutcome(name) if excluded else process_source(source, name, request.settings)
+    if request.mode is not Mode.CHECK:
+        outcome = formatting.formatted(outcome, request.formatter, request.config.root, source)
     report = Report(request.mode, request.settings.options)
     report.add(outcome)
     if request.mode is Mode.FIX:

@@ -56,6 +56,8 @@ class Config:
     respect_gitignore: bool = True
     cache_dir: Path | None = None
     """`cache-dir`, relative to the configuration file's directory."""
+    formatter: str | None = None
+    """`formatter`: "ruff" or "black", run over the files a fix changes."""
 
     @property
     def root(self) -> Path:
@@ -104,6 +106,15 @@ def _bool(table: dict[str, Any], key: str) -> bool:
     return value
 
 
+FORMATTERS = ("ruff", "black", "none")
+
+
+def _formatter(value: object) -> str | None:
+    if value not in FORMATTERS:
+        raise ConfigError(f"`formatter` must be one of {', '.join(map(repr, FORMATTERS))}")
+    return None if value == "none" else str(value)
+
+
 _KEYS = frozenset(
     {
         "select",
@@ -116,6 +127,7 @@ _KEYS = frozenset(
         "extend-cleanup-names",
         "respect-gitignore",
         "cache-dir",
+        "formatter",
     }
 )
 
@@ -158,6 +170,8 @@ def _from_table(path: Path, table: dict[str, Any], requires_python: object) -> C
         if not isinstance(value, str) or not value:
             raise ConfigError("`cache-dir` must be a directory name (a string)")
         values["cache_dir"] = path.parent / value
+    if "formatter" in table:
+        values["formatter"] = _formatter(table["formatter"])
     names = set(DEFAULT_CLEANUP_NAMES)
     if "cleanup-names" in table:
         names = set(_string_list(table, "cleanup-names"))
