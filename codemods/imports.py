@@ -162,6 +162,37 @@ def blank_lines_before(statement: cst.BaseStatement) -> int:
     return 2 if isinstance(statement, cst.FunctionDef | cst.ClassDef) else 1
 
 
+def blank_lines_after(statement: cst.BaseStatement) -> int:
+    """The blank lines a formatter puts after a module-level statement: two after a function
+    or class, or a block that ends with one (`if sys.version_info >= ...: def ...`), else one."""
+    last = statement
+    while not isinstance(last, cst.FunctionDef | cst.ClassDef):
+        suite = _last_suite(last)
+        if not isinstance(suite, cst.IndentedBlock) or not suite.body:
+            return 1
+        last = suite.body[-1]
+    return 2
+
+
+def _last_suite(statement: cst.BaseStatement) -> cst.BaseSuite | None:
+    """The block a compound statement ends with (`else`, `finally`, the last handler...)."""
+    if isinstance(statement, cst.If):
+        if isinstance(statement.orelse, cst.If):
+            return _last_suite(statement.orelse)
+        return (statement.orelse or statement).body
+    if isinstance(statement, cst.Try | cst.TryStar):
+        if statement.finalbody or statement.orelse:
+            return (statement.finalbody or statement.orelse or statement).body
+        return statement.handlers[-1].body if statement.handlers else statement.body
+    if isinstance(statement, cst.For | cst.While):
+        return (statement.orelse or statement).body
+    if isinstance(statement, cst.With):
+        return statement.body
+    if isinstance(statement, cst.Match):
+        return statement.cases[-1].body
+    return None
+
+
 def imports_module(module: cst.Module, name: str) -> bool:
     """Whether a top-level `import name` (not under `if` or `try`, not aliased) binds it."""
     return any(
@@ -278,7 +309,8 @@ def insert_after_imports(module: cst.Module, statement: cst.SimpleStatementLine)
             break
         if _has_imports(body[position]):
             index = position + 1
-    statement = statement.with_changes(leading_lines=[_blank()] if index else [])
+    above = blank_lines_after(body[index - 1]) if index else 0
+    statement = statement.with_changes(leading_lines=[_blank()] * above)
     if index < len(body):
         body[index] = _separated(body[index], blank_lines_before(body[index]))
     body.insert(index, statement)

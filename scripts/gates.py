@@ -120,7 +120,7 @@ def run_fix(tree: Path, formatter: str | None, jobs: int) -> float:
     import time
 
     config = cli_config() + (f'formatter = "{formatter}"\n' if formatter else "")
-    config_path = tree.parent / f"{tree.name}.toml"
+    config_path = tree.parent / f"cancelfix-{tree.name}.toml"
     config_path.write_text(config)
     command = [sys.executable, "-m", "codemods", "fix", "--unsafe-fixes", "--config"]
     command += [str(config_path), "--no-cache", "-q", "--jobs", str(jobs), "."]
