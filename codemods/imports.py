@@ -62,10 +62,12 @@ class _Entry:
     """The module it imports (the first one, for `import a, b`)."""
     straight: bool
     """`import x` rather than `from x import y`."""
+    alias: str = ""
+    """`import x as alias`: after a plain `import x`."""
 
     @property
-    def key(self) -> tuple[str, str]:
-        return self.module.lower(), self.module
+    def key(self) -> tuple[str, str, str]:
+        return self.module.lower(), self.module, self.alias
 
 
 def _entry(index: int, line: cst.BaseStatement) -> _Entry | None:
@@ -75,8 +77,9 @@ def _entry(index: int, line: cst.BaseStatement) -> _Entry | None:
     if not all(isinstance(small, cst.Import | cst.ImportFrom) for small in line.body):
         return None
     if isinstance(first, cst.Import):
-        name = first.names[0].evaluated_name
-        return _Entry(index, section_of(name), name, straight=True)
+        alias = first.names[0]
+        name = alias.evaluated_name
+        return _Entry(index, section_of(name), name, True, alias.evaluated_alias or "")
     assert isinstance(first, cst.ImportFrom)
     name = (get_full_name_for_node(first.module) if first.module is not None else None) or ""
     return _Entry(index, section_of(name, bool(first.relative)), name, straight=False)
@@ -278,7 +281,8 @@ def _new_block(
     body: list[Statement], entries: list[_Entry], new: _Entry, line: ImportLine
 ) -> tuple[int, ImportLine, list[Statement]]:
     """A block of its own for `line`: before the first import of a later section, else after
-    the last import line (or the docstring), with a blank line on either side."""
+    the last import line (or the docstring); one blank line above it, and below it what the
+    next statement needs."""
     later = [entry for entry in entries if entry.section > new.section]
     earlier = [entry for entry in entries if entry.section <= new.section]
     if later:
@@ -289,14 +293,8 @@ def _new_block(
         index = _first_after_docstring(body)
     if index < len(body):
         following = body[index]
-        lines = following.leading_lines
-        prefix = _blank_prefix(lines)
-        line = line.with_changes(leading_lines=lines[:prefix])
-        rest = following.with_changes(leading_lines=lines[prefix:])
-        body[index] = _separated(rest, 1 if later else blank_lines_before(following))
-    if index > 0 and not line.leading_lines:
-        line = line.with_changes(leading_lines=[_blank()])
-    return index, line, body
+        body[index] = _separated(following, 1 if later else blank_lines_before(following))
+    return index, line.with_changes(leading_lines=[_blank()] if index else []), body
 
 
 def insert_after_imports(module: cst.Module, statement: cst.SimpleStatementLine) -> cst.Module:
