@@ -104,8 +104,8 @@ def reformatting(tree: Path, relpath: str) -> list[str] | None:
         return None
     before = text.decode("utf-8", "replace").splitlines()
     after = done.stdout.decode("utf-8", "replace").splitlines()
-    removed = [line[1:] for line in difflib.unified_diff(before, after, lineterm="", n=0)]
-    return [line for line in removed if not line.startswith(("--", "+"))] or [""]
+    diff = list(difflib.unified_diff(before, after, lineterm="", n=0))[2:]  # no file names
+    return [line[1:] for line in diff if line.startswith("-")] or [""]
 
 
 def copy_tree(source: Path, destination: Path, relpaths: Sequence[str]) -> None:
