@@ -162,7 +162,7 @@ def _run_options(command: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--formatter",
-            type=click.Choice(["ruff", "black", "none"]),
+            type=click.Choice(formatting.CHOICES),
             help="Format the files a fix changes with this formatter before writing them or "
             "printing their diff (default: `formatter` from the configuration, else none).",
         ),

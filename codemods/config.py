@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from codemods import target_version
+from codemods import formatting, target_version
 from codemods.analysis.vocabulary import DEFAULT_CLEANUP_NAMES
 
 DEFAULT_EXCLUDE: tuple[str, ...] = (
@@ -106,12 +106,10 @@ def _bool(table: dict[str, Any], key: str) -> bool:
     return value
 
 
-FORMATTERS = ("ruff", "black", "none")
-
-
 def _formatter(value: object) -> str | None:
-    if value not in FORMATTERS:
-        raise ConfigError(f"`formatter` must be one of {', '.join(map(repr, FORMATTERS))}")
+    if value not in formatting.CHOICES:
+        choices = ", ".join(map(repr, formatting.CHOICES))
+        raise ConfigError(f"`formatter` must be one of {choices}")
     return None if value == "none" else str(value)
 
 

@@ -26,6 +26,8 @@ FORMATTERS: dict[str, tuple[str, ...]] = {
     "black": ("-q", "--stdin-filename", "{path}", "-"),
 }
 """Each formatter's executable, and its arguments to format stdin to stdout."""
+CHOICES = (*FORMATTERS, "none")
+"""What the `formatter` setting and `--formatter` accept; "none" for no formatter."""
 TIMEOUT_SECONDS = 60
 
 
