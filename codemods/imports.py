@@ -225,7 +225,7 @@ def add_import(module: cst.Module, name: str) -> cst.Module:
 
 
 def _blocks(body: Sequence[Statement], entries: list[_Entry]) -> list[list[_Entry]]:
-    """The import lines in runs that no blank line, comment or other statement separates."""
+    """The import lines in runs that no blank line or other statement separates."""
     blocks: list[list[_Entry]] = []
     for entry in entries:
         line = body[entry.index]
