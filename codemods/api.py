@@ -43,7 +43,7 @@ from collections.abc import Generator, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from codemods import bot, config
+from codemods import bot, config, formatting
 from codemods.cache import DEFAULT_DIRECTORY, Cache, CacheError, RuleMemo
 from codemods.discovery import Excludes, discover_files
 from codemods.interrupts import Interrupts
@@ -124,6 +124,8 @@ class Options:
     offer_fixes: bool = False
     """In check mode, compute the fixes (to offer them, as SARIF does) and write nothing."""
     exit_zero: bool = False
+    formatter: str | None = None
+    """"ruff", "black" or "none" for the files a fix changes; None leaves the configuration's."""
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,8 @@ class Request:
     cache_dir: Path | None
     """None without the cache."""
     rule_memo: RuleMemo | None
+    formatter: str | None
+    """The formatter of the files a fix changes; None for none."""
 
     @property
     def reads_stdin(self) -> bool:
@@ -175,7 +179,14 @@ def configure(
         jobs=options.jobs or _cores(),
         cache_dir=cache_dir,
         rule_memo=rule_memo,
+        formatter=_formatter(options, found),
     )
+
+
+def _formatter(options: Options, found: config.Config) -> str | None:
+    """The option, else the configuration's `formatter`; "none" turns a configured one off."""
+    chosen = options.formatter or found.formatter
+    return None if chosen == "none" else chosen
 
 
 def _rule_codes(
@@ -306,7 +317,11 @@ class Run:
                 yield self._record(outcome)
 
     def _record(self, outcome: FileOutcome) -> FileOutcome:
-        """Report an outcome, writing its fixes first in fix mode (never cut off by a signal)."""
+        """Report an outcome, formatting its fixes and, in fix mode, writing them first (never
+        cut off by a signal)."""
+        if self.request.mode is not Mode.CHECK:
+            request = self.request
+            outcome = formatting.formatted(outcome, request.formatter, request.config.root)
         if self.request.mode is not Mode.FIX or not outcome.changed:
             self.report.add(outcome)
             return outcome
@@ -461,6 +476,8 @@ def analyse_source(
         and request.excludes.matches(Path(name))
     )
     outcome = FileOutcome(name) if excluded else process_source(data, name, request.settings)
+    if request.mode is not Mode.CHECK:
+        outcome = formatting.formatted(outcome, request.formatter, request.config.root, data)
     fixed = outcome.new_source if outcome.new_source is not None and not outcome.error else data
     return SourceResult(outcome, fixed, encoding)
 

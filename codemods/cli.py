@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from codemods import __version__, api, bot, target_version
+from codemods import __version__, api, bot, formatting, target_version
 from codemods.cache import DEFAULT_DIRECTORY
 from codemods.interrupts import Interrupted, Interrupts
 from codemods.model import FileOutcome, Mode, Settings
@@ -158,6 +158,12 @@ def _run_options(command: Callable[..., Any]) -> Callable[..., Any]:
             f"{DEFAULT_DIRECTORY} in the project root).",
         ),
         click.option(
+            "--formatter",
+            type=click.Choice(formatting.CHOICES),
+            help="Format the files a fix changes with this formatter before writing them or "
+            "printing their diff (default: `formatter` from the configuration, else none).",
+        ),
+        click.option(
             "--stdin-filename",
             metavar="PATH",
             help="The file name to report for source read from `-`.",
@@ -233,6 +239,7 @@ def _api_options(options: dict[str, Any], shard: Shard | None) -> api.Options:
         # SARIF offers the fixes with the findings: a check computes them, writing nothing.
         offer_fixes=options["output_format"] == "sarif",
         exit_zero=options["exit_zero"],
+        formatter=options.get("formatter"),  # `check` has no --formatter
     )
 
 

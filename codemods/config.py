@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from codemods import target_version
+from codemods import formatting, target_version
 from codemods.analysis.vocabulary import DEFAULT_CLEANUP_NAMES
 
 DEFAULT_EXCLUDE: tuple[str, ...] = (
@@ -56,6 +56,8 @@ class Config:
     respect_gitignore: bool = True
     cache_dir: Path | None = None
     """`cache-dir`, relative to the configuration file's directory."""
+    formatter: str | None = None
+    """`formatter`: "ruff" or "black", run over the files a fix changes."""
 
     @property
     def root(self) -> Path:
@@ -104,6 +106,13 @@ def _bool(table: dict[str, Any], key: str) -> bool:
     return value
 
 
+def _formatter(value: object) -> str | None:
+    if value not in formatting.CHOICES:
+        choices = ", ".join(map(repr, formatting.CHOICES))
+        raise ConfigError(f"`formatter` must be one of {choices}")
+    return None if value == "none" else str(value)
+
+
 _KEYS = frozenset(
     {
         "select",
@@ -116,6 +125,7 @@ _KEYS = frozenset(
         "extend-cleanup-names",
         "respect-gitignore",
         "cache-dir",
+        "formatter",
     }
 )
 
@@ -158,6 +168,8 @@ def _from_table(path: Path, table: dict[str, Any], requires_python: object) -> C
         if not isinstance(value, str) or not value:
             raise ConfigError("`cache-dir` must be a directory name (a string)")
         values["cache_dir"] = path.parent / value
+    if "formatter" in table:
+        values["formatter"] = _formatter(table["formatter"])
     names = set(DEFAULT_CLEANUP_NAMES)
     if "cleanup-names" in table:
         names = set(_string_list(table, "cleanup-names"))

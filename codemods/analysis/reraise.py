@@ -38,32 +38,38 @@ def reraise_statement(handler: Handler) -> cst.Raise:
     return cst.Raise(exc=member, cause=cst.From(cst.Name("None")))
 
 
-def _is_lone_pass(line: cst.BaseStatement) -> bool:
-    """A `pass` line with no comment: one that says nothing, so `raise` may take its place."""
-    return (
-        isinstance(line, cst.SimpleStatementLine)
-        and [type(s) for s in line.body] == [cst.Pass]
-        and line.trailing_whitespace.comment is None
-        and not any(empty.comment for empty in line.leading_lines)
+def _is_placeholder(small: cst.BaseSmallStatement) -> bool:
+    """`pass` or `...`: says nothing but "empty", so a statement after it may take its place."""
+    return isinstance(small, cst.Pass) or (
+        isinstance(small, cst.Expr) and isinstance(small.value, cst.Ellipsis)
     )
 
 
 def with_reraise(handler: Handler) -> Handler:
-    """`handler` with a final re-raise. A trailing uncommented `pass` turns into it; a
-    commented one stays, since `raise  # ignore` would contradict its own comment."""
+    """`handler` with a final re-raise. A trailing `pass` (or `...`) turns into it, so that no
+    placeholder is left in front of a statement; its comments stay, a comment at its end on
+    a line of its own above the `raise` (`raise  # ignore` would contradict it)."""
     statement = reraise_statement(handler)
     body = handler.body
     if isinstance(body, cst.SimpleStatementSuite):
         small = list(body.body)
-        if isinstance(small[-1], cst.Pass) and body.trailing_whitespace.comment is None:
+        if _is_placeholder(small[-1]):
             small[-1] = statement.with_changes(semicolon=small[-1].semicolon)
         else:
             small.append(statement)
         return handler.with_changes(body=body.with_changes(body=small))
     assert isinstance(body, cst.IndentedBlock)
     lines = list(body.body)
-    if lines and _is_lone_pass(lines[-1]):
-        lines[-1] = lines[-1].with_changes(body=[statement])
+    last = lines[-1] if lines else None
+    if isinstance(last, cst.SimpleStatementLine) and _is_placeholder(last.body[-1]):
+        comment = last.trailing_whitespace.comment
+        above = [cst.EmptyLine(comment=comment)] if comment and len(last.body) == 1 else []
+        replaced = last.with_changes(
+            body=[*last.body[:-1], statement.with_changes(semicolon=last.body[-1].semicolon)],
+            leading_lines=[*last.leading_lines, *above],
+            trailing_whitespace=cst.TrailingWhitespace() if above else last.trailing_whitespace,
+        )
+        lines[-1] = replaced
     else:
         lines.append(cst.SimpleStatementLine(body=[statement]))
     return handler.with_changes(body=body.with_changes(body=lines))

@@ -228,7 +228,9 @@ class CancelledErrorNotReraised(HandlerRule):
         self, original: cst.BaseSmallStatement, updated: cst.Return | cst.Break | cst.Continue
     ) -> cst.BaseSmallStatement:
         if original in self._jumps_to_replace:
-            return cst.Raise(semicolon=updated.semicolon)
+            reraise = cst.Raise(semicolon=updated.semicolon)
+            self.drop_unused_imports(original, [reraise])  # `return SENTINEL`: its import
+            return reraise
         return updated
 
     def _apply(self, original: TryT, updated: TryT) -> TryT:
