@@ -46,7 +46,7 @@ import os
 import sys
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -149,6 +149,7 @@ def fingerprint(settings: Settings) -> str:
         field.name: _plain(getattr(settings.options, field.name)) for field in fields(RuleOptions)
     }
     material = [FORMAT, tool_stamp(), settings.mode.value, list(settings.rule_codes), options]
+    material.append([astuple(entry) for entry in settings.per_file_ignores])
     text = json.dumps(material, sort_keys=True, default=repr)  # (repr: an option of a new type)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 

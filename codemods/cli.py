@@ -10,6 +10,7 @@ where they are used, so that a run whose files all come from the cache never loa
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import os
 import signal
@@ -73,7 +74,28 @@ def _run_options(command: Callable[..., Any]) -> Callable[..., Any]:
             help="Rule codes or prefixes to run (default: all).",
         ),
         click.option(
-            "--ignore", multiple=True, metavar="CODES", help="Rule codes or prefixes to skip."
+            "--extend-select",
+            multiple=True,
+            metavar="CODES",
+            help="Rule codes or prefixes to run in addition to those selected.",
+        ),
+        click.option(
+            "--ignore",
+            multiple=True,
+            metavar="CODES",
+            help="Rule codes or prefixes to skip, in addition to those the configuration skips.",
+        ),
+        click.option(
+            "--per-file-ignores",
+            multiple=True,
+            metavar="GLOB:CODES",
+            help="Rules to skip in matching files, replacing the configuration's.",
+        ),
+        click.option(
+            "--extend-per-file-ignores",
+            multiple=True,
+            metavar="GLOB:CODES",
+            help="Rules to skip in matching files, in addition to the configuration's.",
         ),
         click.option(
             "--unsafe-fixes/--no-unsafe-fixes", default=None, help="Also apply fixes marked unsafe."
@@ -101,6 +123,11 @@ def _run_options(command: Callable[..., Any]) -> Callable[..., Any]:
             multiple=True,
             metavar="PATTERNS",
             help="Patterns to skip in addition to the defaults.",
+        ),
+        click.option(
+            "--respect-gitignore/--no-respect-gitignore",
+            default=None,
+            help="Skip the files .gitignore ignores (default: `respect-gitignore`, else yes).",
         ),
         click.option(
             "--force-exclude",
@@ -222,21 +249,15 @@ def _build_request(mode: Mode, options: dict[str, Any]) -> _Request:
         found = config.discover(options["config_file"], Path(os.path.abspath(anchor)))
     except config.ConfigError as error:
         raise UsageProblem(str(error)) from error
-    select = _codes(options["select"]) or found.select
-    ignore = _codes(options["ignore"]) or found.ignore
+    if options["respect_gitignore"] is not None:
+        found = dataclasses.replace(found, respect_gitignore=options["respect_gitignore"])
     cache_dir = None if options["no_cache"] or paths == (Path("-"),) else _cache_dir(options, found)
     rule_memo = RuleMemo(cache_dir) if cache_dir is not None else None
-    rule_codes = rule_memo.get(select, ignore) if rule_memo is not None else None
-    if rule_codes is None:
-        from codemods.registry import UnknownRuleError, select_rules
-
-        try:
-            rule_codes = tuple(rule.code for rule in select_rules(select, ignore))
-        except UnknownRuleError as error:
-            origin = "" if options["select"] or options["ignore"] else f" (in {found.source})"
-            raise UsageProblem(f"{error}{origin}") from error
-        if rule_memo is not None:
-            rule_memo.put(select, ignore, rule_codes)
+    try:
+        command_line = config.command_line_selection(options, found.root)
+        rule_codes = config.rule_codes(found, command_line, rule_memo)
+    except config.ConfigError as error:
+        raise UsageProblem(str(error)) from error
     version = (
         target_version.parse(options["target_version"])
         if options["target_version"]
@@ -260,6 +281,7 @@ def _build_request(mode: Mode, options: dict[str, Any]) -> _Request:
             Mode.DIFF if mode is Mode.CHECK and options["output_format"] == "sarif" else mode,
             rule_codes,
             rule_options,
+            config.per_file_ignores(found, command_line),
         ),
         config=found,
         excludes=Excludes(found.root, (*exclude, *extend)),

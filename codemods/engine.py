@@ -30,6 +30,7 @@ from codemods.model import FileOutcome, Finding, Mode, RuleOptions, Settings, di
 from codemods.positions import StatementPositions
 from codemods.registry import rule_by_code
 from codemods.rule import Rule
+from codemods.suppression import FileExemptions
 
 
 class VerificationError(Exception):
@@ -264,7 +265,12 @@ def process_source(
 
 def _process_source(source: bytes, path: str, settings: Settings, focus: bool) -> FileOutcome:
     options = settings.options
-    rules = [rule for rule in _rules(settings.rule_codes) if rule.may_apply(source, options)]
+    exempt = FileExemptions.of(path, source, settings.per_file_ignores)
+    rules = [
+        rule
+        for rule in _rules(settings.rule_codes)
+        if not exempt.silences(rule.code) and rule.may_apply(source, options)
+    ]
     try:
         tree = _stdlib_parse(source) if rules else None
     except _TooDeep as error:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from codemods import target_version
 from codemods.analysis.vocabulary import DEFAULT_CLEANUP_NAMES
+from codemods.suppression import PerFileIgnore
 
 
 class FixSafety(enum.StrEnum):
@@ -58,6 +59,7 @@ class Settings:
     mode: Mode
     rule_codes: tuple[str, ...]
     options: RuleOptions
+    per_file_ignores: tuple[PerFileIgnore, ...] = ()
 
 
 @dataclass(frozen=True)
