@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import functools
 import os
 import signal
 import sys
@@ -27,18 +26,10 @@ import click
 
 from codemods import __version__, bot, config, target_version
 from codemods.cache import DEFAULT_DIRECTORY, Cache, CacheError, RuleMemo
-from codemods.discovery import Excludes, discover_files
+from codemods.discovery import UNSUPPORTED_REASON, Excludes, discover_files, unsupported
 from codemods.model import FileOutcome, Mode, RuleOptions, Settings
-from codemods.output import (
-    Report,
-    changed_file_line,
-    format_finding,
-    plural,
-    summary_line,
-    to_github,
-    to_json,
-    to_markdown,
-)
+from codemods.output import Report, plural
+from codemods.presentation import FORMATS, Presentation, print_report, progress, shows_progress
 from codemods.selection import SelectionError, Shard, changed_since
 from codemods.writer import write_atomic
 
@@ -57,6 +48,17 @@ class UsageProblem(click.ClickException):
 
     def show(self, file: Any = None) -> None:
         click.echo(f"cancelfix: error: {self.message}", err=True)
+
+
+class _Choice(click.Choice):  # type: ignore[type-arg]
+    """A choice that names the nearest value: `--output-format ful` (did you mean 'full'?)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter as error:
+            hint = config.did_you_mean(str(value), [str(choice) for choice in self.choices])
+            raise click.BadParameter(f"{error.message}{hint}", ctx, param) from None
 
 
 def _codes(values: Iterable[str]) -> tuple[str, ...]:
@@ -102,7 +104,7 @@ def _run_options(command: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--target-version",
-            type=click.Choice(TARGET_CHOICES),
+            type=_Choice(TARGET_CHOICES),
             help="Python version the code runs on (default: from requires-python, else py39).",
         ),
         click.option(
@@ -152,21 +154,36 @@ def _run_options(command: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--output-format",
-            type=click.Choice(["text", "json", "github", "sarif"]),
+            type=_Choice(FORMATS),
             default="text",
             show_default=True,
-            help="github: workflow-command annotations; sarif: SARIF 2.1.0 for code scanning.",
+            help="text (or concise): a line a finding; full: with the flagged line; github: "
+            "workflow-command annotations; sarif: SARIF 2.1.0 for code scanning.",
+        ),
+        click.option(
+            "-o",
+            "--output-file",
+            type=click.Path(path_type=Path, dir_okay=False),
+            metavar="FILE",
+            help="Write the report to FILE instead of standard output.",
+        ),
+        click.option(
+            "--statistics",
+            is_flag=True,
+            help="Print the number of findings of each rule instead of the findings.",
         ),
         click.option(
             "--summary",
             "summary_file",
             type=click.Path(path_type=Path, dir_okay=False),
-            help="Also write a Markdown summary to FILE (and to $GITHUB_STEP_SUMMARY when set).",
+            help="Also write a Markdown summary to FILE (such as $GITHUB_STEP_SUMMARY, which "
+            "it appends to).",
         ),
         click.option(
             "--color/--no-color",
             default=None,
-            help="Colour the output (default: when writing to a terminal).",
+            help="Colour the output (default: on a terminal, unless $NO_COLOR is set; "
+            "$FORCE_COLOR: always).",
         ),
         click.option("-q", "--quiet", count=True, help="Print findings only, no summary."),
         click.option("-v", "--verbose", count=True, help="Print what is being done."),
@@ -219,10 +236,7 @@ class _Request:
     since: str | None
     shard: Shard | None
     bot: _Bot | None
-    output_format: str
-    summary_file: Path | None
-    color: bool | None
-    quiet: int
+    presentation: Presentation
     verbose: int
     exit_zero: bool
     stdin_filename: str | None
@@ -238,8 +252,9 @@ def _cores() -> int:
 
 
 def _build_request(mode: Mode, options: dict[str, Any]) -> _Request:
-    paths: tuple[Path, ...] = options["paths"] or (Path("."),)
     stdin_filename = options["stdin_filename"]
+    # As ruff (and editors calling it): --stdin-filename without paths reads stdin.
+    paths: tuple[Path, ...] = options["paths"] or (Path("-" if stdin_filename else "."),)
     if Path("-") in paths and len(paths) > 1:
         raise UsageProblem("`-` (read from stdin) cannot be combined with other paths")
     if stdin_filename and paths != (Path("-"),):
@@ -292,10 +307,14 @@ def _build_request(mode: Mode, options: dict[str, Any]) -> _Request:
         bot=_Bot(options["message"] or bot.DEFAULT_MESSAGE, options["push"], options["allow_dirty"])
         if options.get("commit")
         else None,
-        output_format=options["output_format"],
-        summary_file=options["summary_file"],
-        color=options["color"],
-        quiet=options["quiet"],
+        presentation=Presentation(
+            format=options["output_format"],
+            color=options["color"],
+            quiet=options["quiet"],
+            statistics=options["statistics"],
+            output_file=options["output_file"],
+            summary_file=options["summary_file"],
+        ),
         verbose=options["verbose"],
         exit_zero=options["exit_zero"],
         stdin_filename=stdin_filename,
@@ -408,8 +427,11 @@ def _run(request: _Request) -> NoReturn:
     missing = [path for path in request.paths if not path.exists()]
     for path in missing:
         report.errors.append((str(path), "no such file or directory"))
+    skipped = unsupported(request.paths)
+    for path in skipped:
+        click.echo(f"cancelfix: warning: {path}: {UNSUPPORTED_REASON}; skipped", err=True)
     discovered = discover_files(
-        [path for path in request.paths if path.exists()],
+        [path for path in request.paths if path.exists() and path not in skipped],
         request.excludes,
         respect_gitignore=request.config.respect_gitignore,
         force_exclude=request.force_exclude,
@@ -422,12 +444,7 @@ def _run(request: _Request) -> NoReturn:
     _verbose(request, f"{plural(len(files), 'file')}, {plural(request.jobs, 'job')}")
     if not discovered and not missing:
         click.echo("cancelfix: warning: no Python files found", err=True)
-    show_progress = (
-        sys.stderr.isatty()
-        and request.quiet == 0
-        and request.output_format == "text"
-        and len(files) > PROGRESS_THRESHOLD
-    )
+    show_progress = shows_progress(request.presentation, len(files), PROGRESS_THRESHOLD)
     cache = (
         Cache(request.cache_dir, request.settings)
         if request.cache_dir is not None and files
@@ -439,15 +456,8 @@ def _run(request: _Request) -> NoReturn:
             interrupts.installed(),
             contextlib.closing(_outcomes(request, files, cache)) as outcomes,
         ):
-            if show_progress:
-                with click.progressbar(
-                    outcomes, length=len(files), file=sys.stderr, label="Checking"
-                ) as bar:
-                    for outcome in bar:
-                        _add(request, report, outcome, interrupts)
-            else:
-                for outcome in outcomes:
-                    _add(request, report, outcome, interrupts)
+            for outcome in progress(outcomes, len(files)) if show_progress else outcomes:
+                _add(request, report, outcome, interrupts)
     except _Interrupted as interrupted:
         if cache is not None:  # it holds only completed outcomes: true, and not to be redone
             _save_cache(request, cache)
@@ -607,56 +617,14 @@ def _apply(request: _Request, outcome: FileOutcome) -> str | None:
     return None
 
 
-def _print_report(request: _Request, report: Report, *, to_stderr: bool = False) -> None:
-    _write_summaries(request, report)
-    echo = functools.partial(click.echo, color=request.color)
-    diff_mode = request.mode is Mode.DIFF
-    if request.output_format == "json":
-        echo(to_json(report, diffs=diff_mode), err=to_stderr)
-        return
-    if request.output_format == "sarif":
-        from codemods.sarif import to_sarif  # the rules' documentation: imports them
-
-        echo(to_sarif(report), err=to_stderr)
-        return
-    if request.output_format == "github":
-        annotations = to_github(report)
-        if annotations:
-            echo(annotations, err=to_stderr)
-        if not request.quiet:
-            echo(summary_line(report), err=True)
-        return
-    # With --diff, stdout carries only the patch, so that it can be piped to `git apply`.
-    info_to_stderr = to_stderr or diff_mode
-    if diff_mode and not to_stderr:
-        for path in report.changed:
-            echo(report.diffs[path], nl=False)
-    for path, reason in report.errors:
-        label = click.style("error", fg="red", bold=True)
-        echo(f"{click.style(path, bold=True)}: {label}: {reason}", err=True)
-    for path, finding in report.remaining:
-        echo(format_finding(path, finding, request.settings.options), err=info_to_stderr)
-    if request.quiet:
-        return
-    if request.mode is Mode.FIX:
-        for path in report.changed:
-            fixed = [finding for p, finding in report.fixed if p == path]
-            echo(changed_file_line(path, fixed), err=info_to_stderr)
-    echo(summary_line(report), err=info_to_stderr)
-
-
-def _write_summaries(request: _Request, report: Report) -> None:
-    """The Markdown summary: to --summary FILE, and appended to a GitHub job's summary."""
-    targets = [(request.summary_file, "w")] if request.summary_file else []
-    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if step_summary:
-        targets.append((Path(step_summary), "a"))
-    for path, mode in targets:
-        try:
-            with path.open(mode, encoding="utf-8") as file:
-                file.write(to_markdown(report))
-        except OSError as error:
-            report.errors.append((str(path), f"cannot write the summary: {error.strerror}"))
+def _print_report(
+    request: _Request,
+    report: Report,
+    *,
+    to_stderr: bool = False,
+    sources: dict[str, bytes] | None = None,
+) -> None:
+    print_report(report, request.presentation, to_stderr=to_stderr, sources=sources)
 
 
 def _exit_code(request: _Request, report: Report) -> int:
@@ -686,7 +654,10 @@ def _run_stdin(request: _Request) -> NoReturn:
             outcome.new_source if outcome.new_source and report.changed else source
         )
         sys.stdout.flush()
-    _print_report(request, report, to_stderr=request.mode is Mode.FIX)
+    # The findings left are positioned in the text written out.
+    fixed = request.mode is Mode.FIX and outcome.new_source and report.changed
+    shown = outcome.new_source if fixed and outcome.new_source else source
+    _print_report(request, report, to_stderr=request.mode is Mode.FIX, sources={name: shown})
     sys.exit(_exit_code(request, report))
 
 
