@@ -29,7 +29,14 @@ from codemods.cache import DEFAULT_DIRECTORY, Cache, CacheError, RuleMemo
 from codemods.discovery import UNSUPPORTED_REASON, Excludes, discover_files, unsupported
 from codemods.model import FileOutcome, Mode, RuleOptions, Settings
 from codemods.output import Report, plural
-from codemods.presentation import FORMATS, Presentation, print_report, progress, shows_progress
+from codemods.presentation import (
+    FORMATS,
+    Presentation,
+    print_added_noqa,
+    print_report,
+    progress,
+    shows_progress,
+)
 from codemods.selection import SelectionError, Shard, changed_since
 from codemods.writer import write_atomic
 
@@ -240,6 +247,7 @@ class _Request:
     verbose: int
     exit_zero: bool
     stdin_filename: str | None
+    add_noqa: bool
     cache_dir: Path | None
     """None with --no-cache."""
     rule_memo: RuleMemo | None
@@ -318,6 +326,7 @@ def _build_request(mode: Mode, options: dict[str, Any]) -> _Request:
         verbose=options["verbose"],
         exit_zero=options["exit_zero"],
         stdin_filename=stdin_filename,
+        add_noqa=options.get("add_noqa", False),
         cache_dir=cache_dir,
         rule_memo=rule_memo,
     )
@@ -338,6 +347,11 @@ def main() -> None:
 
 @main.command()
 @_run_options
+@click.option(
+    "--add-noqa",
+    is_flag=True,
+    help="Add a `# noqa: CODES` comment to every line with a finding (keeping existing codes).",
+)
 def check(**options: Any) -> None:
     """Report findings. Exit 1 if there are any, 0 if none, 2 on errors."""
     _run(_build_request(Mode.CHECK, options))
@@ -413,6 +427,8 @@ def _run(request: _Request) -> NoReturn:
     if request.paths == (Path("-"),):
         if request.bot is not None:
             raise UsageProblem("--commit works on files in a git work tree, not on stdin")
+        if request.add_noqa:
+            raise UsageProblem("--add-noqa edits files; it cannot be combined with `-` (stdin)")
         _run_stdin(request)
     repository = None
     if request.bot is not None:
@@ -478,6 +494,10 @@ def _run(request: _Request) -> NoReturn:
     )
     if request.bot is not None and repository is not None and report.changed:
         _commit(request.bot, repository, report)
+    if request.add_noqa:
+        from codemods.noqa import add_to_files
+
+        sys.exit(print_added_noqa(report, add_to_files(report.remaining), request.presentation))
     _print_report(request, report)
     sys.exit(_exit_code(request, report))
 

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO, TypeVar
+from typing import TYPE_CHECKING, TextIO, TypeVar
 
 import click
 
@@ -20,12 +20,16 @@ from codemods.output import (
     Report,
     changed_file_line,
     format_finding,
+    plural,
     statistics,
     summary_line,
     to_github,
     to_json,
     to_markdown,
 )
+
+if TYPE_CHECKING:
+    from codemods.noqa import Added
 
 T = TypeVar("T")
 
@@ -233,6 +237,17 @@ def _print_statistics(
         marker = "[*]" if row["fixable"] else "[ ]"
         count = str(row["count"]).rjust(width)
         echo(f"{count}\t{row['code']}\t{marker} {row['name']}", err=to_stderr)
+
+
+def print_added_noqa(report: Report, added: Added, presentation: Presentation) -> int:
+    """What `check --add-noqa` did, on stderr; the exit status: 0, or 2 after an error."""
+    echo = functools.partial(click.echo, color=presentation.colour, err=True)
+    for path, reason in [*report.errors, *added.errors]:
+        echo(_error_line(path, reason))
+    for path, line in added.skipped:
+        echo(f"{path}:{line}: warning: the line cannot end in a comment; no `# noqa` added")
+    echo(f"Added {plural(added.directives, 'noqa directive')}.")
+    return 2 if report.errors or added.errors else 0
 
 
 def write_summary(report: Report, path: Path | None) -> None:

@@ -30,6 +30,17 @@ def noqa_codes(comment: str) -> frozenset[str] | None:
     return _split(match.group("codes"))
 
 
+def noqa_span(comment: str) -> tuple[frozenset[str] | None, int] | None:
+    """The codes of a comment's `# noqa: ...` (None for a bare `# noqa`) and the offset where
+    they end (where more codes go); None when the comment has no `# noqa`."""
+    match = _NOQA.search(comment)
+    if match is None:
+        return None
+    if match.group("codes") is None:
+        return None, match.end()
+    return _split(match.group("codes")), match.end("codes")
+
+
 def _split(codes: str | None) -> frozenset[str]:
     return frozenset(code.upper() for code in re.split(r"[\s,]+", codes or "") if code)
 
