@@ -277,7 +277,14 @@ def _build_request(mode: Mode, options: dict[str, Any]) -> _Request:
     cache_dir = None if options["no_cache"] or paths == (Path("-"),) else _cache_dir(options, found)
     rule_memo = RuleMemo(cache_dir) if cache_dir is not None else None
     try:
-        command_line = config.command_line_selection(options, found.root)
+        command_line = config.CommandLine.of(
+            found.root,
+            select=_codes(options["select"]),
+            extend_select=_codes(options["extend_select"]),
+            ignore=_codes(options["ignore"]),
+            per_file_ignores=options["per_file_ignores"],
+            extend_per_file_ignores=options["extend_per_file_ignores"],
+        )
         rule_codes = config.rule_codes(found, command_line, rule_memo)
     except config.ConfigError as error:
         raise UsageProblem(str(error)) from error

@@ -260,33 +260,34 @@ def discover(explicit: Path | None, start: Path) -> Config:
     return Config()
 
 
-def _split(values: Iterable[str]) -> tuple[str, ...]:
-    """`--select CF1,CF201 --select CF3` -> ("CF1", "CF201", "CF3")."""
-    return tuple(code.strip() for value in values for code in value.split(",") if code.strip())
-
-
 @dataclass(frozen=True)
 class CommandLine:
-    """The rule options of a command line, which take precedence over the file's."""
+    """The rule options of a command line (or an API caller), which take precedence over the
+    file's: see `rule_codes` and `per_file_ignores`."""
 
-    selection: RuleSelection
-    per_file_ignores: tuple[PerFileIgnore, ...] | None
-    extend_per_file_ignores: tuple[PerFileIgnore, ...]
+    selection: RuleSelection = field(default_factory=RuleSelection)
+    per_file_ignores: tuple[PerFileIgnore, ...] | None = None
+    """`--per-file-ignores`; None leaves the file's."""
+    extend_per_file_ignores: tuple[PerFileIgnore, ...] = ()
 
-
-def command_line_selection(options: dict[str, Any], root: Path) -> CommandLine:
-    """`--select`, `--extend-select`, `--ignore`, `--per-file-ignores` (PATTERN:CODES, as
-    ruff spells them) and `--extend-per-file-ignores` from click's options."""
-    per_file = options.get("per_file_ignores") or ()
-    return CommandLine(
-        RuleSelection(
-            select=_split(options["select"]) or None,
-            extend_select=_split(options.get("extend_select") or ()),
-            ignore=_split(options["ignore"]),
-        ),
-        parse_per_file_ignores(per_file, root) if per_file else None,
-        parse_per_file_ignores(options.get("extend_per_file_ignores") or (), root),
-    )
+    @classmethod
+    def of(
+        cls,
+        root: Path,
+        *,
+        select: tuple[str, ...] = (),
+        extend_select: tuple[str, ...] = (),
+        ignore: tuple[str, ...] = (),
+        per_file_ignores: tuple[str, ...] = (),
+        extend_per_file_ignores: tuple[str, ...] = (),
+    ) -> CommandLine:
+        """From the options' values: an empty `select` leaves the file's; per-file ignores
+        are ruff's PATTERN:CODES (`'tests/*:CF303,CF1'`), anchored at `root`."""
+        return cls(
+            RuleSelection(select or None, extend_select, ignore),
+            parse_per_file_ignores(per_file_ignores, root) if per_file_ignores else None,
+            parse_per_file_ignores(extend_per_file_ignores, root),
+        )
 
 
 def per_file_ignores(found: Config, command_line: CommandLine) -> tuple[PerFileIgnore, ...]:

@@ -54,15 +54,15 @@ class Presentation:
 
     @property
     def colour(self) -> bool | None:
-        """--color/--no-color, else FORCE_COLOR, else NO_COLOR (https://no-color.org), else
-        None: colour on a terminal only. A file written with --output-file has none."""
+        """--color/--no-color; else none in an --output-file; else FORCE_COLOR, else NO_COLOR
+        (https://no-color.org), else None: colour on a terminal only."""
         if self.color is not None:
             return self.color
+        if self.output_file is not None:
+            return False
         if os.environ.get("FORCE_COLOR"):
             return True
-        if os.environ.get("NO_COLOR"):
-            return False
-        return False if self.output_file is not None else None
+        return False if os.environ.get("NO_COLOR") else None
 
 
 @contextlib.contextmanager
