@@ -311,7 +311,7 @@ def _build_request(mode: Mode, options: dict[str, Any]) -> _Request:
             Mode.DIFF if mode is Mode.CHECK and options["output_format"] == "sarif" else mode,
             rule_codes,
             rule_options,
-            config.per_file_ignores(found, command_line),
+            per_file_ignores=config.per_file_ignores(found, command_line),
         ),
         config=found,
         excludes=Excludes(found.root, (*exclude, *extend)),

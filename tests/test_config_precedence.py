@@ -198,6 +198,13 @@ RUFF_CASES = [
         id="cli-extend-select-overrides-configured-ignore",
     ),
     pytest.param(
+        'select = ["CF1"]\nextend-select = ["CF3"]\n',
+        ["--select", "CF2"],
+        codes("CF2"),
+        # The command line's select starts afresh: the file's extend-select goes with its select.
+        id="cli-select-drops-configured-extend-select",
+    ),
+    pytest.param(
         'select = ["CF3"]\n',
         ["--extend-select", "CF101", "--ignore", "CF303"],
         {"CF101", "CF301", "CF302"},
