@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -177,16 +178,29 @@ def test_output_file_in_a_real_process(project: Path) -> None:
     ],
 )
 def test_colour_from_the_flag_then_force_color_then_no_color(
-    project: Path, environment: dict[str, str], options: list[str], coloured: bool
+    project: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    environment: dict[str, str],
+    options: list[str],
+    coloured: bool,
 ) -> None:
     write(project, "a.py", BROAD)
-    env = {
-        k: v for k, v in __import__("os").environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")
-    }
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
 
-    result = run("check", *options, "a.py", cwd=project, env={**env, **environment})
+    assert (ESC in cli("check", *options, "a.py").stdout) is coloured
 
-    assert (ESC in result.stdout) is coloured
+
+def test_force_color_in_a_real_process_through_a_pipe(project: Path) -> None:
+    write(project, "a.py", BROAD)
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+
+    plain = run("check", "a.py", cwd=project, env=env)
+    forced = run("check", "a.py", cwd=project, env={**env, "FORCE_COLOR": "1"})
+
+    assert ESC not in plain.stdout
+    assert f"{ESC}31m{ESC}1mCF101{ESC}0m" in forced.stdout
 
 
 def test_no_color_wins_over_a_terminal(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
