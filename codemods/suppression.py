@@ -98,11 +98,14 @@ class PerFileIgnore:
 
     def matches(self, path: str) -> bool:
         absolute = os.path.abspath(path).replace(os.sep, "/")
-        anchored = os.path.join(self.root, os.path.expanduser(self.pattern))
-        expression = _glob(anchored.replace(os.sep, "/"))
-        hit = bool(expression.fullmatch(absolute)) or bool(
-            _glob(self.pattern).fullmatch(absolute.rsplit("/", 1)[-1])
-        )
+        pattern = os.path.expanduser(self.pattern).replace(os.sep, "/")
+        glob = _glob(pattern)
+        if os.path.isabs(pattern):
+            hit = bool(glob.fullmatch(absolute))
+        else:  # the root is a directory's name, not a glob: `[` in it is a bracket
+            anchor = re.escape(self.root.replace(os.sep, "/").rstrip("/") + "/")
+            hit = bool(re.fullmatch(anchor + glob.pattern, absolute))
+        hit = hit or bool(glob.fullmatch(absolute.rsplit("/", 1)[-1]))
         return hit != self.negated
 
     def silences(self, code: str) -> bool:

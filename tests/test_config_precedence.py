@@ -330,6 +330,31 @@ def test_per_file_ignores_anchor_at_the_configuration_not_the_current_directory(
     assert found == ALL_CODES - codes("CF1")
 
 
+@pytest.mark.parametrize("directory", ["[weird] {dir}", "star*"])
+def test_per_file_ignores_under_a_directory_whose_name_looks_like_a_glob(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, directory: str
+) -> None:
+    # The root is matched as a name: read as a glob, `[weird]` would be a class of letters.
+    root = tmp_path / directory
+    monkeypatch.setenv("CANCELFIX_CACHE_DIR", str(tmp_path / "cache"))
+    write(root, "pyproject.toml", '[tool.cancelfix.per-file-ignores]\n"pkg/*" = ["CF1"]\n')
+    write(root, "pkg/every.py", EVERY_RULE)
+    monkeypatch.chdir(root)
+
+    result = cli("check", "--output-format", "json", "pkg/every.py")
+
+    found = {finding["code"] for finding in json.loads(result.stdout)["findings"]}
+    assert found == ALL_CODES - codes("CF1")
+
+
+def test_absolute_pattern(project: Path) -> None:
+    pattern = f"{project.as_posix()}/src/*"
+    write(project, "pyproject.toml", f'[tool.cancelfix.per-file-ignores]\n"{pattern}" = ["CF2"]\n')
+
+    assert checked(project, name="src/every.py") == ALL_CODES - codes("CF2")
+    assert checked(project, name="lib/every.py") == ALL_CODES
+
+
 def test_per_file_ignores_do_not_stop_other_files_being_fixed(project: Path) -> None:
     configure(project, '[tool.cancelfix.per-file-ignores]\n"keep.py" = ["CF101"]\n')
     keep = write(project, "keep.py", EVERY_RULE)
