@@ -6,9 +6,9 @@ configuration (`[tool.cancelfix]` in the nearest pyproject.toml, or a given file
 `Request`. A `Run` of a request finds the files and yields each one's `FileOutcome` as it is done:
 first those the cache answers, then those the worker processes compute, in no fixed order. In fix
 mode a file's fixes are written before its outcome is yielded. `Run.finish` then sorts the
-report, saves the cache, makes the bot's commit and returns the `Result`, with the exit status
-the command would give. `analyse_source` runs the rules over one text in memory (an editor's
-buffer, stdin), with the settings of the file it stands for.
+report, saves the cache, makes the bot's commit (or adds the `# noqa` comments) and returns the
+`Result`, with the exit status the command would give. `analyse_source` runs the rules over
+one text in memory (an editor's buffer, stdin), with the settings of the file it stands for.
 
 Nothing here prints or exits; `codemods.cli` parses the options and prints. The modules that
 need LibCST (the engine, the runner, the rules) are imported where used, so that a run whose
