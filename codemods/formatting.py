@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -59,13 +60,21 @@ def format_source(name: str, source: bytes, path: str, project: Path) -> bytes:
     except OSError as error:
         raise FormatterError(f"formatter `{name}` could not run: {error.strerror}") from error
     if done.returncode != 0:
-        message = done.stderr.decode(errors="replace").strip().splitlines() or ["no message"]
-        raise FormatterError(
-            f"formatter `{name}` failed (exit code {done.returncode}): {message[-1]}"
-        )
+        lines = done.stderr.decode(errors="replace").strip().splitlines() or ["no message"]
+        message = _in_fixed_text(lines[-1])
+        raise FormatterError(f"formatter `{name}` failed (exit code {done.returncode}): {message}")
     if not _compiles(done.stdout, path) and _compiles(source, path):
         raise FormatterError(f"formatter `{name}` returned code that does not compile")
     return done.stdout
+
+
+_POSITION = re.compile(r" at (\d+):(\d+)")
+
+
+def _in_fixed_text(message: str) -> str:
+    """The formatter's message with its positions said to be in the fixed text: they are not
+    positions in the file on disk, so they must not read as `path:line:col` ones."""
+    return _POSITION.sub(r" at line \1, column \2 of the fixed text", message)
 
 
 def formatted(

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from codemods import target_version
 from codemods.analysis.vocabulary import DEFAULT_CLEANUP_NAMES
+from codemods.suppression import PerFileIgnore
 
 
 class FixSafety(enum.StrEnum):
@@ -60,6 +61,7 @@ class Settings:
     options: RuleOptions
     offer_fixes: bool = False
     """In check mode, compute the fixes too (to offer them, as SARIF does)."""
+    per_file_ignores: tuple[PerFileIgnore, ...] = ()
 
     @property
     def computes_fixes(self) -> bool:

@@ -114,7 +114,8 @@ def test_failing_formatter_is_an_error_and_the_file_is_not_written(
     monkeypatch.setenv("PATH", f"{project / 'bin'}{os.pathsep}{os.environ['PATH']}")
     result = cli("fix", "--no-cache", "--formatter", "ruff", "app")
     assert result.exit_code == 2
-    assert "formatter `ruff` failed (exit code 2): error: Failed to parse at 3:1" in result.stderr
+    failed = "formatter `ruff` failed (exit code 2): error: Failed to parse at line 3, column 1"
+    assert f"app/send.py: error: {failed} of the fixed text" in result.stderr
     assert (project / "app/send.py").read_text() == LONG_CALL
     diff = cli("fix", "--diff", "--no-cache", "--formatter", "ruff", "app")
     assert diff.exit_code == 2 and diff.stdout == ""
