@@ -55,8 +55,8 @@ CLI_TIMEOUT_SECONDS = 1800
 FINDING_VERDICTS = ("real", "false", "debatable")
 FIX_VERDICTS = ("right", "partial", "wrong")
 TEST_DIRS = frozenset({"test", "tests", "testing", "test_utils"})
-EXAMPLE_DIRS = frozenset({"examples", "example", "docs", "doc", "benchmarks", "scripts"})
-SHOW_CONTEXT_LINES = 12
+EXAMPLE_DIRS = frozenset({"examples", "example", "docs", "doc", "benchmarks"})
+SHOW_CONTEXT_LINES = 30
 
 
 # --- the key of a finding ---------------------------------------------------------------------
@@ -290,26 +290,30 @@ def records(
 
 
 def fix_diff(before: str, after: str, line: int, function: Function | None) -> str:
-    """The hunks of a file's diff that touch the line's function (all of them outside one),
+    """The hunks of a file's diff that change the line's function (all of them outside one),
     their `@@` headers without line numbers so that a line shift changes nothing."""
-    hunks: list[tuple[int, list[str]]] = []
+    hunks: list[tuple[list[int], list[str]]] = []
+    old_line = 0
     lines = difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=3)
     for text in list(lines)[2:]:
         if text.startswith("@@"):
-            start = int(text.split()[1].lstrip("-").split(",")[0])
-            hunks.append((start, ["@@"]))
+            old_line = int(text.split()[1].lstrip("-").split(",")[0])
+            hunks.append(([], ["@@"]))
+            continue
+        hunks[-1][1].append(text)
+        if text.startswith("+"):
+            hunks[-1][0].append(old_line - 1)  # an inserted line counts at the line before it
         else:
-            hunks[-1][1].append(text)
+            hunks[-1][0].append(old_line) if text.startswith("-") else None
+            old_line += 1
 
-    def touches(start: int, body: list[str]) -> bool:
-        if function is None:
-            return True
-        old_lines = sum(1 for text in body[1:] if not text.startswith("+"))
-        return start <= function.last_line and start + old_lines >= function.first_line
+    def touches(changed: list[int]) -> bool:
+        first, last = (function.first_line, function.last_line) if function else (1, old_line)
+        return any(first <= number <= last for number in changed)
 
-    picked = [body for start, body in hunks if touches(start, body)]
+    picked = [body for changed, body in hunks if touches(changed)]
     if not picked and hunks:
-        picked = [min(hunks, key=lambda hunk: abs(hunk[0] - line))[1]]
+        picked = [min(hunks, key=lambda hunk: min(abs(n - line) for n in hunk[0]))[1]]
     return "\n".join(text for body in picked for text in body) + "\n"
 
 
@@ -495,7 +499,8 @@ def source_excerpt(root: Path, record: Record) -> str:
     function = enclosing(functions(text), record.line)
     first, last = record.line - SHOW_CONTEXT_LINES, record.line + SHOW_CONTEXT_LINES
     if function is not None:
-        first, last = function.first_line, function.last_line
+        first = max(first, function.first_line)
+        last = min(last, function.last_line)
     first, last = max(first, 1), min(last, len(lines))
     return "\n".join(
         f"{'>>' if n == record.line else '  '}{n:5} {lines[n - 1]}" for n in range(first, last + 1)
