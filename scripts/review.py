@@ -189,7 +189,7 @@ class PackageRun:
     package: Package
     records: list[Record] = field(default_factory=list)
     duplicates: list[tuple[str, int, int, str]] = field(default_factory=list)
-    disagreements: list[tuple[tuple[str, int, int, str], str]] = field(default_factory=list)
+    disagreements: list[tuple[tuple[str, int, str], str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
 
@@ -210,6 +210,11 @@ def run_package(package: Package, root: Path) -> PackageRun:
     run = PackageRun(package)
     run.errors = [f"{e['path']}: {e['reason']}" for e in check["errors"]]  # type: ignore[attr-defined]
     checked, fixed = _findings(check), _findings(fix)
+    for finding in fixed:
+        if not finding["fixed"] and str(finding["path"]) in changed:
+            finding["line"] = original_line(
+                *changed[str(finding["path"])], int(str(finding["line"]))
+            )
     run.duplicates = duplicates(checked)
     run.disagreements = disagreements(checked, fixed)
     run.records = records(package, root, checked, fixed, changed)
@@ -217,7 +222,17 @@ def run_package(package: Package, root: Path) -> PackageRun:
 
 
 def position(finding: dict[str, object]) -> tuple[str, int, int, str]:
-    return (str(finding["path"]), int(str(finding["line"])), int(str(finding["column"])), str(finding["code"]))
+    return (
+        str(finding["path"]),
+        int(str(finding["line"])),
+        int(str(finding["column"])),
+        str(finding["code"]),
+    )
+
+
+def place(finding: dict[str, object]) -> tuple[str, int, str]:
+    """Path, line and code: a fix that re-indents a block moves the columns in it."""
+    return (str(finding["path"]), int(str(finding["line"])), str(finding["code"]))
 
 
 def duplicates(findings: Iterable[dict[str, object]]) -> list[tuple[str, int, int, str]]:
@@ -226,16 +241,26 @@ def duplicates(findings: Iterable[dict[str, object]]) -> list[tuple[str, int, in
     return sorted(where for where, count in counts.items() if count > 1)
 
 
+def original_line(before: str, after: str, line: int) -> int:
+    """Where line `line` of the fixed text was in the original: the fix run reports what it
+    left at its place in the file it wrote."""
+    matcher = difflib.SequenceMatcher(None, before.splitlines(), after.splitlines(), autojunk=False)
+    for tag, first, _, new_first, new_last in matcher.get_opcodes():
+        if new_first < line <= new_last:
+            return first + line - new_first if tag == "equal" else first + 1
+    return line
+
+
 def disagreements(
     checked: Sequence[dict[str, object]], fixed: Sequence[dict[str, object]]
-) -> list[tuple[tuple[str, int, int, str], str]]:
+) -> list[tuple[tuple[str, int, str], str]]:
     """Where check and `fix --unsafe-fixes` disagree on a finding or on its fix kind."""
     in_check = defaultdict(list)
     for finding in checked:
-        in_check[position(finding)].append(finding["fix"])
+        in_check[place(finding)].append(finding["fix"])
     in_fix = defaultdict(list)
     for finding in fixed:
-        in_fix[position(finding)].append((finding["fix"], finding["fixed"]))
+        in_fix[place(finding)].append((finding["fix"], finding["fixed"]))
     problems = []
     for where in sorted(in_check.keys() | in_fix.keys()):
         kinds_check = sorted(map(str, in_check[where]))
@@ -303,9 +328,10 @@ def fix_diff(before: str, after: str, line: int, function: Function | None) -> s
         hunks[-1][1].append(text)
         if text.startswith("+"):
             hunks[-1][0].append(old_line - 1)  # an inserted line counts at the line before it
-        else:
-            hunks[-1][0].append(old_line) if text.startswith("-") else None
-            old_line += 1
+            continue
+        if text.startswith("-"):
+            hunks[-1][0].append(old_line)
+        old_line += 1
 
     def touches(changed: list[int]) -> bool:
         first, last = (function.first_line, function.last_line) if function else (1, old_line)
@@ -401,8 +427,12 @@ def record_changes(runs: Sequence[PackageRun], verdicts: Verdicts) -> int:
             entry["fix"] = None
         elif fix.get("diff") != record.diff:
             was = f"the diff changed; was {fix['verdict']}: {fix.get('reason')}" if fix else ""
-            entry["fix"] = {"kind": record.fix_kind, "verdict": None, "reason": was}
-            entry["fix"]["diff"] = record.diff
+            entry["fix"] = {
+                "kind": record.fix_kind,
+                "verdict": None,
+                "reason": was,
+                "diff": record.diff,
+            }
         else:
             fix["kind"] = record.fix_kind
     return added
@@ -457,24 +487,26 @@ def rows(runs: Sequence[PackageRun], verdicts: Verdicts, wanted: str) -> dict[tu
     known = verdicts.by_key()
     result: defaultdict[tuple[str, str], Row] = defaultdict(Row)
     for run in runs:
-        scope_at = {}
+        scope_at: dict[str, str] = {}
         for record in run.records:
             entry = known.get(record.key)
-            scope_at[record.position] = scope(record, entry)
-            if scope_at[record.position] != wanted:
+            scope_at[record.path] = scope(record, entry)
+            if scope_at[record.path] != wanted:
                 continue
             row = result[(run.package.label, record.code)]
             row.findings += 1
-            row.verdicts[str(entry["verdict"]) if entry and entry.get("verdict") else "unjudged"] += 1
+            row.verdicts[
+                str(entry["verdict"]) if entry and entry.get("verdict") else "unjudged"
+            ] += 1
             if record.fixed and record.fix_kind:
                 fix = fix_verdict(entry)
                 row.fixes[f"{record.fix_kind} {fix.get('verdict') or 'unjudged'}"] += 1
-        for where in run.duplicates:
-            if scope_at.get(where, scope_of(where[0])) == wanted:
-                result[(run.package.label, where[3])].duplicates += 1
-        for where, _ in run.disagreements:
-            if scope_at.get(where, scope_of(where[0])) == wanted:
-                result[(run.package.label, where[3])].disagreements += 1
+        for path, *_, code in run.duplicates:
+            if scope_at.get(path, scope_of(path)) == wanted:
+                result[(run.package.label, code)].duplicates += 1
+        for (path, _, code), _ in run.disagreements:
+            if scope_at.get(path, scope_of(path)) == wanted:
+                result[(run.package.label, code)].disagreements += 1
     return dict(result)
 
 
@@ -573,12 +605,12 @@ def review(args: argparse.Namespace) -> int:
     changes = compare(runs, verdicts)
     print_changes(changes, args.show, {p.label: root for p, root in roots.items()})
     for run in runs:
-        for error in run.errors:
-            print(f"error: {run.package.label}/{error}")
-        for where in run.duplicates:
-            print("duplicate: {}/{}:{}:{} {}".format(run.package.label, *where))
-        for where, problem in run.disagreements:
-            print("check/fix: {}/{}:{}:{} {}: {}".format(run.package.label, *where, problem))
+        for problem in run.errors:
+            print(f"error: {run.package.label}/{problem}")
+        for duplicate in run.duplicates:
+            print("duplicate: {}/{}:{}:{} {}".format(run.package.label, *duplicate))
+        for (path, line, code), problem in run.disagreements:
+            print(f"check/fix: {run.package.label}/{path}:{line} {code}: {problem}")
     for wanted in args.scope:
         print(f"\n{wanted} code:\n{verdict_table(runs, verdicts, wanted)}")
     if args.record:
