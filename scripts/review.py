@@ -378,6 +378,7 @@ class Changes:
     disappeared: list[dict[str, object]] = field(default_factory=list)
     diff_changed: list[tuple[Record, dict[str, object]]] = field(default_factory=list)
     fix_new: list[Record] = field(default_factory=list)
+    wrong_still: list[tuple[Record, dict[str, object]]] = field(default_factory=list)
 
 
 def compare(runs: Sequence[PackageRun], verdicts: Verdicts) -> Changes:
@@ -399,6 +400,8 @@ def compare(runs: Sequence[PackageRun], verdicts: Verdicts) -> Changes:
                 changes.fix_new.append(record)
             elif fix and fix.get("diff") != record.diff:
                 changes.diff_changed.append((record, entry))
+            elif fix.get("verdict") == "wrong":
+                changes.wrong_still.append((record, entry))
     checked = {(run.package.key, run.package.version) for run in runs}
     for entry in verdicts.entries:
         if (entry["package"], entry["version"]) in checked and key_of(entry) not in seen:
@@ -524,6 +527,30 @@ def verdict_table(runs: Sequence[PackageRun], verdicts: Verdicts, wanted: str) -
     return table(TABLE_HEADER, body)
 
 
+def pattern_summary(runs: Sequence[PackageRun], verdicts: Verdicts, wanted: str) -> str:
+    """False positives and wrong fixes of scope `wanted`, grouped by pattern, with examples."""
+    known = verdicts.by_key()
+    groups: defaultdict[str, list[str]] = defaultdict(list)
+    for run in runs:
+        for record in run.records:
+            entry = known.get(record.key)
+            if entry is None or scope(record, entry) != wanted:
+                continue
+            where = f"{record.package}/{record.path}:{record.line} {record.code}"
+            if entry.get("verdict") == "false":
+                groups[f"false positive, pattern {entry.get('pattern')}"].append(where)
+            fix = fix_verdict(entry)
+            if fix.get("verdict") in ("wrong", "partial") and record.fixed:
+                pattern = fix.get("pattern") or entry.get("pattern")
+                label = f"{fix['verdict']} {record.fix_kind} fix, pattern {pattern}"
+                groups[label].append(where)
+    lines = [f"{wanted} code by pattern:"]
+    for label, places in sorted(groups.items(), key=lambda item: (-len(item[1]), item[0])):
+        shown = ", ".join(places[:3]) + (f" and {len(places) - 3} more" if len(places) > 3 else "")
+        lines.append(f"  {len(places):3} {label}: {shown}")
+    return "\n".join(lines)
+
+
 def source_excerpt(root: Path, record: Record) -> str:
     """The flagged line's function (or the lines around it), numbered, the line marked."""
     text = (root / record.path).read_text("utf-8", errors="replace")
@@ -555,6 +582,9 @@ def print_changes(changes: Changes, show: str | None, roots: dict[str, Path]) ->
     print(f"known false positives still reported: {len(changes.false_still)}")
     for record, entry in changes.false_still:
         print(f"  {describe(record)} -- pattern {entry.get('pattern')}: {entry.get('reason')}")
+    print(f"known wrong fixes still made: {len(changes.wrong_still)}")
+    for record, entry in changes.wrong_still:
+        print(f"  {describe(record)} -- {fix_verdict(entry).get('reason')}")
     print(f"findings that disappeared: {len(changes.disappeared)}")
     for entry in changes.disappeared:
         where = f"{entry['package']}-{entry['version']}/{entry['path']}:{entry.get('line')}"
@@ -613,6 +643,7 @@ def review(args: argparse.Namespace) -> int:
             print(f"check/fix: {run.package.label}/{path}:{line} {code}: {problem}")
     for wanted in args.scope:
         print(f"\n{wanted} code:\n{verdict_table(runs, verdicts, wanted)}")
+        print(f"\n{pattern_summary(runs, verdicts, wanted)}")
     if args.record:
         added = record_changes(runs, verdicts)
         verdicts.save(args.verdicts)
