@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the scripts share their machinery
-from corpus import EXTRACTED_MARKER, Package, cli_config, fetch, table
+from corpus import Package, cli_config, fetch, table
 from pypi import FetchError, python_files
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

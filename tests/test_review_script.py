@@ -22,6 +22,7 @@ def _load_review():  # type: ignore[no-untyped-def]
 
 
 review = _load_review()
+corpus = sys.modules["corpus"]  # loaded by review.py, which shares its fetching
 
 WORKER = """import asyncio
 
@@ -69,7 +70,7 @@ def make_package(cache: Path, files: dict[str, str]) -> Path:
     for relpath, source in files.items():
         (root / relpath).parent.mkdir(parents=True, exist_ok=True)
         (root / relpath).write_text(source)
-    (root / review.EXTRACTED_MARKER).write_text("fake.whl\n")
+    (root / corpus.EXTRACTED_MARKER).write_text("fake.whl\n")
     return root
 
 
@@ -91,7 +92,8 @@ def test_scope_comes_from_the_path() -> None:
 
 
 def test_functions_are_named_by_their_qualified_name() -> None:
-    source = "class A:\n    async def f(self):\n        def g():\n            pass\n\n\nasync def h(): pass\n"
+    source = "class A:\n    async def f(self):\n        def g():\n            pass\n"
+    source += "\n\nasync def h(): pass\n"
     functions = review.functions(source)
     assert [f.qualname for f in functions] == ["A.f", "A.f.g", "h"]
     assert review.enclosing(functions, 4).qualname == "A.f.g"
@@ -130,8 +132,8 @@ def test_original_line_maps_a_line_of_the_fixed_text_back() -> None:
     assert review.original_line(before, "a\nx\nb\nc\nd\n", 4) == 3
 
 
-def finding(line: int, fix: str | None, fixed: bool = False, code: str = "CF102") -> dict[str, object]:
-    return {"path": "a.py", "line": line, "column": 5, "code": code, "fix": fix, "fixed": fixed}
+def finding(line: int, fix: str | None, fixed: bool = False) -> dict[str, object]:
+    return {"path": "a.py", "line": line, "column": 5, "code": "CF102", "fix": fix, "fixed": fixed}
 
 
 def test_duplicates_and_check_fix_disagreements() -> None:
@@ -262,7 +264,8 @@ def test_a_run_records_verdicts_and_survives_a_line_shift(
     assert "check/fix" not in output.split("library code:")[0]
     assert "TOTAL" in output and "1 false positive, pattern 5" in output
 
-    (root / "fake/worker.py").write_text(WORKER.replace("            pass\n", "            return\n", 1))
+    returning = WORKER.replace("            pass\n", "            return\n", 1)  # in Pump.run
+    (root / "fake/worker.py").write_text(returning)
     assert review.main(argv) == 1
     output = capsys.readouterr().out
     assert "findings that disappeared: 0" in output
