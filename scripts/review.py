@@ -35,17 +35,20 @@ import ast
 import difflib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree import ElementTree
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the scripts share their machinery
-from corpus import Package, cli_config, fetch, table
+from corpus import EXTRACTED_MARKER, Package, cli_config, fetch, table
 from pypi import FetchError, python_files
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -156,10 +159,12 @@ def number_occurrences(records: list[Record]) -> None:
 # --- running the command ----------------------------------------------------------------------
 
 
-def run_command(tree: Path, config: Path, arguments: Sequence[str]) -> dict[str, object]:
-    """`python -m codemods ARGUMENTS --output-format json .` in `tree`; its JSON report."""
+def run_command(
+    tree: Path, config: Path, arguments: Sequence[str], paths: Sequence[str] = (".",)
+) -> dict[str, object]:
+    """`python -m codemods ARGUMENTS --output-format json PATHS` in `tree`; its JSON report."""
     command = [sys.executable, "-m", "codemods", *arguments, "--config", str(config)]
-    command += ["--output-format", "json", "--no-color", "--no-cache", "."]
+    command += ["--output-format", "json", "--no-color", "--no-cache", *paths]
     pythonpath = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "PYTHONPATH": pythonpath, "GIT_CEILING_DIRECTORIES": str(tree.parent)}
     done = subprocess.run(
@@ -651,7 +656,26 @@ def review(args: argparse.Namespace) -> int:
     return 1 if changes.new or changes.fix_new or changes.diff_changed else 0
 
 
+def suites_main(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(prog="review.py suites", description=suites.__doc__)
+    parser.add_argument("project", metavar="NAME==VER", help="the project (its sdist has tests)")
+    parser.add_argument(
+        "--requirement", "-r", action="append", default=[], help="a test requirement to install"
+    )
+    parser.add_argument(
+        "--fix-path", action="append", default=[], help="what to fix (default: the whole tree)"
+    )
+    parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR)
+    parser.add_argument("tests", nargs="*", help="pytest arguments: test paths, -k ...")
+    args = parser.parse_args(argv)
+    args.fix_path = args.fix_path or ["."]
+    return suites(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["suites"]:
+        return suites_main(argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
         "--package",
@@ -677,6 +701,112 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.scope = args.scope or ["library"]
     return review(args)
+
+
+# --- a project's own tests before and after fixing --------------------------------------------
+
+SUITE_TIMEOUT_SECONDS = 1800
+SUMMARY_LINE = re.compile(r"^(PASSED|FAILED|ERROR|XFAIL|XPASS)\s+(\S+)")
+
+
+def fetch_sdist(package: Package, cache_dir: Path) -> Path:
+    """The whole source distribution of `package` (tests, data files and all), extracted."""
+    tree = cache_dir / "sdist" / package.label
+    if (tree / EXTRACTED_MARKER).exists():
+        return tree
+    downloads = cache_dir / "downloads-sdist" / package.label
+    if not any(downloads.glob("*.tar.gz")):
+        downloads.mkdir(parents=True, exist_ok=True)
+        pip = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary=:all:"]
+        subprocess.run([*pip, "-q", "-d", str(downloads), package.spec], check=True)
+    (archive,) = downloads.glob("*.tar.gz")
+    shutil.rmtree(tree, ignore_errors=True)
+    with tarfile.open(archive) as sdist:
+        sdist.extractall(tree, filter="data")
+    (top,) = [path for path in tree.iterdir() if path.is_dir()]
+    (tree / EXTRACTED_MARKER).write_text(f"{archive.name}\n{top.name}\n")
+    return tree
+
+
+def test_venv(
+    package: Package, cache_dir: Path, project: Path, requirements: Sequence[str]
+) -> Path:
+    """A throwaway virtualenv with the project installed editable and its test requirements."""
+    venv = cache_dir / "venvs" / package.label
+    python = venv / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+        subprocess.run([*pip, "pytest", *requirements], check=True)
+        subprocess.run([*pip, "-e", str(project)], check=True)
+    return python
+
+
+def outcomes(python: Path, project: Path, tests: Sequence[str], label: str) -> dict[str, str]:
+    """Each test's outcome (passed, failed, error, skipped, xfailed, xpassed) in one run."""
+    report = project.parent / f"junit-{label}.xml"
+    command = [str(python), "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rA"]
+    command += [f"--junitxml={report}", *tests]
+    done = subprocess.run(
+        command, cwd=project, capture_output=True, text=True, timeout=SUITE_TIMEOUT_SECONDS
+    )
+    (project.parent / f"pytest-{label}.txt").write_text(done.stdout + done.stderr)
+    result = {}
+    for case in ElementTree.parse(report).iter("testcase"):
+        name = f"{case.get('classname')}::{case.get('name')}"
+        kinds = {child.tag: child.get("type", "") for child in case}
+        if "failure" in kinds:
+            result[name] = "failed"
+        elif "error" in kinds:
+            result[name] = "error"
+        elif "skipped" in kinds:
+            result[name] = "xfailed" if kinds["skipped"] == "pytest.xfail" else "skipped"
+        else:
+            result[name] = "passed"
+    xpassed = {
+        m[2] for m in map(SUMMARY_LINE.match, done.stdout.splitlines()) if m and m[1] == "XPASS"
+    }
+    for name in result:
+        if any(node.endswith(name.rsplit("::", 1)[-1]) for node in xpassed):
+            result[name] = "xpassed"
+    return result
+
+
+def suites(args: argparse.Namespace) -> int:
+    """Run a project's own tests, fix its source with `--unsafe-fixes`, run them again, and
+    list every test whose outcome changed."""
+    package = Package.parse(args.project)
+    cache_dir = args.cache_dir.resolve() / "suites"
+    pristine = fetch_sdist(package, cache_dir)
+    top = (pristine / EXTRACTED_MARKER).read_text().split()[1]
+    work = cache_dir / "work" / package.label
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.copytree(pristine / top, work / top)
+    project = work / top
+    python = test_venv(package, cache_dir, project, args.requirement)
+    before = outcomes(python, project, args.tests, "before")
+    if not before:
+        print(f"error: no tests ran; see {work}/pytest-before.txt", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="cancelfix-suites-") as temp:
+        config = Path(temp) / "cancelfix.toml"
+        config.write_text(cli_config())
+        report = run_command(project, config, ["fix", "--unsafe-fixes"], args.fix_path)
+    fixed = [f for f in _findings(report) if f["fixed"]]
+    after = outcomes(python, project, args.tests, "after")
+    print(f"{package.label}: {len(fixed)} fixes applied in {len({f['path'] for f in fixed})} files")
+    for finding in fixed:
+        print("  fixed {path}:{line} {code} ({fix})".format(**finding))
+    print(f"before: {dict(sorted(Counter(before.values()).items()))}")
+    print(f"after:  {dict(sorted(Counter(after.values()).items()))}")
+    changed = sorted(
+        name for name in before.keys() | after.keys() if before.get(name) != after.get(name)
+    )
+    print(f"tests whose outcome changed: {len(changed)}")
+    for name in changed:
+        print(f"  {name}: {before.get(name, 'absent')} -> {after.get(name, 'absent')}")
+    print(f"pytest output: {work}/pytest-before.txt, {work}/pytest-after.txt")
+    return 1 if changed else 0
 
 
 if __name__ == "__main__":
