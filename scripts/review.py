@@ -667,7 +667,7 @@ def suites_main(argv: Sequence[str]) -> int:
     )
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR)
     parser.add_argument("tests", nargs="*", help="pytest arguments: test paths, -k ...")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)
     args.fix_path = args.fix_path or ["."]
     return suites(args)
 
