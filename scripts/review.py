@@ -742,6 +742,13 @@ def test_venv(
     return python
 
 
+def junit_name(node_id: str) -> str:
+    """`tests/test_a.py::Case::test[x]` as junit names it: `tests.test_a.Case::test[x]`."""
+    path, *classes, name = node_id.split("::")
+    module = path.removesuffix(".py").replace("/", ".")
+    return f"{'.'.join([module, *classes])}::{name}"
+
+
 def outcomes(python: Path, project: Path, tests: Sequence[str], label: str) -> dict[str, str]:
     """Each test's outcome (passed, failed, error, skipped, xfailed, xpassed) in one run."""
     report = project.parent / f"junit-{label}.xml"
@@ -763,12 +770,9 @@ def outcomes(python: Path, project: Path, tests: Sequence[str], label: str) -> d
             result[name] = "xfailed" if kinds["skipped"] == "pytest.xfail" else "skipped"
         else:
             result[name] = "passed"
-    xpassed = {
-        m[2] for m in map(SUMMARY_LINE.match, done.stdout.splitlines()) if m and m[1] == "XPASS"
-    }
-    for name in result:
-        if any(node.endswith(name.rsplit("::", 1)[-1]) for node in xpassed):
-            result[name] = "xpassed"
+    for match in map(SUMMARY_LINE.match, done.stdout.splitlines()):
+        if match and match[1] == "XPASS" and junit_name(match[2]) in result:
+            result[junit_name(match[2])] = "xpassed"  # junit calls it passed
     return result
 
 

@@ -270,3 +270,57 @@ def test_a_run_records_verdicts_and_survives_a_line_shift(
     output = capsys.readouterr().out
     assert "findings that disappeared: 0" in output
     assert "fixes whose diff changed: 1" in output  # `return` -> `raise` now
+
+
+def test_junit_names_follow_pytest_node_ids() -> None:
+    assert review.junit_name("tests/test_a.py::test_b[x-1]") == "tests.test_a::test_b[x-1]"
+    assert review.junit_name("t/test_a.py::Case::test_b") == "t.test_a.Case::test_b"
+
+
+SUITE = """import pytest
+
+
+def test_passes():
+    pass
+
+
+def test_fails():
+    assert False
+
+
+@pytest.mark.skip(reason="no")
+def test_skipped():
+    pass
+
+
+@pytest.mark.xfail(reason="known")
+def test_xfails():
+    assert False
+
+
+@pytest.mark.xfail(reason="known")
+def test_xpasses():
+    pass
+
+
+class TestCase:
+    def test_method(self):
+        pass
+"""
+
+
+@pytest.mark.slow
+def test_outcomes_of_a_pytest_run_per_test(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    (project / "tests").mkdir(parents=True)
+    (project / "tests" / "test_suite.py").write_text(SUITE)
+    found = review.outcomes(Path(sys.executable), project, ["tests"], "before")
+    assert found == {
+        "tests.test_suite::test_passes": "passed",
+        "tests.test_suite::test_fails": "failed",
+        "tests.test_suite::test_skipped": "skipped",
+        "tests.test_suite::test_xfails": "xfailed",
+        "tests.test_suite::test_xpasses": "xpassed",
+        "tests.test_suite.TestCase::test_method": "passed",
+    }
+    assert "1 failed" in (tmp_path / "pytest-before.txt").read_text()
