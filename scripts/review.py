@@ -731,14 +731,15 @@ def fetch_sdist(package: Package, cache_dir: Path) -> Path:
 def test_venv(
     package: Package, cache_dir: Path, project: Path, requirements: Sequence[str]
 ) -> Path:
-    """A throwaway virtualenv with the project installed editable and its test requirements."""
+    """A throwaway virtualenv with the project installed editable (once: the work tree is
+    always copied to the same place) and its test requirements (each time: more may be asked)."""
     venv = cache_dir / "venvs" / package.label
     python = venv / "bin" / "python"
+    pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-        subprocess.run([*pip, "pytest", *requirements], check=True)
         subprocess.run([*pip, "-e", str(project)], check=True)
+    subprocess.run([*pip, "pytest", *requirements], check=True)
     return python
 
 
@@ -758,7 +759,9 @@ def outcomes(python: Path, project: Path, tests: Sequence[str], label: str) -> d
         command, cwd=project, capture_output=True, text=True, timeout=SUITE_TIMEOUT_SECONDS
     )
     (project.parent / f"pytest-{label}.txt").write_text(done.stdout + done.stderr)
-    result = {}
+    result: dict[str, str] = {}
+    if not report.exists():  # pytest did not start: a usage or configuration error
+        return result
     for case in ElementTree.parse(report).iter("testcase"):
         name = f"{case.get('classname')}::{case.get('name')}"
         kinds = {child.tag: child.get("type", "") for child in case}
