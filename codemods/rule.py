@@ -32,7 +32,7 @@ from codemods.analysis.names import (
     module_names,
 )
 from codemods.analysis.scope import children, enclosing_coroutine, spelled_names
-from codemods.model import Finding, FixSafety, RuleOptions
+from codemods.model import Finding, FixSafety, RuleOptions, Severity
 from codemods.positions import StatementPositions
 from codemods.suppression import suppresses
 
@@ -70,6 +70,7 @@ class Rule(VisitorBasedCodemodCommand):
     message: ClassVar[str]
     fix_kinds: ClassVar[tuple[FixSafety, ...]]
     """The fixes the rule can offer; empty for a report-only rule."""
+    severity: ClassVar[Severity] = Severity.WARNING
     required_bytes: ClassVar[tuple[bytes, ...]]
     """Byte strings that every file with a finding contains: the prefilter's first test (a
     rule's `may_apply` may narrow it with the tests of `analysis.source_text`)."""
