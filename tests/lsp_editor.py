@@ -5,15 +5,14 @@ client would (with pygls' own document model)."""
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
-from pygls.workspace import TextDocument
 
 T = TypeVar("T")
 
@@ -26,13 +25,28 @@ PULL = types.TextDocumentClientCapabilities(
 """A client that pulls diagnostics and resolves code actions' edits lazily."""
 
 
+def _offset(text: str, position: types.Position) -> int:
+    """The string index of an LSP position (UTF-16 units; lines end at \n, \r\n or \r)."""
+    lines = re.findall(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$", text)
+    if position.line >= len(lines):
+        return len(text)
+    index = sum(len(line) for line in lines[: position.line])
+    units = 0
+    for char in lines[position.line].rstrip("\r\n"):
+        if units >= position.character:
+            break
+        units += 2 if ord(char) > 0xFFFF else 1
+        index += 1
+    return index
+
+
 def apply_edits(text: str, edits: Sequence[types.TextEdit]) -> str:
-    """`text` with `edits` applied, by pygls' document model (bottom-up, as clients do)."""
-    document = TextDocument("file:///edited.py", text)
+    """`text` with `edits` (which do not overlap) applied, bottom-up as clients do."""
     ordered = sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character))
     for edit in reversed(ordered):
-        document.apply_change(types.TextDocumentContentChangePartial(edit.range, edit.new_text))
-    return document.source
+        start, end = _offset(text, edit.range.start), _offset(text, edit.range.end)
+        text = text[:start] + edit.new_text + text[end:]
+    return text
 
 
 class Editor:
@@ -46,7 +60,8 @@ class Editor:
         self.client = LanguageClient("cancelfix-tests", "1")
         self.published: dict[str, list[types.PublishDiagnosticsParams]] = {}
         self.messages: list[str] = []
-        self.documents: dict[str, TextDocument] = {}
+        self.documents: dict[str, tuple[int, str]] = {}
+        """Each open document's version and text."""
         self._register_handlers()
         self.run(self.client.start_io(sys.executable, "-m", "codemods", "server"))
         capabilities = types.ClientCapabilities(
@@ -108,51 +123,55 @@ class Editor:
     def open(self, path: Path, text: str | None = None) -> str:
         uri = path.as_uri()
         text = path.read_text() if text is None else text
-        self.documents[uri] = TextDocument(uri, text, version=1)
+        self.documents[uri] = (1, text)
         self.client.text_document_did_open(
             types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, "python", 1, text))
         )
         return uri
 
     def change(self, uri: str, text: str) -> int:
-        """Replace the whole text, as one incremental change (what typing a paste does)."""
-        document = self.documents[uri]
-        end = types.Position(len(document.lines), 0)
+        """Replace the whole text, as one incremental change (what a paste over it does)."""
+        old = self.documents[uri][1]
+        end = types.Position(old.count("\n") + 1, 0)
         change = types.TextDocumentContentChangePartial(
             types.Range(types.Position(0, 0), end), text
         )
-        return self._send_change(uri, [change])
+        return self._send(uri, text, [change])
 
-    def _send_change(self, uri: str, changes: list[types.TextDocumentContentChangePartial]) -> int:
-        document = self.documents[uri]
-        for change in changes:
-            document.apply_change(change)
-        document.version = (document.version or 0) + 1
+    def edit(self, uri: str, edits: Sequence[types.TextEdit]) -> int:
+        """Apply edits as typing would, sending them as incremental changes."""
+        old = self.documents[uri][1]
+        ordered = sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character))
+        changes = [types.TextDocumentContentChangePartial(e.range, e.new_text) for e in ordered]
+        return self._send(uri, apply_edits(old, edits), changes[::-1])
+
+    def _send(
+        self, uri: str, text: str, changes: list[types.TextDocumentContentChangePartial]
+    ) -> int:
+        version = self.documents[uri][0] + 1
+        self.documents[uri] = (version, text)
         self.client.text_document_did_change(
             types.DidChangeTextDocumentParams(
-                types.VersionedTextDocumentIdentifier(document.version, uri),
-                list(changes),
+                types.VersionedTextDocumentIdentifier(version, uri), list(changes)
             )
         )
-        return document.version
+        return version
 
     def apply(self, edit: types.WorkspaceEdit) -> bool:
         """Apply a workspace edit as a client does: refused if for another version."""
         for change in edit.document_changes or []:
             assert isinstance(change, types.TextDocumentEdit)
-            document = self.documents[change.text_document.uri]
-            if change.text_document.version != document.version:
+            uri = change.text_document.uri
+            if change.text_document.version != self.version(uri):
                 return False
-            edits = [e for e in change.edits if isinstance(e, types.TextEdit)]
-            text = apply_edits(document.source, edits)
-            self.change(change.text_document.uri, text)
+            self.edit(uri, [e for e in change.edits if isinstance(e, types.TextEdit)])
         return True
 
     def text(self, uri: str) -> str:
-        return self.documents[uri].source
+        return self.documents[uri][1]
 
     def version(self, uri: str) -> int:
-        return self.documents[uri].version or 0
+        return self.documents[uri][0]
 
     # Requests
 
@@ -213,7 +232,3 @@ class Editor:
             return server.returncode if server is not None else None
         finally:
             self.loop.close()
-
-
-def wait(seconds: float) -> None:
-    time.sleep(seconds)

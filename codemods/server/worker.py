@@ -3,9 +3,11 @@ process), and one that crashes the parser takes down the child, not the server."
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import multiprocessing
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 
 from codemods.model import FileOutcome, Settings
@@ -18,16 +20,33 @@ class Job:
     settings: Settings
 
 
-def _serve(connection: Connection) -> None:
-    """The child's loop: a job in, its outcome out, until the server closes the pipe."""
+def outcome_of(job: Job) -> FileOutcome:
+    """The run's outcome; where the run had no need to parse the text (no rule could apply
+    to it), its syntax error all the same: an editor shows what does not parse."""
     from codemods.server.adapter import analyse  # imported here: the child loads the rules
 
+    outcome = analyse(job.source, job.path, job.settings)
+    if outcome.parsed or outcome.error is not None:
+        return outcome
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escapes and the like: not errors
+            compile(job.source, job.path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as error:
+        return replace(outcome, error=f"syntax error at {error.lineno}:{error.offset}: {error.msg}")
+    except (ValueError, RecursionError, MemoryError):
+        pass  # not a syntax error: the run, had it parsed the text, would say what
+    return outcome
+
+
+def _serve(connection: Connection) -> None:
+    """The child's loop: a job in, its outcome out, until the server closes the pipe."""
     while True:
         try:
             job: Job = connection.recv()
         except EOFError:
             return
-        connection.send(analyse(job.source, job.path, job.settings))
+        connection.send(outcome_of(job))
 
 
 class Worker:
