@@ -55,6 +55,7 @@ class Editor:
         folders: Sequence[Path],
         text_document: types.TextDocumentClientCapabilities | None = None,
         initialization_options: Any = None,
+        command: Sequence[str] = (sys.executable, "-m", "codemods", "server"),
     ) -> None:
         self.loop = asyncio.new_event_loop()
         self.client = LanguageClient("cancelfix-tests", "1")
@@ -63,7 +64,7 @@ class Editor:
         self.documents: dict[str, tuple[int, str]] = {}
         """Each open document's version and text."""
         self._register_handlers()
-        self.run(self.client.start_io(sys.executable, "-m", "codemods", "server"))
+        self.run(self.client.start_io(*command))
         capabilities = types.ClientCapabilities(
             text_document=text_document,
             workspace=types.WorkspaceClientCapabilities(
@@ -222,6 +223,8 @@ class Editor:
 
     def close(self) -> int | None:
         """Shut the server down and exit; its exit status."""
+        if self.loop.is_closed():
+            return None
         try:
             self.run(self.client.shutdown_async(None), timeout=30)
             self.client.exit(None)

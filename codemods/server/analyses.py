@@ -13,8 +13,9 @@ from codemods.model import FileOutcome
 from codemods.server.worker import Job, Worker
 
 LONG_ANALYSIS = 1.0
-"""Seconds after which an analysis is stopped when a newer edit arrives. A shorter one runs to
-its end (and is dropped): starting a new child process costs about as much."""
+"""Seconds after which an analysis of a version that a newer one has replaced is stopped. A
+shorter one runs to its end (and is dropped): starting a new child process costs about as
+much as it has left."""
 
 
 @dataclass(frozen=True)
@@ -36,10 +37,17 @@ class _Document:
     """Counts updates: a new one (new text or new settings) makes earlier results stale."""
     latest: Analysis | None = None
     running: asyncio.Task[FileOutcome] | None = None
+    running_generation: int = 0
     started: float = 0.0
     pump: asyncio.Task[None] | None = None
     current: asyncio.Event = field(default_factory=asyncio.Event)
     """Set while `latest` is for `version`."""
+
+
+def _stop_if_stale(document: _Document, running: asyncio.Task[FileOutcome]) -> None:
+    """Stop an analysis, if it is still running for a version that is no longer the newest."""
+    if document.running is running and document.running_generation != document.generation:
+        running.cancel()
 
 
 Publish = Callable[[str, Analysis], None]
@@ -60,8 +68,10 @@ class Analyses:
         document.version, document.text, document.job = version, text, job
         document.generation += 1
         document.current.clear()
-        if document.running is not None and time.monotonic() - document.started > self._long:
-            document.running.cancel()
+        if document.running is not None:
+            left = self._long - (time.monotonic() - document.started)
+            loop = asyncio.get_running_loop()
+            loop.call_later(max(left, 0.0), _stop_if_stale, document, document.running)
         if document.pump is None or document.pump.done():
             document.pump = asyncio.ensure_future(self._pump(uri, document))
 
@@ -72,6 +82,7 @@ class Analyses:
             job = document.job
             document.started = time.monotonic()
             document.running = asyncio.ensure_future(self._outcome(job))
+            document.running_generation = generation
             try:
                 outcome = await document.running
             except asyncio.CancelledError:
