@@ -229,18 +229,24 @@ def test_two_folders_each_with_its_own_settings(
     assert list(editor.diagnostics(skipped)) == []
 
 
-def test_bad_buffers_give_one_diagnostic(editor: Editor, project: Path) -> None:
+def test_bad_buffers_give_one_diagnostic(project: Path, start: Callable[..., Editor]) -> None:
+    options = {"maxBufferBytes": 2_000, "documentationUrl": "https://docs.example/{code}.html"}
+    editor = start([project], initialization_options=options)
     uri = editor.open(project / "broken.py", "async def f():\n    await (queue.get(\n")
     (error,) = editor.diagnostics(uri)
     assert error.severity == types.DiagnosticSeverity.Error
     assert error.range.start == types.Position(1, 20)  # the `(` of `get(`
     assert "was never closed" in error.message
     assert editor.code_actions(uri, 1) == []
-    editor.change(uri, SAMPLE * 1 + "x = 1\n" * 200_000)
+    editor.change(uri, SAMPLE + "x = 1\n" * 400)
     (refused,) = editor.diagnostics(uri)
-    assert "not checked while editing" in refused.message
+    assert "not checked while editing: 2," in refused.message
     editor.change(uri, SAMPLE)
-    assert len(editor.diagnostics(uri)) == 3
+    diagnostics = editor.diagnostics(uri)
+    assert len(diagnostics) == 3
+    assert diagnostics[0].code_description == types.CodeDescription(
+        "https://docs.example/CF101.html"
+    )
 
 
 def _slow_module() -> str:

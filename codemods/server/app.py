@@ -21,8 +21,9 @@ from codemods.server.text import Buffer, split_lines
 from codemods.server.worker import Job, Worker
 
 MAX_BUFFER_BYTES = 1_000_000
-"""The largest buffer analysed while typing: about the engine's own limit of syntax nodes
-(`engine.MAX_ANALYSED_NODES`), which a larger one would take seconds to reach."""
+"""The largest buffer analysed while typing (the `maxBufferBytes` initialization option):
+about the engine's own limit of syntax nodes (`engine.MAX_ANALYSED_NODES`), which a larger
+one would take seconds to reach."""
 FIX_ALL_COMMAND = "cancelfix.fixAll"
 MEMO_SIZE = 16
 
@@ -34,6 +35,7 @@ class CancelfixServer(LanguageServer):
         self.analyses = Analyses(self.worker, self.publish)
         self.settings = SettingsCache()
         self.documentation_url = diagnostics.DEFAULT_DOCUMENTATION_URL
+        self.max_buffer_bytes = MAX_BUFFER_BYTES
         self._fixes: OrderedDict[tuple[bytes, str, Settings], FileOutcome] = OrderedDict()
 
     def path_of(self, document: TextDocument) -> Path:
@@ -67,11 +69,11 @@ class CancelfixServer(LanguageServer):
             job = FileOutcome(str(path), error=f"configuration error: {found.error}")
         elif found.excluded:
             job = FileOutcome(str(path))
-        elif len(buffer.source) > MAX_BUFFER_BYTES:
+        elif len(buffer.source) > self.max_buffer_bytes:
             job = FileOutcome(
                 str(path),
                 error=f"not checked while editing: {len(buffer.source):,} bytes (the limit is "
-                f"{MAX_BUFFER_BYTES:,}); `cancelfix check` checks it",
+                f"{self.max_buffer_bytes:,}); `cancelfix check` checks it",
             )
         self.analyses.update(uri, document.version or 0, buffer.text, job)
 

@@ -12,9 +12,15 @@ server = CancelfixServer()
 
 @server.feature(types.INITIALIZE)
 def initialize(ls: CancelfixServer, params: types.InitializeParams) -> None:
+    """Options an editor may pass: `documentationUrl` (a pattern with `{code}`, where the
+    rules' pages are) and `maxBufferBytes`."""
     options = params.initialization_options
-    if isinstance(options, dict) and isinstance(options.get("documentationUrl"), str):
-        ls.documentation_url = options["documentationUrl"]
+    if not isinstance(options, dict):
+        return
+    if isinstance(url := options.get("documentationUrl"), str) and "{code}" in url:
+        ls.documentation_url = url
+    if isinstance(limit := options.get("maxBufferBytes"), int) and limit > 0:
+        ls.max_buffer_bytes = limit
 
 
 @server.feature(types.INITIALIZED)
