@@ -28,6 +28,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from lsprotocol import types
@@ -111,11 +112,13 @@ class Typist:
         self.version = 1
         self.arrived: dict[int, float] = {}
         self.published: asyncio.Event = asyncio.Event()
+        self.last: Sequence[types.Diagnostic] = ()
 
         @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
         def published(params: types.PublishDiagnosticsParams) -> None:
             if params.version is not None:
                 self.arrived[params.version] = time.perf_counter()
+                self.last = params.diagnostics
                 self.published.set()
 
     async def wait_for(self, version: int, timeout: float = 120) -> None:
@@ -125,17 +128,16 @@ class Typist:
             await asyncio.wait_for(self.published.wait(), deadline - time.perf_counter())
 
     async def edit(self, number: int) -> float:
-        """Change the number on a line of an `n`-setting statement; seconds until the
-        diagnostics of the new version arrive."""
-        candidates = [i for i, line in enumerate(self.lines) if "_" in line and "= " in line]
-        index = candidates[number * 7 % len(candidates)]
-        old = self.lines[index]
-        new = old.rstrip("\n") + f"  # edit {number}\n"
-        self.lines[index] = new
+        """Insert a comment line before a function (text that keeps the module valid, and that
+        the analysis must read again); seconds until the new version's diagnostics arrive."""
+        starts = [i for i, line in enumerate(self.lines) if line.lstrip().startswith("async def")]
+        index = starts[number * 7 % len(starts)]
+        indent = self.lines[index][: len(self.lines[index]) - len(self.lines[index].lstrip())]
+        new = f"{indent}# edit {number}\n"
+        self.lines.insert(index, new)
         self.version += 1
         change = types.TextDocumentContentChangePartial(
-            range=types.Range(types.Position(index, 0), types.Position(index + 1, 0)),
-            text=new,
+            range=types.Range(types.Position(index, 0), types.Position(index, 0)), text=new
         )
         sent = time.perf_counter()
         self.client.text_document_did_change(
@@ -187,7 +189,30 @@ async def run(arguments: argparse.Namespace) -> int:
     client.exit(None)
     await client.stop()
     _print(arguments, text, first, latencies, samples)
+    print(f"\nThe analysis alone, in-process, on the last version: {_analysis_ms(typist):.0f} ms")
+    codes = sorted(str(d.code) for d in typist.last)
+    print(f"\nDiagnostics of the last version: {', '.join(codes) or 'none'}.")
     return 0
+
+
+def _analysis_ms(typist: Typist) -> float:
+    """The median time of the run's own check of the last text (what each edit waits for,
+    less the server's part)."""
+    from codemods.config import discover
+    from codemods.model import Mode, RuleOptions, Settings
+    from codemods.registry import select_rules
+    from codemods.server.adapter import analyse
+
+    found = discover(None, Path.cwd())
+    codes = tuple(rule.code for rule in select_rules(found.select, found.ignore))
+    settings = Settings(Mode.CHECK, codes, RuleOptions(target_version=(3, 11)))
+    source = "".join(typist.lines).encode()
+    times = []
+    for _ in range(5):
+        started = time.perf_counter()
+        analyse(source, "service.py", settings)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
 
 
 def _print(
