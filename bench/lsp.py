@@ -114,7 +114,7 @@ class Typist:
         self.published: asyncio.Event = asyncio.Event()
         self.last: Sequence[types.Diagnostic] = ()
 
-        @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)  # type: ignore[untyped-decorator]
         def published(params: types.PublishDiagnosticsParams) -> None:
             if params.version is not None:
                 self.arrived[params.version] = time.perf_counter()
@@ -187,7 +187,7 @@ async def run(arguments: argparse.Namespace) -> int:
             samples.append((done, _rss_kib(server.pid), worker))
     await client.shutdown_async(None)
     client.exit(None)
-    await client.stop()
+    await client.stop()  # type: ignore[no-untyped-call]
     _print(arguments, text, first, latencies, samples)
     print(f"\nThe analysis alone, in-process, on the last version: {_analysis_ms(typist):.0f} ms")
     codes = sorted(str(d.code) for d in typist.last)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ from codemods.server.edits import text_edits
 from codemods.server.noqa import noqa_edit
 from codemods.server.settings import SettingsCache
 from codemods.server.text import Buffer, split_lines
-from codemods.server.worker import Job, outcome_of
+from codemods.server.worker import CRASHED, Job, Worker, outcome_of
 from tests.clitools import cli
 from tests.conftest import FIXTURES
 from tests.lsp_editor import apply_edits
@@ -241,3 +242,28 @@ def test_a_newer_version_stops_a_long_analysis_and_only_the_newest_is_published(
     published, cancelled = asyncio.run(scenario())
     assert cancelled == ["5"]
     assert published == [("0.01", 3), ("0.01", 5)]
+
+
+@pytest.mark.slow
+def test_an_analysis_process_that_dies_gives_an_error_and_the_next_job_a_new_one() -> None:
+    source = SWALLOW.encode()
+
+    async def scenario() -> tuple[FileOutcome, FileOutcome, int]:
+        worker = Worker()
+        try:
+            worker.start()
+            slow = asyncio.ensure_future(worker.run(Job(source * 400, "slow.py", CHECK)))
+            await asyncio.sleep(0.5)
+            process = worker._process
+            assert process is not None and process.pid is not None
+            os.kill(process.pid, signal.SIGKILL)  # as a crash of the parser would end it
+            crashed = await asyncio.wait_for(slow, 60)
+            after = await asyncio.wait_for(worker.run(Job(source, "pump.py", CHECK)), 60)
+            return crashed, after, worker.started
+        finally:
+            worker.stop()
+
+    crashed, after, started = asyncio.run(scenario())
+    assert crashed.error == CRASHED
+    assert [f.code for f in after.findings] == ["CF101"]
+    assert started == 2

@@ -12,6 +12,8 @@ from multiprocessing.connection import Connection
 
 from codemods.model import FileOutcome, Settings
 
+CRASHED = "internal error: the analysis process ended unexpectedly"
+
 
 @dataclass(frozen=True)
 class Job:
@@ -84,10 +86,9 @@ class Worker:
             except asyncio.CancelledError:
                 self.stop()  # the child may be anywhere in the job: only ending it stops it
                 raise
-            except (EOFError, OSError) as error:
+            except (EOFError, OSError):  # the child ended mid-job (a crash of the parser)
                 self.stop()
-                reason = f"the analysis stopped unexpectedly ({type(error).__name__})"
-                return FileOutcome(job.path, error=f"internal error: {reason}")
+                return FileOutcome(job.path, error=CRASHED)
 
     def stop(self) -> None:
         if self._connection is not None:
