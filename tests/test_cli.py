@@ -1225,6 +1225,7 @@ def test_python_m_help(tmp_path: Path) -> None:
         "explain",
         "fix",
         "rules",
+        "server",
     ]
 
 
