@@ -25,6 +25,8 @@ class Analysis:
     version: int
     text: str
     outcome: FileOutcome
+    generation: int
+    """Which update of the document it answers (settings change too: see `_Document`)."""
 
 
 @dataclass
@@ -92,7 +94,7 @@ class Analyses:
             finally:
                 document.running = None
             if generation == document.generation and self._documents.get(uri) is document:
-                document.latest = Analysis(version, text, outcome)
+                document.latest = Analysis(version, text, outcome, generation)
                 document.current.set()
                 self._publish(uri, document.latest)
 

@@ -95,7 +95,10 @@ class CancelfixServer(LanguageServer):
         if (document.version or 0) != request.version:
             return None
         buffer, path = Buffer.of(document.source), self.path_of(document)
-        settings = self.settings.of(path).fixing(request.select, request.unsafe)
+        found = self.settings.of(path)
+        if found.error is not None or found.excluded:
+            return None
+        settings = found.fixing(request.select, request.unsafe)
         key = (buffer.source, str(path), settings)
         outcome = self._fixes.get(key)
         if outcome is None:

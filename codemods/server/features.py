@@ -86,7 +86,7 @@ async def diagnostic(
         analysis = await ls.analyses.current(uri)
     if analysis is None:
         return types.RelatedFullDocumentDiagnosticReport(items=[])
-    result_id = f"{analysis.version}:{id(analysis)}"
+    result_id = str(analysis.generation)
     if params.previous_result_id == result_id:
         return types.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
     return types.RelatedFullDocumentDiagnosticReport(

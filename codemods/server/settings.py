@@ -81,6 +81,3 @@ class SettingsCache:
             known = (stamp, _resolve(path))
             self._known[path] = known
         return known[1]
-
-    def forget(self, path: Path) -> None:
-        self._known.pop(path, None)
