@@ -267,3 +267,21 @@ def test_an_analysis_process_that_dies_gives_an_error_and_the_next_job_a_new_one
     assert crashed.error == CRASHED
     assert [f.code for f in after.findings] == ["CF101"]
     assert started == 2
+
+
+def test_handled_notifications_are_not_kept() -> None:
+    """pygls 2.1 keeps the future of every notification it handles (each edit) for good."""
+    from pygls.lsp.server import LanguageServer
+    from pygls.protocol import LanguageServerProtocol
+
+    from codemods.server.protocol import Protocol
+
+    def kept(protocol_cls: type[LanguageServerProtocol]) -> int:
+        protocol = LanguageServer("test", "1", protocol_cls=protocol_cls).protocol
+        for _ in range(3):
+            params = types.SetTraceParams(types.TraceValue.Off)
+            protocol._handle_notification(types.SET_TRACE, params)
+        return len(protocol._request_futures)
+
+    assert kept(LanguageServerProtocol) == 3, "pygls no longer leaks: drop server/protocol.py"
+    assert kept(Protocol) == 0

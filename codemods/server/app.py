@@ -16,6 +16,7 @@ from codemods.model import FileOutcome, Settings
 from codemods.server import actions, diagnostics
 from codemods.server.analyses import Analyses, Analysis
 from codemods.server.edits import text_edits
+from codemods.server.protocol import Protocol
 from codemods.server.settings import SettingsCache
 from codemods.server.text import Buffer, split_lines
 from codemods.server.worker import Job, Worker
@@ -30,7 +31,7 @@ MEMO_SIZE = 16
 
 class CancelfixServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("cancelfix", __version__)
+        super().__init__("cancelfix", __version__, protocol_cls=Protocol)
         self.worker = Worker()
         self.analyses = Analyses(self.worker, self.publish)
         self.settings = SettingsCache()
