@@ -21,4 +21,7 @@ def serve() -> None:
         )
     from codemods.server.features import server
 
-    server.start_io()
+    try:
+        server.start_io()
+    finally:
+        server.worker.stop()  # however the session ended, the analysis process ends with it
