@@ -385,6 +385,17 @@ def explain(code: str) -> None:
     click.echo(rule.documentation())
 
 
+@main.command()
+def server() -> None:
+    """Run the language server on stdin/stdout, for editors (needs `cancelfix[lsp]`)."""
+    from codemods.server import MissingExtra, serve
+
+    try:
+        serve()
+    except MissingExtra as error:
+        raise UsageProblem(str(error)) from error
+
+
 def _fix_description(rule: type[Rule]) -> str:
     return "/".join(kind.value for kind in rule.fix_kinds) or "none"
 

@@ -20,6 +20,14 @@ class FixSafety(enum.StrEnum):
     UNSAFE = "unsafe"
 
 
+class Severity(enum.StrEnum):
+    """How much a rule's findings matter, as editors and code-scanning tools rank them."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFORMATION = "information"
+
+
 @dataclass(frozen=True)
 class Finding:
     """One report of a rule. Lines and columns are 1-based, as editors show them."""

@@ -28,7 +28,7 @@ from codemods.analysis.names import (
 )
 from codemods.analysis.scope import children, spelled_names
 from codemods.imports import ImportEdits
-from codemods.model import Finding, FixSafety, RuleOptions
+from codemods.model import Finding, FixSafety, RuleOptions, Severity
 from codemods.positions import StatementPositions
 from codemods.prefilter.statements import CoroutineCode
 from codemods.suppression import suppresses
@@ -67,6 +67,7 @@ class Rule(VisitorBasedCodemodCommand):
     message: ClassVar[str]
     fix_kinds: ClassVar[tuple[FixSafety, ...]]
     """The fixes the rule can offer; empty for a report-only rule."""
+    severity: ClassVar[Severity] = Severity.WARNING
     required_bytes: ClassVar[tuple[bytes, ...]]
     """Byte strings that every file with a finding contains: the prefilter's first test (a
     rule's `may_apply` may narrow it with the tests of `prefilter.source_text`)."""

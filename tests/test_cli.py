@@ -1216,6 +1216,7 @@ def test_python_m_help(tmp_path: Path) -> None:
         "explain",
         "fix",
         "rules",
+        "server",
     ]
 
 
