@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 import pytest
 
 from codemods.model import FixSafety
-from tests.behaviour import Namespace, fixed, load
+from tests.behaviour import Namespace, fixed, load, squash
 
 RULES = ("CF303",)
 SET = "_background_tasks"
@@ -221,3 +221,115 @@ def test_replies_arriving_in_time_are_the_same(version: str) -> None:
     _, messages = run(scenario)
     assert ns["answered"] == [(2, "second"), (1, "first")]
     assert messages == []
+
+
+CHAINED_CALLBACK = textwrap.dedent(
+    """\
+    import asyncio
+    import weakref
+
+    replies = weakref.WeakValueDictionary()
+    spawned = []
+    finished = []  # what the chained callback saw, in order
+
+
+    async def wait_for_reply(request_id):
+        reply = asyncio.get_running_loop().create_future()
+        replies[request_id] = reply
+        spawned.append(weakref.ref(asyncio.current_task()))
+        return await reply
+
+
+    def on_request(request_id):
+        asyncio.get_running_loop().create_task(wait_for_reply(request_id)).add_done_callback(
+            lambda task: finished.append(task.result())
+        )
+    """
+)
+
+
+def test_chained_callback_fix_keeps_the_task_and_its_callback() -> None:
+    """`create_task(...).add_done_callback(cb)`: the callback does not keep the task; the fix
+    does, and the callback still runs once, with the task's result, before the set lets go."""
+    fixed_text = fixed_source(CHAINED_CALLBACK)
+    # `task` is the lambda's parameter: the fix takes the next free name.
+    assert squash(fixed_text).endswith(
+        squash(
+            """
+            task_1 = asyncio.get_running_loop().create_task(wait_for_reply(request_id))
+            task_1.add_done_callback(
+                lambda task: finished.append(task.result())
+            )
+            _background_tasks.add(task_1)
+            task_1.add_done_callback(_background_tasks.discard)
+            """
+        )
+    )
+    original, fixed_ns = load(CHAINED_CALLBACK), load(fixed_text)
+
+    async def collected(messages: list[str]) -> None:
+        state = await _spawn_and_collect(original)
+        assert state["task"] is None and not state["reply_pending"]
+        await settle()
+        assert original["finished"] == []
+
+    _, messages = run(collected)
+    assert "Task was destroyed but it is pending!" in messages
+
+    async def kept(messages: list[str]) -> None:
+        state = await _spawn_and_collect(fixed_ns)
+        task = state["task"]
+        assert task is not None and fixed_ns[SET] == {task}
+        fixed_ns["replies"][7].set_result("pong")
+        del task, state
+        await settle()
+        assert fixed_ns["finished"] == ["pong"]
+        assert fixed_ns[SET] == set()
+
+    _, messages = run(kept)
+    assert messages == []
+
+
+SCHEDULED_FROM_THREAD = textwrap.dedent(
+    """\
+    import asyncio
+    import threading
+
+    handled = []
+
+
+    async def handle(item):
+        await asyncio.sleep(0)
+        handled.append(item)
+
+
+    def produce(loop, items):
+        for item in items:
+            loop.call_soon_threadsafe(loop.create_task, handle(item))
+
+
+    def start(loop, items):
+        thread = threading.Thread(target=produce, args=(loop, items))
+        thread.start()
+        return thread
+    """
+)
+
+
+def test_scheduled_spawn_is_reported_without_a_fix() -> None:
+    """The loop throws away what a scheduled callback returns: no statement can keep the
+    task there, so the finding says why and nothing is rewritten, even with unsafe fixes."""
+    outcome = fixed(SCHEDULED_FROM_THREAD, RULES, unsafe=True)
+    assert outcome.new_source is None
+    assert [(f.code, f.fix, f.fixed, f.line) for f in outcome.findings] == [
+        ("CF303", None, False, 14)
+    ]
+    assert "no fix: the loop throws away what the callback returns" in outcome.findings[0].message
+    ns = load(SCHEDULED_FROM_THREAD)
+
+    async def scenario(messages: list[str]) -> None:
+        await asyncio.to_thread(ns["start"](asyncio.get_running_loop(), [1, 2]).join)
+        await settle()
+
+    run(scenario)
+    assert ns["handled"] == [1, 2], "the shape it flags does spawn the tasks"

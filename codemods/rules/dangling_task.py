@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import ast
+import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -39,16 +40,39 @@ _LOOP_GETTERS = frozenset(
 )
 """Calls that return an event loop: `asyncio.get_running_loop().create_task(...)`."""
 
+_SCHEDULERS = {"call_soon": 0, "call_soon_threadsafe": 0, "call_later": 1, "call_at": 1}
+"""Event loop methods that call a callback later, with the callback's position: its return
+value (a task, for `loop.create_task`) is thrown away."""
+_SCHEDULER_BYTES = (b"call_soon", b"call_later", b"call_at")
+_SCHEDULED_MESSAGE = (
+    "task created by a scheduled callback and discarded; it can be garbage-collected before "
+    "it finishes (no fix: the loop throws away what the callback returns)"
+)
+
 _SET_BASE = "_background_tasks"
 _TASK_BASE = "task"
 
 
 @dataclass(frozen=True)
 class _Keep:
-    """Keep the task of one discarded call: bind it to `task`, add it to the set `tasks`."""
+    """Keep the task of one discarded call: bind it to `task`, add it to the set `tasks`.
+    `chained`: the statement calls a method of the new task (`.add_done_callback(cb)`)."""
 
     task: str
     tasks: str
+    chained: bool
+
+
+class _Discard(enum.Enum):
+    """How a statement throws a new task away."""
+
+    SPAWNED = "spawned"
+    """`asyncio.create_task(...)`: the statement is the call."""
+    CHAINED = "chained"
+    """`asyncio.create_task(...).add_done_callback(cb)`: a callback does not keep the task."""
+    SCHEDULED = "scheduled"
+    """`loop.call_soon_threadsafe(loop.create_task, coro)`: the loop drops the callback's
+    return value."""
 
 
 class DanglingTask(Rule):
@@ -56,9 +80,17 @@ class DanglingTask(Rule):
     ## What it does
     Flags a call of `asyncio.create_task()`, `asyncio.ensure_future()` or
     `<loop>.create_task()` whose result is thrown away: the call is a statement of its own
-    in a function (not assigned, awaited, returned or passed on). A loop is
-    `asyncio.get_event_loop()`, `get_running_loop()`, `new_event_loop()`, or a name or
-    attribute whose last part ends with `loop` (`loop`, `self._loop`, `hass.loop`).
+    in a function (not assigned, awaited, returned or passed on), or such a statement only
+    adds a done callback to it (`asyncio.create_task(...).add_done_callback(cb)`: the task
+    holds its callbacks, not the other way round). A loop is `asyncio.get_event_loop()`,
+    `get_running_loop()`, `new_event_loop()`, a call of a function or method named like
+    them (`self._get_loop()`), or a name or attribute whose last part ends with `loop`
+    (`loop`, `self._loop`, `hass.loop`).
+
+    Also flagged, without a fix: a statement that schedules one of those functions as a
+    callback, `loop.call_soon_threadsafe(loop.create_task, coro)` (likewise `call_soon`,
+    `call_later` and `call_at`): the loop throws away what the callback returns, so the task
+    is as unreferenced as above.
 
     Not flagged: `TaskGroup.create_task` (the group keeps its tasks), trio's `start_soon`,
     helpers that track their tasks (Home Assistant's `hass.async_create_task` and
@@ -103,7 +135,8 @@ class DanglingTask(Rule):
     the module has `from __future__ import annotations`). A module-level set the module already
     uses that way (`NAME = set()` with `add_done_callback(NAME.discard)`) is reused. Comments
     stay on the call's line; a call sharing its line with other statements becomes three
-    statements separated by `;`.
+    statements separated by `;`. A chained `.add_done_callback(cb)` stays, on the new local,
+    right after it is bound: the callbacks run in the order they did.
 
     The fix is unsafe: the task now lives until it finishes. Before, it might have been
     collected silently mid-flight; code that relied on that (a task that never finishes and was
@@ -111,6 +144,13 @@ class DanglingTask(Rule):
     it. The set is module-level: it is shared by every instance of a class and by every event
     loop that runs the code. An exception the task raises is still not retrieved (asyncio logs
     "Task exception was never retrieved"); handling it is a separate decision.
+
+    A scheduled callback is reported only: the task exists only later, when the loop runs
+    the callback, so no statement of the caller can keep it. Wrapping the call in a lambda
+    would move the evaluation of its arguments (the coroutine, the loop) from the scheduling
+    thread to the loop's; the fix that keeps everything else, scheduling a module-level
+    helper that spawns and keeps the task, is left to a person. Schedule such a helper
+    instead of `create_task`.
 
     ## Options
     - `target-version`: below `py39` the set's annotation is quoted.
@@ -134,8 +174,10 @@ class DanglingTask(Rule):
     def may_apply(cls, source: bytes, options: RuleOptions) -> bool:
         if not any(spawner in source for spawner in _SPAWNER_BYTES):
             return False
-        return calls_as_statement(source, _SPAWNER_BYTES, whole=True) or imported_as(
-            source, _SPAWNER_BYTES
+        return (
+            calls_as_statement(source, _SPAWNER_BYTES, whole=True)
+            or imported_as(source, _SPAWNER_BYTES)
+            or any(scheduler in source for scheduler in _SCHEDULER_BYTES)
         )
 
     @classmethod
@@ -196,22 +238,46 @@ class DanglingTask(Rule):
         if function is None:
             return
         for statement in line.body:
-            if not isinstance(statement, cst.Expr) or not self._discards_task(statement.value):
+            if not isinstance(statement, cst.Expr) or not isinstance(statement.value, cst.Call):
                 continue
             call = statement.value
+            discard = self._discard(call)
+            if discard is None:
+                continue
             comments = [*end_comments([line]), *comments_within(statement)]
-            if self.report(call, FixSafety.UNSAFE, through=call, comments=comments):
+            if discard is _Discard.SCHEDULED:
+                self.report(call, None, through=call, comments=comments, message=_SCHEDULED_MESSAGE)
+            elif self.report(call, FixSafety.UNSAFE, through=call, comments=comments):
                 self._planned[statement] = _Keep(
                     task=self.fresh_name(statement, _TASK_BASE, function),
                     tasks=self._set_for(statement),
+                    chained=discard is _Discard.CHAINED,
                 )
 
-    def _discards_task(self, value: cst.BaseExpression) -> bool:
-        if not isinstance(value, cst.Call):
-            return False
-        if not self.names.names_of(value.func).isdisjoint(_SPAWNERS):
+    def _discard(self, call: cst.Call) -> _Discard | None:
+        """How the statement `call` throws a new task away, if it does."""
+        func = call.func
+        if self._is_spawner(func):
+            return _Discard.SPAWNED
+        if not isinstance(func, cst.Attribute):
+            return None
+        if func.attr.value == "add_done_callback":
+            receiver = func.value
+            if isinstance(receiver, cst.Call) and self._is_spawner(receiver.func):
+                return _Discard.CHAINED
+            return None
+        position = _SCHEDULERS.get(func.attr.value)
+        if position is None or not self._is_loop(func.value) or len(call.args) <= position:
+            return None
+        callback = call.args[position]
+        if callback.keyword is None and not callback.star and self._is_spawner(callback.value):
+            return _Discard.SCHEDULED
+        return None
+
+    def _is_spawner(self, func: cst.BaseExpression) -> bool:
+        """`asyncio.create_task`, `asyncio.ensure_future` (or an alias), `<loop>.create_task`."""
+        if not self.names.names_of(func).isdisjoint(_SPAWNERS):
             return True
-        func = value.func
         return (
             isinstance(func, cst.Attribute)
             and func.attr.value == "create_task"
@@ -220,7 +286,11 @@ class DanglingTask(Rule):
 
     def _is_loop(self, receiver: cst.BaseExpression) -> bool:
         if isinstance(receiver, cst.Call):
-            return not self.names.names_of(receiver.func).isdisjoint(_LOOP_GETTERS)
+            if not self.names.names_of(receiver.func).isdisjoint(_LOOP_GETTERS):
+                return True
+            getter = receiver.func
+            name = getter.attr if isinstance(getter, cst.Attribute) else getter
+            return isinstance(name, cst.Name) and _names_loop_getter(name.value)
         if isinstance(receiver, cst.Attribute):
             return (
                 receiver.attr.value.lower().endswith("loop")
@@ -258,6 +328,12 @@ class DanglingTask(Rule):
         return cst.parse_expression(annotation)
 
 
+def _names_loop_getter(name: str) -> bool:
+    """`get_loop`, `_get_event_loop`: a function or method that says it returns a loop."""
+    lowered = name.lower()
+    return lowered.lstrip("_").startswith("get") and lowered.endswith("loop")
+
+
 def _enclosing_function(ancestors: Sequence[cst.CSTNode]) -> cst.FunctionDef | None:
     """The function (`def` or `async def`) whose body holds a statement, if any: not a class
     body or the module."""
@@ -271,10 +347,21 @@ def _enclosing_function(ancestors: Sequence[cst.CSTNode]) -> cst.FunctionDef | N
 
 def _kept(statement: cst.Expr, keep: _Keep) -> list[cst.BaseSmallStatement]:
     """`task = <call>`, `<set>.add(task)`, `task.add_done_callback(<set>.discard)`; the last
-    takes the statement's semicolon."""
+    takes the statement's semicolon. A chained statement (`<call>.add_done_callback(cb)`)
+    keeps its method call, on `task`, right after the binding: the callbacks run in the
+    order they ran before."""
     task, tasks = cst.Name(keep.task), cst.Name(keep.tasks)
+    spawn = statement.value
+    chained: list[cst.BaseSmallStatement] = []
+    if keep.chained:
+        assert isinstance(spawn, cst.Call) and isinstance(spawn.func, cst.Attribute)
+        chained = [
+            statement.with_changes(value=_on_task(spawn, task), semicolon=cst.MaybeSentinel.DEFAULT)
+        ]
+        spawn = spawn.func.value
     return [
-        cst.Assign(targets=[cst.AssignTarget(target=task)], value=statement.value),
+        cst.Assign(targets=[cst.AssignTarget(target=task)], value=spawn),
+        *chained,
         cst.Expr(
             cst.Call(func=cst.Attribute(value=tasks, attr=cst.Name("add")), args=[cst.Arg(task)])
         ),
@@ -286,6 +373,12 @@ def _kept(statement: cst.Expr, keep: _Keep) -> list[cst.BaseSmallStatement]:
             semicolon=statement.semicolon,
         ),
     ]
+
+
+def _on_task(call: cst.Call, task: cst.Name) -> cst.Call:
+    """`<spawn>.add_done_callback(cb)` -> `task.add_done_callback(cb)`."""
+    assert isinstance(call.func, cst.Attribute)
+    return call.with_changes(func=call.func.with_changes(value=task))
 
 
 def _expanded(
@@ -368,12 +461,30 @@ def _with_set(module: cst.Module, name: str, annotation: cst.BaseExpression) -> 
 def may_discard_task(code: CoroutineCode) -> bool:
     """Whether some function calls `create_task` or `ensure_future` (or what `from asyncio
     import create_task as x` binds) as a statement, discarding the task (CF303's shape): on
-    its own, on a module, or on something that may be an event loop (not a TaskGroup)."""
+    its own, on a module, or on something that may be an event loop (not a TaskGroup); or
+    calls `add_done_callback` on such a call, or schedules such a function as a callback."""
     spawners = with_aliases(code, frozenset({"create_task", "ensure_future"}))
+
+    def spawns(func: ast.expr) -> bool:
+        return last_name(func) in spawners and _may_be_loop_or_module(func, code)
+
     return any(
-        last_name(call.func) in spawners and _may_be_loop_or_module(call.func, code)
+        spawns(call.func) or any(map(spawns, _chained_or_scheduled(call)))
         for call in code.discarded_calls
     )
+
+
+def _chained_or_scheduled(call: ast.Call) -> list[ast.expr]:
+    """What may spawn a task that the statement `call` throws away besides its own callee:
+    the callee of `<call>.add_done_callback(...)`, the callbacks of `loop.call_soon(...)`."""
+    func = call.func
+    if not isinstance(func, ast.Attribute):
+        return []
+    if func.attr == "add_done_callback" and isinstance(func.value, ast.Call):
+        return [func.value.func]
+    if func.attr in _SCHEDULERS:
+        return list(call.args)
+    return []
 
 
 def _may_be_loop_or_module(func: ast.expr, code: CoroutineCode) -> bool:
