@@ -198,12 +198,14 @@ class Rule(VisitorBasedCodemodCommand):
         through: cst.CSTNode | None = None,
         keyword: str | None = None,
         comments: Iterable[cst.Comment] = (),
+        message: str | None = None,
     ) -> bool:
         """Record a finding at `node`; True when the caller should apply its fix.
 
         The finding spans from `node` to the end of `through`, or, without it, the `keyword`
         that starts `node` (so that a finding on a whole handler points at its header). A
-        `# noqa` among `comments` (those on the flagged lines) suppresses it.
+        `# noqa` among `comments` (those on the flagged lines) suppresses it. `message`
+        replaces the rule's where the finding needs its own (why no fix is offered).
         """
         if any(suppresses(comment.value, self.code) for comment in comments):
             return False
@@ -221,7 +223,7 @@ class Rule(VisitorBasedCodemodCommand):
             Finding(
                 code=self.code,
                 name=self.name,
-                message=self.message,
+                message=message or self.message,
                 line=start.line,
                 column=start.column + 1,
                 end_line=end.line,

@@ -1,0 +1,243 @@
+"""The CF2 shapes of issue 16 and the teardown of issue 21, judged on a real event loop.
+
+Each case is realistic code that undoes something (a pooled holder put back, a registry
+entry removed, a lock released, a subscription dropped) on some failing paths but not on
+cancellation. The engine fixes it with every rule enabled (so no other rule may chime in), and
+the original and the fixed source run against the recording fakes of `test_behaviour_cf2`:
+
+- cancelled at each await of the guarded region, the original skips the cleanup and the fixed
+  code runs it exactly once, after everything the original did, and ends cancelled;
+- under an enclosing `asyncio.timeout()` that expires in the region: TimeoutError either way;
+- on success, on each handled error and on a timeout the code handles itself: the same
+  result or exception, and the same calls in the same order.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+import pytest
+
+from codemods.model import FixSafety
+from codemods.registry import all_rules
+from tests.behaviour import Namespace, fixed, load, squash
+from tests.test_behaviour_cf2 import (
+    Case,
+    Versions,
+    World,
+    assert_gains_cleanup,
+    drive,
+    findings,
+)
+
+ALL_RULES = tuple(rule.code for rule in all_rules())
+
+
+class FakeHolder:
+    """A pool slot (asyncpg's `PoolConnectionHolder`): acquiring it connects."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    async def acquire(self) -> FakeHolder:
+        await self.world.step("connect")
+        return self
+
+    async def ping(self) -> None:
+        await self.world.step("ping")
+
+
+class FakeSlots:
+    """The pool's queue of holders."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    async def get(self) -> FakeHolder:
+        await self.world.setup("get")
+        return FakeHolder(self.world)
+
+    def put_nowait(self, holder: FakeHolder) -> None:
+        self.world.cleanup_now("put_back")
+
+
+class FakeClient:
+    def __init__(self, world: World, key: str) -> None:
+        self.world = world
+        self.key = key
+
+    async def connect(self) -> None:
+        await self.world.step("connect", self.key)
+
+    async def authenticate(self) -> None:
+        await self.world.step("authenticate", self.key)
+
+
+class RecordingRegistry(dict[str, Any]):
+    def __init__(self, world: World) -> None:
+        super().__init__()
+        self.world = world
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        self.world.cleanup_now("unregister")
+
+
+# ---- shape 1: compensation in `except Exception`, whatever its names (CF202) ---------------
+
+POOL_PUT_BACK = """
+    class Pool:
+        def __init__(self, slots):
+            self._queue = slots
+
+        async def acquire(self):
+            holder = await self._queue.get()
+            try:
+                conn = await holder.acquire()
+                await conn.ping()
+            except Exception:
+                self._queue.put_nowait(holder)
+                raise
+            return type(conn).__name__
+"""
+
+
+async def call_pool_put_back(ns: Namespace, world: World) -> Any:
+    return await ns["Pool"](FakeSlots(world)).acquire()
+
+
+REGISTRY_DEL = """
+    class Registry:
+        def __init__(self, clients, factory):
+            self._clients = clients
+            self._factory = factory
+
+        async def open(self, key):
+            client = self._factory(key)
+            self._clients[key] = client
+            try:
+                await client.connect()
+                await client.authenticate()
+            except Exception:
+                del self._clients[key]
+                raise
+            return sorted(self._clients)
+"""
+
+
+async def call_registry_del(ns: Namespace, world: World) -> Any:
+    registry = ns["Registry"](RecordingRegistry(world), lambda key: FakeClient(world, key))
+    return await registry.open("eu-1")
+
+
+CASES = [
+    Case(
+        id="CF202-pool-put-back",
+        code="CF202",
+        safety=FixSafety.SAFE,
+        source=POOL_PUT_BACK,
+        expect="""
+            except BaseException:
+                self._queue.put_nowait(holder)
+        """,
+        call=call_pool_put_back,
+        awaits=2,
+        returns="FakeHolder",
+        success_cleanups=(),
+        after_cancel=(("put_back",),),
+        handled=OSError,
+        handled_end=("raised", "OSError"),
+    ),
+    Case(
+        id="CF202-registry-del",
+        code="CF202",
+        safety=FixSafety.SAFE,
+        source=REGISTRY_DEL,
+        expect="""
+            except BaseException:
+                del self._clients[key]
+        """,
+        call=call_registry_del,
+        awaits=2,
+        returns=["eu-1"],
+        success_cleanups=(),
+        after_cancel=(("unregister",),),
+        handled=ConnectionError,
+        handled_end=("raised", "ConnectionError"),
+    ),
+]
+
+EACH_CASE = [case.param() for case in CASES]
+EACH_AWAIT = [case.param(i, suffix=f"-await{i}") for case in CASES for i in range(case.awaits)]
+
+
+def fix_and_load(case: Case) -> Versions:
+    """Fix the case with every rule; exactly its rule must fix it, with a fix of its kind,
+    into code containing `expect`."""
+    source = textwrap.dedent(case.source)
+    unsafe = case.safety is FixSafety.UNSAFE
+    if unsafe:
+        safe_only = fixed(source, ALL_RULES, unsafe=False)
+        assert safe_only.new_source is None
+        assert findings(safe_only) == [(case.code, case.safety, False)]
+    outcome = fixed(source, ALL_RULES, unsafe=unsafe)
+    assert outcome.new_source is not None, f"expected a {case.code} fix, got {outcome.findings}"
+    assert findings(outcome) == [(case.code, case.safety, True)]
+    fixed_source = outcome.new_source.decode()
+    assert squash(case.expect) in squash(fixed_source), fixed_source
+    assert squash(case.expect) not in squash(source)
+    return Versions(load(source), load(fixed_source))
+
+
+@pytest.mark.parametrize(("case", "index"), EACH_AWAIT)
+def test_cancel_at_each_await_cleans_up_once_after_fix(case: Case, index: int) -> None:
+    versions = fix_and_load(case)
+    original = drive(case, versions.original, cancel=True, block_at=index)
+    after = drive(case, versions.fixed, cancel=True, block_at=index)
+
+    assert original.end == "cancelled"
+    assert original.awaits == index + 1
+    assert_gains_cleanup(case, original, after)
+
+
+@pytest.mark.parametrize(("case", "index"), EACH_AWAIT)
+def test_enclosing_timeout_cleans_up_once_after_fix(case: Case, index: int) -> None:
+    versions = fix_and_load(case)
+    original = drive(case, versions.original, timeout=True, block_at=index)
+    after = drive(case, versions.fixed, timeout=True, block_at=index)
+
+    assert original.end == ("raised", "TimeoutError")
+    assert_gains_cleanup(case, original, after)
+
+
+@pytest.mark.parametrize("case", EACH_CASE)
+def test_success_path_unchanged(case: Case) -> None:
+    versions = fix_and_load(case)
+    original = drive(case, versions.original)
+    after = drive(case, versions.fixed)
+
+    assert original.end == ("returned", case.returns)
+    assert original.awaits == case.awaits
+    assert original.cleanups == list(case.success_cleanups)
+    assert after == original
+
+
+@pytest.mark.parametrize(
+    ("case", "index"),
+    [
+        case.param(i, suffix=f"-await{i}")
+        for case in CASES
+        if case.handled is not None
+        for i in range(case.awaits)
+    ],
+)
+def test_handled_error_path_unchanged(case: Case, index: int) -> None:
+    assert case.handled is not None
+    versions = fix_and_load(case)
+    original = drive(case, versions.original, fail_at=index, error=case.handled)
+    after = drive(case, versions.fixed, fail_at=index, error=case.handled)
+
+    assert original.end == case.handled_end
+    assert original.cleanups, "the handled error ran the cleanup before the fix too"
+    assert after == original
