@@ -24,6 +24,7 @@ from codemods.registry import all_rules
 from tests.behaviour import Namespace, fixed, load, squash
 from tests.test_behaviour_cf2 import (
     Case,
+    FakePool,
     Versions,
     World,
     assert_gains_cleanup,
@@ -131,6 +132,70 @@ async def call_registry_del(ns: Namespace, world: World) -> Any:
     return await registry.open("eu-1")
 
 
+# ---- shape 2: a cancellation clause that skips the later handler's cleanup (CF204) ----------
+
+REDIS_EXECUTE = """
+    import asyncio
+
+
+    class Redis:
+        def __init__(self, connection):
+            self.connection = connection
+
+        async def execute_command(self, *args):
+            conn = self.connection
+            await conn.send_packed_command(b" ".join(args))
+            try:
+                return await conn.read_response()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                await conn.disconnect(nowait=True)
+                raise
+"""
+
+
+class FakeRedisConnection:
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    async def send_packed_command(self, command: bytes) -> None:
+        await self.world.setup("send", command)
+
+    async def read_response(self) -> bytes:
+        await self.world.step("read_response")
+        return b"+OK"
+
+    async def disconnect(self, nowait: bool = False) -> None:
+        await self.world.cleanup("disconnect")
+
+
+async def call_redis_execute(ns: Namespace, world: World) -> Any:
+    return await ns["Redis"](FakeRedisConnection(world)).execute_command(b"GET", b"key")
+
+
+POOL_CHECKOUT = """
+    from asyncio import CancelledError
+
+
+    async def checkout(pool, schema):
+        conn = await pool.acquire()
+        try:
+            await conn.execute(f"SET search_path TO {schema}")
+            await conn.execute("SET statement_timeout = 30000")
+        except CancelledError:
+            raise
+        except Exception:
+            await pool.release(conn)
+            raise
+        return type(conn).__name__
+"""
+
+
+async def call_pool_checkout(ns: Namespace, world: World) -> Any:
+    return await ns["checkout"](FakePool(world), "tenant_a")
+
+
 CASES = [
     Case(
         id="CF202-pool-put-back",
@@ -165,6 +230,45 @@ CASES = [
         after_cancel=(("unregister",),),
         handled=ConnectionError,
         handled_end=("raised", "ConnectionError"),
+    ),
+]
+
+CASES += [
+    Case(
+        id="CF204-redis-read-response",
+        code="CF204",
+        safety=FixSafety.SAFE,
+        source=REDIS_EXECUTE,
+        expect="""
+            except asyncio.CancelledError:
+                await conn.disconnect(nowait=True)
+                raise
+        """,
+        call=call_redis_execute,
+        awaits=1,
+        returns=b"+OK",
+        success_cleanups=(),
+        after_cancel=(("disconnect",),),
+        handled=ConnectionResetError,
+        handled_end=("raised", "ConnectionResetError"),
+    ),
+    Case(
+        id="CF204-pool-checkout",
+        code="CF204",
+        safety=FixSafety.SAFE,
+        source=POOL_CHECKOUT,
+        expect="""
+            except CancelledError:
+                await pool.release(conn)
+                raise
+        """,
+        call=call_pool_checkout,
+        awaits=2,
+        returns="FakeConn",
+        success_cleanups=(),
+        after_cancel=(("release",),),
+        handled=ValueError,
+        handled_end=("raised", "ValueError"),
     ),
 ]
 

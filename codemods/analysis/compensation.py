@@ -20,8 +20,22 @@ from dataclasses import dataclass
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
-from codemods.analysis.blocks import leaves_block, statements
-from codemods.analysis.cleanup import called_name, is_cleanup_call, is_logging_call
+from codemods.analysis.blocks import (
+    bound_names,
+    leaves_block,
+    lines_equal,
+    referenced_names,
+    same_code,
+    statements,
+)
+from codemods.analysis.cleanup import (
+    always_cleans_up,
+    called_name,
+    is_cleanup_call,
+    is_logging_call,
+)
+from codemods.analysis.exits import Exit, handler_exits
+from codemods.analysis.names import ExceptionNames
 from codemods.analysis.scope import assigned_targets, has_call, mentions, walk_same_frame
 
 
@@ -190,3 +204,96 @@ def _target_names(target: cst.BaseExpression) -> list[str]:
         return [name for element in target.elements for name in _target_names(element.value)]
     name = get_full_name_for_node(target)
     return [name] if name else []
+
+
+@dataclass(frozen=True)
+class Compensation:
+    """What a handler that compensates and then raises does before the raise: the lines a
+    cancellation path must run too, and whether they can be run there."""
+
+    handler: cst.ExceptHandler
+    lines: tuple[cst.BaseStatement, ...]
+    """The handler's statements without its log lines and the `raise` that ends it."""
+    effects: frozenset[Effect]
+    why_not_repeatable: str | None
+    """Why the lines cannot run elsewhere (None: they can)."""
+
+    @property
+    def only_undoes(self) -> bool:
+        return self.effects <= {Effect.QUIET, Effect.UNDO}
+
+    def same_as(self, other: Compensation) -> bool:
+        return lines_equal(self.lines, other.lines)
+
+
+def compensation(
+    node: cst.Try,
+    handler: cst.ExceptHandler,
+    function: cst.FunctionDef,
+    names: ExceptionNames,
+    cleanup_names: frozenset[str],
+) -> Compensation | None:
+    """The compensation of `handler`, if every path through it undoes something (a cleanup
+    call, or what `Judge` counts as undoing) and then raises; None otherwise."""
+    error = handler.name.name if handler.name is not None else None
+    error_name = error.value if isinstance(error, cst.Name) else None
+    judge = Judge(held_before(function, node), error_name, cleanup_names)
+    body = statements(handler.body)
+    if not (always_cleans_up(body, cleanup_names) or judge.always_undoes(body)):
+        return None
+    kinds = handler_exits(handler, names).kinds
+    if not kinds or not kinds <= {Exit.RERAISE, Exit.RAISE_OTHER}:
+        return None
+    end = len(body)
+    while end and _ends_by_raising(body[end - 1]):
+        end -= 1
+    lines = tuple(line for line in body[:end] if not _is_log_line(line))
+    return Compensation(
+        handler, lines, frozenset(judge.effects(lines)), _why_not_repeatable(node, lines, error)
+    )
+
+
+def _why_not_repeatable(
+    node: cst.Try, lines: Sequence[cst.BaseStatement], error: cst.BaseExpression | None
+) -> str | None:
+    if not lines:
+        return "the handler's undo is entangled with its `raise`"
+    if any(
+        isinstance(child, cst.Raise | cst.Return | cst.Break | cst.Continue)
+        for line in lines
+        for child in walk_same_frame(line)
+    ):
+        return "the handler's undo is entangled with a `raise` or a jump"
+    used = set().union(*map(referenced_names, lines))
+    if error is not None and get_full_name_for_node(error) in used:
+        return "the handler's undo uses the exception it caught"
+    if not used.isdisjoint(bound_names(statements(node.body))):
+        return "the handler's undo uses a name the `try` binds, unbound if cancelled before it"
+    return None
+
+
+def _ends_by_raising(line: cst.BaseStatement) -> bool:
+    """A last line that raises or logs that it does (what a cancellation clause need not
+    repeat)."""
+    return isinstance(line, cst.SimpleStatementLine) and all(
+        isinstance(small, cst.Raise | cst.Pass)
+        or (isinstance(small, cst.Expr) and is_logging_call(small.value))
+        for small in line.body
+    )
+
+
+def _is_log_line(line: cst.BaseStatement) -> bool:
+    return isinstance(line, cst.SimpleStatementLine) and all(
+        isinstance(small, cst.Expr) and is_logging_call(small.value) for small in line.body
+    )
+
+
+def repeated_elsewhere(node: cst.Try, lines: Sequence[cst.BaseStatement]) -> bool:
+    """Whether the `try` body, `else` or `finally` runs one of `lines` too: then the cleanup
+    belongs in `finally` (CF201's case), not on one more failing path."""
+    elsewhere = statements(node.body)
+    if node.orelse is not None:
+        elsewhere += statements(node.orelse.body)
+    if node.finalbody is not None:
+        elsewhere += statements(node.finalbody.body)
+    return any(same_code(line, other) for line in lines for other in elsewhere)
