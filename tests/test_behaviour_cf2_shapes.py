@@ -408,6 +408,83 @@ CASES += [
     ),
 ]
 
+# ---- issue 21: the teardown moves into `finally` as a unit (CF203) ------------------------
+
+CHANNEL_TEARDOWN = """
+    class RpcChannel:
+        def __init__(self, connection):
+            self._connection = connection
+            self._channel = None
+            self._busy = False
+
+        async def call(self, request):
+            self._channel = await self._connection.channel()
+            self._busy = True
+            reply = await self._channel.roundtrip(request)
+            await self._channel.confirm()
+            self._channel.close()
+            self._channel = None
+            self._busy = False
+            return reply
+"""
+
+
+class FakeChannel:
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    async def roundtrip(self, request: bytes) -> bytes:
+        await self.world.step("roundtrip", request)
+        return b"pong"
+
+    async def confirm(self) -> None:
+        await self.world.step("confirm")
+
+    def close(self) -> None:
+        self.world.cleanup_now("close")
+
+
+class FakeAmqpConnection:
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    async def channel(self) -> FakeChannel:
+        await self.world.setup("channel")
+        return FakeChannel(self.world)
+
+
+CHANNELS: list[Any] = []
+"""Each run's `RpcChannel`, to read the state its teardown leaves."""
+
+
+async def call_channel(ns: Namespace, world: World) -> Any:
+    CHANNELS.append(ns["RpcChannel"](FakeAmqpConnection(world)))
+    return await CHANNELS[-1].call(b"ping")
+
+
+CASES += [
+    Case(
+        id="CF203-teardown-channel-busy-flag",
+        code="CF203",
+        safety=FixSafety.SAFE,
+        source=CHANNEL_TEARDOWN,
+        expect="""
+            finally:
+                self._channel.close()
+                self._channel = None
+                self._busy = False
+            return reply
+        """,
+        call=call_channel,
+        awaits=2,
+        returns=b"pong",
+        success_cleanups=("close",),
+        after_cancel=(("close",),),
+        unhandled=ConnectionResetError,
+    ),
+]
+
+BY_ID = {case.id: case for case in CASES}
 EACH_CASE = [case.param() for case in CASES]
 EACH_AWAIT = [case.param(i, suffix=f"-await{i}") for case in CASES for i in range(case.awaits)]
 
@@ -493,3 +570,49 @@ def test_handled_error_path_unchanged(case: Case, index: int) -> None:
     assert original.end == case.handled_end
     assert original.cleanups, "the handled error ran the cleanup before the fix too"
     assert after == original
+
+
+@pytest.mark.parametrize(
+    ("case", "index"),
+    [
+        case.param(i, suffix=f"-await{i}")
+        for case in CASES
+        if case.unhandled is not None
+        for i in range(case.awaits)
+    ],
+)
+def test_unhandled_error_propagates_and_now_cleans_up(case: Case, index: int) -> None:
+    """CF203's documented trade: an error nothing handles propagates as before, and now
+    runs the cleanup on its way."""
+    assert case.unhandled is not None
+    versions = fix_and_load(case)
+    original = drive(case, versions.original, fail_at=index, error=case.unhandled)
+    after = drive(case, versions.fixed, fail_at=index, error=case.unhandled)
+
+    assert original.end == ("raised", case.unhandled.__name__)
+    assert_gains_cleanup(case, original, after)
+
+
+@pytest.mark.parametrize("index", range(BY_ID["CF203-teardown-channel-busy-flag"].awaits))
+def test_teardown_resets_state_once_cancelled(index: int) -> None:
+    """Issue 21: the flag and the dead channel are reset with the close, so the next call
+    works; before the fix a cancelled call left `_busy` set and the closed channel in place."""
+    case = BY_ID["CF203-teardown-channel-busy-flag"]
+    versions = fix_and_load(case)
+    drive(case, versions.original, cancel=True, block_at=index)
+    original = CHANNELS[-1]
+    drive(case, versions.fixed, cancel=True, block_at=index)
+    after = CHANNELS[-1]
+
+    assert (original._busy, original._channel is None) == (True, False)
+    assert (after._busy, after._channel) == (False, None)
+
+
+def test_teardown_success_leaves_the_same_state() -> None:
+    case = BY_ID["CF203-teardown-channel-busy-flag"]
+    versions = fix_and_load(case)
+    states = []
+    for namespace in (versions.original, versions.fixed):
+        drive(case, namespace)
+        states.append((CHANNELS[-1]._busy, CHANNELS[-1]._channel))
+    assert states == [(False, None), (False, None)]
