@@ -289,11 +289,12 @@ def _is_log_line(line: cst.BaseStatement) -> bool:
 
 
 def repeated_elsewhere(node: cst.Try, lines: Sequence[cst.BaseStatement]) -> bool:
-    """Whether the `try` body, `else` or `finally` runs one of `lines` too: then the cleanup
-    belongs in `finally` (CF201's case), not on one more failing path."""
-    elsewhere = statements(node.body)
-    if node.orelse is not None:
-        elsewhere += statements(node.orelse.body)
-    if node.finalbody is not None:
-        elsewhere += statements(node.finalbody.body)
-    return any(same_code(line, other) for line in lines for other in elsewhere)
+    """Whether the `try` body, `else` or `finally` runs one of `lines` too, at any depth:
+    then the cleanup belongs in `finally` (CF201's case), not on one more failing path."""
+    blocks = [part for part in (node.body, node.orelse, node.finalbody) if part is not None]
+    return any(
+        isinstance(other, cst.BaseStatement) and same_code(line, other)
+        for block in blocks
+        for other in walk_same_frame(block)
+        for line in lines
+    )

@@ -4,9 +4,14 @@ import ast
 
 import libcst as cst
 
-from codemods.analysis.blocks import bound_names, referenced_names, same_code, statements
-from codemods.analysis.cleanup import always_cleans_up, is_cleanup_line
-from codemods.analysis.compensation import Effect, Judge, held_before
+from codemods.analysis.blocks import bound_names, referenced_names, statements
+from codemods.analysis.compensation import (
+    Effect,
+    Judge,
+    compensation,
+    held_before,
+    repeated_elsewhere,
+)
 from codemods.analysis.exits import Exit, handler_exits
 from codemods.analysis.handler_rule import HandlerRule
 from codemods.analysis.handlers import guarded_coroutine
@@ -119,28 +124,13 @@ class CleanupOnlyOnException(HandlerRule):
         )
 
     def _cleans_up_then_raises(self, node: cst.Try, handler: cst.ExceptHandler) -> bool:
+        """Whether the handler compensates on every path and raises, and the success path
+        or `finally` does not run the same (CF201's case, or no bug)."""
         if handler.type is None or "builtins.Exception" not in self.names.names_of(handler.type):
             return False
-        lines = statements(handler.body)
-        if not (
-            always_cleans_up(lines, self.options.cleanup_names)
-            or self._judge(node, handler).always_undoes(lines)
-        ):
-            return False
-        kinds = handler_exits(handler, self.names).kinds
-        if not kinds or not kinds <= {Exit.RERAISE, Exit.RAISE_OTHER}:
-            return False
-        return not self._cleaned_elsewhere(node, lines)
-
-    def _cleaned_elsewhere(self, node: cst.Try, lines: list[cst.BaseStatement]) -> bool:
-        """Whether the success path (CF201's case) or `finally` runs the same cleanup."""
-        elsewhere = statements(node.body)
-        if node.orelse is not None:
-            elsewhere += statements(node.orelse.body)
-        if node.finalbody is not None:
-            elsewhere += statements(node.finalbody.body)
-        cleanup = [line for line in lines if is_cleanup_line(line, self.options.cleanup_names)]
-        return any(same_code(line, other) for line in cleanup for other in elsewhere)
+        function, cleanup_names = self.coroutine(node), self.options.cleanup_names
+        undo = compensation(node, handler, function, self.names, cleanup_names)
+        return undo is not None and not repeated_elsewhere(node, undo.lines)
 
     def _why_no_fix(self, node: cst.Try, index: int) -> str | None:
         """Why widening would turn a cancellation into another error, if it would: the

@@ -8,6 +8,7 @@ from codemods.analysis.blocks import same_code
 from codemods.analysis.compensation import Compensation, compensation, repeated_elsewhere
 from codemods.analysis.handler_rule import HandlerRule
 from codemods.analysis.handlers import enclosing_guards, guarded_coroutine
+from codemods.analysis.names import handler_types as types_named
 from codemods.analysis.reraise import with_reraise
 from codemods.analysis.scope import walk_same_frame
 from codemods.model import FixSafety, RuleOptions
@@ -79,6 +80,9 @@ class CleanupOnlyOnSomeErrors(HandlerRule):
     propagates unchanged after the same cleanup. Unsafe when they do more (count, notify, call
     something else), which every cancellation would now do too.
 
+    A handler only for errors about values (`ValueError`, `KeyError`...) is left alone: what
+    it undoes answers bad data, not an exchange stopped midway.
+
     Report only, without a fix (the message says why), when the undo uses a name the `try`
     binds (unbound if the cancellation comes first) or the exception it caught, is entangled
     with a `raise` or a jump, or when several handlers undo different things.
@@ -138,10 +142,16 @@ class CleanupOnlyOnSomeErrors(HandlerRule):
             assert handler.type is not None  # a bare `except:` catches cancellation
             if "builtins.Exception" in self.names.names_of(handler.type):
                 return []
-            found.append(undo)
+            if not self._only_data_errors(handler):
+                found.append(undo)
         if found and self._undone_outside(node, found[0]):
             return []
         return found
+
+    def _only_data_errors(self, handler: cst.ExceptHandler) -> bool:
+        """`except ValueError:`: an answer that made no sense, not an interrupted exchange;
+        what the handler undoes then is about the data, not about being stopped midway."""
+        return all(self.names.names_of(expr) & _DATA_ERRORS for expr in types_named(handler))
 
     def _undone_outside(self, node: cst.Try, undo: Compensation) -> bool:
         """Whether an enclosing handler or `finally` already runs one of the undo lines."""
@@ -155,6 +165,21 @@ class CleanupOnlyOnSomeErrors(HandlerRule):
 
 
 # The gates: what a file needs for this rule to have a finding (False: certainly none).
+
+_DATA_ERRORS = frozenset(
+    f"builtins.{name}"
+    for name in (
+        "ValueError",
+        "TypeError",
+        "KeyError",
+        "IndexError",
+        "LookupError",
+        "AttributeError",
+        "UnicodeError",
+        "UnicodeDecodeError",
+    )
+)
+"""Errors about the values a coroutine got, not about the exchange it was in."""
 
 _NOT_PARTICULAR = frozenset({"Exception", "BaseException"})
 
