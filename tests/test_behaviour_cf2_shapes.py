@@ -616,3 +616,85 @@ def test_teardown_success_leaves_the_same_state() -> None:
         drive(case, namespace)
         states.append((CHANNELS[-1]._busy, CHANNELS[-1]._channel))
     assert states == [(False, None), (False, None)]
+
+
+# ---- shape 7: a loop of cleanups that a cancellation must not abort (CF206) ----------------
+
+CLOSE_ALL = """
+    async def close_all(conns):
+        errors = []
+        for conn in conns:
+            try:
+                await conn.close()
+            except Exception as exc:
+                errors.append(str(exc))
+        return errors
+"""
+CONNECTIONS = ("a", "b", "c")
+
+
+class FakeClosable:
+    def __init__(self, world: World, name: str) -> None:
+        self.world = world
+        self.name = name
+
+    async def close(self) -> None:
+        await self.world.step("close", self.name)
+        self.world.cleanup_now(self.name)
+
+
+async def call_close_all(ns: Namespace, world: World) -> Any:
+    return await ns["close_all"]([FakeClosable(world, name) for name in CONNECTIONS])
+
+
+CLOSE_ALL_CASE = Case(
+    id="CF206-close-all",
+    code="CF206",
+    safety=FixSafety.SAFE,
+    source=CLOSE_ALL,
+    expect="""
+        except asyncio.CancelledError as cancel_error:
+            cancelled = cancel_error
+    if cancelled is not None:
+        raise cancelled
+    return errors
+    """,
+    call=call_close_all,
+    awaits=3,
+    returns=[],
+    success_cleanups=CONNECTIONS,
+    after_cancel=(),
+)
+
+
+@pytest.mark.parametrize("index", range(len(CONNECTIONS)))
+def test_cleanup_loop_runs_the_rest_then_ends_cancelled(index: int) -> None:
+    versions = fix_and_load(CLOSE_ALL_CASE)
+    original = drive(CLOSE_ALL_CASE, versions.original, cancel=True, block_at=index)
+    after = drive(CLOSE_ALL_CASE, versions.fixed, cancel=True, block_at=index)
+
+    rest = [call for name in CONNECTIONS[index + 1 :] for call in (("close", name), (name,))]
+    assert original.end == after.end == "cancelled"
+    assert original.cleanups == list(CONNECTIONS[:index])  # the bug: the rest stay open
+    assert after.record == original.record + rest
+    assert after.cleanups == [name for name in CONNECTIONS if name != CONNECTIONS[index]]
+
+
+@pytest.mark.parametrize("index", range(len(CONNECTIONS)))
+def test_cleanup_loop_under_timeout_runs_the_rest_then_times_out(index: int) -> None:
+    versions = fix_and_load(CLOSE_ALL_CASE)
+    after = drive(CLOSE_ALL_CASE, versions.fixed, timeout=True, block_at=index)
+
+    assert after.end == ("raised", "TimeoutError")
+    assert after.cleanups == [name for name in CONNECTIONS if name != CONNECTIONS[index]]
+
+
+@pytest.mark.parametrize("failing", [None, *range(len(CONNECTIONS))])
+def test_cleanup_loop_without_cancellation_unchanged(failing: int | None) -> None:
+    versions = fix_and_load(CLOSE_ALL_CASE)
+    original = drive(CLOSE_ALL_CASE, versions.original, fail_at=failing)
+    after = drive(CLOSE_ALL_CASE, versions.fixed, fail_at=failing)
+
+    expected = [] if failing is None else ["close failed"]
+    assert original.end == ("returned", expected)
+    assert after == original
