@@ -484,6 +484,67 @@ CASES += [
     ),
 ]
 
+# ---- shape 6: the release that ends a reset method, after awaits (CF207) -------------------
+
+PIPELINE_RESET = """
+    class Pipeline:
+        def __init__(self, pool, connection):
+            self.pool = pool
+            self.connection = connection
+            self.watching = True
+
+        async def reset(self):
+            if self.watching and self.connection:
+                await self.connection.send_command("UNWATCH")
+                await self.connection.read_response()
+            self.watching = False
+            await self.pool.release(self.connection)
+            self.connection = None
+"""
+
+
+class FakeWatchedConnection:
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    async def send_command(self, *args: str) -> None:
+        await self.world.step("send_command", *args)
+
+    async def read_response(self) -> str:
+        await self.world.step("read_response")
+        return "OK"
+
+
+PIPELINES: list[Any] = []
+"""Each run's `Pipeline`, to read the state its reset leaves."""
+
+
+async def call_pipeline_reset(ns: Namespace, world: World) -> Any:
+    PIPELINES.append(ns["Pipeline"](FakePool(world), FakeWatchedConnection(world)))
+    return await PIPELINES[-1].reset()
+
+
+CASES += [
+    Case(
+        id="CF207-pipeline-reset",
+        code="CF207",
+        safety=FixSafety.UNSAFE,
+        source=PIPELINE_RESET,
+        expect="""
+            finally:
+                self.watching = False
+                await self.pool.release(self.connection)
+                self.connection = None
+        """,
+        call=call_pipeline_reset,
+        awaits=2,
+        returns=None,
+        success_cleanups=("release",),
+        after_cancel=(("release",),),
+        unhandled=ConnectionResetError,
+    ),
+]
+
 BY_ID = {case.id: case for case in CASES}
 EACH_CASE = [case.param() for case in CASES]
 EACH_AWAIT = [case.param(i, suffix=f"-await{i}") for case in CASES for i in range(case.awaits)]
@@ -698,3 +759,16 @@ def test_cleanup_loop_without_cancellation_unchanged(failing: int | None) -> Non
     expected = [] if failing is None else ["close failed"]
     assert original.end == ("returned", expected)
     assert after == original
+
+
+@pytest.mark.parametrize("index", range(BY_ID["CF207-pipeline-reset"].awaits))
+def test_reset_cancelled_leaves_the_pipeline_reset(index: int) -> None:
+    case = BY_ID["CF207-pipeline-reset"]
+    versions = fix_and_load(case)
+    drive(case, versions.original, cancel=True, block_at=index)
+    original = PIPELINES[-1]
+    drive(case, versions.fixed, cancel=True, block_at=index)
+    after = PIPELINES[-1]
+
+    assert (original.watching, original.connection is None) == (True, False)
+    assert (after.watching, after.connection) == (False, None)

@@ -291,10 +291,13 @@ def _is_log_line(line: cst.BaseStatement) -> bool:
 def repeated_elsewhere(node: cst.Try, lines: Sequence[cst.BaseStatement]) -> bool:
     """Whether the `try` body, `else` or `finally` runs one of `lines` too, at any depth:
     then the cleanup belongs in `finally` (CF201's case), not on one more failing path."""
-    blocks = [part for part in (node.body, node.orelse, node.finalbody) if part is not None]
-    return any(
-        isinstance(other, cst.BaseStatement) and same_code(line, other)
-        for block in blocks
-        for other in walk_same_frame(block)
-        for line in lines
-    )
+    suites = [node.body] + [part.body for part in (node.orelse, node.finalbody) if part]
+    # A one-line suite's statements (`try: x(); conn.close()`) are lines of their own.
+    others = [
+        other
+        for suite in suites
+        for line in statements(suite)
+        for other in walk_same_frame(line)
+        if isinstance(other, cst.BaseStatement)
+    ]
+    return any(same_code(line, other) for line in lines for other in others)

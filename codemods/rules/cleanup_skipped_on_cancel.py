@@ -12,8 +12,7 @@ from codemods.analysis.blocks import (
     end_comments,
     leaves_block,
     referenced_names,
-    split_blank_lines_above,
-    without_blank_lines_above,
+    try_finally,
 )
 from codemods.analysis.cleanup import called_name, cleaned_resources, cleans_up, words
 from codemods.analysis.compensation import Effect, Judge
@@ -150,7 +149,7 @@ class CleanupSkippedOnCancel(Rule):
             region = slice(guarded.guarded_start, guarded.cleanup_start)
             body = self._rewrite(original[region], updated[region], guards)
             cleanup = updated[guarded.cleanup_start : guarded.teardown_end]
-            result += [*updated[index : guarded.guarded_start], _try_finally(body, cleanup)]
+            result += [*updated[index : guarded.guarded_start], try_finally(body, cleanup)]
             index = guarded.teardown_end
         return result
 
@@ -397,17 +396,6 @@ def _opens(line: cst.BaseStatement, resource: str) -> bool:
     ):
         return False
     return not _OPENING_WORDS.isdisjoint(words(call.func.attr.value))
-
-
-def _try_finally(body: list[cst.BaseStatement], cleanup: Sequence[cst.BaseStatement]) -> cst.Try:
-    """`try: <body> finally: <cleanup>`, taking over the blank lines above the body."""
-    blank, body[0] = split_blank_lines_above(body[0])
-    final = [without_blank_lines_above(cleanup[0]), *cleanup[1:]]
-    return cst.Try(
-        body=cst.IndentedBlock(body=body),
-        finalbody=cst.Finally(body=cst.IndentedBlock(body=final)),
-        leading_lines=blank,
-    )
 
 
 # The gates: what a file needs for this rule to have a finding (False: certainly none).
