@@ -70,6 +70,10 @@ class ReleaseAfterAwaits(Rule):
     object alone; releasing a connection whose conversation failed midway may hand a broken
     connection to the next user (a pool that checks connections on release does not mind).
 
+    Not flagged when the code before stops tasks (`task.cancel()`: CF301's) or catches
+    cancellation itself (CF1's fixes move what follows into `finally`), nor for the object's
+    own cleanup method (`await self.close()`).
+
     Report only, without a fix, when the code before the cleanup may return, break or
     continue (it skips the cleanup on purpose), or rebinds something the cleanup reads. Not
     flagged when the code before already cleans up on some path (a handler: CF205 judges
@@ -145,6 +149,8 @@ class ReleaseAfterAwaits(Rule):
         if not resources or not self._held_on_entry(resources, before):
             return None
         region = before[region_start:]
+        if self._owned_by_other_rules(before):
+            return None
         if any(
             cleans_up(line, resource, cleanup_names) for line in region for resource in resources
         ):
@@ -153,6 +159,24 @@ class ReleaseAfterAwaits(Rule):
         if any(map(leaves_block, region)) or not read.isdisjoint(bound_names(region)):
             return region_start, start, end, None
         return region_start, start, end, FixSafety.UNSAFE
+
+    def _owned_by_other_rules(self, region: Sequence[cst.BaseStatement]) -> bool:
+        """A region that stops tasks (`task.cancel()`: CF301 makes that wait
+        cancellation-proof) or catches cancellation itself (CF1 moves what follows into
+        `finally` when it fixes the handler): two fixes of one path would interleave."""
+        for line in region:
+            for node in walk_same_frame(line):
+                if method_receiver(node, "cancel") is not None:
+                    return True
+                if isinstance(node, cst.ExceptHandler | cst.ExceptStarHandler) and (
+                    self.names.caught(node).catches_cancellation
+                ):
+                    return True
+                if isinstance(node, cst.With) and any(
+                    self.names.suppresses_cancellation(item.item) for item in node.items
+                ):
+                    return True
+        return False
 
     def _held_on_entry(self, resources: set[str], before: Sequence[cst.BaseStatement]) -> bool:
         """Whether the coroutine cleans up only what it was given (an attribute of `self`, a
@@ -165,7 +189,7 @@ class ReleaseAfterAwaits(Rule):
             if (receiver := method_receiver(node, "acquire")) is not None
             for name in referenced_names(receiver)
         }
-        return not any(
+        return "self" not in resources and not any(
             resource in bound
             or resource in acquired
             or any(resource.startswith(f"{name}.") for name in bound if name != "self")
