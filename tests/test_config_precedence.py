@@ -86,6 +86,40 @@ async def cf302(tasks):
 
 async def cf303(work):
     asyncio.create_task(work())
+
+
+async def cf204(pool, conn):
+    try:
+        await conn.execute("SELECT 1")
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        await pool.discard(conn)
+        raise
+
+
+async def cf205(bus, topic):
+    subscription = await bus.subscribe(topic)
+    try:
+        await subscription.wait()
+    except asyncio.TimeoutError:
+        await bus.unsubscribe(subscription)
+        raise
+
+
+async def cf206(cleanups):
+    errors = []
+    for cleanup in cleanups:
+        try:
+            await cleanup()
+        except Exception as exc:
+            errors.append(exc)
+    return errors
+
+
+async def cf207(transport):
+    await transport.send_eof()
+    transport.close()
 """
 """One finding of every rule, the rule's code in the name of its coroutine."""
 

@@ -204,3 +204,14 @@ def split_blank_lines_above(
 
 def without_blank_lines_above(statement: cst.BaseStatement) -> cst.BaseStatement:
     return split_blank_lines_above(statement)[1]
+
+
+def try_finally(body: list[cst.BaseStatement], cleanup: Sequence[cst.BaseStatement]) -> cst.Try:
+    """`try: <body> finally: <cleanup>`, taking over the blank lines above the body."""
+    blank, body[0] = split_blank_lines_above(body[0])
+    final = [without_blank_lines_above(cleanup[0]), *cleanup[1:]]
+    return cst.Try(
+        body=cst.IndentedBlock(body=body),
+        finalbody=cst.Finally(body=cst.IndentedBlock(body=final)),
+        leading_lines=blank,
+    )

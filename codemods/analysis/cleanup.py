@@ -9,7 +9,7 @@ import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
 from codemods.analysis.blocks import may_exit_early, statements
-from codemods.analysis.scope import has_call, mentions, walk_same_frame
+from codemods.analysis.scope import mentions, walk_same_frame
 
 
 def called_name(call: cst.Call) -> str | None:
@@ -255,67 +255,3 @@ def _else_cleans(orelse: cst.If | cst.Else | None, cleanup_names: frozenset[str]
     if isinstance(orelse, cst.If):
         return _cleans_on_entry(orelse, cleanup_names)
     return always_cleans_up(statements(orelse.body), cleanup_names)
-
-
-def only_cleanup_and_quiet_logging(
-    body: Sequence[cst.BaseStatement], cleanup_names: frozenset[str]
-) -> bool:
-    """Whether `body` does nothing but clean up, log below warning level and raise: running
-    it on more paths (cancellation) adds no effect beyond the cleanup. Dropping a reference
-    (`self._conn = None`) counts as cleanup; so does a cleanup guarded by `try`, `if` or
-    `with suppress(...)`. An error logged on every cancellation would be an effect."""
-    return all(_is_cleanup_or_logging(statement, cleanup_names) for statement in body)
-
-
-def _is_cleanup_or_logging(statement: cst.BaseStatement, cleanup_names: frozenset[str]) -> bool:
-    if isinstance(statement, cst.SimpleStatementLine):
-        return all(_is_small_cleanup_or_logging(small, cleanup_names) for small in statement.body)
-    if isinstance(statement, cst.If):
-        branches = [statement.body]
-        if isinstance(statement.orelse, cst.Else):
-            branches.append(statement.orelse.body)
-        return (
-            not has_call(statement.test)
-            and all(
-                only_cleanup_and_quiet_logging(statements(branch), cleanup_names)
-                for branch in branches
-            )
-            and (
-                not isinstance(statement.orelse, cst.If)
-                or _is_cleanup_or_logging(statement.orelse, cleanup_names)
-            )
-        )
-    blocks: list[cst.BaseSuite] = []
-    if isinstance(statement, cst.With):
-        if not all(_is_suppress(item.item) for item in statement.items):
-            return False
-        blocks.append(statement.body)
-    elif isinstance(statement, cst.Try):
-        blocks.append(statement.body)
-        blocks += [handler.body for handler in statement.handlers]
-        blocks += [part.body for part in (statement.orelse, statement.finalbody) if part]
-    else:
-        return False
-    return all(only_cleanup_and_quiet_logging(statements(block), cleanup_names) for block in blocks)
-
-
-def _is_suppress(manager: cst.BaseExpression) -> bool:
-    return isinstance(manager, cst.Call) and called_name(manager) == "suppress"
-
-
-_QUIET_LOGGING = frozenset({"debug", "info"})
-
-
-def _is_small_cleanup_or_logging(
-    small: cst.BaseSmallStatement, cleanup_names: frozenset[str]
-) -> bool:
-    if isinstance(small, cst.Pass | cst.Raise):
-        return True
-    if isinstance(small, cst.Expr):
-        call = _called(small.value)
-        if call is None:
-            return False
-        if is_logging_call(call):
-            return called_name(call) in _QUIET_LOGGING
-        return is_cleanup_call(call, cleanup_names)
-    return _is_reset(small)

@@ -25,13 +25,17 @@ class HandlerRule(Rule):
             return handler.name
         return cst.AsName(name=cst.Name(self.fresh_name(handler, "cancelled", self.module)))
 
-    def report_handler(self, handler: handlers.Handler, fix: FixSafety | None) -> bool:
-        """Report on a handler's header: from `except` to its type or bound name."""
+    def report_handler(
+        self, handler: handlers.Handler, fix: FixSafety | None, *, why_no_fix: str | None = None
+    ) -> bool:
+        """Report on a handler's header: from `except` to its type or bound name; with
+        `why_no_fix`, the message says why the finding is reported only."""
         end = handler.name.name if handler.name else handler.type
         comments = handlers.header_comments(handler)
+        message = f"{self.message} (report only: {why_no_fix})" if why_no_fix else None
         if end is not None:
-            return self.report(handler, fix, through=end, comments=comments)
-        return self.report(handler, fix, keyword="except", comments=comments)
+            return self.report(handler, fix, through=end, comments=comments, message=message)
+        return self.report(handler, fix, keyword="except", comments=comments, message=message)
 
     def first_cancellation_handler(self, try_node: handlers.TryNode) -> tuple[int, Caught] | None:
         return handlers.first_cancellation_handler(try_node, self.names)

@@ -298,3 +298,23 @@ def dotted(expr: ast.expr) -> str | None:
 def without_await(expr: ast.expr) -> ast.expr:
     """`await x` -> `x`; anything else as it is."""
     return expr.value if isinstance(expr, ast.Await) else expr
+
+
+_LOG_CALLS = frozenset(
+    {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log", "print"}
+)
+
+
+def does_more_than_log(body: list[ast.stmt]) -> bool:
+    """Whether a handler body holds a statement other than `raise`, `pass` or a log call."""
+    return any(
+        not (
+            isinstance(statement, ast.Raise | ast.Pass)
+            or (
+                isinstance(statement, ast.Expr)
+                and isinstance(statement.value, ast.Call)
+                and last_name(statement.value.func) in _LOG_CALLS
+            )
+        )
+        for statement in body
+    )

@@ -4,26 +4,37 @@ import ast
 
 import libcst as cst
 
-from codemods.analysis.blocks import bound_names, referenced_names, same_code, statements
-from codemods.analysis.cleanup import (
-    always_cleans_up,
-    is_cleanup_line,
-    only_cleanup_and_quiet_logging,
+from codemods.analysis.blocks import bound_names, referenced_names, statements
+from codemods.analysis.compensation import (
+    Effect,
+    Judge,
+    compensation,
+    held_before,
+    repeated_elsewhere,
 )
 from codemods.analysis.exits import Exit, handler_exits
 from codemods.analysis.handler_rule import HandlerRule
 from codemods.analysis.handlers import guarded_coroutine
 from codemods.model import FixSafety, RuleOptions
-from codemods.prefilter.source_text import cleanup_calls
-from codemods.prefilter.statements import CoroutineCode, calls_cleanup, last_name, with_aliases
+from codemods.prefilter.statements import (
+    CoroutineCode,
+    does_more_than_log,
+    last_name,
+    with_aliases,
+)
 
 
 class CleanupOnlyOnException(HandlerRule):
     """
     ## What it does
-    Flags `except Exception:` in a coroutine when every path through the handler cleans up (a
-    call named like `rollback`, `close`, `release`... see "Options") and then re-raises, and the
-    `try` body contains a cancellation point: the rollback pattern.
+    Flags `except Exception:` in a coroutine when every path through the handler compensates
+    and then re-raises, and the `try` body contains a cancellation point: the rollback
+    pattern. Compensation is judged by what the handler does, whatever its names: a cleanup
+    call (`rollback`, `close`, `release`... see `cleanup-names`), resetting a reference or
+    flag (`self._connection = None`), undoing a count, removing a registry entry (`del
+    self._clients[key]`), giving back what the function took (`self._queue.put_nowait(holder)`)
+    or calling the object's own private helper (`self._abort()`). A handler that only logs,
+    counts or hands the exception on is not compensating.
 
     ## Why is this bad?
     Since Python 3.8 `asyncio.CancelledError` derives from `BaseException`, not `Exception`.
@@ -63,15 +74,17 @@ class CleanupOnlyOnException(HandlerRule):
     connection kept, the subscription alive; only failures must undo them. (When the success
     path runs the same cleanup, CF201 moves it to `finally` instead.)
 
-    The fix is safe when the handler does nothing but clean up, log at debug or info level and
-    re-raise: only cancellation and interpreter exit change path, and they now clean up too
+    The fix is safe when the handler does nothing but compensate, log at debug or info level
+    and re-raise: only cancellation and interpreter exit change path, and they now clean up too
     before propagating unchanged. It is unsafe when the handler does more (logs an error, counts
-    failures, records state, notifies someone): that now happens on every cancellation too.
+    failures, notifies someone, calls something else): that now happens on every cancellation
+    too, and a cancellation would be reported as an error.
 
-    No fix is offered when widening would turn a cancellation into another error: a path raises
-    another exception (`raise DBError() from exc`); the handler uses a name the `try` binds
-    (`tx = await conn.begin()` inside it), which a cancellation may arrive before; or a later
-    handler catches what `Exception` does not (`except KeyboardInterrupt:`).
+    Report only, without a fix (the message says why), when widening would turn a cancellation
+    into another error: a path raises another exception (`raise DBError() from exc`); the
+    handler uses a name the `try` binds (`tx = await conn.begin()` inside it), which a
+    cancellation may arrive before; or a later handler catches what `Exception` does not
+    (`except KeyboardInterrupt:`).
 
     ## Options
     - `cleanup-names`, `extend-cleanup-names`: the calls that count as cleanup.
@@ -87,14 +100,8 @@ class CleanupOnlyOnException(HandlerRule):
     required_bytes = (b"async", b"except", b"Exception")
 
     @classmethod
-    def may_apply(cls, source: bytes, options: RuleOptions) -> bool:
-        return super().may_apply(source, options) and cleanup_calls(source, options.cleanup_names)
-
-    @classmethod
     def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:
-        return options.target_version >= (3, 8) and may_clean_up_then_raise(
-            code, options.cleanup_names
-        )
+        return options.target_version >= (3, 8) and may_compensate_then_raise(code)
 
     def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> cst.Try:
         if self.options.target_version < (3, 8):
@@ -107,46 +114,47 @@ class CleanupOnlyOnException(HandlerRule):
         for index, handler in enumerate(original_node.handlers):
             if not self._cleans_up_then_raises(original_node, handler):
                 continue
-            if self.report_handler(handler, self._safety(original_node, index)):
+            why_no_fix = self._why_no_fix(original_node, index)
+            safety = None if why_no_fix else self._safety(original_node, handler)
+            if self.report_handler(handler, safety, why_no_fix=why_no_fix):
                 handlers[index] = _widened(handlers[index])
         return updated_node.with_changes(handlers=handlers)
 
+    def _judge(self, node: cst.Try, handler: cst.ExceptHandler) -> Judge:
+        error = handler.name.name if handler.name is not None else None
+        return Judge(
+            held_before(self.coroutine(node), node),
+            error.value if isinstance(error, cst.Name) else None,
+            self.options.cleanup_names,
+        )
+
     def _cleans_up_then_raises(self, node: cst.Try, handler: cst.ExceptHandler) -> bool:
+        """Whether the handler compensates on every path and raises, and the success path
+        or `finally` does not run the same (CF201's case, or no bug)."""
         if handler.type is None or "builtins.Exception" not in self.names.names_of(handler.type):
             return False
-        lines = statements(handler.body)
-        if not always_cleans_up(lines, self.options.cleanup_names):
-            return False
-        kinds = handler_exits(handler, self.names).kinds
-        if not kinds or not kinds <= {Exit.RERAISE, Exit.RAISE_OTHER}:
-            return False
-        return not self._cleaned_elsewhere(node, lines)
+        function, cleanup_names = self.coroutine(node), self.options.cleanup_names
+        undo = compensation(node, handler, function, self.names, cleanup_names)
+        return undo is not None and not repeated_elsewhere(node, undo.lines)
 
-    def _cleaned_elsewhere(self, node: cst.Try, lines: list[cst.BaseStatement]) -> bool:
-        """Whether the success path (CF201's case) or `finally` runs the same cleanup."""
-        elsewhere = statements(node.body)
-        if node.orelse is not None:
-            elsewhere += statements(node.orelse.body)
-        if node.finalbody is not None:
-            elsewhere += statements(node.finalbody.body)
-        cleanup = [line for line in lines if is_cleanup_line(line, self.options.cleanup_names)]
-        return any(same_code(line, other) for line in cleanup for other in elsewhere)
-
-    def _safety(self, node: cst.Try, index: int) -> FixSafety | None:
-        """None (report only) when widening would turn a cancellation into another error:
-        the handler raises one, uses a name the `try` may not have bound yet, or takes the
+    def _why_no_fix(self, node: cst.Try, index: int) -> str | None:
+        """Why widening would turn a cancellation into another error, if it would: the
+        handler raises one, uses a name the `try` may not have bound yet, or takes the
         `KeyboardInterrupt` (or other `BaseException`) a later handler was there for."""
         handler = node.handlers[index]
         if Exit.RAISE_OTHER in handler_exits(handler, self.names).kinds:
-            return None
+            return "the handler raises another exception, which a cancellation would become"
         if index + 1 < len(node.handlers):
-            return None
+            return "a later handler catches what `BaseException` would now take first"
         if not referenced_names(handler.body).isdisjoint(bound_names(statements(node.body))):
-            return None
-        lines = statements(handler.body)
-        if only_cleanup_and_quiet_logging(lines, self.options.cleanup_names):
-            return FixSafety.SAFE
-        return FixSafety.UNSAFE
+            return "the handler uses a name the `try` binds, unbound if cancelled before it"
+        return None
+
+    def _safety(self, node: cst.Try, handler: cst.ExceptHandler) -> FixSafety:
+        """Safe when the handler only undoes state and logs quietly; unsafe when it also
+        reports the error or does something else, which every cancellation would now do."""
+        effects = self._judge(node, handler).effects(statements(handler.body))
+        return FixSafety.SAFE if effects <= {Effect.QUIET, Effect.UNDO} else FixSafety.UNSAFE
 
 
 def _widened(handler: cst.ExceptHandler) -> cst.ExceptHandler:
@@ -159,15 +167,15 @@ def _widened(handler: cst.ExceptHandler) -> cst.ExceptHandler:
 # The gates: what a file needs for this rule to have a finding (False: certainly none).
 
 
-def may_clean_up_then_raise(code: CoroutineCode, cleanup_names: frozenset[str]) -> bool:
-    """Whether some coroutine `try` has an `except Exception` that cleans up and raises (the
-    rollback pattern, CF202's shape)."""
+def may_compensate_then_raise(code: CoroutineCode) -> bool:
+    """Whether some coroutine `try` has an `except Exception` that raises and does something
+    besides logging (the rollback pattern, CF202's shape)."""
     names = with_aliases(code, frozenset({"Exception"}))
     return any(
         handler.type is not None
         and last_name(handler.type) in names
-        and calls_cleanup(handler, cleanup_names)
         and any(isinstance(node, ast.Raise) for node in ast.walk(handler))
+        and does_more_than_log(handler.body)
         for try_node in code.tries
         for handler in try_node.handlers
     )

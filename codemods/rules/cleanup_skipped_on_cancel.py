@@ -12,10 +12,10 @@ from codemods.analysis.blocks import (
     end_comments,
     leaves_block,
     referenced_names,
-    split_blank_lines_above,
-    without_blank_lines_above,
+    try_finally,
 )
 from codemods.analysis.cleanup import called_name, cleaned_resources, cleans_up, words
+from codemods.analysis.compensation import Effect, Judge
 from codemods.analysis.handlers import enclosing_guards
 from codemods.analysis.scope import (
     enclosing_coroutine,
@@ -72,7 +72,11 @@ class CleanupSkippedOnCancel(Rule):
     ## Fix safety
     The fix leaves the acquisition where it is (if it fails there is nothing to clean up), wraps
     the statements between it and the cleanup in `try:`, and moves the cleanup statements into
-    `finally:`. Code after the cleanup stays after the `try`. For an object only constructed
+    `finally:`. The teardown right after the cleanup moves with it, in order: the statements
+    that undo what the block set up before (`self._channel = None`, `self._busy = False`,
+    `del self._clients[key]`, `self._in_flight -= 1`), up to the first that does something else
+    or reads what the guarded code computed. Other code after the cleanup (a `return`, a log
+    line) stays after the `try`. For an object only constructed
     (`client = Client()`), the call that opens it right after (`await client.connect()`) stays
     outside the `try` too: cleaning up an object that never opened may fail and hide the real
     error. As with any `finally`, a cleanup that itself fails while an error propagates now
@@ -147,9 +151,9 @@ class CleanupSkippedOnCancel(Rule):
                 continue
             region = slice(guarded.guarded_start, guarded.cleanup_start)
             body = self._rewrite(original[region], updated[region], guards)
-            cleanup = updated[guarded.cleanup_start : guarded.cleanup_end]
-            result += [*updated[index : guarded.guarded_start], _try_finally(body, cleanup)]
-            index = guarded.cleanup_end
+            cleanup = updated[guarded.cleanup_start : guarded.teardown_end]
+            result += [*updated[index : guarded.guarded_start], try_finally(body, cleanup)]
+            index = guarded.teardown_end
         return result
 
     def _report(self, lines: Sequence[cst.BaseStatement], guarded: _Unguarded) -> bool:
@@ -195,10 +199,11 @@ class CleanupSkippedOnCancel(Rule):
             or any(mentions(guard, {resource}) for guard in guards)
             or self._entangled(resource, between, cleanup, lines[:start], lines[start:])
         ):
-            return _Unguarded(guarded, start, end, None)
+            return _Unguarded(guarded, start, end, None, end)
+        teardown = _teardown_end(lines, guarded, start, end, self.options.cleanup_names)
         if any(map(leaves_block, between)) or any(map(_deletes, cleanup)):
-            return _Unguarded(guarded, start, end, FixSafety.UNSAFE)
-        return _Unguarded(guarded, start, end, FixSafety.SAFE)
+            return _Unguarded(guarded, start, end, FixSafety.UNSAFE, teardown)
+        return _Unguarded(guarded, start, end, FixSafety.SAFE, teardown)
 
     def _cleans_on_cancellation(self, node: cst.Try, resource: str) -> bool:
         """A `try` inside the region whose `finally`, or handler catching cancellation,
@@ -252,6 +257,46 @@ class _Unguarded:
     cleanup_start: int
     cleanup_end: int
     safety: FixSafety | None
+    teardown_end: int
+    """Where the teardown that moves into `finally` with the cleanup ends (see
+    `_teardown_end`): at `cleanup_end` or after it."""
+
+
+def _teardown_end(
+    lines: Sequence[cst.BaseStatement],
+    guarded: int,
+    start: int,
+    end: int,
+    cleanup_names: frozenset[str],
+) -> int:
+    """Past the cleanup `lines[start:end]`: the end of the statements right after it that
+    undo what the block set up before it (`self._busy = False` after `self._busy = True`,
+    `del self._clients[key]`, another close), which move into `finally` with it, in order.
+    The run stops at anything else (a `return` stays outside), at a statement that reads a
+    local the guarded code binds (unbound if cancelled first), and at the cleanup of another
+    resource the block acquired (which has its own `try`)."""
+    judge = Judge(frozenset(), None, cleanup_names)
+    before = lines[:start]
+    set_up = bound_names(before) | set().union(*map(referenced_names, before))
+    computed = {name for name in bound_names(lines[guarded:start]) if "." not in name}
+    acquired = set().union(*map(_acquired, before))
+    while end < len(lines) and _undoes(lines[end], judge, set_up, computed):
+        if cleaned_resources(lines[end], cleanup_names) & acquired:
+            break
+        end += 1
+    return end
+
+
+def _undoes(line: cst.BaseStatement, judge: Judge, set_up: set[str], computed: set[str]) -> bool:
+    """A line made of undo steps (see `Judge`) on what was set up before, reading nothing
+    the guarded code computed."""
+    if not isinstance(line, cst.SimpleStatementLine):
+        return False
+    if not all(judge.small(small) is Effect.UNDO for small in line.body):
+        return False
+    targets = bound_names([line])
+    read = referenced_names(line) - targets
+    return targets <= set_up and read.isdisjoint(computed) and not read.isdisjoint(set_up | targets)
 
 
 def _acquired(line: cst.BaseStatement) -> set[str]:
@@ -354,17 +399,6 @@ def _opens(line: cst.BaseStatement, resource: str) -> bool:
     ):
         return False
     return not _OPENING_WORDS.isdisjoint(words(call.func.attr.value))
-
-
-def _try_finally(body: list[cst.BaseStatement], cleanup: Sequence[cst.BaseStatement]) -> cst.Try:
-    """`try: <body> finally: <cleanup>`, taking over the blank lines above the body."""
-    blank, body[0] = split_blank_lines_above(body[0])
-    final = [without_blank_lines_above(cleanup[0]), *cleanup[1:]]
-    return cst.Try(
-        body=cst.IndentedBlock(body=body),
-        finalbody=cst.Finally(body=cst.IndentedBlock(body=final)),
-        leading_lines=blank,
-    )
 
 
 # The gates: what a file needs for this rule to have a finding (False: certainly none).

@@ -24,6 +24,6 @@ class PriceWatcher:
                 pending.discard(quote["symbol"])
         finally:
             await self._sub.unsubscribe()
-        self._sub = None
+            self._sub = None
         log.debug("snapshot of %d prices on %s", len(self.last_prices), self._venue)
         return dict(self.last_prices)

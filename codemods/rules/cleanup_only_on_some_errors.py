@@ -1,0 +1,197 @@
+from __future__ import annotations
+
+import ast
+
+import libcst as cst
+
+from codemods.analysis.blocks import same_code
+from codemods.analysis.compensation import Compensation, compensation, repeated_elsewhere
+from codemods.analysis.handler_rule import HandlerRule
+from codemods.analysis.handlers import enclosing_guards, guarded_coroutine
+from codemods.analysis.names import handler_types as types_named
+from codemods.analysis.reraise import with_reraise
+from codemods.analysis.scope import walk_same_frame
+from codemods.model import FixSafety, RuleOptions
+from codemods.prefilter.statements import (
+    CANCELLATION_NAMES,
+    CoroutineCode,
+    does_more_than_log,
+    handler_types,
+    last_name,
+    with_aliases,
+)
+
+
+class CleanupOnlyOnSomeErrors(HandlerRule):
+    """
+    ## What it does
+    Flags a coroutine's handler for particular errors (`except asyncio.TimeoutError:`,
+    `except (OSError, ProtocolError):`) that undoes something and then raises (unsubscribes,
+    disconnects, releases the lock the function took, resets state; see CF202 for what counts
+    as undoing), when no handler of the `try` catches cancellation and the `try` body contains
+    a cancellation point.
+
+    ## Why is this bad?
+    The code knows that a failure in the middle must be undone, but cancellation is a failure
+    in the middle too, and no handler catches it. A timeout is a cancellation: the same
+    cleanup that runs when `wait_for` gives up is skipped when the caller cancels, or when an
+    enclosing `asyncio.timeout()` expires. The lock stays held and every later call hangs; the
+    subscription keeps delivering to nobody.
+
+    ## Example
+    ```python
+    async def command(self, payload):
+        await self._lock.acquire()
+        try:
+            await self._stream.write(payload)
+            reply = await self._stream.read()
+        except (OSError, ProtocolError):
+            self._lock.release()
+            raise
+        self._lock.release()
+        return reply
+    ```
+
+    Use instead:
+    ```python
+    async def command(self, payload):
+        await self._lock.acquire()
+        try:
+            await self._stream.write(payload)
+            reply = await self._stream.read()
+        except (OSError, ProtocolError):
+            self._lock.release()
+            raise
+        except asyncio.CancelledError:
+            self._lock.release()
+            raise
+        self._lock.release()
+        return reply
+    ```
+
+    ## Fix safety
+    Adds an `except asyncio.CancelledError:` clause after the handlers (spelled as the module
+    spells it) that runs the same undo (the handler's statements without log lines and the
+    final `raise`) and re-raises. The handlers stay as they are: a timeout or error still
+    raises exactly what it raised, and other errors are not caught.
+
+    Safe when the repeated lines only undo state: only cancellation changes path, and it
+    propagates unchanged after the same cleanup. Unsafe when they do more (count, notify, call
+    something else), which every cancellation would now do too.
+
+    A handler only for errors about values (`ValueError`, `KeyError`...) is left alone: what
+    it undoes answers bad data, not an exchange stopped midway.
+
+    Report only, without a fix (the message says why), when the undo uses a name the `try`
+    binds (unbound if the cancellation comes first) or the exception it caught, is entangled
+    with a `raise` or a jump, or when several handlers undo different things.
+    """
+
+    code = "CF205"
+    name = "cleanup-only-on-some-errors"
+    message = "cleanup runs on some errors but is skipped on cancellation"
+    fix_kinds = (FixSafety.SAFE, FixSafety.UNSAFE)
+    required_bytes = (b"async", b"except", b"raise")
+
+    @classmethod
+    def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:
+        return may_clean_up_on_some_errors(code)
+
+    def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> cst.Try:
+        if self.options.target_version < (3, 8):
+            return updated_node  # CancelledError was an Exception: `except Exception` is CF202's
+        if guarded_coroutine(original_node, self.parents(original_node)) is None:
+            return updated_node
+        if self.first_cancellation_handler(original_node) is not None:
+            return updated_node  # CF101, CF102 or CF204
+        undo = self._undo(original_node)
+        if not undo:
+            return updated_node
+        why_no_fix = undo[0].why_not_repeatable
+        if not all(other.same_as(undo[0]) for other in undo):
+            why_no_fix = "the handlers undo different things"
+        spelling = self.cancellation_spelling_at(original_node)
+        if why_no_fix is None and spelling is None:
+            why_no_fix = "no spelling of the cancellation exception is usable here"
+        safety = None
+        if why_no_fix is None:
+            safety = FixSafety.SAFE if undo[0].only_undoes else FixSafety.UNSAFE
+        if not self.report_handler(undo[0].handler, safety, why_no_fix=why_no_fix):
+            return updated_node
+        assert spelling is not None
+        self.require_import(spelling)
+        clause = cst.ExceptHandler(
+            body=cst.IndentedBlock(
+                body=[line.with_changes(leading_lines=()) for line in undo[0].lines]
+            ),
+            type=spelling.expression,
+        )
+        handlers = [*updated_node.handlers, with_reraise(clause)]
+        return updated_node.with_changes(handlers=handlers)
+
+    def _undo(self, node: cst.Try) -> list[Compensation]:
+        """The undo of the handlers for particular errors that cancellation skips; empty when
+        an `except Exception` handler undoes things too (CF202 widens that one)."""
+        function, cleanup_names = self.coroutine(node), self.options.cleanup_names
+        found: list[Compensation] = []
+        for handler in node.handlers:
+            undo = compensation(node, handler, function, self.names, cleanup_names)
+            if undo is None or repeated_elsewhere(node, undo.lines):
+                continue
+            assert handler.type is not None  # a bare `except:` catches cancellation
+            if "builtins.Exception" in self.names.names_of(handler.type):
+                return []
+            if not self._only_data_errors(handler):
+                found.append(undo)
+        if found and self._undone_outside(node, found[0]):
+            return []
+        return found
+
+    def _only_data_errors(self, handler: cst.ExceptHandler) -> bool:
+        """`except ValueError:`: an answer that made no sense, not an interrupted exchange;
+        what the handler undoes then is about the data, not about being stopped midway."""
+        return all(self.names.names_of(expr) & _DATA_ERRORS for expr in types_named(handler))
+
+    def _undone_outside(self, node: cst.Try, undo: Compensation) -> bool:
+        """Whether an enclosing handler or `finally` already runs one of the undo lines."""
+        guards = enclosing_guards(node, self.parents(node))
+        return any(
+            isinstance(statement, cst.BaseStatement) and same_code(statement, line)
+            for guard in guards
+            for statement in walk_same_frame(guard)
+            for line in undo.lines
+        )
+
+
+# The gates: what a file needs for this rule to have a finding (False: certainly none).
+
+_DATA_ERRORS = frozenset(
+    f"builtins.{name}"
+    for name in (
+        "ValueError",
+        "TypeError",
+        "KeyError",
+        "IndexError",
+        "LookupError",
+        "AttributeError",
+        "UnicodeError",
+        "UnicodeDecodeError",
+    )
+)
+"""Errors about the values a coroutine got, not about the exchange it was in."""
+
+_NOT_PARTICULAR = frozenset({"Exception", "BaseException"})
+
+
+def may_clean_up_on_some_errors(code: CoroutineCode) -> bool:
+    """Whether some coroutine `try` has a handler for particular errors (not `Exception`, not
+    everything, not cancellation) that raises and does more than log (CF205's shape)."""
+    broad = with_aliases(code, _NOT_PARTICULAR | CANCELLATION_NAMES)
+    return any(
+        handler.type is not None
+        and not any(last_name(expr) in broad for expr in handler_types(handler))
+        and any(isinstance(node, ast.Raise) for node in ast.walk(handler))
+        and does_more_than_log(handler.body)
+        for try_node in code.tries
+        for handler in try_node.handlers
+    )

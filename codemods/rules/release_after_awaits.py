@@ -1,0 +1,245 @@
+from __future__ import annotations
+
+import ast
+from collections.abc import Sequence
+
+import libcst as cst
+
+from codemods.analysis.blocks import (
+    bound_names,
+    end_comments,
+    leaves_block,
+    referenced_names,
+    try_finally,
+)
+from codemods.analysis.cleanup import cleaned_resources, cleans_up, is_cleanup_line
+from codemods.analysis.compensation import Effect, Judge
+from codemods.analysis.scope import has_cancellation_point, method_receiver, walk_same_frame
+from codemods.model import FixSafety, RuleOptions
+from codemods.prefilter.source_text import cleanup_statement
+from codemods.prefilter.statements import CoroutineCode, calls_cleanup, without_await
+from codemods.prefilter.statements import has_cancellation_point as has_cancellation_point_ast
+from codemods.rule import Rule
+
+
+class ReleaseAfterAwaits(Rule):
+    """
+    ## What it does
+    Flags the cleanup that ends a coroutine (`await self.pool.release(self.connection)`,
+    `self._writer.close()`, `self._lock.release()`; see `cleanup-names`) when it cleans up
+    something the coroutine did not acquire itself (an attribute of `self`, a parameter) and
+    cancellation points come before it with no `try` around them: the end of a `close()` or
+    `reset()` method.
+
+    ## Why is this bad?
+    A close or reset method first talks to the other side (`await self._send("UNWATCH")`,
+    `await self._writer.drain()`), then releases. Cancelled while it talks, it never
+    releases: the pooled connection stays checked out for ever, the socket stays open, the
+    lock stays held and every later call waits on it.
+
+    ## Example
+    ```python
+    async def reset(self):
+        if self.watching:
+            await self.connection.send_command("UNWATCH")
+            await self.connection.read_response()
+        await self.pool.release(self.connection)
+        self.connection = None
+    ```
+
+    Use instead:
+    ```python
+    async def reset(self):
+        try:
+            if self.watching:
+                await self.connection.send_command("UNWATCH")
+                await self.connection.read_response()
+        finally:
+            await self.pool.release(self.connection)
+            self.connection = None
+    ```
+
+    ## Fix safety
+    Wraps the statements from the first cancellation point up to the teardown in `try:` and
+    moves the teardown into `finally:` as a unit, in order: the cleanup calls and the resets
+    around them after the last await (`self.watching = False`, `self.connection = None`). A
+    `return` after them stays outside.
+
+    Unsafe: an error raised before the cleanup now runs it too, where the original left the
+    object alone; releasing a connection whose conversation failed midway may hand a broken
+    connection to the next user (a pool that checks connections on release does not mind).
+
+    Not flagged when the code before stops tasks (`task.cancel()`: CF301's) or catches
+    cancellation itself (CF1's fixes move what follows into `finally`), nor for the object's
+    own cleanup method (`await self.close()`).
+
+    Report only, without a fix, when the code before the cleanup may return, break or
+    continue (it skips the cleanup on purpose), or rebinds something the cleanup reads. Not
+    flagged when the code before already cleans up on some path (a handler: CF205 judges
+    that).
+    """
+
+    code = "CF207"
+    name = "release-after-awaits"
+    message = "the cleanup at the end is skipped if the coroutine is cancelled before it"
+    fix_kinds = (FixSafety.UNSAFE,)
+    required_bytes = (b"async",)
+
+    @classmethod
+    def may_apply(cls, source: bytes, options: RuleOptions) -> bool:
+        return super().may_apply(source, options) and cleanup_statement(
+            source, options.cleanup_names
+        )
+
+    @classmethod
+    def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:
+        return may_release_at_the_end(code, options.cleanup_names)
+
+    def leave_FunctionDef(
+        self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
+    ) -> cst.FunctionDef:
+        if original_node.asynchronous is None:
+            return updated_node
+        body = original_node.body
+        if not isinstance(body, cst.IndentedBlock):
+            return updated_node
+        tail = self._tail(list(body.body))
+        if tail is None:
+            return updated_node
+        lines = list(body.body)
+        region_start, start, end, safety = tail
+        comments = end_comments(lines[start:end])
+        if not self.report(lines[start], safety, through=lines[end - 1], comments=comments):
+            return updated_node
+        updated_body = updated_node.body
+        assert isinstance(updated_body, cst.IndentedBlock)
+        new = list(updated_body.body)
+        wrapped = try_finally(new[region_start:start], new[start:end])
+        return updated_node.with_changes(
+            body=updated_body.with_changes(body=[*new[:region_start], wrapped, *new[end:]])
+        )
+
+    def _tail(
+        self, lines: list[cst.BaseStatement]
+    ) -> tuple[int, int, int, FixSafety | None] | None:
+        """(first statement to wrap, cleanup start, teardown end, safety) of the cleanup that
+        ends the body, if any."""
+        cleanup_names = self.options.cleanup_names
+        end = len(lines)
+        if end and _is_plain_return(lines[end - 1]):
+            end -= 1
+        judge = Judge(frozenset(), None, cleanup_names)
+        start = end
+        while start and (
+            is_cleanup_line(lines[start - 1], cleanup_names) or _resets(lines[start - 1], judge)
+        ):
+            start -= 1
+        if not any(is_cleanup_line(line, cleanup_names) for line in lines[start:end]):
+            return None
+        before = lines[:start]
+        region_start = next(
+            (i for i, line in enumerate(before) if has_cancellation_point(line)), None
+        )
+        if region_start is None:
+            return None
+        resources = set().union(
+            *(cleaned_resources(line, cleanup_names) for line in lines[start:end])
+        )
+        if not resources or not self._held_on_entry(resources, before):
+            return None
+        region = before[region_start:]
+        if self._owned_by_other_rules(before):
+            return None
+        if any(
+            cleans_up(line, resource, cleanup_names) for line in region for resource in resources
+        ):
+            return None  # the code handles that path itself (CF205 judges it)
+        read = set().union(*map(referenced_names, lines[start:end]))
+        if any(map(leaves_block, region)) or not read.isdisjoint(bound_names(region)):
+            return region_start, start, end, None
+        return region_start, start, end, FixSafety.UNSAFE
+
+    def _owned_by_other_rules(self, region: Sequence[cst.BaseStatement]) -> bool:
+        """A region that stops tasks (`task.cancel()`: CF301 makes that wait
+        cancellation-proof) or catches cancellation itself (CF1 moves what follows into
+        `finally` when it fixes the handler): two fixes of one path would interleave."""
+        for line in region:
+            for node in walk_same_frame(line):
+                if method_receiver(node, "cancel") is not None:
+                    return True
+                if isinstance(node, cst.ExceptHandler | cst.ExceptStarHandler) and (
+                    self.names.caught(node).catches_cancellation
+                ):
+                    return True
+                if isinstance(node, cst.With) and any(
+                    self.names.suppresses_cancellation(item.item) for item in node.items
+                ):
+                    return True
+        return False
+
+    def _held_on_entry(self, resources: set[str], before: Sequence[cst.BaseStatement]) -> bool:
+        """Whether the coroutine cleans up only what it was given (an attribute of `self`, a
+        parameter), not what it acquired itself (CF203's case)."""
+        bound = bound_names(before)
+        acquired = {
+            name
+            for line in before
+            for node in walk_same_frame(line)
+            if (receiver := method_receiver(node, "acquire")) is not None
+            for name in referenced_names(receiver)
+        }
+        return "self" not in resources and not any(
+            resource in bound
+            or resource in acquired
+            or any(resource.startswith(f"{name}.") for name in bound if name != "self")
+            for resource in resources
+        )
+
+
+def _is_plain_return(line: cst.BaseStatement) -> bool:
+    return (
+        isinstance(line, cst.SimpleStatementLine)
+        and len(line.body) == 1
+        and isinstance(line.body[0], cst.Return)
+        and (line.body[0].value is None or isinstance(line.body[0].value, cst.Name))
+    )
+
+
+def _resets(line: cst.BaseStatement, judge: Judge) -> bool:
+    """`self.connection = None`: teardown that goes with the cleanup before it."""
+    return isinstance(line, cst.SimpleStatementLine) and all(
+        isinstance(small, cst.Assign | cst.Del | cst.AugAssign)
+        and judge.small(small) is Effect.UNDO
+        for small in line.body
+    )
+
+
+# The gates: what a file needs for this rule to have a finding (False: certainly none).
+
+
+def may_release_at_the_end(code: CoroutineCode, cleanup_names: frozenset[str]) -> bool:
+    """Whether some coroutine ends (before a final `return`, resets aside) with a cleanup
+    call statement after a statement with a cancellation point (CF207's shape)."""
+    for coroutine in code.coroutines:
+        body = coroutine.body
+        end = len(body)
+        while end and isinstance(
+            body[end - 1], ast.Return | ast.Assign | ast.Delete | ast.AugAssign
+        ):
+            end -= 1
+        # Loosely named, a call that suspends before the cleanup may look like one too.
+        if (
+            end
+            and _is_cleanup_call(body[end - 1], cleanup_names)
+            and any(map(has_cancellation_point_ast, body[: end - 1]))
+        ):
+            return True
+    return False
+
+
+def _is_cleanup_call(statement: ast.stmt, cleanup_names: frozenset[str]) -> bool:
+    return (
+        isinstance(statement, ast.Expr)
+        and isinstance(without_await(statement.value), ast.Call)
+        and calls_cleanup(statement, cleanup_names)
+    )
