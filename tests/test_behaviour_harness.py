@@ -236,12 +236,12 @@ def call_entry(namespace: dict[str, Any], name: str, world: fakes.World) -> Any:
         function = namespace[name]
     parameters = list(inspect.signature(function).parameters.values())[len(bound) :]
     args = [
-        fakes.Fake(world, p.name)
+        world.child(p.name)
         for p in parameters
         if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
     ]
     kwargs = {
-        p.name: fakes.Fake(world, p.name)
+        p.name: world.child(p.name)
         for p in parameters
         if p.default is p.empty and p.kind is p.KEYWORD_ONLY
     }
@@ -561,8 +561,6 @@ KNOWN_WRONG: dict[str, str] = {
     "CF203/bus_subscribe_attribute_unsubscribe-safe": "1 problem(s), e.g. PriceWatcher.snapshot: success: calls [\"logging.getLogger('fixture')\", \"self._bus.subscribe('prices.self._venue.*')\", 'json.dumps(<dict>)', 'json.dumps().enc...",
     "CF203/nested_callback_with_return-safe": "1 problem(s), e.g. wait_for_leadership: success: calls [\"logging.getLogger('fixture')\", \"loop.call_later(timeout, logging.getLogger().warning, 'no leadership for %s after %.0fs...",
     "CF203/subprocess_journalctl_kill-safe": "1 problem(s), e.g. recent_unit_lines: success: calls [\"logging.getLogger('fixture')\", \"asyncio.create_subprocess_exec('journalctl', '--follow', '--output=cat', '--lines=50', '-...",
-    "CF301/broad_handler_logs-safe": "3 problem(s), e.g. stop_forwarder: success: ends hung, was ('returned', 'None')",
-    "CF301/one_line_suppress-safe": "1 problem(s), e.g. stop_watchdog: success: ends hung, was ('returned', 'None')",
     "CF301/supervisor_same_loop_suppress-unsafe": "2 problem(s), e.g. cleanup_background_jobs: cancel at suspension 1 (line 9): tasks still running: [\"app['background_jobs'][1]\"]",
     "CF302/supervisor_gather_in_try_except_cancelled_pass-unsafe": "2 problem(s), e.g. Supervisor.stop_children: cancel at suspension 1 (line 18): ends ('returned', 'None'), not cancelled",
     "CF302/worker_pool_cancel_loop_then_gather-unsafe": "2 problem(s), e.g. run_pool: cancel at suspension 1 (line 17): tasks still running: ['created[0]', 'created[1]', 'created[2]', 'created[3]']",
