@@ -1,0 +1,632 @@
+# ruff: noqa: E501  (the lists of fixtures carry their reasons on one line each)
+"""The behaviour harness every fix goes through: each fixture whose fix changes its code runs,
+original and fixed, on a real event loop in a world of generic fakes (tests/fakes.py), and
+is cancelled in turn at every suspension of each function the fix changed.
+
+For each changed function (the entry; for a nested function, the function that holds it):
+
+1. Discovery: the original runs once with every await succeeding, with fakes answering true
+   and then false to every test; the answer that runs more of the function is kept. The
+   fakes the code cancels become real tasks (`World.task_paths`) in every later run.
+2. Cancelled paths (fixed code): for k in 1..N, N the suspensions of the success run, the
+   task running the entry is cancelled at its k-th suspension, and separately an enclosing
+   `asyncio.timeout()` expires there. Asserted each time: it ends cancelled (TimeoutError
+   under the timeout); every task the success run left done is done; every `finally` whose
+   `try` was entered ran its first statement once per entry, and no statement of it more
+   often (all of them once, unless the cancellation landed inside the `finally`).
+3. Non-cancelled paths (both versions): the success run, and for each error class the
+   function handles, that error raised by each await of a fake in turn. Asserted: the same
+   end (return value, exception class) and the same calls on fakes, in the same order. An
+   unsafe fix may in addition turn a child's CancelledError that leaked out of the original
+   into a normal end: that is the behaviour change that makes it unsafe.
+
+A fixture joins by existing: every `fixtures/<CODE>-*/` case with a fix is collected. One the
+harness cannot run meaningfully (its success path fails on a fake, or never reaches the lines
+the fix changed) must be listed in NOT_RUNNABLE with the reason the harness gives; a fix the
+harness shows wrong or partial is listed in KNOWN_WRONG (a strict xfail) until it is fixed.
+docs/behaviour-harness.md says more.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import contextlib
+import dataclasses
+import difflib
+import inspect
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import CodeType, FrameType
+from typing import Any
+
+import pytest
+
+from codemods.model import FixSafety, Mode
+from tests import fakes
+from tests.test_rule_fixtures import CASES, _run  # the fixtures and how they are fixed
+
+pytestmark = pytest.mark.slow
+
+BUDGET = 16
+"""Suspensions after which a run is ended (the coroutine closed): a loop that serves until
+cancelled never ends by itself. Its first BUDGET suspensions go round each loop's awaits."""
+EXHAUSTED = "exhausted"
+
+HANG = 1.0
+"""Seconds after which a run waiting on something that never comes is ended ("hung")."""
+
+SETTLE = 5
+"""Loop iterations given to tasks after the entry ended: the children honour a cancel at
+once, so a task still running after these was never cancelled."""
+
+
+# --------------------------------------------------------------------------------------------
+# the cases: fixtures with a fix, and the functions each fix changed
+# --------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Fix:
+    case: Path
+    safety: FixSafety
+    original: str
+    fixed: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.case.parent.name.split('-')[0]}/{self.case.stem}-{self.safety}"
+
+
+def fixes() -> Iterator[Fix]:
+    for case in CASES:
+        source = case.read_bytes()
+        safe, _ = _run(source, case.name, Mode.FIX, unsafe=False)
+        unsafe, _ = _run(source, case.name, Mode.FIX, unsafe=True)
+        if safe != source:
+            yield Fix(case, FixSafety.SAFE, source.decode(), safe.decode())
+        if unsafe != safe:
+            yield Fix(case, FixSafety.UNSAFE, source.decode(), unsafe.decode())
+
+
+def entries(tree: ast.Module) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
+    """The module's functions and methods by qualified name (what the harness can call)."""
+    found: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found[node.name] = node
+        elif isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    found[f"{node.name}.{item.name}"] = item
+    return found
+
+
+def changed_entries(fix: Fix) -> list[str]:
+    before = entries(ast.parse(fix.original))
+    after = entries(ast.parse(fix.fixed))
+    return [
+        name
+        for name, node in after.items()
+        if name not in before or ast.dump(node) != ast.dump(before[name])
+    ]
+
+
+def imported(source: str) -> set[str]:
+    """The top-level modules a source imports."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def changed_lines(fix: Fix) -> set[int]:
+    """Line numbers of the fixed source that the fix wrote."""
+    matcher = difflib.SequenceMatcher(
+        None, fix.original.splitlines(), fix.fixed.splitlines(), autojunk=False
+    )
+    lines: set[int] = set()
+    for tag, _, _, start, end in matcher.get_opcodes():
+        if tag != "equal":  # a deletion counts the line before it
+            lines.update(range(start + 1, end + 1) if end > start else [max(start, 1)])
+    return lines
+
+
+# --------------------------------------------------------------------------------------------
+# one run
+# --------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    truth: bool = True
+    task_paths: frozenset[str] = frozenset()
+    cancel_at: int | None = None
+    timeout_at: int | None = None
+    raise_at: tuple[int, type[BaseException]] | None = None
+
+
+@dataclasses.dataclass
+class Result:
+    end: Any
+    calls: list[str]
+    suspensions: int
+    fake_awaits: int
+    lines: dict[int, int]
+    """Entries into each line of the entry function (see `LineCounter`)."""
+    cancel_line: int | None
+    tasks_done: dict[str, bool]
+    cancelled: set[str]
+
+
+class LineCounter:
+    """Counts how often each line of one code object is entered from outside the statement
+    that starts there (a statement over several lines is entered once)."""
+
+    def __init__(self, code: CodeType, spans: dict[int, int]) -> None:
+        self.code = code
+        self.spans = spans  # first line -> last line of each statement
+        self.counts: dict[int, int] = {}
+        self.last: int | None = None
+
+    def trace(self, frame: FrameType, event: str, arg: Any) -> Any:
+        if frame.f_code is not self.code:
+            return None
+        if event == "line":
+            line = frame.f_lineno
+            end = self.spans.get(line, line)
+            if self.last is None or not line <= self.last <= end:
+                self.counts[line] = self.counts.get(line, 0) + 1
+            self.last = line
+        return self.trace
+
+
+class Stepper:
+    """Drives the entry's coroutine, counting its suspensions; at the planned one, cancels
+    the task running it (or expires the enclosing timeout)."""
+
+    def __init__(
+        self, coro: Any, at: int | None, act: Callable[[], None], world: fakes.World
+    ) -> None:
+        self.world = world
+        self.coro = coro
+        self.at = at
+        self.act = act
+        self.suspensions = 0
+        self.cancel_line: int | None = None
+
+    def __await__(self) -> Any:
+        send: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                step = self.coro.throw(error) if error is not None else self.coro.send(send)
+            except StopIteration as stop:
+                return stop.value
+            self.suspensions += 1
+            if self.suspensions > BUDGET + (self.at or 0):
+                self.world.recording = False
+                with contextlib.suppress(RuntimeError):  # a handler ignored GeneratorExit
+                    self.coro.close()
+                return EXHAUSTED
+            if self.suspensions == self.at:
+                self.cancel_line = self.coro.cr_frame.f_lineno
+                self.act()
+            try:
+                send, error = (yield step), None
+            except BaseException as exc:
+                send, error = None, exc
+
+
+def call_entry(namespace: dict[str, Any], name: str, world: fakes.World) -> Any:
+    """Call the entry with fakes for its arguments: a method on an instance made without
+    `__init__`, each parameter without a default a fake of its name."""
+    owner, _, attr = name.rpartition(".")
+    bound: list[Any] = []
+    if owner:
+        cls = namespace[owner]
+        function = cls.__dict__[attr]
+        if isinstance(function, classmethod):
+            function, bound = function.__func__, [cls]
+        elif isinstance(function, staticmethod):
+            function = function.__func__
+        else:
+            bound = [fakes.instance(cls, world)]
+    else:
+        function = namespace[name]
+    parameters = list(inspect.signature(function).parameters.values())[len(bound) :]
+    args = [
+        world.child(p.name)
+        for p in parameters
+        if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    kwargs = {
+        p.name: world.child(p.name)
+        for p in parameters
+        if p.default is p.empty and p.kind is p.KEYWORD_ONLY
+    }
+    return function, function(*bound, *args, **kwargs)
+
+
+def end_of(task: asyncio.Task[Any]) -> Any:
+    if task.cancelled():
+        return "cancelled"
+    error = task.exception()
+    if error is not None:
+        return ("raised", type(error).__name__)
+    return ("returned", fakes.describe(task.result()))
+
+
+def run(source: str, name: str, node: ast.AST, plan: Plan) -> Result:
+    world = fakes.World(truth=plan.truth, raise_at=plan.raise_at, task_paths=plan.task_paths)
+    namespace = fakes.load(source, world)
+    spans = {n.lineno: n.end_lineno or n.lineno for n in ast.walk(node) if isinstance(n, ast.stmt)}
+
+    async def main() -> Result:
+        function, called = call_entry(namespace, name, world)
+        counter = LineCounter(function.__code__, spans)
+        if not inspect.iscoroutine(called):
+            raise NotRunnable("not a coroutine function")
+        caller = asyncio.current_task()
+        timeout = asyncio.timeout(None)
+
+        def act() -> None:
+            if plan.timeout_at is not None:
+                timeout.reschedule(asyncio.get_running_loop().time() - 1)
+            else:
+                assert caller is not None
+                caller.cancel()
+
+        at = plan.timeout_at or plan.cancel_at
+        stepper = Stepper(called, at, act, world)
+
+        async def entry() -> Any:
+            async with timeout:
+                return await stepper
+
+        sys.settrace(counter.trace)
+        try:
+            task = asyncio.ensure_future(entry())
+            caller = task
+            await asyncio.wait([task], timeout=HANG)
+        finally:
+            sys.settrace(None)
+        for _ in range(SETTLE):
+            await asyncio.sleep(0)
+        tasks = {**world.tasks, **{f"created[{i}]": t for i, t in enumerate(world.created)}}
+        result = Result(
+            end_of(task) if task.done() else "hung",
+            world.calls,
+            stepper.suspensions,
+            world.awaits,
+            counter.counts,
+            stepper.cancel_line,
+            {path: t.done() for path, t in tasks.items()},
+            world.cancelled_paths,
+        )
+        await reap([*tasks.values(), task])
+        return result
+
+    return asyncio.run(main())
+
+
+async def reap(tasks: list[asyncio.Task[Any]]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.wait(tasks, timeout=1) if tasks else None
+    for task in tasks:
+        if task.done() and not task.cancelled():
+            task.exception()
+
+
+class NotRunnable(Exception):
+    """The harness cannot run this entry meaningfully; the message says why."""
+
+
+# --------------------------------------------------------------------------------------------
+# the checks
+# --------------------------------------------------------------------------------------------
+
+
+def finally_blocks(node: ast.AST) -> list[tuple[ast.stmt, list[ast.stmt], tuple[int, int]]]:
+    """Each `try` with a `finally`: the first statement of its body, the finally's statements
+    and the finally's line span."""
+    blocks = []
+    for sub in ast.walk(node):
+        if isinstance(sub, (ast.Try, ast.TryStar)) and sub.finalbody:
+            last = sub.finalbody[-1]
+            span = (sub.finalbody[0].lineno, last.end_lineno or last.lineno)
+            blocks.append((sub.body[0], sub.finalbody, span))
+    return blocks
+
+
+def teardown_problems(node: ast.AST, result: Result) -> list[str]:
+    problems = []
+    for first, final, (start, end) in finally_blocks(node):
+        entered = result.lines.get(first.lineno, 0)
+        landed_inside = result.cancel_line is not None and start <= result.cancel_line <= end
+        for stmt in final:
+            ran = result.lines.get(stmt.lineno, 0)
+            must = entered if (stmt is final[0] or not landed_inside) else None
+            if ran > entered or (must is not None and ran != must):
+                problems.append(f"line {stmt.lineno} ran {ran}x for {entered} entries of its try")
+    return problems
+
+
+def handled_errors(node: ast.AST, namespace: dict[str, Any]) -> list[type[BaseException]]:
+    """The exception classes the function's handlers name, but cancellation and exits."""
+    found: list[type[BaseException]] = []
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.ExceptHandler) and sub.type is None:
+            found += [] if Exception in found else [Exception]
+        elif isinstance(sub, ast.ExceptHandler):
+            try:
+                value = eval(compile(ast.Expression(sub.type), "<handler>", "eval"), namespace)
+            except Exception:
+                continue
+            for named in value if isinstance(value, tuple) else (value,):
+                cls = Exception if named is BaseException else named  # a broad handler
+                if isinstance(cls, type) and issubclass(cls, Exception) and cls not in found:
+                    found.append(cls)
+    return found
+
+
+@dataclasses.dataclass(frozen=True)
+class Prepared:
+    name: str
+    original: ast.AST
+    fixed: ast.AST
+    base: Plan
+    success: Result
+
+
+def prepare(fix: Fix, name: str) -> Prepared:
+    """Discovery: the truth answer that runs more of the original, the fakes that are tasks;
+    raises NotRunnable when the success path fails on a fake."""
+    original = entries(ast.parse(fix.original)).get(name)
+    fixed = entries(ast.parse(fix.fixed))[name]
+    if original is None:
+        raise NotRunnable("the fix adds the function")
+    if {"trio", "anyio"} & imported(fix.original):
+        raise NotRunnable("trio or anyio code: the harness runs asyncio")
+    if not isinstance(fixed, ast.AsyncFunctionDef):
+        raise NotRunnable("not a coroutine function")
+    if any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in ast.walk(fixed)):
+        raise NotRunnable("an async generator")
+    best: tuple[int, Plan, Result] | None = None
+    for truth in (True, False):
+        first = run(fix.original, name, original, Plan(truth=truth))
+        plan = Plan(truth=truth, task_paths=frozenset(first.cancelled))
+        success = run(fix.original, name, original, plan)
+        if success.end != "cancelled" and success.end[0] == "raised":
+            continue
+        if best is None or len(success.lines) > best[0]:
+            best = (len(success.lines), plan, success)
+    if best is None:
+        raise NotRunnable("the success path fails on a fake")
+    return Prepared(name, original, fixed, best[1], best[2])
+
+
+def check_cancelled_paths(fix: Fix, p: Prepared, reached: set[int]) -> list[str]:
+    problems: list[str] = []
+    done_before = {path for path, done in p.success.tasks_done.items() if done}
+    fixed_success = run(fix.fixed, p.name, p.fixed, p.base)
+    reached.update(fixed_success.lines)
+    for k in range(1, min(fixed_success.suspensions, BUDGET) + 1):
+        for how, plan in (
+            ("cancel", dataclasses.replace(p.base, cancel_at=k)),
+            ("timeout", dataclasses.replace(p.base, timeout_at=k)),
+        ):
+            result = run(fix.fixed, p.name, p.fixed, plan)
+            reached.update(result.lines)
+            where = f"{how} at suspension {k} (line {result.cancel_line})"
+            if result.end == ("raised", "TypeError"):
+                raise NotRunnable(f"{where}: a fake cannot stand in (TypeError)")
+            expected = "cancelled" if how == "cancel" else ("raised", "TimeoutError")
+            if result.end != expected:
+                problems.append(f"{where}: ends {result.end}, not {expected}")
+            running = {path for path, done in result.tasks_done.items() if not done}
+            if running & (done_before | result.cancelled):
+                problems.append(f"{where}: tasks still running: {sorted(running)}")
+            problems += [f"{where}: {t}" for t in teardown_problems(p.fixed, result)]
+    return problems
+
+
+def check_other_paths(fix: Fix, p: Prepared, reached: set[int]) -> list[str]:
+    namespace = fakes.load(fix.fixed, fakes.World())
+    plans = [p.base] + [
+        dataclasses.replace(p.base, raise_at=(j, error))
+        for error in handled_errors(p.fixed, namespace)
+        for j in range(1, p.success.fake_awaits + 1)
+    ]
+    problems = []
+    for plan in plans:
+        before = run(fix.original, p.name, p.original, plan)
+        after = run(fix.fixed, p.name, p.fixed, plan)
+        reached.update(after.lines)
+        leaked = fix.safety is FixSafety.UNSAFE and before.end == "cancelled"
+        what = (
+            "success"
+            if plan.raise_at is None
+            else f"{plan.raise_at[1].__name__} at await {plan.raise_at[0]}"
+        )
+        if before.end != after.end and not leaked:
+            problems.append(f"{what}: ends {after.end}, was {before.end}")
+        if before.calls != after.calls and not leaked:
+            problems.append(f"{what}: calls {after.calls}, were {before.calls}")
+    return problems
+
+
+def judge(fix: Fix) -> tuple[bool, list[str], list[str]]:
+    """(whether a changed function ran, why others did not, problems found) for one fix."""
+    skipped: list[str] = []
+    problems: list[str] = []
+    try:
+        compile(fix.original, "fixture.py", "exec")
+    except SyntaxError:
+        return False, ["newer syntax than this Python's"], []
+    names = changed_entries(fix)
+    for name in names:
+        try:
+            prepared = prepare(fix, name)
+        except NotRunnable as why:
+            skipped.append(f"{name}: {why}")
+            continue
+        reached: set[int] = set()
+        try:
+            found = check_cancelled_paths(fix, prepared, reached)
+            found += check_other_paths(fix, prepared, reached)
+        except NotRunnable as why:
+            skipped.append(f"{name}: {why}")
+            continue
+        if not reached & changed_lines(fix):
+            skipped.append(f"{name}: no run reaches the lines the fix changed")
+            continue
+        problems += [f"{name}: {m}" for m in found]
+    return len(names) > len(skipped), skipped, problems
+
+
+FIXES = list(fixes())
+
+NOT_RUNNABLE: dict[str, str] = {
+    "CF101/anyio_from_import_get_cancelled_exc_class-safe": "sync_forever: trio or anyio code: the harness runs asyncio",
+    "CF101/anyio_stream_pump_bare_except-safe": "pump: trio or anyio code: the harness runs asyncio",
+    "CF101/reader_baseexception_raise_from-safe": "read_message: the success path fails on a fake",
+    "CF101/trio_heartbeat_aclose-safe": "heartbeat: trio or anyio code: the harness runs asyncio",
+    "CF101/websocket_reader_async_for_body-safe": "read_events: the success path fails on a fake",
+    "CF102/anyio_cancelled_class-safe": "consume: trio or anyio code: the harness runs asyncio",
+    "CF102/async_generator_return-unsafe": "stream_events: an async generator",
+    "CF102/except_star_taskgroup-safe": "run_shards: the success path fails on a fake",
+    "CF102/for_loop_reraise_in_body-safe": "BufferedWriter.write_forever: cancel at suspension 1 (line 16): a fake cannot stand in (TypeError)",
+    "CF102/if_else_one_branch_reraises-safe": "Downloader.download: no run reaches the lines the fix changed",
+    "CF102/pep758_unparenthesised-unsafe": "newer syntax than this Python's",
+    "CF102/return_bare-unsafe": "read_frames: the success path fails on a fake",
+    "CF102/split_with_nested_fix-safe": "relay: no run reaches the lines the fix changed",
+    "CF102/trio_cancelled-safe": "pump: trio or anyio code: the harness runs asyncio",
+    "CF201/camelcase_release_conn_retry_loop-unsafe": "LedgerReader.balances: the success path fails on a fake",
+    "CF201/inner_loop_break_continue_not_early_exit-unsafe": "collect_batch: the success path fails on a fake",
+    "CF201/private_helper_close_channel-safe": "InvoicePublisher.publish_all: the success path fails on a fake",
+    "CF201/stream_writer_close_wait_closed-unsafe": "serve_console: cancel at suspension 1 (line 13): a fake cannot stand in (TypeError)",
+    "CF201/tempfile_unlink_from_import_return_name-unsafe": "checksum_upload: the success path fails on a fake",
+    "CF201/unsafe_early_return_in_body-unsafe": "SessionStore.purge_expired: the success path fails on a fake",
+    "CF201/unsafe_handler_path_skips_close-unsafe": "ChatBridge.pump: the success path fails on a fake",
+    "CF202/if_else_both_branches_cleanup-safe": "transcode: the success path fails on a fake",
+    "CF202/if_else_each_branch_raises-unsafe": "Publisher.start: the success path fails on a fake",
+    "CF202/private_helper_close_transport-safe": "ModbusClient.read_holding_registers: the success path fails on a fake",
+    "CF202/pubsub_subscribe_confirm_unsubscribe-safe": "subscribe: the success path fails on a fake",
+    "CF202/registration_connections_by_id_pop-safe": "Hub.attach: the success path fails on a fake",
+    "CF202/stream_writer_handshake_close-safe": "open_session: the success path fails on a fake",
+    "CF202/subprocess_ready_handshake_kill-safe": "WorkerProcess.start: the success path fails on a fake",
+    "CF202/try_else_returns_connection-safe": "ReplicaPicker.checkout: the success path fails on a fake",
+    "CF202/waiter_set_exception_unsafe-unsafe": "JsonRpcConnection.call: the success path fails on a fake",
+    "CF203/amqp_close_channel_helper-safe": "InvoicePublisher.publish_all: the success path fails on a fake",
+    "CF203/call_later_request_timer_cancel-safe": "RpcClient.call: the success path fails on a fake",
+    "CF203/teardown_keeps_line_reading_result-safe": "Meter.read: the success path fails on a fake",
+    "CF203/tempfile_export_unlink-unsafe": "export_orders: the success path fails on a fake",
+    "CF205/semaphore_release_on_connection_error-safe": "Crawler.fetch: cancel at suspension 2 (line 12): a fake cannot stand in (TypeError)",
+    "CF205/transport_close_counts_failures_unsafe-unsafe": "Uplink.push: cancel at suspension 2 (line 17): a fake cannot stand in (TypeError)",
+    "CF207/lock_release_after_flush-unsafe": "Journal.flush_locked: the success path fails on a fake",
+    "CF301/match_capture_named_task_py311-safe": "handle: no run reaches the lines the fix changed",
+    "CF302/crawler_import_asyncio_as_aio-unsafe": "Crawler.crawl: the success path fails on a fake",
+    "CF303/background_tasks_name_taken-unsafe": "run_background_task: the success path fails on a fake",
+    "CF303/chained_add_done_callback_log_errors-unsafe": "MetricsBuffer.record: not a coroutine function",
+    "CF303/chained_ensure_future_partial_py38-unsafe": "SessionManager.touch: not a coroutine function",
+    "CF303/docstring_future_annotations_py38-unsafe": "StateReporter.state_changed: not a coroutine function",
+    "CF303/event_loop_parameter_no_imports-unsafe": "schedule_refresh: not a coroutine function",
+    "CF303/get_loop_method_create_task-unsafe": "Transport.connection_lost: not a coroutine function",
+    "CF303/ha_integration_hass_loop_comment-unsafe": "async_setup_entry: no run reaches the lines the fix changed",
+    "CF303/import_asyncio_as_aio-unsafe": "WebhookDispatcher.dispatch: not a coroutine function",
+    "CF303/imports_set_after_try_and_type_checking-unsafe": "spawn: not a coroutine function",
+    "CF303/legacy_ensure_future_py38-unsafe": "CacheWarmer.schedule: not a coroutine function",
+    "CF303/nested_callback_in_coroutine-unsafe": "watch_process: no run reaches the lines the fix changed",
+    "CF303/one_line_suite_and_semicolon-unsafe": "DoorSensor.on_change: not a coroutine function",
+    "CF303/protocol_data_received_self_loop-unsafe": "LineProtocol.data_received: not a coroutine function",
+    "CF303/running_loop_create_task_chained_semicolon-unsafe": "Heartbeat.on_timer: not a coroutine function",
+    "CF303/signal_handler_get_running_loop-unsafe": "Server._on_signal: not a coroutine function",
+    "CF303/websocket_on_message_sync_callback-unsafe": "TickerClient.on_message: not a coroutine function",
+}
+"""Fixes none of whose changed functions the harness can run, with the reason."""
+
+KNOWN_WRONG: dict[str, str] = {
+    "CF101/pubsub_break_then_unsubscribe_trailing_cleanup-safe": "8 problem(s), e.g. listen: Exception at await 3: calls [\"logging.getLogger('fixture')\", 'redis.pubsub()', 'redis.pubsub().subscribe(channel)', 'redis.pubsub().get_message(ignor...",
+    "CF101/shutdown_services_oneline_handler-safe": "4 problem(s), e.g. App.shutdown: cancel at suspension 1 (line 16): ends ('returned', 'None'), not cancelled",
+    "CF102/ok_gather_after_cancel-unsafe": "2 problem(s), e.g. WorkerPool.stop: cancel at suspension 1 (line 20): ends ('returned', 'None'), not cancelled",
+    "CF102/tuple_split_skips_trailing_close-safe": "30 problem(s), e.g. forward: cancel at suspension 2 (line 13): ends ('returned', '0'), not cancelled",
+    "CF201/aiohttp_runner_cleanup-safe": "1 problem(s), e.g. serve_metrics: OSError at await 4: calls [\"logging.getLogger('fixture')\", 'aiohttp.web.AppRunner(app)', 'aiohttp.web.AppRunner().setup()', 'aiohttp.web.TCPSi...",
+    "CF201/amqp_publish_partial_handler_copies-safe": "3 problem(s), e.g. publish: OSError at await 3: calls [\"channel.default_exchange.publish(msg, routing_key='jobs')\", 'channel.close()', 'connection.close()'], were [\"channel.def...",
+    "CF201/asyncpg_attr_conn_close_and_reset-safe": "1 problem(s), e.g. ReportExporter.export: PostgresError at await 2: calls [\"logging.getLogger('fixture')\", 'asyncpg.connect(self._dsn)', \"(await asyncpg.connect()).fetch('SELEC...",
+    "CF201/cancelled_reraise_handler_skips_cleanup-safe": "1 problem(s), e.g. refresh_materialized_views: Exception at await 4: calls [\"logging.getLogger('fixture')\", 'asyncpg.connect(dsn)', \"(await asyncpg.connect()).execute('REFRESH ...",
+    "CF201/existing_finally_hoisted_first-safe": "3 problem(s), e.g. AuditLog.append: OperationalError at await 2: calls [\"logging.getLogger('fixture')\", 'time.perf_counter()', 'aiosqlite.connect(self._path)', 'time.time()', \"...",
+    "CF201/http_session_close_import_alias-safe": "6 problem(s), e.g. StatusPoller.poll: ClientError at await 1: calls [\"logging.getLogger('fixture')\", \"self.get('self.base_url/services[0]/health')\", 'self.close()'], were [\"log...",
+    "CF201/kafka_consumer_stop_return_count-unsafe": "7 problem(s), e.g. drain_topic: KafkaError at await 2: calls [\"logging.getLogger('fixture')\", 'self.start()', 'self.getmany(timeout_ms=2000)', 'self.stop()'], were [\"logging.ge...",
+    "CF201/subprocess_terminate_wait-safe": "4 problem(s), e.g. LogTailer.follow: UnicodeDecodeError at await 2: calls [\"logging.getLogger('fixture')\", \"asyncio.create_subprocess_exec('tail', '-F', '-n', '0', self.path, s...",
+    "CF201/unsafe_cancel_handler_terminates_instead-unsafe": "1 problem(s), e.g. query: Exception at await 2: calls ['conn.fetch(sql)', 'pool.release(conn)'], were ['conn.fetch(sql)', 'pool.release(conn)', 'pool.release(conn)']",
+    "CF201/unsafe_handler_counts_after_close-unsafe": "4 problem(s), e.g. WebhookSender.deliver: ClientResponseError at await 1: calls [\"logging.getLogger('fixture')\", 'self.post(self.endpoint, json=events[0])', 'self.close()'], we...",
+    "CF201/unsafe_subprocess_handler_without_kill-unsafe": "4 problem(s), e.g. ScratchRedis.run_suite: TimeoutError at await 4: calls [\"logging.getLogger('fixture')\", \"asyncio.create_subprocess_exec(self.binary, '--port', 'port', '--sav...",
+    "CF201/websocket_async_for_sync_disconnect-unsafe": "2 problem(s), e.g. TickerClient.run: ConnectionClosedError at await 1: calls [\"logging.getLogger('fixture')\", 'self.ws.transport.abort()'], were [\"logging.getLogger('fixture')\"]",
+    "CF203/nested_callback_with_return-safe": "1 problem(s), e.g. wait_for_leadership: success: calls [\"logging.getLogger('fixture')\", \"loop.call_later(timeout, logging.getLogger().warning, 'no leadership for %s after %.0fs...",
+    "CF301/supervisor_same_loop_suppress-unsafe": "2 problem(s), e.g. cleanup_background_jobs: cancel at suspension 1 (line 9): tasks still running: [\"app['background_jobs'][1]\"]",
+    "CF302/supervisor_gather_in_try_except_cancelled_pass-unsafe": "2 problem(s), e.g. Supervisor.stop_children: cancel at suspension 1 (line 18): ends ('returned', 'None'), not cancelled",
+    "CF302/worker_pool_cancel_loop_then_gather-unsafe": "2 problem(s), e.g. run_pool: cancel at suspension 1 (line 17): tasks still running: ['created[0]', 'created[1]', 'created[2]', 'created[3]']",
+}
+"""Fixes the harness shows wrong or partial (owner to fix), with what happened."""
+
+
+@pytest.mark.parametrize("fix", FIXES, ids=lambda fix: fix.id)
+def test_fix_behaves(fix: Fix) -> None:
+    ran, skipped, problems = judge(fix)
+    if fix.id in NOT_RUNNABLE:
+        assert not ran, f"{fix.id} runs now: remove it from NOT_RUNNABLE"
+        return
+    assert ran, f"no changed function runs ({skipped}): list it in NOT_RUNNABLE"
+    if fix.id in KNOWN_WRONG:
+        if not problems:
+            pytest.fail(f"{fix.id} behaves now: remove it from KNOWN_WRONG")
+        pytest.xfail(KNOWN_WRONG[fix.id])
+    assert not problems, "\n".join(problems)
+
+
+SWALLOW = """
+import asyncio
+
+
+async def send(conn):
+    try:
+        await conn.send()
+    except BaseException:
+        pass
+    await conn.flush()
+"""
+
+
+@pytest.mark.parametrize(
+    ("fixed", "problem"),
+    [
+        (SWALLOW.replace("pass", "conn.log()"), "ends ('returned', 'None'), not cancelled"),
+        (SWALLOW.replace("pass", "raise"), "ends ('raised', 'Exception'), was"),
+        (SWALLOW.replace("    await conn.flush()\n", ""), "calls ['conn.send()'], were"),
+    ],
+    ids=["still-swallows", "changes-an-error-path", "drops-a-call"],
+)
+def test_harness_catches_a_wrong_fix(fixed: str, problem: str) -> None:
+    """The harness itself: a "fix" that still swallows, one that makes a handled error
+    propagate and one that skips a call are each caught."""
+    fix = Fix(Path("fixtures/CF101-x/case.py"), FixSafety.SAFE, SWALLOW, fixed)
+    ran, skipped, problems = judge(fix)
+    assert ran, skipped
+    assert any(problem in found for found in problems), problems
+
+
+def test_harness_passes_a_right_fix() -> None:
+    fixed = SWALLOW.replace(
+        "    except BaseException:",
+        "    except asyncio.CancelledError:\n        raise\n    except BaseException:",
+    )
+    ran, skipped, problems = judge(
+        Fix(Path("fixtures/CF101-x/case.py"), FixSafety.SAFE, SWALLOW, fixed)
+    )
+    assert ran and not problems, (skipped, problems)
