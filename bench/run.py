@@ -15,12 +15,15 @@ extracts its `.py` files, and nothing else, into a temporary directory outside t
 command there as a fresh process:
 
 - cancelfix `check --no-cache .` (cold), `check --cache-dir DIR .` after one untimed run that
-  fills DIR (warm), and `fix --diff --no-cache .`;
+  fills DIR (warm), `fix --diff --no-cache .` and `fix --diff --unsafe-fixes --no-cache .`;
 - `bench/floor.py .`: the first two stages of a cold check alone (start-up, discovery, byte
   prefilter, stdlib parse of what it lets through), the least a cold check can cost;
 - `ruff check --isolated --select ASYNC --no-cache --quiet .`, the fastest tool users have;
 - `flake8-async --enable ASYNC103,ASYNC104 FILES...`, the only tool that detects part of what
   cancelfix does (slow: it has its own, smaller, number of runs).
+
+After each corpus, `bench/slowest.py .` (once, untimed) gives the CPU time of each file in fix
+mode, alone, and the report lists the ten slowest.
 
 Wall time is the median over the runs; peak memory is the largest, over the runs, of the
 resident memory of the whole process tree (cancelfix has worker processes), sampled from /proc
@@ -28,7 +31,7 @@ every few milliseconds (`ru_maxrss` only for a command too short to sample: it a
 memory of the benchmark itself, which the command is forked from). Linux only.
 
 It prints Markdown to stdout: the machine, one row per corpus and tool with the ratio to ruff,
-the targets on the Home Assistant corpus (PASS/FAIL), and how cancelfix's time grows with 1x,
+the targets (PASS/FAIL), the slowest files in fix mode, and how cancelfix's time grows with 1x,
 2x and 4x the Home Assistant files. It writes a bar chart (`--png`) if matplotlib is installed
 (the only import outside the standard library). Exit status: 0, or 1 if a command failed, 2 if
 the benchmark cannot start.
