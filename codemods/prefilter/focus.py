@@ -121,34 +121,47 @@ _GLOBAL = re.compile(rb"\bglobal\b([^\r\n;#]*)")
 
 def _names_differ(focused: bytes, fixed: bytes, stubs: bytes) -> bool:
     """Whether the fixes of `focused` (giving `fixed`) may have chosen otherwise with the
-    stubbed code `stubs` in view: they introduce a name it spells, spell more often a name it
+    stubbed code `stubs` in view: they bind a new name it spells, spell more often a name it
     declares `global` (a global the focused module does not bind), or remove an import whose
     name it spells."""
     stub_words = set(_WORD.findall(stubs))
-    before, after = Counter(_WORD.findall(focused)), Counter(_WORD.findall(fixed))
-    if stub_words & (after.keys() - before.keys()):
-        return True
     declared = {name for names in _GLOBAL.findall(stubs) for name in _WORD.findall(names)}
-    if any(after[name] > before[name] for name in declared):
+    if any(_count(name, fixed) > _count(name, focused) for name in declared):
         return True
-    removed = _import_names(focused) - _import_names(fixed)
-    return any(not name.isascii() or name.encode() in stub_words for name in removed)
+    (bound_before, imported_before), (bound_after, imported_after) = map(
+        _bindings, (focused, fixed)
+    )
+    removed = imported_before - imported_after
+    return any(
+        not name.isascii() or name.encode() in stub_words
+        for name in (bound_after - bound_before) | removed.keys()
+    )
 
 
-def _import_names(source: bytes) -> Counter[str]:
-    """The names the module's imports bind, each as often as it is imported."""
-    names: Counter[str] = Counter()
+def _count(name: bytes, source: bytes) -> int:
+    return len(re.findall(rb"\b" + re.escape(name) + rb"\b", source))
+
+
+def _bindings(source: bytes) -> tuple[set[str], Counter[str]]:
+    """The names the module binds (assigns, catches as, imports), and those its imports
+    bind, each as often as it is imported."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # (SyntaxWarning: the engine reports none)
         tree = ast.parse(source)
+    bound: set[str] = set()
+    imported: Counter[str] = Counter()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Import | ast.ImportFrom):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            bound.add(node.id)
+        elif isinstance(node, ast.ExceptHandler) and node.name is not None:
+            bound.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
             for alias in node.names:
-                bound = alias.asname or alias.name
+                name = alias.asname or alias.name
                 if isinstance(node, ast.Import) and alias.asname is None:
-                    bound = bound.split(".")[0]
-                names[bound] += 1
-    return names
+                    name = name.split(".")[0]
+                imported[name] += 1
+    return bound | imported.keys(), imported
 
 
 def _end(line: bytes) -> bytes:
