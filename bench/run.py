@@ -15,12 +15,15 @@ extracts its `.py` files, and nothing else, into a temporary directory outside t
 command there as a fresh process:
 
 - cancelfix `check --no-cache .` (cold), `check --cache-dir DIR .` after one untimed run that
-  fills DIR (warm), and `fix --diff --no-cache .`;
+  fills DIR (warm), `fix --diff --no-cache .` and `fix --diff --unsafe-fixes --no-cache .`;
 - `bench/floor.py .`: the first two stages of a cold check alone (start-up, discovery, byte
   prefilter, stdlib parse of what it lets through), the least a cold check can cost;
 - `ruff check --isolated --select ASYNC --no-cache --quiet .`, the fastest tool users have;
 - `flake8-async --enable ASYNC103,ASYNC104 FILES...`, the only tool that detects part of what
   cancelfix does (slow: it has its own, smaller, number of runs).
+
+After each corpus, `bench/slowest.py .` (once, untimed) gives the CPU time of each file in fix
+mode, alone, and the report lists the ten slowest.
 
 Wall time is the median over the runs; peak memory is the largest, over the runs, of the
 resident memory of the whole process tree (cancelfix has worker processes), sampled from /proc
@@ -28,7 +31,7 @@ every few milliseconds (`ru_maxrss` only for a command too short to sample: it a
 memory of the benchmark itself, which the command is forked from). Linux only.
 
 It prints Markdown to stdout: the machine, one row per corpus and tool with the ratio to ruff,
-the targets on the Home Assistant corpus (PASS/FAIL), and how cancelfix's time grows with 1x,
+the targets (PASS/FAIL), the slowest files in fix mode, and how cancelfix's time grows with 1x,
 2x and 4x the Home Assistant files. It writes a bar chart (`--png`) if matplotlib is installed
 (the only import outside the standard library). Exit status: 0, or 1 if a command failed, 2 if
 the benchmark cannot start.
@@ -65,6 +68,8 @@ from pypi import FetchError, download, extract_python_files, python_files  # noq
 DEFAULT_CACHE_DIR = REPO_ROOT / ".bench"
 DEFAULT_PNG = REPO_ROOT / "bench" / "results.png"
 FLOOR_SCRIPT = REPO_ROOT / "bench" / "floor.py"
+SLOWEST_SCRIPT = REPO_ROOT / "bench" / "slowest.py"
+SLOWEST_SHOWN = 10
 CORPORA = {
     "homeassistant": "homeassistant==2024.3.3",
     "aiohttp": "aiohttp==3.14.5",
@@ -83,13 +88,15 @@ CONFIG_FILES = ("pyproject.toml", "ruff.toml", ".ruff.toml")
 """Configuration the tools would pick up from a parent of the corpus directory."""
 TIMES = "\N{MULTIPLICATION SIGN}"
 
-COLD, WARM, FIX, FLOOR = "cold", "warm", "fix-diff", "floor"
+COLD, WARM, FIX, FIX_UNSAFE, FLOOR = "cold", "warm", "fix-diff", "fix-unsafe", "floor"
 RUFF, FLAKE8_ASYNC = "ruff", "flake8-async"
-CANCELFIX_TOOLS = (COLD, WARM, FIX)
+CANCELFIX_TOOLS = (COLD, WARM, FIX, FIX_UNSAFE)
+FIX_TOOLS = (FIX, FIX_UNSAFE)
 LABELS = {
     COLD: "cancelfix check (cold)",
     WARM: "cancelfix check (warm)",
     FIX: "cancelfix fix --diff",
+    FIX_UNSAFE: "cancelfix fix --diff --unsafe-fixes",
     FLOOR: "cancelfix stages 1-2 alone",
     RUFF: "ruff --select ASYNC",
     FLAKE8_ASYNC: "flake8-async ASYNC103,104",
@@ -98,6 +105,7 @@ COLOURS = {
     COLD: "#1f77b4",
     WARM: "#6baed6",
     FIX: "#08306b",
+    FIX_UNSAFE: "#2171b5",
     FLOOR: "#c6dbef",
     RUFF: "#ff7f0e",
     FLAKE8_ASYNC: "#d62728",
@@ -417,6 +425,8 @@ def all_tools(commands: Commands, files: Sequence[str], cache_dir: Path) -> list
     cache = ("--cache-dir", str(cache_dir)) if commands.has_cache_dir else ()
     warm = (*commands.cancelfix, "check", *cache, ".")
     fix = (*commands.cancelfix, "fix", "--diff", *commands.fix_no_cache, ".")
+    # --diff: the fixes are computed and nothing is written, so every run sees the same files.
+    fix_unsafe = (*commands.cancelfix, "fix", "--diff", "--unsafe-fixes", *commands.fix_no_cache)
     # flake8-async takes files only: given a directory it fails, given none it checks the
     # files of the enclosing git repository.
     flake8 = (commands.flake8_async, "--enable", "ASYNC103,ASYNC104", *files)
@@ -424,6 +434,7 @@ def all_tools(commands: Commands, files: Sequence[str], cache_dir: Path) -> list
         cold_tool(commands, ["."]),
         Tool(WARM, warm, prepare=warm),
         Tool(FIX, fix),
+        Tool(FIX_UNSAFE, (*fix_unsafe, ".")),
         Tool(FLOOR, (sys.executable, str(FLOOR_SCRIPT), ".")),
         ruff_tool(commands, ["."]),
         Tool(FLAKE8_ASYNC, flake8, slow=True),
@@ -491,6 +502,28 @@ def measure_corpus(
     jobs = [(tool, Measurement(corpus.name, tool.key, files, lines)) for tool in tools]
     measure(jobs, corpus.root, runs, slow_runs)
     return [result for _, result in jobs]
+
+
+@dataclass(frozen=True)
+class SlowFile:
+    corpus: str
+    path: str
+    seconds: float
+    """CPU time of `bench/slowest.py`'s one process for this file, in fix mode."""
+
+
+def slowest_files(corpus: Corpus) -> list[SlowFile]:
+    """The corpus's slowest files in fix mode (`bench/slowest.py`, run once, untimed)."""
+    argv = [sys.executable, str(SLOWEST_SCRIPT), ".", str(SLOWEST_SHOWN)]
+    done = subprocess.run(
+        argv, cwd=corpus.root, capture_output=True, text=True, stdin=subprocess.DEVNULL
+    )
+    if done.returncode != 0:
+        last = done.stderr.strip().splitlines()[-1:] or ["no error output"]
+        print(f"{corpus.name}: slowest files: exited {done.returncode}: {last[0]}", file=sys.stderr)
+        return []
+    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    return [SlowFile(corpus.name, row["path"], row["seconds"]) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -647,8 +680,8 @@ class Target:
     limit: float
     at_most: bool
     """Whether the value must be at most the limit (else at least)."""
-    megabytes: bool = False
-    """A memory size; else a ratio."""
+    unit: str = TIMES
+    """" MB" (a memory size), " s" (seconds), else a ratio."""
 
     @property
     def status(self) -> str:
@@ -660,28 +693,49 @@ class Target:
     def show(self, value: float | None) -> str:
         if value is None:
             return "n/a"
-        return f"{value:.0f} MB" if self.megabytes else format_ratio(value)
+        if self.unit == " MB":
+            return f"{value:.0f} MB"
+        return f"{format_seconds(value)} s" if self.unit == " s" else format_ratio(value)
 
     @property
     def goal(self) -> str:
-        unit = " MB" if self.megabytes else TIMES
-        return f"{'≤' if self.at_most else '≥'} {self.limit:g}{unit}"
+        return f"{'≤' if self.at_most else '≥'} {self.limit:g}{self.unit}"
 
 
-def targets(results: Sequence[Measurement], corpus: str = REFERENCE_CORPUS) -> list[Target]:
-    def seconds(tool: str) -> float | None:
-        result = find(results, corpus, tool)
+def targets(
+    results: Sequence[Measurement],
+    slowest: Sequence[SlowFile] = (),
+    corpus: str = REFERENCE_CORPUS,
+) -> list[Target]:
+    """The targets on the reference `corpus`, fix mode's on every corpus measured."""
+
+    def seconds(tool: str, where: str = corpus) -> float | None:
+        result = find(results, where, tool)
         return result.seconds if result else None
 
-    memory = [r.rss_mb for r in results if r.corpus == corpus and r.tool in CANCELFIX_TOOLS]
-    peak = max((value for value in memory if value is not None), default=None)
-    return [
-        Target("cold `check` / ruff", ratio(seconds(COLD), seconds(RUFF)), 3, True),
-        Target("warm `check` / ruff", ratio(seconds(WARM), seconds(RUFF)), 1, True),
+    memory = [r.rss_mb for r in results if r.tool in CANCELFIX_TOOLS and r.rss_mb is not None]
+    found = [
+        Target("cold `check` / stages 1-2 alone", ratio(seconds(COLD), seconds(FLOOR)), 1.5, True),
+        Target("warm `check` / ruff", ratio(seconds(WARM), seconds(RUFF)), 0.7, True),
         Target(
             "flake8-async / cold `check`", ratio(seconds(FLAKE8_ASYNC), seconds(COLD)), 100, False
         ),
-        Target("cancelfix peak RSS (any command)", peak, 200, True, megabytes=True),
+    ]
+    for name in dict.fromkeys(result.corpus for result in results):
+        found += [
+            Target(
+                f"{name}: `{LABELS[tool].removeprefix('cancelfix ')}` / cold `check`",
+                ratio(seconds(tool, name), seconds(COLD, name)),
+                1.5,
+                True,
+            )
+            for tool in FIX_TOOLS
+        ]
+    slowest_seconds = max((file.seconds for file in slowest), default=None)
+    return [
+        *found,
+        Target("slowest file in fix mode (CPU)", slowest_seconds, 2, True, " s"),
+        Target("cancelfix peak RSS (any command)", max(memory, default=None), 200, True, " MB"),
     ]
 
 
@@ -736,17 +790,26 @@ def failures(results: Sequence[Measurement], scaling: Sequence[ScalePoint]) -> l
     return [result for result in measured if result.error is not None]
 
 
+def slowest_table(slowest: Sequence[SlowFile]) -> str:
+    ranked = sorted(slowest, key=lambda file: file.seconds, reverse=True)[:SLOWEST_SHOWN]
+    rows = [[file.corpus, file.path, format_seconds(file.seconds)] for file in ranked]
+    return markdown_table(["corpus", "file", "CPU s"], rows)
+
+
 def report(
     machine: Machine,
     options: Options,
     results: Sequence[Measurement],
     scaling: Sequence[ScalePoint],
+    slowest: Sequence[SlowFile] = (),
 ) -> str:
     parts = ["## Benchmark", "\n".join(machine_lines(machine, options)), results_table(results)]
-    if any(result.corpus == REFERENCE_CORPUS for result in results):
-        parts += [f"### Targets ({REFERENCE_CORPUS})", targets_table(targets(results))]
-    else:
-        parts.append(f"(targets: measured on {REFERENCE_CORPUS} only, not in this run)")
+    if not any(result.corpus == REFERENCE_CORPUS for result in results):
+        parts.append(f"(the first three targets: measured on {REFERENCE_CORPUS}, not in this run)")
+    parts += ["### Targets", targets_table(targets(results, slowest))]
+    if slowest:
+        heading = "### Slowest files in fix mode (`fix --diff --unsafe-fixes`, one process)"
+        parts += [heading, slowest_table(slowest)]
     if scaling:
         parts += [f"### Scaling ({REFERENCE_CORPUS}, copied 1, 2, 4 times)", scaling_table(scaling)]
     errors = failures(results, scaling)
@@ -761,6 +824,7 @@ def as_json(
     corpora: Sequence[Corpus],
     results: Sequence[Measurement],
     scaling: Sequence[ScalePoint],
+    slowest: Sequence[SlowFile] = (),
 ) -> dict[str, object]:
     def numbers(result: Measurement) -> dict[str, object]:
         return {**asdict(result), "median_seconds": result.seconds, "peak_rss_mb": result.rss_mb}
@@ -774,7 +838,10 @@ def as_json(
             for c in corpora
         ],
         "results": [numbers(result) for result in results],
-        "targets": [{**asdict(target), "status": target.status} for target in targets(results)],
+        "targets": [
+            {**asdict(target), "status": target.status} for target in targets(results, slowest)
+        ],
+        "slowest_files": [asdict(file) for file in slowest],
         "scaling": [
             {"copies": p.copies, "cold": numbers(p.cold), "ruff": numbers(p.ruff)} for p in scaling
         ],
@@ -866,20 +933,22 @@ def run(options: Options, workdir: Path) -> int:
     corpora = [prepare_corpus(name, options.cache_dir, workdir) for name in options.corpora]
 
     results: list[Measurement] = []
+    slowest: list[SlowFile] = []
     for corpus in corpora:
         results += measure_corpus(corpus, commands, workdir, options.runs, options.slow_runs)
+        slowest += slowest_files(corpus)
     reference = next((c for c in corpora if c.name == REFERENCE_CORPUS), None)
     scaling: list[ScalePoint] = []
     if options.scaling and reference is not None:
         scaling = measure_scaling(reference, commands, workdir, options.runs)
     machine.load_end = os.getloadavg()
 
-    print(report(machine, options, results, scaling))
+    print(report(machine, options, results, scaling, slowest))
     subtitle = f"{machine.cpus} CPUs, {'; '.join(machine.versions.values())}"
     if write_chart(results, options.png, subtitle):
         print(f"\nchart: {options.png}", file=sys.stderr)
     if options.json:
-        numbers = as_json(machine, options, corpora, results, scaling)
+        numbers = as_json(machine, options, corpora, results, scaling, slowest)
         options.json.write_text(json.dumps(numbers, indent=2, default=str) + "\n")
     return 1 if failures(results, scaling) else 0
 

@@ -17,7 +17,7 @@ import re
 import tokenize
 import warnings
 from collections import Counter
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import partial
 
 import libcst as cst
@@ -26,7 +26,7 @@ from libcst.metadata import MetadataWrapper
 
 from codemods.model import FileOutcome, Finding, RuleOptions, Settings, digest
 from codemods.positions import StatementPositions
-from codemods.prefilter.focus import stubbed
+from codemods.prefilter.focus import stubbed, unstubbed
 from codemods.prefilter.statements import Function, ModuleCode, module_code
 from codemods.registry import rule_by_code
 from codemods.rule import Rule
@@ -173,29 +173,33 @@ def _compiles(source: bytes, path: str) -> bool:
 
 MAX_FIX_ROUNDS = 4
 """Passes of all rules a file may take to settle: one rule's fix can make another's safe
-(code that CF203 wraps in `try`/`finally` no longer skips cleanup by re-raising)."""
+(code that CF203 wraps in `try`/`finally` no longer skips cleanup by re-raising). The last
+pass finds nothing more to fix."""
 
 
 def _fix(
     wrapper: MetadataWrapper,
     source: bytes,
+    findings: list[Finding],
     rules: list[type[Rule]],
     options: RuleOptions,
     path: str,
 ) -> tuple[bytes, list[Finding]]:
-    """Apply fixes pass after pass until a pass changes nothing (so the result is idempotent),
-    checking the code still parses and compiles after each. `wrapper` holds the parsed
-    `source`, with whatever metadata the detection pass computed.
+    """Apply fixes pass after pass until a pass finds nothing more to fix (so the result is
+    idempotent), checking the code still parses and compiles after each. `wrapper` holds the
+    parsed `source`, with whatever metadata the detection pass, which found `findings`,
+    computed; some of them are to be fixed.
 
     Returns the new source and the findings the last pass still reports (left unfixed).
     """
     compiled = _compiles(source, path)
+    look = replace(options, apply_fixes=False)
     current = source
-    for _ in range(MAX_FIX_ROUNDS):
-        fixed_module, remaining = _run_rules(wrapper, current, rules, options, path)
+    for _ in range(MAX_FIX_ROUNDS - 1):
+        fixed_module, _ = _run_rules(
+            wrapper, current, _fixing(rules, findings, options), options, path
+        )
         new_source = fixed_module.bytes
-        if new_source == current and not any(finding.fixed for finding in remaining):
-            return new_source, remaining
         try:
             wrapper = _fresh(cst.parse_module(new_source))
         except cst.ParserSyntaxError as error:
@@ -203,9 +207,25 @@ def _fix(
         if compiled and not _compiles(new_source, path):
             raise VerificationError("fixed code does not compile")
         current = new_source
+        # A pass that only looks finds what a fixing pass would, and costs less: LibCST's
+        # transformer rebuilds every node it visits.
+        _, findings = _run_rules(wrapper, current, rules, look, path)
+        if not any(options.allows(finding.fix) for finding in findings):
+            return current, findings
     raise VerificationError(
         f"fixes are not idempotent: pass {MAX_FIX_ROUNDS} still changes the code"
     )
+
+
+def _fixing(
+    rules: list[type[Rule]], findings: list[Finding], options: RuleOptions
+) -> list[type[Rule]]:
+    """The rules a fixing pass runs, given the `findings` of the pass that looked at the
+    same module: those from the first with a fix to apply on. (A rule before it has nothing
+    to fix; one after it may, in the code the fixes before it leave.)"""
+    codes = [rule.code for rule in rules]
+    first = min(codes.index(f.code) for f in findings if options.allows(f.fix))
+    return rules[first:]
 
 
 def _mark_fixed(
@@ -284,14 +304,15 @@ def _process_source(
         tree = _stdlib_parse(source) if rules else None
     except _TooDeep as error:
         return FileOutcome(path, error=str(error))
-    focused = source
+    stubs: list[Function] = []
     if isinstance(tree, ast.Module) and prefilter:
         code = module_code(tree)
         rules = [
             rule for rule in rules if code.may_apply(partial(rule.is_candidate, options=options))
         ]
         if focus and rules:
-            focused = stubbed(source, _unneeded(code, rules, options))
+            stubs = _unneeded(code, rules, options)
+    focused = stubbed(source, stubs) if stubs else source
     if not rules:
         return FileOutcome(path)
     if (
@@ -310,7 +331,7 @@ def _process_source(
     if isinstance(module, FileOutcome):
         return module
     try:
-        return _process_module(module, focused, source, path, rules, settings)
+        return _process_module(module, _Module(source, focused, stubs), path, rules, settings)
     except RecursionError:
         return FileOutcome(path, parsed=True, error="too deeply nested to analyse")
 
@@ -347,33 +368,35 @@ def _parse(
         return FileOutcome(path, error="too deeply nested to parse")
 
 
+@dataclass(frozen=True)
+class _Module:
+    """A module's source, and the focused copy the rules analyse: `source` with `stubs`
+    reduced to stubs (the same bytes when there are none)."""
+
+    source: bytes
+    focused: bytes
+    stubs: list[Function]
+
+
 def _process_module(
-    module: cst.Module,
-    focused: bytes,
-    source: bytes,
-    path: str,
-    rules: list[type[Rule]],
-    settings: Settings,
+    module: cst.Module, code: _Module, path: str, rules: list[type[Rule]], settings: Settings
 ) -> FileOutcome:
-    """Findings in `module`, `focused` parsed (`source` or a focused copy); fixes, where there
-    are some to apply, computed on the whole module."""
+    """Findings in `module`, `code.focused` parsed; fixes, where there are some to apply."""
     options = replace(settings.options, apply_fixes=False)
     wrapper = _fresh(module)
-    _, findings = _run_rules(wrapper, focused, rules, options, path)
+    _, findings = _run_rules(wrapper, code.focused, rules, options, path)
     fixable = [finding for finding in findings if settings.options.allows(finding.fix)]
     if not settings.computes_fixes or not fixable:
         return FileOutcome(path, tuple(findings), parsed=True)
-    if focused != source:
-        # The fixes are computed on the whole module; its findings are those just found.
-        whole = _parse(source, path, None)
-        if isinstance(whole, FileOutcome):
-            return whole
-        wrapper = _fresh(whole)
+    source = code.source
     try:
-        new_source, remaining = _fix(wrapper, source, rules, settings.options, path)
+        fixed = _fixes(wrapper, code, findings, rules, settings.options, path)
     except VerificationError as error:
         reason = f"fix rejected, file left unchanged: {error}"
         return FileOutcome(path, tuple(findings), error=reason, parsed=True)
+    if isinstance(fixed, FileOutcome):
+        return fixed
+    new_source, remaining = fixed
     findings = _mark_fixed(findings, remaining, source, new_source, settings.options)
     diff = unified_diff(path, source, new_source, module.encoding)
     return FileOutcome(
@@ -385,6 +408,42 @@ def _process_module(
         diff=diff,
         parsed=True,
     )
+
+
+def _fixes(
+    wrapper: MetadataWrapper,
+    code: _Module,
+    findings: list[Finding],
+    rules: list[type[Rule]],
+    options: RuleOptions,
+    path: str,
+) -> tuple[bytes, list[Finding]] | FileOutcome:
+    """The fixed source and the findings left, as `_fix` gives them for the whole module;
+    `wrapper` holds `code.focused`, parsed, in which the rules found `findings`. The fixes
+    are computed on the focused module where that gives the whole module's (see
+    `codemods.prefilter.focus`), else on the whole module; the outcome that says why not
+    when the whole module does not parse."""
+    if code.focused != code.source:
+        fixed, remaining = _fix(wrapper, code.focused, findings, rules, options, path)
+        whole = unstubbed(fixed, code.source, code.stubs)
+        if whole is not None and _parses(whole):
+            if _compiles(code.source, path) and not _compiles(whole, path):
+                raise VerificationError("fixed code does not compile")
+            return whole, remaining
+        module = _parse(code.source, path, None)
+        if isinstance(module, FileOutcome):
+            return module
+        wrapper = _fresh(module)
+    return _fix(wrapper, code.source, findings, rules, options, path)
+
+
+def _parses(source: bytes) -> bool:
+    """Whether LibCST parses `source` (the focused module's fixes, with the stubs' code back)."""
+    try:
+        cst.parse_module(source)
+    except (cst.ParserSyntaxError, RecursionError):
+        return False
+    return True
 
 
 def process_path(path: str, settings: Settings) -> FileOutcome:

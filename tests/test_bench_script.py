@@ -4,6 +4,7 @@ no benchmark, no assertion on timings."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import subprocess
 import sys
 import tarfile
@@ -147,24 +148,44 @@ def test_targets_pass_and_fail() -> None:
         measurement("homeassistant", bench.COLD, 2.0, rss=120.0),
         measurement("homeassistant", bench.WARM, 0.5, rss=90.0),
         measurement("homeassistant", bench.FIX, 3.0, rss=230.0),
+        measurement("homeassistant", bench.FIX_UNSAFE, 2.9, rss=180.0),
+        measurement("homeassistant", bench.FLOOR, 1.6, rss=100.0),
         measurement("homeassistant", bench.RUFF, 1.0, rss=500.0),
         measurement("homeassistant", bench.FLAKE8_ASYNC, 150.0),
+        measurement("websockets", bench.COLD, 1.0),
+        measurement("websockets", bench.FIX, 1.2),
     ]
-    found = {target.description: target for target in bench.targets(results)}
+    slowest = [bench.SlowFile("websockets", "a.py", 2.5), bench.SlowFile("ha", "b.py", 0.5)]
+    found = {target.description: target for target in bench.targets(results, slowest)}
     assert [(t.value, t.status) for t in found.values()] == [
-        (2.0, "PASS"),
+        (1.25, "PASS"),
         (0.5, "PASS"),
         (75.0, "FAIL"),
+        (1.5, "PASS"),
+        (1.45, "PASS"),
+        (1.2, "PASS"),
+        (None, "n/a"),  # not measured
+        (2.5, "FAIL"),
         (230.0, "FAIL"),  # the largest of cancelfix's commands, not ruff's
     ]
+    assert "websockets: `fix --diff --unsafe-fixes` / cold `check`" in found
     table = bench.targets_table(list(found.values()))
-    assert f"≤ 3{TIMES}" in table and "≥ 100" in table and "≤ 200 MB" in table
-    assert "230 MB" in table
+    assert f"≤ 1.5{TIMES}" in table and "≥ 100" in table and "≤ 200 MB" in table
+    assert "230 MB" in table and "≤ 2 s" in table and "2.50 s" in table
 
 
 def test_targets_without_measurements() -> None:
     results = [measurement("homeassistant", bench.RUFF, 1.0)]
     assert {target.status for target in bench.targets(results)} == {"n/a"}
+
+
+def test_slowest_table_ranks_the_files_of_every_corpus() -> None:
+    slowest = [bench.SlowFile("ws", f"f{index}.py", index / 10) for index in range(12)]
+    slowest.append(bench.SlowFile("ha", "big.py", 3.0))
+    rows = bench.slowest_table(slowest).splitlines()[2:]
+    assert len(rows) == bench.SLOWEST_SHOWN
+    assert cells(rows[0]) == ["ha", "big.py", "3.00"]
+    assert cells(rows[1]) == ["ws", "f11.py", "1.10"]
 
 
 def test_scaling_table_shows_time_per_thousand_files() -> None:
@@ -195,7 +216,7 @@ def test_report_without_the_reference_corpus() -> None:
     results = [measurement("websockets", bench.RUFF, 0.02)]
     text = bench.report(machine, bench.parse_args(["--quick"]), results, [])
     assert "2 CPUs" in text and "ruff 0.1" in text and "0.50 0.40 0.30" in text
-    assert "homeassistant only, not in this run" in text
+    assert "measured on homeassistant, not in this run" in text
 
 
 # --- corpora ----------------------------------------------------------------------------------
@@ -357,6 +378,7 @@ def test_all_tools(tmp_path: Path) -> None:
         bench.COLD,
         bench.WARM,
         bench.FIX,
+        bench.FIX_UNSAFE,
         bench.FLOOR,
         bench.RUFF,
         bench.FLAKE8_ASYNC,
@@ -365,6 +387,7 @@ def test_all_tools(tmp_path: Path) -> None:
     assert tools[bench.WARM].prepare == tools[bench.WARM].argv
     assert tools[bench.WARM].argv[-3:] == ("--cache-dir", str(tmp_path), ".")
     assert tools[bench.FIX].argv == ("py", "-m", "codemods", "fix", "--diff", ".")
+    assert tools[bench.FIX_UNSAFE].argv[3:] == ("fix", "--diff", "--unsafe-fixes", ".")
     assert "--no-cache" in tools[bench.RUFF].argv and "ASYNC" in tools[bench.RUFF].argv
     assert tools[bench.FLAKE8_ASYNC].argv[-2:] == ("a.py", "b/c.py")
     assert [tool.key for tool in tools.values() if tool.slow] == [bench.FLAKE8_ASYNC]
@@ -415,3 +438,27 @@ def test_floor_script_parses_only_what_a_prefilter_lets_through(tmp_path: Path) 
     )
 
     assert (done.stdout, done.stderr) == ("3 files, 2 parsed\n", "")
+
+
+def test_slowest_script_times_each_file_in_fix_mode(tmp_path: Path) -> None:
+    (tmp_path / "swallows.py").write_text(
+        "import asyncio\n\nasync def f():\n    try:\n        await g()\n"
+        "    except asyncio.CancelledError:\n        pass\n"
+    )
+    for name in ("a", "b", "c"):
+        (tmp_path / f"{name}.py").write_text("x = 1\n")
+
+    done = subprocess.run(
+        [sys.executable, str(bench.SLOWEST_SCRIPT), ".", "2"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(rows) == 2 and done.stderr == ""
+    assert rows[0]["path"] == "swallows.py"  # the one file with something to fix
+    assert rows[0]["seconds"] >= rows[1]["seconds"] >= 0
+    corpus = bench.Corpus("tmp", "tmp==1", tmp_path, ("a.py",), 1)
+    assert [file.path for file in bench.slowest_files(corpus)][:1] == ["swallows.py"]

@@ -100,3 +100,50 @@ def test_a_task_bound_in_another_method_is_still_seen_below_311() -> None:
     focused = process_source(source, "m.py", settings)
     assert [finding.fix for finding in focused.findings] == [FixSafety.SAFE]
     assert focused == process_source(source, "m.py", settings, focus=False)
+
+
+def _fixed_both_ways(source: bytes, settings: Settings) -> bytes:
+    """The fixed source, the same whether computed on the focused or on the whole module."""
+    focused = process_source(source, "m.py", settings)
+    assert focused == process_source(source, "m.py", settings, focus=False)
+    assert focused.new_source is not None, focused.error
+    return focused.new_source
+
+
+def test_fixes_on_the_focused_module_give_the_stubs_their_code_back() -> None:
+    settings = Settings(Mode.FIX, ("CF101",), RuleOptions())
+    fixed = _fixed_both_ways(MODULE, settings)
+    assert b"return self.count > 0  # not a candidate" in fixed
+    assert b'def busy(): """' not in fixed
+    assert b"except asyncio.CancelledError:\n            raise\n" in fixed
+
+
+SUPPRESS_USED_ELSEWHERE = textwrap.dedent(
+    """    import asyncio
+    from contextlib import suppress
+
+
+    def close(path: str) -> None:
+        with suppress(OSError):
+            print(path)
+
+
+    async def stop_watchdog(watchdog: asyncio.Task) -> None:
+        watchdog.cancel()
+        with suppress(asyncio.CancelledError):
+            await watchdog
+    """
+).encode()
+
+
+def test_an_import_a_stubbed_function_uses_stays() -> None:
+    """CF301's fix leaves `suppress` unused in the function it fixes; `close`, a stub in the
+    focused module, still uses it."""
+    settings = Settings(Mode.FIX, ("CF301",), RuleOptions())
+    fixed = _fixed_both_ways(SUPPRESS_USED_ELSEWHERE, settings)
+    assert b"from contextlib import suppress\n" in fixed
+    assert b"await asyncio.wait([watchdog])" in fixed
+    alone = SUPPRESS_USED_ELSEWHERE.replace(
+        b"    with suppress(OSError):\n        print", b"    print"
+    )
+    assert b"import suppress" not in _fixed_both_ways(alone, settings)
