@@ -147,3 +147,30 @@ def test_an_import_a_stubbed_function_uses_stays() -> None:
         b"    with suppress(OSError):\n        print", b"    print"
     )
     assert b"import suppress" not in _fixed_both_ways(alone, settings)
+
+
+TASK_SET_KEPT_ELSEWHERE = textwrap.dedent(
+    """    import asyncio
+
+    _background: set[asyncio.Task[None]] = set()
+
+
+    def keep(coro) -> None:
+        spawned = asyncio.create_task(coro)
+        _background.add(spawned)
+        spawned.add_done_callback(_background.discard)
+
+
+    async def start(worker) -> None:
+        asyncio.create_task(worker.run())
+    """
+).encode()
+
+
+def test_the_task_set_another_function_keeps_is_reused() -> None:
+    """CF303's fix reuses the module's own set; the function that removes tasks from it is no
+    candidate, so focus must still read it (else the fix would make a second set)."""
+    settings = Settings(Mode.FIX, ("CF303",), RuleOptions(unsafe_fixes=True))
+    fixed = _fixed_both_ways(TASK_SET_KEPT_ELSEWHERE, settings)
+    assert fixed.count(b"= set()") == 1
+    assert b"_background.add(task)\n    task.add_done_callback(_background.discard)\n" in fixed

@@ -184,6 +184,12 @@ class DanglingTask(Rule):
     def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:
         return may_discard_task(code)
 
+    @classmethod
+    def is_context(cls, code: CoroutineCode, options: RuleOptions) -> bool:
+        """A function that removes tasks from a set (`add_done_callback(NAME.discard)`) tells
+        the fix which of the module's sets to reuse, so it is read along with the candidates."""
+        return any(_removes_from_a_set(call) for call in code.discarded_calls)
+
     def visit_Module(self, node: cst.Module) -> None:
         super().visit_Module(node)
         self._planned = {}
@@ -485,6 +491,17 @@ def _chained_or_scheduled(call: ast.Call) -> list[ast.expr]:
     if func.attr in _SCHEDULERS:
         return list(call.args)
     return []
+
+
+def _removes_from_a_set(call: ast.Call) -> bool:
+    """`<task>.add_done_callback(<name>.discard)`."""
+    return (
+        isinstance(call.func, ast.Attribute)
+        and call.func.attr == "add_done_callback"
+        and len(call.args) == 1
+        and isinstance(call.args[0], ast.Attribute)
+        and call.args[0].attr == "discard"
+    )
 
 
 def _may_be_loop_or_module(func: ast.expr, code: CoroutineCode) -> bool:
