@@ -21,7 +21,7 @@ from libcst.metadata import (
 )
 
 from codemods import target_version
-from codemods.analysis import handlers, tasks
+from codemods.analysis import handlers, swallowing, tasks
 from codemods.analysis.candidates import CoroutineCode
 from codemods.analysis.exits import ExitPaths
 from codemods.analysis.names import (
@@ -201,12 +201,14 @@ class Rule(VisitorBasedCodemodCommand):
         through: cst.CSTNode | None = None,
         keyword: str | None = None,
         comments: Iterable[cst.Comment] = (),
+        message: str | None = None,
     ) -> bool:
         """Record a finding at `node`; True when the caller should apply its fix.
 
         The finding spans from `node` to the end of `through`, or, without it, the `keyword`
         that starts `node` (so that a finding on a whole handler points at its header). A
-        `# noqa` among `comments` (those on the flagged lines) suppresses it.
+        `# noqa` among `comments` (those on the flagged lines) suppresses it. `message`
+        replaces the rule's where the finding needs its own (why no fix is offered).
         """
         if any(suppresses(comment.value, self.code) for comment in comments):
             return False
@@ -224,7 +226,7 @@ class Rule(VisitorBasedCodemodCommand):
             Finding(
                 code=self.code,
                 name=self.name,
-                message=self.message,
+                message=message or self.message,
                 line=start.line,
                 column=start.column + 1,
                 end_line=end.line,
@@ -288,13 +290,17 @@ class Rule(VisitorBasedCodemodCommand):
             name = f"{base}_{suffix}"
         return name
 
-    def report_handler(self, handler: handlers.Handler, fix: FixSafety | None) -> bool:
-        """Report on a handler's header: from `except` to its type or bound name."""
+    def report_handler(
+        self, handler: handlers.Handler, fix: FixSafety | None, *, why_no_fix: str | None = None
+    ) -> bool:
+        """Report on a handler's header: from `except` to its type or bound name; with
+        `why_no_fix`, the message says why the finding is reported only."""
         end = handler.name.name if handler.name else handler.type
         comments = handlers.header_comments(handler)
+        message = f"{self.message} (report only: {why_no_fix})" if why_no_fix else None
         if end is not None:
-            return self.report(handler, fix, through=end, comments=comments)
-        return self.report(handler, fix, keyword="except", comments=comments)
+            return self.report(handler, fix, through=end, comments=comments, message=message)
+        return self.report(handler, fix, keyword="except", comments=comments, message=message)
 
     def first_cancellation_handler(self, try_node: handlers.TryNode) -> tuple[int, Caught] | None:
         return handlers.first_cancellation_handler(try_node, self.names)
@@ -317,3 +323,27 @@ class Rule(VisitorBasedCodemodCommand):
         self, try_node: handlers.TryNode, handler: handlers.Handler
     ) -> ExitPaths | None:
         return handlers.swallowing_paths(try_node, handler, self.parents(try_node), self.names)
+
+    def judge(
+        self, try_node: handlers.TryNode, handler: handlers.Handler, exits: ExitPaths
+    ) -> swallowing.Judgement:
+        """How a swallowing `handler` of `try_node` swallows, and what blocks its fix."""
+        function = self.coroutine(try_node)
+        parents = self.parents(try_node)
+        return swallowing.judge(try_node, handler, exits, parents, function, self.names)
+
+    def yields_when_cancelled(self, try_node: handlers.TryNode, handler: handlers.Handler) -> bool:
+        function = handlers.guarded_coroutine(try_node, self.parents(try_node))
+        return function is not None and swallowing.yields_when_cancelled(handler, function)
+
+    @staticmethod
+    def move_tails(
+        original: cst.IndentedBlock, updated: cst.IndentedBlock, tries: set[handlers.TryNode]
+    ) -> cst.IndentedBlock:
+        """The block with the code after each `try` of `tries` in it moved into its `finally`."""
+        for line in original.body:
+            if isinstance(line, cst.Try | cst.TryStar) and line in tries:
+                tries.discard(line)
+                # The tail holds no other `try` (see `movable_into_finally`): one a block.
+                return swallowing.with_tail_in_finally(original, updated, line)
+        return updated

@@ -38,32 +38,44 @@ def reraise_statement(handler: Handler) -> cst.Raise:
     return cst.Raise(exc=member, cause=cst.From(cst.Name("None")))
 
 
-def _is_lone_pass(line: cst.BaseStatement) -> bool:
-    """A `pass` line with no comment: one that says nothing, so `raise` may take its place."""
+def _is_placeholder(small: cst.BaseSmallStatement) -> bool:
+    """`pass` or `...`: a statement that does nothing."""
+    return isinstance(small, cst.Pass) or (
+        isinstance(small, cst.Expr) and isinstance(small.value, cst.Ellipsis)
+    )
+
+
+def _is_placeholder_line(line: cst.BaseStatement) -> bool:
     return (
         isinstance(line, cst.SimpleStatementLine)
-        and [type(s) for s in line.body] == [cst.Pass]
-        and line.trailing_whitespace.comment is None
-        and not any(empty.comment for empty in line.leading_lines)
+        and len(line.body) == 1
+        and _is_placeholder(line.body[0])
     )
 
 
 def with_reraise(handler: Handler) -> Handler:
-    """`handler` with a final re-raise. A trailing uncommented `pass` turns into it; a
-    commented one stays, since `raise  # ignore` would contradict its own comment."""
+    """`handler` with a final re-raise. A trailing `pass` or `...` turns into it, so that no
+    placeholder is left in front of it; the placeholder's comments stay, above the re-raise
+    when it was alone on an indented line (`raise  # ignore` would contradict its comment)."""
     statement = reraise_statement(handler)
     body = handler.body
     if isinstance(body, cst.SimpleStatementSuite):
         small = list(body.body)
-        if isinstance(small[-1], cst.Pass) and body.trailing_whitespace.comment is None:
+        if _is_placeholder(small[-1]):
             small[-1] = statement.with_changes(semicolon=small[-1].semicolon)
         else:
             small.append(statement)
         return handler.with_changes(body=body.with_changes(body=small))
     assert isinstance(body, cst.IndentedBlock)
     lines = list(body.body)
-    if lines and _is_lone_pass(lines[-1]):
-        lines[-1] = lines[-1].with_changes(body=[statement])
+    if lines and _is_placeholder_line(lines[-1]):
+        last = lines[-1]
+        assert isinstance(last, cst.SimpleStatementLine)
+        comment = last.trailing_whitespace.comment
+        above = [*last.leading_lines, *([cst.EmptyLine(comment=comment)] if comment else [])]
+        lines[-1] = last.with_changes(
+            body=[statement], leading_lines=above, trailing_whitespace=cst.TrailingWhitespace()
+        )
     else:
         lines.append(cst.SimpleStatementLine(body=[statement]))
     return handler.with_changes(body=body.with_changes(body=lines))
@@ -97,17 +109,27 @@ def _is_log_line(statement: cst.BaseStatement) -> bool:
     return isinstance(statement, cst.SimpleStatementLine) and all(map(_is_log, statement.body))
 
 
-def _outer_names(function: cst.FunctionDef) -> frozenset[str]:
-    """Names the function declares `global` or `nonlocal`: assigning them is no local affair."""
-    return frozenset(
+def outer_names(function: cst.FunctionDef) -> frozenset[str]:
+    """Names whose assignment is no local affair a `raise` may abandon: those the function
+    declares `global` or `nonlocal`, and those a `finally` of it reads (a flag such as
+    `cancelled = True` that the `finally` acts on)."""
+    declared = {
         item.name.value
         for node in walk_same_frame(function.body)
         if isinstance(node, cst.Global | cst.Nonlocal)
         for item in node.names
-    )
+    }
+    read_in_finally = {
+        node.value
+        for final in walk_same_frame(function.body)
+        if isinstance(final, cst.Finally)
+        for node in walk_same_frame(final)
+        if isinstance(node, cst.Name)
+    }
+    return frozenset(declared | read_in_finally)
 
 
-def _matters_after_raise(statement: cst.BaseStatement, outer_names: frozenset[str]) -> bool:
+def matters_after_raise(statement: cst.BaseStatement, outer_names: frozenset[str]) -> bool:
     """Whether leaving `statement` out on the way to a `raise` may change what the program
     does. Log lines do not; nor do a back-off `await asyncio.sleep(...)` or an update of a
     local variable computed without calls (a retry counter): the raise abandons both. An `if`
@@ -118,7 +140,7 @@ def _matters_after_raise(statement: cst.BaseStatement, outer_names: frozenset[st
         if statement.orelse is not None:
             branches.append(statement.orelse)
         return has_call(header) or any(
-            _matters_after_raise(inner, outer_names)
+            matters_after_raise(inner, outer_names)
             for branch in branches
             for inner in _branchstatements(branch)
         )
@@ -152,6 +174,29 @@ def _branchstatements(branch: cst.CSTNode) -> list[cst.BaseStatement]:
     return statements(branch)
 
 
+def _is_state_change(statement: cst.BaseStatement, outer: frozenset[str]) -> bool:
+    """An assignment, computed without calls, of state that outlives the handler: an
+    attribute, an item, a `global` or `nonlocal` name, a flag a `finally` reads
+    (`self._conn = None`, `cancelled = True`). A re-raising clause must keep it."""
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return False
+    return all(
+        isinstance(small, cst.Assign | cst.AugAssign | cst.AnnAssign)
+        and not has_call(small)
+        and any(
+            not isinstance(target, cst.Name) or target.value in outer
+            for target in assigned_targets(small)
+        )
+        for small in statement.body
+    )
+
+
+def _is_sleep_line(statement: cst.BaseStatement) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and all(
+        isinstance(small, cst.Expr) and _is_sleep(small.value) for small in statement.body
+    )
+
+
 def _is_sleep(expression: cst.BaseExpression) -> bool:
     """`await asyncio.sleep(...)` (or `anyio`/`trio.sleep`)."""
     return (
@@ -165,8 +210,9 @@ def _is_sleep(expression: cst.BaseExpression) -> bool:
 class ReraisingClause:
     handler: Handler
     complete: bool
-    """Whether what it leaves out of the handler does not matter once the exception propagates
-    (logging, a back-off sleep, a retry counter): then it changes nothing but the swallowing."""
+    """Whether what it leaves out of the handler does not matter once the exception
+    propagates (logging, a back-off sleep, a retry counter): then it changes nothing but the
+    swallowing."""
 
 
 def reraising_clause(
@@ -178,10 +224,12 @@ def reraising_clause(
 ) -> ReraisingClause | None:
     """A clause `except <types>: ...; raise` to insert before `handler`.
 
-    It repeats the handler's statements up to its last cleanup call (log lines aside), so that
-    cancellation, which the clause now lets through, still closes and releases what the handler
-    did. `name` is the binding an `except*` re-raise needs; the handler's own is kept if the
-    repeated code uses it. None when a jump sits inside the code to repeat.
+    It repeats the handler's statements up to its last cleanup call or state change (log
+    lines and back-off sleeps aside), so that cancellation, which the clause now lets
+    through, still closes, releases and records what the handler did; the rest (a retry,
+    a reconnect) was meant for errors. `name` is the binding an `except*` re-raise needs;
+    the handler's own is kept if the repeated code uses it. None when a jump sits inside
+    the code to repeat.
     """
     lines = statements(handler.body)
     end = len(lines)
@@ -192,7 +240,12 @@ def reraising_clause(
         (i + 1 for i in range(end) if contains_cleanup(lines[i], cleanup_names, loose=True)),
         default=0,
     )
-    repeated = [s for s in lines[:cleanup_end] if not _is_log_line(s)]
+    outer = outer_names(function)
+    work_end = max(
+        (i + 1 for i in range(cleanup_end, end) if _is_state_change(lines[i], outer)),
+        default=cleanup_end,
+    )
+    repeated = [s for s in lines[:work_end] if not _is_log_line(s) and not _is_sleep_line(s)]
     if any(_has_jump(statement) for statement in repeated):
         return None
     bound = handler.name
@@ -205,6 +258,33 @@ def reraising_clause(
         clause = cst.ExceptStarHandler(body=cst.IndentedBlock(body=repeated), type=types, name=name)
     else:
         clause = cst.ExceptHandler(body=cst.IndentedBlock(body=repeated), type=types, name=name)
-    outer_names = _outer_names(function)
-    complete = not any(_matters_after_raise(s, outer_names) for s in lines[cleanup_end:end])
+    complete = not any(matters_after_raise(s, outer) for s in lines[work_end:end])
     return ReraisingClause(with_reraise(clause), complete)
+
+
+class JumpsToRaise(cst.CSTTransformer):
+    """A rule's part that turns the `return`/`break`/`continue` statements it planned to
+    replace (nodes of the original tree, in `jumps_to_raise`) into re-raises as it leaves them."""
+
+    jumps_to_raise: dict[cst.CSTNode, cst.Raise]
+
+    def leave_Return(
+        self, original_node: cst.Return, updated_node: cst.Return
+    ) -> cst.BaseSmallStatement:
+        return self._raising(original_node, updated_node)
+
+    def leave_Break(
+        self, original_node: cst.Break, updated_node: cst.Break
+    ) -> cst.BaseSmallStatement:
+        return self._raising(original_node, updated_node)
+
+    def leave_Continue(
+        self, original_node: cst.Continue, updated_node: cst.Continue
+    ) -> cst.BaseSmallStatement:
+        return self._raising(original_node, updated_node)
+
+    def _raising(
+        self, original: cst.BaseSmallStatement, updated: cst.Return | cst.Break | cst.Continue
+    ) -> cst.BaseSmallStatement:
+        raising = self.jumps_to_raise.pop(original, None)
+        return updated if raising is None else raising.with_changes(semicolon=updated.semicolon)

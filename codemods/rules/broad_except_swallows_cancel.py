@@ -3,9 +3,10 @@ from __future__ import annotations
 import libcst as cst
 
 from codemods.analysis.candidates import CoroutineCode, broad_classes, may_catch_everything
-from codemods.analysis.handlers import Handler, TryT
-from codemods.analysis.reraise import reraising_clause
+from codemods.analysis.handlers import Handler, TryNode, TryT
+from codemods.analysis.reraise import ReraisingClause, reraising_clause
 from codemods.analysis.source_text import catches_everything
+from codemods.analysis.swallowing import AWAITS_EXISTING_FUTURE, YIELD_IN_HANDLER, Judgement
 from codemods.model import FixSafety, RuleOptions
 from codemods.rule import Rule
 
@@ -87,6 +88,15 @@ class BroadExceptSwallowsCancel(Rule):
     def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:
         return may_catch_everything(code, options.target_version)
 
+    def visit_Module(self, node: cst.Module) -> None:
+        super().visit_Module(node)
+        self._tails_to_move: set[TryNode] = set()
+
+    def leave_IndentedBlock(
+        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
+        return self.move_tails(original_node, updated_node, self._tails_to_move)
+
     def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> cst.Try:
         return self._check(original_node, updated_node)
 
@@ -95,34 +105,54 @@ class BroadExceptSwallowsCancel(Rule):
 
     def _check(self, original: TryT, updated: TryT) -> TryT:
         found = self.first_cancellation_handler(original)
-        if found is None:
+        if found is None or not found[1].is_broad:
             return updated
-        index, caught = found
+        index = found[0]
         handler = original.handlers[index]
-        exits = self.swallowing_paths(original, handler) if caught.is_broad else None
+        if self.yields_when_cancelled(original, handler):
+            self.report_handler(handler, None, why_no_fix=YIELD_IN_HANDLER)
+            return updated
+        exits = self.swallowing_paths(original, handler)
         if exits is None:
             return updated
-        spelling = self.cancellation_spelling_at(handler)
-        clause = None
-        if (
-            spelling is not None
-            and not self.skips_cleanup(original, exits)
-            and not self.may_be_childs_cancellation(original)
-        ):
-            clause = reraising_clause(
-                updated.handlers[index],
-                spelling.expression,
-                self.options.cleanup_names,
-                self.group_binding(handler),
-                self.coroutine(original),
-            )
+        judgement = self.judge(original, handler, exits)
+        if judgement.ends:
+            return updated  # swallow-then-end: CF105's concern
+        clause, why_no_fix = self._clause(original, updated, index, judgement)
         safety = None
         if clause is not None:
             safety = FixSafety.SAFE if clause.complete else FixSafety.UNSAFE
-        if not self.report_handler(handler, safety):
+        if not self.report_handler(handler, safety, why_no_fix=why_no_fix):
             return updated
-        assert spelling is not None and clause is not None
+        assert clause is not None
+        spelling = self.cancellation_spelling_at(handler)
+        assert spelling is not None
         self.require_import(spelling)
+        if judgement.tail_to_finally:
+            self._tails_to_move.add(original)
         handlers: list[Handler] = list(updated.handlers)
         handlers.insert(index, clause.handler)
         return updated.with_changes(handlers=handlers)
+
+    def _clause(
+        self, original: TryT, updated: TryT, index: int, judgement: Judgement
+    ) -> tuple[ReraisingClause | None, str | None]:
+        """The re-raising clause to insert before the handler, or None and why there is none."""
+        handler = original.handlers[index]
+        spelling = self.cancellation_spelling_at(handler)
+        if spelling is None:
+            return None, "no spelling of the cancellation class is usable here"
+        if judgement.reason is not None:
+            return None, judgement.reason
+        if self.may_be_childs_cancellation(original):
+            return None, AWAITS_EXISTING_FUTURE
+        clause = reraising_clause(
+            updated.handlers[index],
+            spelling.expression,
+            self.options.cleanup_names,
+            self.group_binding(handler),
+            self.coroutine(original),
+        )
+        if clause is None:
+            return None, "the handler's work is entangled with `return`/`break`/`continue`"
+        return clause, None

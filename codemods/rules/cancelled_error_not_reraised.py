@@ -8,9 +8,21 @@ from codemods.analysis.candidates import CoroutineCode, broad_classes, may_catch
 from codemods.analysis.exits import Exit, ExitPaths, Jump
 from codemods.analysis.handlers import Handler, TryNode, TryT
 from codemods.analysis.names import Caught
-from codemods.analysis.reraise import is_inert, reraising_clause, with_reraise
+from codemods.analysis.reraise import (
+    JumpsToRaise,
+    is_inert,
+    reraise_statement,
+    reraising_clause,
+    with_reraise,
+)
 from codemods.analysis.scope import walk_same_frame
 from codemods.analysis.source_text import catches_cancellation
+from codemods.analysis.swallowing import (
+    AWAITS_EXISTING_FUTURE,
+    YIELD_IN_HANDLER,
+    Judgement,
+    returns_value,
+)
 from codemods.model import FixSafety, RuleOptions
 from codemods.rule import Rule
 
@@ -41,7 +53,7 @@ class _Split:
         return clause.handler if clause else None
 
 
-class CancelledErrorNotReraised(Rule):
+class CancelledErrorNotReraised(JumpsToRaise, Rule):
     """
     ## What it does
     Flags an `except CancelledError` handler (also `trio.Cancelled`,
@@ -116,7 +128,8 @@ class CancelledErrorNotReraised(Rule):
 
     _planned: dict[TryNode, tuple[int, _Reraise | _Split]]
     """Fixes decided when a `try` is entered, applied when it is left."""
-    _jumps_to_replace: set[cst.CSTNode]
+    _tails_to_move: set[TryNode]
+    """`try` statements whose following code moves into their `finally` with the fix."""
 
     @classmethod
     def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:
@@ -125,28 +138,19 @@ class CancelledErrorNotReraised(Rule):
     def visit_Module(self, node: cst.Module) -> None:
         super().visit_Module(node)
         self._planned = {}
-        self._jumps_to_replace = set()
+        self.jumps_to_raise = {}
+        self._tails_to_move = set()
+
+    def leave_IndentedBlock(
+        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
+        return self.move_tails(original_node, updated_node, self._tails_to_move)
 
     def visit_Try(self, node: cst.Try) -> None:
         self._plan(node)
 
     def visit_TryStar(self, node: cst.TryStar) -> None:
         self._plan(node)
-
-    def leave_Return(
-        self, original_node: cst.Return, updated_node: cst.Return
-    ) -> cst.BaseSmallStatement:
-        return self._replace_jump(original_node, updated_node)
-
-    def leave_Break(
-        self, original_node: cst.Break, updated_node: cst.Break
-    ) -> cst.BaseSmallStatement:
-        return self._replace_jump(original_node, updated_node)
-
-    def leave_Continue(
-        self, original_node: cst.Continue, updated_node: cst.Continue
-    ) -> cst.BaseSmallStatement:
-        return self._replace_jump(original_node, updated_node)
 
     def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> cst.Try:
         return self._apply(original_node, updated_node)
@@ -162,27 +166,52 @@ class CancelledErrorNotReraised(Rule):
         if caught.is_broad:
             return  # CF101's concern
         handler = node.handlers[index]
+        if self.yields_when_cancelled(node, handler):
+            self.report_handler(handler, None, why_no_fix=YIELD_IN_HANDLER)
+            return
         exits = self.swallowing_paths(node, handler)
         if exits is None:
             return
-        fix = self._fix(node, handler, caught, exits)
-        if self.report_handler(handler, fix[1] if fix else None) and fix is not None:
+        judgement = self.judge(node, handler, exits)
+        if judgement.ends:
+            return  # swallow-then-end: CF105's concern
+        fix, why_no_fix = self._fix(node, handler, caught, exits, judgement)
+        if self.report_handler(handler, fix[1] if fix else None, why_no_fix=why_no_fix) and fix:
             self._planned[node] = (index, fix[0])
             if isinstance(fix[0], _Reraise):
-                self._jumps_to_replace |= fix[0].jumps
+                bound = handler.with_changes(name=fix[0].binding or handler.name)
+                raising = reraise_statement(bound)
+                self.jumps_to_raise |= dict.fromkeys(fix[0].jumps, raising)
+            if judgement.tail_to_finally:
+                self._tails_to_move.add(node)
 
     def _fix(
-        self, node: TryNode, handler: Handler, caught: Caught, exits: ExitPaths
-    ) -> tuple[_Reraise | _Split, FixSafety] | None:
-        if self.may_be_childs_cancellation(node) or self.skips_cleanup(node, exits):
-            return None
+        self,
+        node: TryNode,
+        handler: Handler,
+        caught: Caught,
+        exits: ExitPaths,
+        judgement: Judgement,
+    ) -> tuple[tuple[_Reraise | _Split, FixSafety] | None, str | None]:
+        """The fix and its safety, or None and why there is none."""
+        if self.may_be_childs_cancellation(node):
+            return None, AWAITS_EXISTING_FUTURE
+        if judgement.reason is not None:
+            return None, judgement.reason
+        if any(
+            isinstance(jump.statement, cst.Return) and returns_value(jump.statement)
+            for jump in exits.jumps
+        ):
+            return None, "the handler returns a value when cancelled, on purpose"
         if caught.others:
             split = self._split(node, handler, caught)
-            return (split, FixSafety.UNSAFE) if split else None
+            if split is None:
+                return None, "the tuple handler cannot be split here"
+            return (split, FixSafety.UNSAFE), None
         reraise = self._reraise(handler, exits)
         if reraise is None:
-            return None
-        return reraise, FixSafety.UNSAFE if reraise.jumps else FixSafety.SAFE
+            return None, "the handler raises another exception, or jumps from a nested handler"
+        return (reraise, FixSafety.UNSAFE if reraise.jumps else FixSafety.SAFE), None
 
     def _reraise(self, handler: Handler, exits: ExitPaths) -> _Reraise | None:
         if Exit.RAISE_OTHER in exits.kinds:
@@ -211,13 +240,6 @@ class CancelledErrorNotReraised(Rule):
         )
         return split if split.clause(handler, self.options.cleanup_names) else None
 
-    def _replace_jump(
-        self, original: cst.BaseSmallStatement, updated: cst.Return | cst.Break | cst.Continue
-    ) -> cst.BaseSmallStatement:
-        if original in self._jumps_to_replace:
-            return cst.Raise(semicolon=updated.semicolon)
-        return updated
-
     def _apply(self, original: TryT, updated: TryT) -> TryT:
         planned = self._planned.pop(original, None)
         if planned is None:
@@ -237,8 +259,9 @@ class CancelledErrorNotReraised(Rule):
                 clause,
                 handler.with_changes(type=fix.remaining_type, whitespace_after_except=whitespace),
             ]
-        elif fix.append:
-            handlers[index] = with_reraise(handler.with_changes(name=fix.binding or handler.name))
+        else:
+            handler = handler.with_changes(name=fix.binding or handler.name)
+            handlers[index] = with_reraise(handler) if fix.append else handler
         return updated.with_changes(handlers=handlers)
 
 

@@ -12,6 +12,7 @@ async def sync_once(client) -> None:
         await client.push_pending()
         sync_failed = False
     except asyncio.CancelledError:
+        sync_failed = True
         raise
     except BaseException:
         sync_failed = True

@@ -10,13 +10,7 @@ log = logging.getLogger(__name__)
 async def relay(conn, payload: bytes) -> None:
     try:
         await conn.send(payload)
-    except asyncio.CancelledError:
-        try:
-            await conn.close()
-        except asyncio.CancelledError:
-            raise
-        raise
-    except OSError:
+    except (asyncio.CancelledError, OSError):
         try:
             await conn.close()
         except asyncio.CancelledError:

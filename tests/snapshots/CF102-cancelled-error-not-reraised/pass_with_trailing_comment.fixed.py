@@ -12,7 +12,7 @@ async def watch_process(proc: asyncio.subprocess.Process, name: str) -> int | No
             logger.info("[%s] %s", name, line.decode(errors="replace").rstrip())
         return await proc.wait()
     except asyncio.CancelledError:
-        pass  # the supervisor is shutting down; nothing to report
+        # the supervisor is shutting down; nothing to report
         raise
     finally:
         if proc.returncode is None:
