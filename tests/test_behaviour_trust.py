@@ -11,6 +11,7 @@ does, on the cancellation path and on the paths the fix must leave alone.
 from __future__ import annotations
 
 import asyncio
+import unittest
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -254,3 +255,59 @@ def test_break_to_the_end_of_a_listener_is_cf105(unsafe: bool) -> None:
     assert [(f.code, f.fix, f.fixed) for f in outcome.findings] == [
         ("CF105", FixSafety.UNSAFE, unsafe)
     ]
+
+
+# --------------------------------------------------------------------------------------------
+# 6. CF301 follows paths, and leaves alone an `await` meant to raise
+# --------------------------------------------------------------------------------------------
+
+
+async def _request(ns: Namespace, send_error: BaseException | None, cancel: bool) -> Any:
+    client = ns["Client"]()
+    replies: list[asyncio.Future[Any]] = []
+
+    async def reply_after(request_id: int) -> dict[str, int]:
+        await asyncio.sleep(0.1 if cancel else 0)  # still pending when the caller is cancelled
+        return {"id": request_id}
+
+    async def send(payload: dict[str, Any]) -> None:
+        await asyncio.sleep(0.05 if cancel else 0)
+        if send_error is not None:
+            raise send_error
+
+    def wait_reply(request_id: int) -> Awaitable[Any]:
+        replies.append(asyncio.ensure_future(reply_after(request_id)))
+        return replies[-1]
+
+    client._send, client._wait_reply = send, wait_reply
+    end = await _start_then_cancel(client.request({"id": 7}), cancel=cancel)
+    await asyncio.sleep(SETTLE)
+    return {"end": end, "reply_cancelled": replies[0].cancelled()}
+
+
+def test_cancel_on_a_raising_path_is_no_cf301_finding() -> None:
+    source = _fixture("CF301", "ok_cancel_only_on_raising_path")
+    outcome = fixed(source, ("CF301",), unsafe=True)
+    assert (outcome.findings, outcome.new_source) == ((), None)
+    ns = load(source)
+    # What the code does, and why the `await reply` is right as it stands: it waits on a task
+    # nobody cancelled on that path; only the raising paths cancel the reply.
+    assert _run(_request, ns, None, False) == {
+        "end": ("returned", {"id": 7}),
+        "reply_cancelled": False,
+    }
+    assert _run(_request, ns, ConnectionError("down"), False) == {
+        "end": ("raised", "ConnectionError"),
+        "reply_cancelled": True,
+    }
+    assert _run(_request, ns, None, True) == {"end": "cancelled", "reply_cancelled": True}
+
+
+def test_await_meant_to_raise_in_a_test_is_left_alone() -> None:
+    source = _fixture("CF301", "ok_await_meant_to_raise_in_assert_raises")
+    outcome = fixed(source, ("CF301",), unsafe=True)
+    assert (outcome.findings, outcome.new_source) == ((), None)
+    # The test passes as written: its `await task` raises the CancelledError it asserts.
+    result = unittest.TestResult()
+    load(source)["WorkerTest"]("test_cancel_stops_worker").run(result)
+    assert (result.testsRun, result.failures, result.errors) == (1, [], [])
