@@ -16,7 +16,6 @@ import os
 import re
 import tokenize
 import warnings
-from collections import Counter
 from dataclasses import replace
 from functools import partial
 
@@ -47,9 +46,10 @@ def _run_rules(
     rules: list[type[Rule]],
     options: RuleOptions,
     path: str,
+    frozen_lines: frozenset[bytes] = frozenset(),
 ) -> tuple[cst.Module, list[Finding]]:
     """Run `rules` in order over the module in `wrapper`, whose code is `code`, sharing the
-    wrapper's metadata until a rule changes the tree."""
+    wrapper's metadata until a rule changes the tree; no fix on `frozen_lines`."""
     module = wrapper.module
     current: MetadataWrapper | None = wrapper
     positions = StatementPositions(wrapper, code)
@@ -60,6 +60,7 @@ def _run_rules(
             current = MetadataWrapper(module)
             positions = StatementPositions(current)
         rule = rule_class(CodemodContext(filename=path), options)
+        rule.frozen_lines = frozen_lines
         module = rule.run(current, positions)
         findings += rule.findings
         if rule.changed:
@@ -190,8 +191,14 @@ def _fix(
     """
     compiled = _compiles(source, path)
     current = source
+    frozen: frozenset[bytes] = frozenset()
     for _ in range(MAX_FIX_ROUNDS):
-        fixed_module, remaining = _run_rules(wrapper, current, rules, options, path)
+        fixed_module, remaining = _run_rules(wrapper, current, rules, options, path, frozen)
+        if current is source:
+            # What this pass reports without an applicable fix stays so in later passes,
+            # whatever other fixes change around it: `check` and `fix` agree on it.
+            lines = current.splitlines()
+            frozen = frozenset(_line(lines, f.line) for f in remaining if not options.allows(f.fix))
         new_source = fixed_module.bytes
         if new_source == current and not any(finding.fixed for finding in remaining):
             return new_source, remaining
@@ -207,28 +214,11 @@ def _fix(
     )
 
 
-def _mark_fixed(
-    findings: list[Finding],
-    remaining: list[Finding],
-    source: bytes,
-    new_source: bytes,
-    options: RuleOptions,
-) -> list[Finding]:
-    """The original findings, marked fixed when their fix was applied, or when another rule's
-    fix resolved them (code that CF203 wraps in `try`/`finally` lets CF102 re-raise).
-
-    A finding counts as still there when the new text has one of the same rule on a line
-    that reads the same (fixes re-indent code; they rarely rewrite the flagged line).
-    """
-    old_lines, new_lines = source.splitlines(), new_source.splitlines()
-    left = Counter((f.code, _line(new_lines, f.line)) for f in remaining)
-    marked = []
-    for finding in findings:
-        key = (finding.code, _line(old_lines, finding.line))
-        still_there = not options.allows(finding.fix) and left[key] > 0
-        left[key] -= still_there
-        marked.append(replace(finding, fixed=not still_there))
-    return marked
+def _mark_fixed(findings: list[Finding], options: RuleOptions) -> list[Finding]:
+    """The original findings, marked fixed when the run may apply their fix. One it may not
+    apply stays unfixed, even where another rule's fix changed its code (a CF102 may then
+    read as a CF105): later passes apply no fix on its line, so `check` and `fix` agree."""
+    return [replace(finding, fixed=options.allows(finding.fix)) for finding in findings]
 
 
 def _line(lines: list[bytes], number: int) -> bytes:
@@ -359,7 +349,7 @@ def _process_module(
     except VerificationError as error:
         reason = f"fix rejected, file left unchanged: {error}"
         return FileOutcome(path, tuple(findings), error=reason, parsed=True)
-    findings = _mark_fixed(findings, remaining, source, new_source, settings.options)
+    findings = _mark_fixed(findings, settings.options)
     diff = unified_diff(path, source, new_source, module.encoding)
     return FileOutcome(
         path,

@@ -101,6 +101,12 @@ class Rule(VisitorBasedCodemodCommand):
         self._module: cst.Module | None = None
         self._stack: list[cst.CSTNode] = []
         self._positions: StatementPositions | None = None
+        self.frozen_lines: frozenset[bytes] = frozenset()
+        """Lines (stripped) where no fix may be applied: those of findings that the first
+        pass reported without a fix the run may apply. A later pass, after other fixes, must
+        not rewrite what `check` called report-only."""
+        self._lines: list[bytes] | None = None
+        self._reported: set[tuple[str, int, int]] = set()
 
     @classmethod
     def documentation(cls) -> str:
@@ -221,7 +227,15 @@ class Rule(VisitorBasedCodemodCommand):
             end = positions.of(through, self._stack).end
         else:
             end = dataclasses.replace(start, column=start.column + len(keyword or ""))
-        apply = self.options.apply_fixes and self.options.allows(fix)
+        key = (self.code, start.line, start.column)
+        if key in self._reported:
+            return False  # one finding per place and code, however the rule got there twice
+        self._reported.add(key)
+        apply = (
+            self.options.apply_fixes
+            and self.options.allows(fix)
+            and not (self.frozen_lines and self._line(start.line) in self.frozen_lines)
+        )
         self.findings.append(
             Finding(
                 code=self.code,
@@ -236,6 +250,11 @@ class Rule(VisitorBasedCodemodCommand):
             )
         )
         return apply
+
+    def _line(self, number: int) -> bytes:
+        if self._lines is None:
+            self._lines = self.module.bytes.splitlines()
+        return self._lines[number - 1].strip() if 0 < number <= len(self._lines) else b""
 
     def _metadata(self, provider: type[BaseMetadataProvider[T]]) -> Mapping[cst.CSTNode, T]:
         assert self.context.wrapper is not None, "rules run through a MetadataWrapper"
@@ -304,11 +323,6 @@ class Rule(VisitorBasedCodemodCommand):
 
     def first_cancellation_handler(self, try_node: handlers.TryNode) -> tuple[int, Caught] | None:
         return handlers.first_cancellation_handler(try_node, self.names)
-
-    def skips_cleanup(self, try_node: handlers.TryNode, exits: ExitPaths) -> bool:
-        return handlers.reraise_skips_cleanup(
-            try_node, exits, self.parents(try_node), self.options.cleanup_names
-        )
 
     def coroutine(self, node: cst.CSTNode) -> cst.FunctionDef:
         """The `async def` around the node being visited (rules only act inside one)."""

@@ -9,8 +9,8 @@ import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
 from codemods.analysis.blocks import header_end
-from codemods.analysis.cleanup import contains_cleanup, is_logging_call
-from codemods.analysis.exits import Exit, ExitPaths, handler_exits
+from codemods.analysis.cleanup import is_logging_call
+from codemods.analysis.exits import ExitPaths, handler_exits
 from codemods.analysis.names import Caught, ExceptionNames
 from codemods.analysis.scope import (
     assigned_targets,
@@ -155,28 +155,6 @@ def hands_on_exception(handler: Handler) -> bool:
 
 def _is_name(expr: cst.BaseExpression, name: str) -> bool:
     return isinstance(expr, cst.Name) and expr.value == name
-
-
-def reraise_skips_cleanup(
-    try_node: TryNode,
-    exits: ExitPaths,
-    ancestors: Sequence[cst.CSTNode],
-    cleanup_names: frozenset[str],
-) -> bool:
-    """Whether letting the cancellation propagate would skip cleanup after the `try`.
-
-    When the handler falls off its end, breaks or continues, the code after the `try` (or after
-    the loop) still ran on cancellation; if it cleans up, re-raising would skip that cleanup.
-    """
-    if not exits.kinds & {Exit.FALLTHROUGH, Exit.BREAK, Exit.CONTINUE}:
-        return False
-    function = enclosing_coroutine(ancestors)
-    assert function is not None
-    return any(
-        # Loosely named: in doubt, no fix.
-        contains_cleanup(statement, cleanup_names, loose=True)
-        for statement in statements_after(try_node, ancestors, function)
-    )
 
 
 def header_comments(handler: Handler) -> list[cst.Comment]:
