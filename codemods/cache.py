@@ -148,7 +148,14 @@ def fingerprint(settings: Settings) -> str:
     options = {
         field.name: _plain(getattr(settings.options, field.name)) for field in fields(RuleOptions)
     }
-    material = [FORMAT, tool_stamp(), settings.mode.value, list(settings.rule_codes), options]
+    material = [
+        FORMAT,
+        tool_stamp(),
+        settings.mode.value,
+        settings.offer_fixes,
+        list(settings.rule_codes),
+        options,
+    ]
     text = json.dumps(material, sort_keys=True, default=repr)  # (repr: an option of a new type)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 

@@ -3,8 +3,10 @@
 Exit codes: 0 nothing to report; 1 findings left (or, with --diff, a diff); 2 a usage,
 configuration or internal error, or a file that could not be read, parsed or written.
 
-The modules that need LibCST (the engine, the runner and its workers, the rules) are imported
-where they are used, so that a run whose files all come from the cache never loads the parser.
+This module parses the options and prints; the run itself (discovery, selection, the cache, the
+workers, writes, the bot's commit, the exit status) is `codemods.api`'s. The modules that need
+LibCST (the engine, the runner and its workers, the rules) are imported where they are used, so
+that a run whose files all come from the cache never loads the parser.
 """
 
 from __future__ import annotations
@@ -12,22 +14,19 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import signal
 import sys
-import threading
 import time
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from codemods import __version__, bot, config, target_version
-from codemods.cache import DEFAULT_DIRECTORY, Cache, CacheError, RuleMemo
-from codemods.discovery import Excludes, discover_files
-from codemods.model import FileOutcome, Mode, RuleOptions, Settings
+from codemods import __version__, api, bot, target_version
+from codemods.cache import DEFAULT_DIRECTORY
+from codemods.interrupts import Interrupted, Interrupts
+from codemods.model import FileOutcome, Mode, Settings
 from codemods.output import (
     Report,
     changed_file_line,
@@ -38,13 +37,11 @@ from codemods.output import (
     to_json,
     to_markdown,
 )
-from codemods.selection import SelectionError, Shard, changed_since
-from codemods.writer import write_atomic
+from codemods.selection import SelectionError, Shard
 
 if TYPE_CHECKING:
     from codemods.rule import Rule
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 PROGRESS_THRESHOLD = 300
 TARGET_CHOICES = [target_version.format_version(v) for v in target_version.SUPPORTED]
 
@@ -52,7 +49,7 @@ TARGET_CHOICES = [target_version.format_version(v) for v in target_version.SUPPO
 class UsageProblem(click.ClickException):
     """A usage or configuration error: one line on stderr, exit 2."""
 
-    exit_code = EXIT_ERROR
+    exit_code = api.EXIT_ERROR
 
     def show(self, file: Any = None) -> None:
         click.echo(f"cancelfix: error: {self.message}", err=True)
@@ -172,121 +169,79 @@ def _run_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @dataclass(frozen=True)
-class _Bot:
-    """`fix --commit`: how to commit what the fixes change."""
-
-    title: str
-    push: bool
-    allow_dirty: bool
-
-
-@dataclass(frozen=True)
 class _Request:
-    mode: Mode
-    paths: tuple[Path, ...]
-    settings: Settings
-    config: config.Config
-    excludes: Excludes
-    jobs: int
-    force_exclude: bool
-    since: str | None
-    shard: Shard | None
-    bot: _Bot | None
+    """The run the options ask for, and how to print it."""
+
+    run: api.Request
     output_format: str
     summary_file: Path | None
     color: bool | None
     quiet: int
     verbose: int
-    exit_zero: bool
-    stdin_filename: str | None
-    cache_dir: Path | None
-    """None with --no-cache."""
-    rule_memo: RuleMemo | None
 
+    @property
+    def mode(self) -> Mode:
+        return self.run.mode
 
-def _cores() -> int:
-    if hasattr(os, "sched_getaffinity"):  # Linux: the cores this process may use
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
+    @property
+    def settings(self) -> Settings:
+        return self.run.settings
 
 
 def _build_request(mode: Mode, options: dict[str, Any]) -> _Request:
     paths: tuple[Path, ...] = options["paths"] or (Path("."),)
     stdin_filename = options["stdin_filename"]
-    if Path("-") in paths and len(paths) > 1:
+    if api.STDIN in paths and len(paths) > 1:
         raise UsageProblem("`-` (read from stdin) cannot be combined with other paths")
-    if stdin_filename and paths != (Path("-"),):
+    if stdin_filename and paths != (api.STDIN,):
         raise UsageProblem("--stdin-filename names the source read from `-`; pass `-` as the path")
-    anchor = Path(stdin_filename) if stdin_filename and paths == (Path("-"),) else paths[0]
-    try:
-        found = config.discover(options["config_file"], Path(os.path.abspath(anchor)))
-    except config.ConfigError as error:
-        raise UsageProblem(str(error)) from error
-    select = _codes(options["select"]) or found.select
-    ignore = _codes(options["ignore"]) or found.ignore
-    cache_dir = None if options["no_cache"] or paths == (Path("-"),) else _cache_dir(options, found)
-    rule_memo = RuleMemo(cache_dir) if cache_dir is not None else None
-    rule_codes = rule_memo.get(select, ignore) if rule_memo is not None else None
-    if rule_codes is None:
-        from codemods.registry import UnknownRuleError, select_rules
-
-        try:
-            rule_codes = tuple(rule.code for rule in select_rules(select, ignore))
-        except UnknownRuleError as error:
-            origin = "" if options["select"] or options["ignore"] else f" (in {found.source})"
-            raise UsageProblem(f"{error}{origin}") from error
-        if rule_memo is not None:
-            rule_memo.put(select, ignore, rule_codes)
-    version = (
-        target_version.parse(options["target_version"])
-        if options["target_version"]
-        else found.effective_target_version
-    )
-    unsafe = options["unsafe_fixes"] if options["unsafe_fixes"] is not None else found.unsafe_fixes
-    rule_options = RuleOptions(
-        unsafe_fixes=unsafe, target_version=version, cleanup_names=found.cleanup_names
-    )
     try:
         shard = Shard.parse(options["shard"]) if options["shard"] else None
-    except SelectionError as error:
+        run = api.configure(paths, _api_options(options, shard), mode=mode)
+    except (SelectionError, api.UsageError) as error:
         raise UsageProblem(str(error)) from error
-    exclude = _codes(options["exclude"]) or found.exclude
-    extend = _codes(options["extend_exclude"]) + found.extend_exclude
     return _Request(
-        mode=mode,
-        paths=paths,
-        # SARIF offers the fixes with the findings: a check computes them, writing nothing.
-        settings=Settings(
-            Mode.DIFF if mode is Mode.CHECK and options["output_format"] == "sarif" else mode,
-            rule_codes,
-            rule_options,
-        ),
-        config=found,
-        excludes=Excludes(found.root, (*exclude, *extend)),
-        jobs=options["jobs"] or _cores(),
-        force_exclude=options["force_exclude"],
-        since=options["since"],
-        shard=shard,
-        bot=_Bot(options["message"] or bot.DEFAULT_MESSAGE, options["push"], options["allow_dirty"])
-        if options.get("commit")
-        else None,
+        run=run,
         output_format=options["output_format"],
         summary_file=options["summary_file"],
         color=options["color"],
         quiet=options["quiet"],
         verbose=options["verbose"],
-        exit_zero=options["exit_zero"],
-        stdin_filename=stdin_filename,
-        cache_dir=cache_dir,
-        rule_memo=rule_memo,
     )
 
 
-def _cache_dir(options: dict[str, Any], found: config.Config) -> Path:
-    """--cache-dir (or $CANCELFIX_CACHE_DIR), else the configuration's `cache-dir`, else
-    .cancelfix_cache in the project root: where the configuration is, else here."""
-    chosen: Path | None = options["cache_dir"] or found.cache_dir
-    return chosen if chosen is not None else found.root / DEFAULT_DIRECTORY
+def _api_options(options: dict[str, Any], shard: Shard | None) -> api.Options:
+    """The options as the run's API takes them (what they leave out is the configuration's)."""
+    return api.Options(
+        config_file=options["config_file"],
+        select=_codes(options["select"]),
+        ignore=_codes(options["ignore"]),
+        unsafe_fixes=options["unsafe_fixes"],
+        target_version=target_version.parse(options["target_version"])
+        if options["target_version"]
+        else None,
+        exclude=_codes(options["exclude"]),
+        extend_exclude=_codes(options["extend_exclude"]),
+        force_exclude=options["force_exclude"],
+        jobs=options["jobs"],
+        since=options["since"],
+        shard=shard,
+        cache=not options["no_cache"],
+        cache_dir=options["cache_dir"],
+        stdin_filename=options["stdin_filename"],
+        commit=_commit(options),
+        # SARIF offers the fixes with the findings: a check computes them, writing nothing.
+        offer_fixes=options["output_format"] == "sarif",
+        exit_zero=options["exit_zero"],
+    )
+
+
+def _commit(options: dict[str, Any]) -> api.Commit | None:
+    """`fix --commit`: how to commit what the fixes change (`check` has no such options)."""
+    if not options.get("commit"):
+        return None
+    title = options["message"] or bot.DEFAULT_MESSAGE
+    return api.Commit(title, push=options["push"], allow_dirty=options["allow_dirty"])
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -369,220 +324,85 @@ def _fix_description(rule: type[Rule]) -> str:
 
 
 def _run(request: _Request) -> NoReturn:
-    if request.paths == (Path("-"),):
-        if request.bot is not None:
+    if request.run.reads_stdin:
+        if request.run.options.commit is not None:
             raise UsageProblem("--commit works on files in a git work tree, not on stdin")
         _run_stdin(request)
-    repository = None
-    if request.bot is not None:
-        try:
-            repository = bot.prepare(
-                Path.cwd(), push=request.bot.push, allow_dirty=request.bot.allow_dirty
-            )
-        except bot.BotError as error:
-            raise UsageProblem(str(error)) from error
     started = time.monotonic()
-    report = Report(request.mode, request.settings.options)
-    missing = [path for path in request.paths if not path.exists()]
-    for path in missing:
-        report.errors.append((str(path), "no such file or directory"))
-    discovered = discover_files(
-        [path for path in request.paths if path.exists()],
-        request.excludes,
-        respect_gitignore=request.config.respect_gitignore,
-        force_exclude=request.force_exclude,
-    )
-    files = _select(request, discovered)
+    interrupts = Interrupts()
+    try:
+        run = api.Run(request.run, interrupts=interrupts)
+    except api.UsageError as error:
+        raise UsageProblem(str(error)) from error
+    _describe(request, run)
+    try:
+        with interrupts.installed(), contextlib.closing(iter(run)) as outcomes:
+            _consume(request, outcomes, len(run.files))
+    except Interrupted as interrupted:
+        _stop(run, interrupted)
+    result = run.finish()
+    if result.cache_warning is not None:
+        click.echo(f"cancelfix: warning: {result.cache_warning}", err=True)
+    if run.cache is not None:
+        _verbose(request, f"{run.cache.hits} of {plural(len(run.files), 'file')} from the cache")
+    report = result.report
+    elapsed = time.monotonic() - started
+    _verbose(request, f"{report.parsed} of {report.files} files parsed; {elapsed:.2f}s")
+    if result.committed is not None:
+        _print_commit(result.committed)
+    _print_report(request, report)
+    sys.exit(result.exit_status)  # (counting a summary that could not be written)
+
+
+def _describe(request: _Request, run: api.Run) -> None:
+    """What the run is about to do (with -v), and a warning when there is nothing to do."""
     version = target_version.format_version(request.settings.options.target_version)
-    _verbose(request, f"configuration: {request.config.source or 'defaults'}")
+    _verbose(request, f"configuration: {request.run.config.source or 'defaults'}")
     _verbose(request, f"target version: {version}")
     _verbose(request, f"rules: {', '.join(request.settings.rule_codes)}")
-    _verbose(request, f"{plural(len(files), 'file')}, {plural(request.jobs, 'job')}")
-    if not discovered and not missing:
+    _verbose(request, f"{plural(len(run.files), 'file')}, {plural(request.run.jobs, 'job')}")
+    if run.found_nothing:
         click.echo("cancelfix: warning: no Python files found", err=True)
+
+
+def _consume(request: _Request, outcomes: Iterator[FileOutcome], count: int) -> None:
+    """Run through the outcomes, with a progress bar on a terminal for a long run."""
     show_progress = (
         sys.stderr.isatty()
         and request.quiet == 0
         and request.output_format == "text"
-        and len(files) > PROGRESS_THRESHOLD
+        and count > PROGRESS_THRESHOLD
     )
-    cache = (
-        Cache(request.cache_dir, request.settings)
-        if request.cache_dir is not None and files
-        else None
-    )
-    interrupts = _Interrupts()
-    try:
-        with (
-            interrupts.installed(),
-            contextlib.closing(_outcomes(request, files, cache)) as outcomes,
-        ):
-            if show_progress:
-                with click.progressbar(
-                    outcomes, length=len(files), file=sys.stderr, label="Checking"
-                ) as bar:
-                    for outcome in bar:
-                        _add(request, report, outcome, interrupts)
-            else:
-                for outcome in outcomes:
-                    _add(request, report, outcome, interrupts)
-    except _Interrupted as interrupted:
-        if cache is not None:  # it holds only completed outcomes: true, and not to be redone
-            _save_cache(request, cache)
-        done = (
-            f"; {plural(len(report.changed), 'file')} written, the rest untouched"
-            if request.mode is Mode.FIX
-            else ""
-        )
-        click.echo(f"cancelfix: interrupted{done}", err=True)
-        sys.exit(128 + interrupted.signum)
-    report.sort()
-    if cache is not None:
-        _save_cache(request, cache)
-        _verbose(request, f"{cache.hits} of {plural(len(files), 'file')} from the cache")
-    _verbose(
-        request,
-        f"{report.parsed} of {report.files} files parsed; {time.monotonic() - started:.2f}s",
-    )
-    if request.bot is not None and repository is not None and report.changed:
-        _commit(request.bot, repository, report)
-    _print_report(request, report)
-    sys.exit(_exit_code(request, report))
-
-
-def _outcomes(
-    request: _Request, files: list[Path], cache: Cache | None
-) -> Generator[FileOutcome, None, None]:
-    """Each file's outcome: from the cache as the files are looked up, then from the workers
-    for the rest (which are started only if there is a rest)."""
-    pending = []
-    for path in files:
-        outcome = cache.lookup(str(path)) if cache is not None else None
-        if outcome is None:
-            pending.append(str(path))
-        else:
-            yield outcome
-    if not pending:
-        return
-    from codemods import runner
-
-    with contextlib.closing(runner.run(pending, request.settings, request.jobs)) as computed:
-        for outcome in computed:
-            if cache is not None:
-                cache.store(outcome)
-            yield outcome
-
-
-def _add(request: _Request, report: Report, outcome: FileOutcome, interrupts: _Interrupts) -> None:
-    """Report an outcome, writing its fixes first in fix mode (never cut off by a signal)."""
-    if request.mode is Mode.FIX and outcome.changed:
-        with interrupts.deferred():
-            report.add(outcome, error=_apply(request, outcome))
+    if show_progress:
+        with click.progressbar(outcomes, length=count, file=sys.stderr, label="Checking") as bar:
+            for _ in bar:
+                pass
     else:
-        report.add(outcome)
+        for _ in outcomes:
+            pass
 
 
-def _save_cache(request: _Request, cache: Cache) -> None:
-    """Write what this run learnt; a cache that cannot be written costs a warning, no more."""
-    try:
-        if request.rule_memo is not None:
-            request.rule_memo.save()
-        cache.save()
-    except CacheError as error:
-        click.echo(f"cancelfix: warning: {error}", err=True)
+def _stop(run: api.Run, interrupted: Interrupted) -> NoReturn:
+    """An interrupted run keeps what it learnt, says what it wrote, and exits 128 + signal."""
+    warning = run.save_cache()
+    if warning is not None:
+        click.echo(f"cancelfix: warning: {warning}", err=True)
+    done = (
+        f"; {plural(len(run.report.changed), 'file')} written, the rest untouched"
+        if run.request.mode is Mode.FIX
+        else ""
+    )
+    click.echo(f"cancelfix: interrupted{done}", err=True)
+    sys.exit(128 + interrupted.signum)
 
 
-def _commit(settings: _Bot, repository: bot.Repository, report: Report) -> None:
-    """The bot's commit (and push) of what this run changed; a git failure is an error."""
-    try:
-        sha, untracked = bot.commit(repository, report.changed, report.fixed, settings.title)
-    except bot.BotError as error:
-        report.errors.append((str(repository.top), str(error)))
-        return
-    for path in untracked:
+def _print_commit(committed: api.Committed) -> None:
+    for path in committed.untracked:
         click.echo(f"cancelfix: warning: {path} is not tracked by git; not committed", err=True)
-    if sha is not None:
-        pushed = f", pushed to {'/'.join(repository.upstream)}" if repository.upstream else ""
-        click.echo(f"Committed {sha}{pushed}.", err=True)
-
-
-def _select(request: _Request, files: list[Path]) -> list[Path]:
-    """The discovered files that `--since` and `--shard` leave to this run."""
-    if request.since is not None:
-        try:
-            changed = changed_since(request.since, Path.cwd())
-        except SelectionError as error:
-            raise UsageProblem(str(error)) from error
-        files = [path for path in files if os.path.realpath(path) in changed]
-    if request.shard is not None:
-        files = [path for path in files if request.shard.takes(path)]
-    return files
-
-
-class _Interrupted(BaseException):
-    """SIGINT or SIGTERM arrived while files were being run (a BaseException, as Ctrl-C is)."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
-class _Interrupts:
-    """SIGINT and SIGTERM during a run become `_Interrupted`, raised between files, never while
-    one is being written: its write completes (the writer also holds the signals back while a
-    temporary file has a name), and the run stops. Exit code 128 + the signal, as a shell says.
-    """
-
-    SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-    def __init__(self) -> None:
-        self.deferring = False
-        self.pending: int | None = None
-
-    def _handle(self, signum: int, frame: FrameType | None) -> None:
-        if self.deferring:
-            self.pending = self.pending or signum
-            return
-        raise _Interrupted(signum)
-
-    @contextlib.contextmanager
-    def installed(self) -> Iterator[None]:
-        if threading.current_thread() is not threading.main_thread():
-            yield  # only the main thread may set handlers; its own stay in force
-            return
-        previous = {}
-        for signum in self.SIGNALS:
-            if signal.getsignal(signum) is not signal.SIG_IGN:  # `nohup`, `&`: stay ignored
-                previous[signum] = signal.signal(signum, self._handle)
-        try:
-            yield
-        finally:
-            for signum, handler in previous.items():
-                signal.signal(signum, signal.SIG_DFL if handler is None else handler)
-
-    @contextlib.contextmanager
-    def deferred(self) -> Iterator[None]:
-        self.deferring = True
-        try:
-            yield
-        finally:
-            self.deferring = False
-        if self.pending is not None:
-            raise _Interrupted(self.pending)
-
-
-def _apply(request: _Request, outcome: FileOutcome) -> str | None:
-    """Write the outcome's fixes in fix mode; the reason it could not be written, if any."""
-    if request.mode is not Mode.FIX or not outcome.changed:
-        return None
-    assert outcome.new_source is not None and outcome.original_digest is not None
-    try:
-        write_atomic(outcome.path, outcome.new_source, outcome.original_digest)
-    except OSError as error:
-        return f"cannot write: {error.strerror or error}"
-    except Exception as error:
-        return f"cannot write: {error}"
-    return None
+    if committed.sha is not None:
+        upstream = committed.upstream
+        pushed = f", pushed to {'/'.join(upstream)}" if upstream else ""
+        click.echo(f"Committed {committed.sha}{pushed}.", err=True)
 
 
 def _print_report(request: _Request, report: Report, *, to_stderr: bool = False) -> None:
@@ -637,35 +457,17 @@ def _write_summaries(request: _Request, report: Report) -> None:
             report.errors.append((str(path), f"cannot write the summary: {error.strerror}"))
 
 
-def _exit_code(request: _Request, report: Report) -> int:
-    if report.errors:
-        return EXIT_ERROR
-    if request.exit_zero:
-        return EXIT_CLEAN
-    if request.mode is Mode.DIFF:
-        return EXIT_FINDINGS if report.changed else EXIT_CLEAN
-    return EXIT_FINDINGS if report.remaining else EXIT_CLEAN
-
-
 def _run_stdin(request: _Request) -> NoReturn:
     """`-`: read the source from stdin. `fix` writes the code to stdout and all else to stderr."""
-    from codemods.engine import process_source
-
-    name = request.stdin_filename or "-"
-    source = sys.stdin.buffer.read()
-    excluded = (
-        request.force_exclude and request.stdin_filename and request.excludes.matches(Path(name))
-    )
-    outcome = FileOutcome(name) if excluded else process_source(source, name, request.settings)
+    name = request.run.options.stdin_filename or "-"
+    result = api.analyse_source(sys.stdin.buffer.read(), name, request.run)
     report = Report(request.mode, request.settings.options)
-    report.add(outcome)
+    report.add(result.outcome)
     if request.mode is Mode.FIX:
-        sys.stdout.buffer.write(
-            outcome.new_source if outcome.new_source and report.changed else source
-        )
+        sys.stdout.buffer.write(result.fixed)
         sys.stdout.flush()
     _print_report(request, report, to_stderr=request.mode is Mode.FIX)
-    sys.exit(_exit_code(request, report))
+    sys.exit(api.exit_status(report, exit_zero=request.run.options.exit_zero))
 
 
 def _verbose(request: _Request, message: str) -> None:

@@ -16,6 +16,7 @@ import os
 import re
 import tokenize
 import warnings
+from collections.abc import Iterable
 from dataclasses import replace
 from functools import partial
 
@@ -23,10 +24,10 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.metadata import MetadataWrapper
 
-from codemods.analysis.candidates import Function, ModuleCode, module_code
-from codemods.focus import stubbed
-from codemods.model import FileOutcome, Finding, Mode, RuleOptions, Settings, digest
+from codemods.model import FileOutcome, Finding, RuleOptions, Settings, digest
 from codemods.positions import StatementPositions
+from codemods.prefilter.focus import stubbed
+from codemods.prefilter.statements import Function, ModuleCode, module_code
 from codemods.registry import rule_by_code
 from codemods.rule import Rule
 
@@ -182,23 +183,24 @@ def _fix(
     rules: list[type[Rule]],
     options: RuleOptions,
     path: str,
+    frozen: frozenset[bytes],
 ) -> tuple[bytes, list[Finding]]:
     """Apply fixes pass after pass until a pass changes nothing (so the result is idempotent),
     checking the code still parses and compiles after each. `wrapper` holds the parsed
     `source`, with whatever metadata the detection pass computed.
 
+    No fix applies on `frozen` lines: those of findings that `check` reports without a fix
+    the run may apply. Another rule's fix may make them fixable in a later pass, but `check`
+    and `fix` must agree on every finding.
+
     Returns the new source and the findings the last pass still reports (left unfixed).
     """
     compiled = _compiles(source, path)
     current = source
-    frozen: frozenset[bytes] = frozenset()
-    for _ in range(MAX_FIX_ROUNDS):
-        fixed_module, remaining = _run_rules(wrapper, current, rules, options, path, frozen)
-        if current is source:
-            # What this pass reports without an applicable fix stays so in later passes,
-            # whatever other fixes change around it: `check` and `fix` agree on it.
-            lines = current.splitlines()
-            frozen = frozenset(_line(lines, f.line) for f in remaining if not options.allows(f.fix))
+    for round_ in range(MAX_FIX_ROUNDS):
+        # The first pass applies what `check` offers (a frozen line may read like another).
+        held = frozen if round_ else frozenset()
+        fixed_module, remaining = _run_rules(wrapper, current, rules, options, path, held)
         new_source = fixed_module.bytes
         if new_source == current and not any(finding.fixed for finding in remaining):
             return new_source, remaining
@@ -221,6 +223,16 @@ def _mark_fixed(findings: list[Finding], options: RuleOptions) -> list[Finding]:
     return [replace(finding, fixed=options.allows(finding.fix)) for finding in findings]
 
 
+def report_only_lines(
+    source: bytes, findings: Iterable[Finding], options: RuleOptions
+) -> frozenset[bytes]:
+    """The lines (stripped) of the findings in `source` whose fix the run may not apply.
+    A fix run applies no fix there, even where another rule's fix makes one possible in a
+    later pass: a second run over its output may then fix them (its `check` says so)."""
+    lines = source.splitlines()
+    return frozenset(_line(lines, f.line) for f in findings if not options.allows(f.fix))
+
+
 def _line(lines: list[bytes], number: int) -> bytes:
     return lines[number - 1].strip() if 0 < number <= len(lines) else b""
 
@@ -238,29 +250,42 @@ def unified_diff(path: str, before: bytes, after: bytes, encoding: str) -> str:
 
 
 def process_source(
-    source: bytes, path: str, settings: Settings, *, focus: bool = True
+    source: bytes,
+    path: str,
+    settings: Settings,
+    *,
+    focus: bool = True,
+    prefilter: bool = True,
 ) -> FileOutcome:
     """Run the selected rules over one file's bytes. Never raises: a bad file, or a bug of
     ours on it, becomes an outcome with an error.
 
     With `focus`, the rules look for findings in a focused copy of the module (see
-    `codemods.focus`); without it, in the whole module, which gives the same findings slower.
+    `codemods.prefilter.focus`); without it, in the whole module, which gives the same
+    findings slower.
+    With `prefilter` off, no rule's gate (byte test, stdlib candidate check) is asked, and
+    nothing is focused: every selected rule runs on the whole module. The findings must be
+    the same (the drift property, checked by the fixture, fuzz and corpus tests).
     """
     try:
-        return _process_source(source, path, settings, focus)
+        return _process_source(source, path, settings, focus and prefilter, prefilter)
     except Exception as error:
         return FileOutcome(path, error=f"internal error: {type(error).__name__}: {error}")
 
 
-def _process_source(source: bytes, path: str, settings: Settings, focus: bool) -> FileOutcome:
+def _process_source(
+    source: bytes, path: str, settings: Settings, focus: bool, prefilter: bool
+) -> FileOutcome:
     options = settings.options
-    rules = [rule for rule in _rules(settings.rule_codes) if rule.may_apply(source, options)]
+    rules = list(_rules(settings.rule_codes))
+    if prefilter:
+        rules = [rule for rule in rules if rule.may_apply(source, options)]
     try:
         tree = _stdlib_parse(source) if rules else None
     except _TooDeep as error:
         return FileOutcome(path, error=str(error))
     focused = source
-    if isinstance(tree, ast.Module):
+    if isinstance(tree, ast.Module) and prefilter:
         code = module_code(tree)
         rules = [
             rule for rule in rules if code.may_apply(partial(rule.is_candidate, options=options))
@@ -336,7 +361,7 @@ def _process_module(
     wrapper = _fresh(module)
     _, findings = _run_rules(wrapper, focused, rules, options, path)
     fixable = [finding for finding in findings if settings.options.allows(finding.fix)]
-    if settings.mode is Mode.CHECK or not fixable:
+    if not settings.computes_fixes or not fixable:
         return FileOutcome(path, tuple(findings), parsed=True)
     if focused != source:
         # The fixes are computed on the whole module; its findings are those just found.
@@ -345,7 +370,8 @@ def _process_module(
             return whole
         wrapper = _fresh(whole)
     try:
-        new_source, remaining = _fix(wrapper, source, rules, settings.options, path)
+        frozen = report_only_lines(source, findings, settings.options)
+        new_source, remaining = _fix(wrapper, source, rules, settings.options, path, frozen)
     except VerificationError as error:
         reason = f"fix rejected, file left unchanged: {error}"
         return FileOutcome(path, tuple(findings), error=reason, parsed=True)

@@ -58,6 +58,12 @@ class Settings:
     mode: Mode
     rule_codes: tuple[str, ...]
     options: RuleOptions
+    offer_fixes: bool = False
+    """In check mode, compute the fixes too (to offer them, as SARIF does)."""
+
+    @property
+    def computes_fixes(self) -> bool:
+        return self.mode is not Mode.CHECK or self.offer_fixes
 
 
 @dataclass(frozen=True)

@@ -21,19 +21,16 @@ from libcst.metadata import (
 )
 
 from codemods import target_version
-from codemods.analysis import handlers, swallowing, tasks
-from codemods.analysis.candidates import CoroutineCode
-from codemods.analysis.exits import ExitPaths
 from codemods.analysis.names import (
-    Caught,
     ExceptionNames,
     Spelling,
     cancellation_spelling,
     module_names,
 )
-from codemods.analysis.scope import children, enclosing_coroutine, spelled_names
+from codemods.analysis.scope import children, spelled_names
 from codemods.model import Finding, FixSafety, RuleOptions
 from codemods.positions import StatementPositions
+from codemods.prefilter.statements import CoroutineCode
 from codemods.suppression import suppresses
 
 T = TypeVar("T")
@@ -72,7 +69,7 @@ class Rule(VisitorBasedCodemodCommand):
     """The fixes the rule can offer; empty for a report-only rule."""
     required_bytes: ClassVar[tuple[bytes, ...]]
     """Byte strings that every file with a finding contains: the prefilter's first test (a
-    rule's `may_apply` may narrow it with the tests of `analysis.source_text`)."""
+    rule's `may_apply` may narrow it with the tests of `prefilter.source_text`)."""
 
     # Metadata is resolved when a rule first asks for it (most files never need names or
     # positions), and cached by the shared wrapper for the rules after it; parents come from
@@ -106,7 +103,7 @@ class Rule(VisitorBasedCodemodCommand):
         pass reported without a fix the run may apply. A later pass, after other fixes, must
         not rewrite what `check` called report-only."""
         self._lines: list[bytes] | None = None
-        self._reported: set[tuple[str, int, int]] = set()
+        self._reported: set[tuple[int, int]] = set()
 
     @classmethod
     def documentation(cls) -> str:
@@ -227,15 +224,9 @@ class Rule(VisitorBasedCodemodCommand):
             end = positions.of(through, self._stack).end
         else:
             end = dataclasses.replace(start, column=start.column + len(keyword or ""))
-        key = (self.code, start.line, start.column)
-        if key in self._reported:
-            return False  # one finding per place and code, however the rule got there twice
-        self._reported.add(key)
-        apply = (
-            self.options.apply_fixes
-            and self.options.allows(fix)
-            and not (self.frozen_lines and self._line(start.line) in self.frozen_lines)
-        )
+        if not self._first_at(start.line, start.column):
+            return False
+        apply = self.options.apply_fixes and self.options.allows(fix) and self._may_fix(start.line)
         self.findings.append(
             Finding(
                 code=self.code,
@@ -251,10 +242,22 @@ class Rule(VisitorBasedCodemodCommand):
         )
         return apply
 
-    def _line(self, number: int) -> bytes:
+    def _first_at(self, line: int, column: int) -> bool:
+        """Whether no finding was reported at this place yet: one finding per place and
+        code, however the rule got there twice (nested constructs)."""
+        key = (line, column)
+        new = key not in self._reported
+        self._reported.add(key)
+        return new
+
+    def _may_fix(self, line: int) -> bool:
+        """Whether a fix may be applied on `line` (not one of `frozen_lines`)."""
+        if not self.frozen_lines:
+            return True
         if self._lines is None:
             self._lines = self.module.bytes.splitlines()
-        return self._lines[number - 1].strip() if 0 < number <= len(self._lines) else b""
+        text = self._lines[line - 1].strip() if 0 < line <= len(self._lines) else b""
+        return text not in self.frozen_lines
 
     def _metadata(self, provider: type[BaseMetadataProvider[T]]) -> Mapping[cst.CSTNode, T]:
         assert self.context.wrapper is not None, "rules run through a MetadataWrapper"
@@ -289,14 +292,6 @@ class Rule(VisitorBasedCodemodCommand):
         if spelling.needs_import:
             AddImportsVisitor.add_needed_import(self.context, spelling.needs_import)
 
-    def group_binding(self, handler: handlers.Handler) -> cst.AsName | None:
-        """The `as NAME` an inserted `except*` re-raise needs: the handler's, or a fresh one."""
-        if not isinstance(handler, cst.ExceptStarHandler):
-            return None
-        if handler.name is not None:
-            return handler.name
-        return cst.AsName(name=cst.Name(self.fresh_name(handler, "cancelled", self.module)))
-
     def fresh_name(self, node: cst.CSTNode, base: str, within: cst.CSTNode) -> str:
         """`base`, or `base_1`, `base_2`...: the first that names nothing visible from
         `node`'s scope (a local, an enclosing function's name, a global, a builtin) and is
@@ -308,56 +303,3 @@ class Rule(VisitorBasedCodemodCommand):
             suffix += 1
             name = f"{base}_{suffix}"
         return name
-
-    def report_handler(
-        self, handler: handlers.Handler, fix: FixSafety | None, *, why_no_fix: str | None = None
-    ) -> bool:
-        """Report on a handler's header: from `except` to its type or bound name; with
-        `why_no_fix`, the message says why the finding is reported only."""
-        end = handler.name.name if handler.name else handler.type
-        comments = handlers.header_comments(handler)
-        message = f"{self.message} (report only: {why_no_fix})" if why_no_fix else None
-        if end is not None:
-            return self.report(handler, fix, through=end, comments=comments, message=message)
-        return self.report(handler, fix, keyword="except", comments=comments, message=message)
-
-    def first_cancellation_handler(self, try_node: handlers.TryNode) -> tuple[int, Caught] | None:
-        return handlers.first_cancellation_handler(try_node, self.names)
-
-    def coroutine(self, node: cst.CSTNode) -> cst.FunctionDef:
-        """The `async def` around the node being visited (rules only act inside one)."""
-        function = enclosing_coroutine(self.parents(node))
-        assert function is not None
-        return function
-
-    def may_be_childs_cancellation(self, try_node: handlers.TryNode) -> bool:
-        return tasks.awaits_only_existing_futures(try_node, self.names)
-
-    def swallowing_paths(
-        self, try_node: handlers.TryNode, handler: handlers.Handler
-    ) -> ExitPaths | None:
-        return handlers.swallowing_paths(try_node, handler, self.parents(try_node), self.names)
-
-    def judge(
-        self, try_node: handlers.TryNode, handler: handlers.Handler, exits: ExitPaths
-    ) -> swallowing.Judgement:
-        """How a swallowing `handler` of `try_node` swallows, and what blocks its fix."""
-        function = self.coroutine(try_node)
-        parents = self.parents(try_node)
-        return swallowing.judge(try_node, handler, exits, parents, function, self.names)
-
-    def yields_when_cancelled(self, try_node: handlers.TryNode, handler: handlers.Handler) -> bool:
-        function = handlers.guarded_coroutine(try_node, self.parents(try_node))
-        return function is not None and swallowing.yields_when_cancelled(handler, function)
-
-    @staticmethod
-    def move_tails(
-        original: cst.IndentedBlock, updated: cst.IndentedBlock, tries: set[handlers.TryNode]
-    ) -> cst.IndentedBlock:
-        """The block with the code after each `try` of `tries` in it moved into its `finally`."""
-        for line in original.body:
-            if isinstance(line, cst.Try | cst.TryStar) and line in tries:
-                tries.discard(line)
-                # The tail holds no other `try` (see `movable_into_finally`): one a block.
-                return swallowing.with_tail_in_finally(original, updated, line)
-        return updated

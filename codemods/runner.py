@@ -126,56 +126,91 @@ def _next_batch(pending: list[str], jobs: int) -> list[str]:
 
 
 def _run_in_workers(paths: Sequence[str], settings: Settings, jobs: int) -> Iterator[FileOutcome]:
-    pending = list(reversed(paths))
-    workers: list[_Worker] = []
+    pool = _Pool(paths, settings, jobs)
     finished = False
     try:
-        for _ in range(jobs):
-            workers.append(_Worker(settings))
-        for worker in workers:
-            worker.give(_next_batch(pending, jobs))
-        busy = {worker for worker in workers if worker.batch}
-        while busy:
-            ready = wait([w.connection for w in busy] + [w.process.sentinel for w in busy])
-            for worker in list(busy):
-                if worker.connection in ready:
-                    try:
-                        outcome = worker.connection.recv()
-                    except (EOFError, OSError):
-                        outcome = None
-                elif worker.process.sentinel in ready:
-                    outcome = None
-                else:
-                    continue
-                if outcome is None:
-                    # The worker died with its current file: report it, requeue the rest of
-                    # its batch, replace the worker.
-                    worker.process.join(timeout=5)
-                    code = worker.process.exitcode
-                    if worker.batch:
-                        crashed, *rest = worker.batch
-                        pending.extend(reversed(rest))
-                        yield FileOutcome(crashed, error=f"worker crashed (exit code {code})")
-                    worker.stop()
-                    busy.discard(worker)
-                    workers.remove(worker)
-                    if not pending:
-                        continue
-                    worker = _Worker(settings)
-                    workers.append(worker)
-                else:
-                    worker.batch.pop(0)
-                    yield outcome
-                    if worker.batch:
-                        continue
-                    busy.discard(worker)
-                if pending:
-                    worker.give(_next_batch(pending, jobs))
-                    busy.add(worker)
+        pool.start()
+        while pool.busy:
+            yield from pool.collect()
         finished = True
     finally:
-        for worker in workers:
-            if finished:
-                worker.stop()
+        pool.close(kill=not finished)
+
+
+class _Pool:
+    """The workers of one run, and the files not handed out yet (last first)."""
+
+    def __init__(self, paths: Sequence[str], settings: Settings, jobs: int) -> None:
+        self.pending = list(reversed(paths))
+        self.settings = settings
+        self.jobs = jobs
+        self.workers: list[_Worker] = []
+        self.busy: set[_Worker] = set()
+
+    def start(self) -> None:
+        for _ in range(self.jobs):
+            self.workers.append(_Worker(self.settings))
+        for worker in self.workers:
+            worker.give(_next_batch(self.pending, self.jobs))
+        self.busy = {worker for worker in self.workers if worker.batch}
+
+    def collect(self) -> Iterator[FileOutcome]:
+        """The outcomes the busy workers have ready (waiting for one at least), handing out more
+        files to the workers done with their batch."""
+        ready = wait([w.connection for w in self.busy] + [w.process.sentinel for w in self.busy])
+        for worker in list(self.busy):
+            if worker.connection in ready:
+                outcome = _receive(worker)
+            elif worker.process.sentinel in ready:
+                outcome = None
             else:
+                continue
+            if outcome is None:
+                yield from self._replace(worker)
+                if not self.pending:
+                    continue
+                worker = self._spawn()
+            else:
+                worker.batch.pop(0)
+                yield outcome
+                if worker.batch:
+                    continue
+                self.busy.discard(worker)
+            if self.pending:
+                worker.give(_next_batch(self.pending, self.jobs))
+                self.busy.add(worker)
+
+    def _replace(self, worker: _Worker) -> Iterator[FileOutcome]:
+        """A worker died with its current file: report it, requeue the rest of its batch, and
+        let the worker go (`_spawn` makes its successor when there is work left)."""
+        worker.process.join(timeout=5)
+        code = worker.process.exitcode
+        if worker.batch:
+            crashed, *rest = worker.batch
+            self.pending.extend(reversed(rest))
+            yield FileOutcome(crashed, error=f"worker crashed (exit code {code})")
+        worker.stop()
+        self.busy.discard(worker)
+        self.workers.remove(worker)
+
+    def _spawn(self) -> _Worker:
+        worker = _Worker(self.settings)
+        self.workers.append(worker)
+        return worker
+
+    def close(self, *, kill: bool) -> None:
+        """Stop the workers; kill them at once when the run was cut short."""
+        for worker in self.workers:
+            if kill:
                 worker.kill()
+            else:
+                worker.stop()
+
+
+def _receive(worker: _Worker) -> FileOutcome | None:
+    """The worker's next outcome; None when it died."""
+    try:
+        outcome: FileOutcome = worker.connection.recv()
+    except (EOFError, OSError):
+        return None
+    return outcome

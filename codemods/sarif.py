@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from codemods import __version__
-from codemods.model import Mode
+from codemods.model import Finding, Mode
 from codemods.output import Report
 from codemods.registry import all_rules
 from codemods.rule import Rule
@@ -29,23 +29,7 @@ def to_sarif(report: Report) -> str:
     fixes = {} if report.mode is Mode.FIX else _file_fixes(report)
     results = [
         {
-            "ruleId": finding.code,
-            "ruleIndex": index[finding.code],
-            "level": "error",
-            "message": {"text": finding.message},
-            "locations": [
-                {
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": _uri(path)},
-                        "region": {
-                            "startLine": finding.line,
-                            "startColumn": finding.column,
-                            "endLine": finding.end_line,
-                            "endColumn": finding.end_column,
-                        },
-                    }
-                }
-            ],
+            **_result(path, finding, index[finding.code]),
             **(
                 {"fixes": [fixes[path]]}
                 if path in fixes and report.options.allows(finding.fix)
@@ -63,25 +47,49 @@ def to_sarif(report: Report) -> str:
                 "rules": [_descriptor(rule) for rule in rules],
             }
         },
-        "invocations": [
-            {
-                "executionSuccessful": not report.errors,
-                "toolExecutionNotifications": [
-                    {
-                        "level": "error",
-                        "message": {"text": reason},
-                        "locations": [
-                            {"physicalLocation": {"artifactLocation": {"uri": _uri(path)}}}
-                        ],
-                    }
-                    for path, reason in report.errors
-                ],
-            }
-        ],
+        "invocations": [_invocation(report)],
         "results": results,
     }
     document = {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
     return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def _result(path: str, finding: Finding, rule_index: int) -> dict[str, object]:
+    """A finding as a SARIF result, without fixes."""
+    return {
+        "ruleId": finding.code,
+        "ruleIndex": rule_index,
+        "level": "error",
+        "message": {"text": finding.message},
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": _uri(path)},
+                    "region": {
+                        "startLine": finding.line,
+                        "startColumn": finding.column,
+                        "endLine": finding.end_line,
+                        "endColumn": finding.end_column,
+                    },
+                }
+            }
+        ],
+    }
+
+
+def _invocation(report: Report) -> dict[str, object]:
+    """Whether the run succeeded, with a notification per file it could not process."""
+    return {
+        "executionSuccessful": not report.errors,
+        "toolExecutionNotifications": [
+            {
+                "level": "error",
+                "message": {"text": reason},
+                "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(path)}}}],
+            }
+            for path, reason in report.errors
+        ],
+    }
 
 
 def _descriptor(rule: type[Rule]) -> dict[str, object]:

@@ -25,8 +25,11 @@ Nothing is written back. For every file and run it checks:
   nothing fixable;
 - an unchanged file has no fixed finding and no fixable finding left, and the file on disk is
   never modified; a safe-only run never applies an unsafe fix.
-- the findings in the focused module the engine analyses (`codemods.focus`) are the findings
-  of the whole module: same rules, positions and fix safety.
+- the findings in the focused module the engine analyses (`codemods.prefilter.focus`) are the
+  findings of the whole module: same rules, positions and fix safety.
+- the drift property, on every file (those the gates skip too): the engine with its gates
+  (each rule's byte test and stdlib candidate check) gives exactly the findings of the rules
+  run on the whole module with every gate off (`prefilter=False`).
 
 The CLI pass copies the package's `.py` files into a fresh temporary directory (outside the
 repository, whose discovery would skip the git-ignored `.corpus/`) and runs the real command
@@ -70,14 +73,14 @@ import traceback
 import warnings
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType
 
 import libcst as cst
 
 from codemods import target_version
-from codemods.engine import process_path, process_source
+from codemods.engine import process_path, process_source, report_only_lines
 from codemods.model import FileOutcome, Finding, FixSafety, Mode, RuleOptions, Settings
 from codemods.registry import all_rules
 
@@ -204,6 +207,8 @@ class FileResult:
     """Engine error reason -> the runs that reported it (with a traceback for crashes)."""
     violations: list[str] = field(default_factory=list)
     samples: list[Sample] = field(default_factory=list)
+    drift_findings: int | None = None
+    """Findings of the rules with every gate off, when the drift property was checked."""
 
 
 class FileTimeout(BaseException):
@@ -296,6 +301,7 @@ def check_file(task: Task) -> FileResult:
             break
     if result.parsed:
         result.violations += focus_violations(source, path)
+    result.violations += drift_violations(source, path, result)
     with open(path, "rb") as file:
         if file.read() != source:
             result.violations.append("the file was modified on disk")
@@ -307,7 +313,8 @@ FOCUS_CHECK = Settings(Mode.CHECK, RULE_CODES, RuleOptions(unsafe_fixes=True))
 
 
 def focus_violations(source: bytes, path: str) -> list[str]:
-    """The findings in the focused module (see `codemods.focus`) must be the whole module's."""
+    """The findings in the focused module (see `codemods.prefilter.focus`) must be the whole
+    module's."""
     try:
         with deadline(FILE_TIMEOUT_SECONDS):
             focused = process_source(source, path, FOCUS_CHECK)
@@ -322,6 +329,24 @@ def focus_violations(source: bytes, path: str) -> list[str]:
 
     differ = sorted(keys(focused) ^ keys(whole)) or [f"errors {focused.error} / {whole.error}"]
     return [f"focus: findings differ from the whole module's: {', '.join(differ)}"]
+
+
+def drift_violations(source: bytes, path: str, result: FileResult) -> list[str]:
+    """The rules behind their gates must find exactly what they find with every gate off."""
+    try:
+        with deadline(FILE_TIMEOUT_SECONDS):
+            gated = process_source(source, path, FOCUS_CHECK)
+            ungated = process_source(source, path, FOCUS_CHECK, prefilter=False)
+    except FileTimeout:
+        return ["drift: timeout"]
+    result.drift_findings = len(ungated.findings)
+    if gated.error is not None or gated.findings == ungated.findings:
+        return []
+    differ = sorted(
+        {f"{f.code}@{f.line}:{f.column} ({f.fix})" for f in gated.findings}
+        ^ {f"{f.code}@{f.line}:{f.column} ({f.fix})" for f in ungated.findings}
+    )
+    return [f"drift: the gates change the findings: {', '.join(differ)}"]
 
 
 def record_error(
@@ -343,6 +368,14 @@ def verify(outcome: FileOutcome, source: bytes, settings: Settings) -> list[str]
     """The safety contract for one outcome; returns the problems found."""
     options = settings.options
     fixed = [finding for finding in outcome.findings if finding.fixed]
+    places = [(f.code, f.line, f.column) for f in outcome.findings]
+    if len(set(places)) != len(places):
+        return ["two findings of one code at one place"]
+    check = process_source(source, outcome.path, replace(settings, mode=Mode.CHECK))
+    if outcome.findings and [(f.code, f.line, f.column, f.fix) for f in check.findings] != [
+        (f.code, f.line, f.column, f.fix) for f in outcome.findings
+    ]:
+        return ["check and fix report different findings or fix kinds"]
     if not options.unsafe_fixes and any(finding.fix is FixSafety.UNSAFE for finding in fixed):
         return ["an unsafe fix was applied without unsafe fixes"]
     new_source = outcome.new_source
@@ -366,6 +399,10 @@ def verify(outcome: FileOutcome, source: bytes, settings: Settings) -> list[str]
         problem = compile_error(new_source, outcome.path)
         if problem is not None:
             return [f"fixed code does not compile: {problem}"]
+    held = report_only_lines(source, outcome.findings, options)
+    new_lines = new_source.splitlines()
+    if not held <= {line.strip() for line in new_lines}:
+        return ["fix rewrote a line that check reported without a fix"]
     try:
         with deadline(FILE_TIMEOUT_SECONDS):
             again = process_source(new_source, outcome.path, settings)
@@ -376,9 +413,11 @@ def verify(outcome: FileOutcome, source: bytes, settings: Settings) -> list[str]
     problems = []
     if again.error is not None:
         problems.append(f"second pass fails: {again.error}")
-    if again.new_source is not None:
+    # Another rule's fix may make a finding on a held line fixable: a second run fixes it.
+    unheld = [f for f in again.findings if new_lines[f.line - 1].strip() not in held]
+    if again.new_source is not None and any(f.fixed for f in unheld):
         problems.append("not idempotent: a second pass changes the code again")
-    left = sorted({f"{f.code}@{f.line}" for f in again.findings if options.allows(f.fix)})
+    left = sorted({f"{f.code}@{f.line}" for f in unheld if options.allows(f.fix)})
     if left:
         problems.append(f"second pass still reports fixable findings: {', '.join(left)}")
     return problems
@@ -464,6 +503,8 @@ class Totals:
     slowest: list[tuple[float, str]] = field(default_factory=list)
     cli: list[CliReport] = field(default_factory=list)
     cli_errors: list[tuple[str, str]] = field(default_factory=list)
+    drift_files: int = 0
+    drift_findings: int = 0
 
 
 def add_file(totals: Totals, report: PackageReport, result: FileResult) -> None:
@@ -491,6 +532,9 @@ def add_file(totals: Totals, report: PackageReport, result: FileResult) -> None:
     totals.violations += [(where, violation) for violation in result.violations]
     totals.samples += result.samples
     totals.slowest.append((result.seconds, where))
+    if result.drift_findings is not None:
+        totals.drift_files += 1
+        totals.drift_findings += result.drift_findings
 
 
 def run_package(
@@ -1048,6 +1092,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.no_cli:
         print("\n`python -m codemods fix --unsafe-fixes`, run twice on a copy of each package:\n")
         print(cli_table(totals))
+    drifted = sum(violation.startswith("drift:") for _, violation in totals.violations)
+    print(
+        f"\ndrift property (gates on vs off): {totals.drift_files} files, "
+        f"{totals.drift_findings} findings compared, {drifted} files differ"
+    )
     files = sum(report.files for report in totals.packages)
     print(f"\n{files} files in {elapsed:.1f}s with {args.jobs} processes")
 
@@ -1072,6 +1121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "violations": [{"path": p, "reason": r} for p, r in totals.violations],
             "cli": [{**vars(report), "seconds": round(report.seconds, 2)} for report in totals.cli],
             "cli_errors": [{"path": p, "reason": r} for p, r in totals.cli_errors],
+            "drift": {"files": totals.drift_files, "findings": totals.drift_findings},
         }
         args.json.write_text(json.dumps(numbers, indent=2) + "\n")
     return 1 if totals.violations else 0

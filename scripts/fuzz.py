@@ -10,7 +10,7 @@ Run from the repository root, with the project's virtualenv:
 Generators: `hypothesmith` (whole programs from the grammar), `embedded` (hypothesmith blocks
 in async templates), `vocabulary` (async code from the rules' vocabulary), `mutated` (mutated
 fixture files). Every example is checked with all rules, safe and unsafe fixes, each target
-(py39 and py311 by default).
+(py39 and py311 by default), and with every gate off (the drift property: the same findings).
 
 Unlike the tests, a broken property does not stop the run: each violation is recorded, the
 smallest input per kind of violation is kept, reduced line by line at the end, and written to
@@ -39,7 +39,13 @@ sys.path.insert(0, str(REPO_ROOT))
 from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
 
 from codemods import target_version  # noqa: E402
-from tests.test_fuzz import STRATEGIES, ContractViolation, check_contract, compile_error  # noqa: E402
+from tests.test_fuzz import (  # noqa: E402
+    DRIFT,
+    STRATEGIES,
+    ContractViolation,
+    check_contract,
+    compile_error,
+)
 
 
 class _OutOfTime(BaseException):
@@ -67,6 +73,7 @@ class Stats:
     seconds: float = 0.0
     codes: Counter[str] = field(default_factory=Counter)
     fixed: Counter[str] = field(default_factory=Counter)
+    compared: int = 0
     violations: Counter[str] = field(default_factory=Counter)
 
 
@@ -145,6 +152,7 @@ def fuzz(
             stats.changed += report.changed
             stats.codes.update(report.codes)
             stats.fixed.update(report.fixed)
+            stats.compared += report.compared
 
     if run_seed is not None:
         run = seed(run_seed)(run)
@@ -222,6 +230,10 @@ def print_table(all_stats: dict[str, Stats]) -> None:
     for stats in all_stats.values():
         codes.update(stats.codes)
         fixed.update(stats.fixed)
+    compared = sum(stats.compared for stats in all_stats.values())
+    drift = sum(stats.violations[DRIFT] for stats in all_stats.values())
+    checks = sum(stats.checks for stats in all_stats.values())
+    print(f"drift property (gates on vs off): {checks} checks, {compared} findings, {drift} differ")
     print("checks with a finding / with a fix, per rule:")
     for code in sorted(codes):
         print(f"  {code}: {codes[code]} / {fixed[code]}")
@@ -269,6 +281,7 @@ def main(argv: list[str] | None = None) -> int:
                 "input_errors": stats.input_errors,
                 "with_findings": stats.with_findings,
                 "changed": stats.changed,
+                "drift_findings_compared": stats.compared,
                 "seconds": round(stats.seconds, 1),
                 "codes": dict(stats.codes),
                 "fixed": dict(stats.fixed),

@@ -129,6 +129,7 @@ def test_check_file(tmp_path: Path) -> None:
     assert fixed.runs["unsafe"].findings == [("CF102", "safe", True)]
     assert [sample.codes for sample in fixed.samples] == [("CF102",)]
     assert (tmp_path / "fix.py").read_bytes() == FIXABLE  # nothing written back
+    assert fixed.drift_findings == 1  # the rules with every gate off find it too
 
     python_2 = corpus.check_file(corpus.Task("tiny", str(tmp_path), "py2.py"))
     assert python_2.unparseable is not None and python_2.errors == {}
@@ -137,6 +138,7 @@ def test_check_file(tmp_path: Path) -> None:
     plain = corpus.check_file(corpus.Task("tiny", str(tmp_path), "plain.py"))
     assert (plain.parsed, plain.violations, plain.errors) == (False, [], {})
     assert plain.runs["safe"] is plain.runs["unsafe"]  # nothing to fix: one run is enough
+    assert plain.drift_findings == 0  # skipped by the gates, and nothing found without them
 
 
 def _finding(fixed: bool, fix: FixSafety | None = FixSafety.SAFE) -> Finding:
@@ -194,6 +196,7 @@ def test_whole_run_on_a_tiny_package(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "CONTRACT VIOLATIONS: 0" in out, out
     assert code == 0
     document = json.loads(numbers.read_text())
+    assert document["drift"] == {"files": 5, "findings": 3}
     [engine] = document["per_package"]
     assert (engine["files"], engine["unparseable"], engine["errors"]) == (5, 1, 0)
     assert engine["fixed"] == {"unsafe": 2, "safe": 2}

@@ -27,7 +27,10 @@ For every input, with all rules, safe and unsafe fixes, targets py39 and py311,
 4. no fix applied means no new source (the file stays byte-identical); CHECK and FIX mode
    report the same findings (and so do safe and unsafe runs), and FIX marks fixed exactly what
    it applied.
-5. the focused module the engine analyses (`codemods.focus`) gives the whole module's findings.
+5. the focused module the engine analyses (`codemods.prefilter.focus`) gives the whole module's
+   findings.
+6. the gates (each rule's byte test and stdlib candidate check) lose no finding: the rules
+   with every gate off (`prefilter=False`) give the same findings (the drift property).
 
 The tests here are bounded for CI (a few hundred examples, well under a minute) and
 derandomized, so that every run checks the same examples and a failure can be replayed;
@@ -51,7 +54,7 @@ import pytest
 from hypothesis import HealthCheck, assume, event, given, note, settings
 from hypothesis import strategies as st
 
-from codemods.engine import process_source
+from codemods.engine import process_source, report_only_lines
 from codemods.model import FileOutcome, Finding, FixSafety, Mode, RuleOptions, Settings
 from codemods.registry import all_rules
 
@@ -62,6 +65,8 @@ TARGETS: tuple[tuple[int, int], ...] = ((3, 9), (3, 11))
 INPUT_ERRORS = ("syntax error", "cannot decode", "binary file", "too deeply nested to parse")
 """The errors the engine may report for an input that CPython cannot compile either."""
 FUZZ_PATH = "fuzz.py"
+DRIFT = "the gates lose or add findings (drift)"
+"""The violation of the drift property: rules behind their gates, and with every gate off."""
 
 
 # --- the contract ------------------------------------------------------------------------------
@@ -84,6 +89,8 @@ class Report:
     changed: bool = False
     codes: set[str] = field(default_factory=set)
     fixed: set[str] = field(default_factory=set)
+    compared: int = 0
+    """Findings the drift property compared (those of the rules with every gate off)."""
 
 
 def compile_error(source: bytes) -> str | None:
@@ -96,9 +103,17 @@ def compile_error(source: bytes) -> str | None:
     return None
 
 
-def _run(source: bytes, mode: Mode, options: RuleOptions, *, focus: bool = True) -> FileOutcome:
+def _run(
+    source: bytes,
+    mode: Mode,
+    options: RuleOptions,
+    *,
+    focus: bool = True,
+    prefilter: bool = True,
+) -> FileOutcome:
+    settings = Settings(mode, RULE_CODES, options)
     try:
-        return process_source(source, FUZZ_PATH, Settings(mode, RULE_CODES, options), focus=focus)
+        return process_source(source, FUZZ_PATH, settings, focus=focus, prefilter=prefilter)
     except BaseException as error:  # the engine promises never to raise
         if isinstance(error, KeyboardInterrupt):
             raise
@@ -142,6 +157,9 @@ def check_contract(source: bytes, target: tuple[int, int]) -> Report:
         _check_error(check, report.compiled, label)
         if check.changed or any(finding.fixed for finding in check.findings):
             raise ContractViolation("check mode changed the code", label)
+        places = [_key(finding)[:3] for finding in check.findings]
+        if len(set(places)) != len(places):
+            raise ContractViolation("two findings of one code at one place", label)
         checks[unsafe] = check
     if _keys(checks[False].findings) != _keys(checks[True].findings):
         raise ContractViolation("findings depend on --unsafe-fixes")
@@ -152,6 +170,12 @@ def check_contract(source: bytes, target: tuple[int, int]) -> Report:
     )
     if (_keys(whole.findings), whole.error) != (_keys(checks[True].findings), report.error):
         raise ContractViolation("the focused module's findings are not the whole module's")
+    ungated = _run(
+        source, Mode.CHECK, RuleOptions(unsafe_fixes=True, target_version=target), prefilter=False
+    )
+    if report.error is None and _keys(ungated.findings) != _keys(checks[True].findings):
+        raise ContractViolation(DRIFT)
+    report.compared = len(ungated.findings)
 
     for unsafe in (False, True):
         options = RuleOptions(unsafe_fixes=unsafe, target_version=target)
@@ -206,12 +230,19 @@ def _check_fixed(
         problem = compile_error(new_source)
         if problem is not None:
             raise ContractViolation("output does not compile", f"{label}: {problem}")
+    held = report_only_lines(source, fix.findings, options)
+    new_lines = new_source.splitlines()
+    if not held <= {line.strip() for line in new_lines}:
+        raise ContractViolation("fix rewrote a line check reported without a fix", label)
     again = _run(new_source, Mode.FIX, options)
     if again.error is not None:
         raise ContractViolation("second pass fails", f"{label}: {again.error}")
-    if again.new_source is not None:
+    # Another rule's fix may make a finding on a held line fixable: only a second run,
+    # whose `check` says so, fixes it.
+    unheld = [f for f in again.findings if new_lines[f.line - 1].strip() not in held]
+    if again.new_source is not None and any(f.fixed for f in unheld):
         raise ContractViolation("not idempotent", f"{label}: a second pass changes the code")
-    left = [f"{f.code}@{f.line}" for f in again.findings if options.allows(f.fix)]
+    left = [f"{f.code}@{f.line}" for f in unheld if options.allows(f.fix)]
     if left:
         raise ContractViolation("fixable finding left after fixing", f"{label}: {left}")
     if _keys(again.findings) != _keys(fix.remaining):

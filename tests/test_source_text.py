@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from codemods.analysis.source_text import (
+from codemods.analysis.vocabulary import DEFAULT_CLEANUP_NAMES
+from codemods.prefilter.source_text import (
     awaits_name,
     calls_as_statement,
     calls_cancel,
@@ -14,7 +15,6 @@ from codemods.analysis.source_text import (
     cleanup_statement,
     imported_as,
 )
-from codemods.analysis.vocabulary import DEFAULT_CLEANUP_NAMES
 
 CLEANUP_STATEMENTS = [
     b"async def f():\n    await self._conn.close()\n",

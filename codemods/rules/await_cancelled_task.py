@@ -14,7 +14,6 @@ from codemods.analysis.blocks import (
     leading_lines,
     statements,
 )
-from codemods.analysis.candidates import CoroutineCode, may_await_cancelled_task
 from codemods.analysis.cleanup import is_logging_call
 from codemods.analysis.exits import Exit, handler_exits
 from codemods.analysis.handlers import first_cancellation_handler, manages_cancellation
@@ -34,7 +33,6 @@ from codemods.analysis.scope import (
     walk,
     walk_same_frame,
 )
-from codemods.analysis.source_text import awaits_name, calls_cancel
 from codemods.analysis.tasks import (
     Guarded,
     awaited_cancelled_tasks,
@@ -42,6 +40,8 @@ from codemods.analysis.tasks import (
     cancelled_before,
 )
 from codemods.model import FixSafety, RuleOptions
+from codemods.prefilter.source_text import awaits_name, calls_cancel
+from codemods.prefilter.statements import CoroutineCode, dotted
 from codemods.rule import Rule
 
 Statements = cst.FlattenSentinel[cst.BaseStatement]
@@ -724,3 +724,14 @@ def _line_end_comments(statement: cst.BaseStatement) -> list[cst.Comment]:
         bodies += [handler.body for handler in statement.handlers]
     headers = [comment for body in bodies if (comment := header_end(body).comment) is not None]
     return headers + end_comments(statements(statement.body))
+
+
+# The gates: what a file needs for this rule to have a finding (False: certainly none).
+
+
+def may_await_cancelled_task(code: CoroutineCode) -> bool:
+    """Whether some coroutine cancels something (`x.cancel()`) and awaits a name or an
+    attribute chain (`await task`, `await self._task`): CF301's shape."""
+    return "cancel" in code.coroutine_calls and any(
+        dotted(awaited) is not None for awaited in code.awaited
+    )

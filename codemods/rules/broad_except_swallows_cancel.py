@@ -2,16 +2,16 @@ from __future__ import annotations
 
 import libcst as cst
 
-from codemods.analysis.candidates import CoroutineCode, broad_classes, may_catch_everything
+from codemods.analysis.handler_rule import HandlerRule
 from codemods.analysis.handlers import Handler, TryNode, TryT
 from codemods.analysis.reraise import ReraisingClause, reraising_clause
-from codemods.analysis.source_text import catches_everything
 from codemods.analysis.swallowing import AWAITS_EXISTING_FUTURE, YIELD_IN_HANDLER, Judgement
 from codemods.model import FixSafety, RuleOptions
-from codemods.rule import Rule
+from codemods.prefilter.source_text import catches_everything
+from codemods.prefilter.statements import CoroutineCode, broad_classes, has_handler_for
 
 
-class BroadExceptSwallowsCancel(Rule):
+class BroadExceptSwallowsCancel(HandlerRule):
     """
     ## What it does
     Flags a bare `except:`, an `except BaseException:`, or a tuple holding either, in a
@@ -156,3 +156,11 @@ class BroadExceptSwallowsCancel(Rule):
         if clause is None:
             return None, "the handler's work is entangled with `return`/`break`/`continue`"
         return clause, None
+
+
+# The gates: what a file needs for this rule to have a finding (False: certainly none).
+
+
+def may_catch_everything(code: CoroutineCode, target_version: tuple[int, int]) -> bool:
+    """Whether some coroutine `try` has a bare `except:` or a handler naming a broad class."""
+    return has_handler_for(code, broad_classes(target_version))

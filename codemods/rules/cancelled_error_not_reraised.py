@@ -4,8 +4,8 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from codemods.analysis.candidates import CoroutineCode, broad_classes, may_catch_cancellation
 from codemods.analysis.exits import Exit, ExitPaths, Jump
+from codemods.analysis.handler_rule import HandlerRule
 from codemods.analysis.handlers import Handler, TryNode, TryT
 from codemods.analysis.names import Caught
 from codemods.analysis.reraise import (
@@ -16,7 +16,6 @@ from codemods.analysis.reraise import (
     with_reraise,
 )
 from codemods.analysis.scope import walk_same_frame
-from codemods.analysis.source_text import catches_cancellation
 from codemods.analysis.swallowing import (
     AWAITS_EXISTING_FUTURE,
     YIELD_IN_HANDLER,
@@ -24,7 +23,13 @@ from codemods.analysis.swallowing import (
     returns_value,
 )
 from codemods.model import FixSafety, RuleOptions
-from codemods.rule import Rule
+from codemods.prefilter.source_text import catches_cancellation
+from codemods.prefilter.statements import (
+    CANCELLATION_NAMES,
+    CoroutineCode,
+    broad_classes,
+    has_handler_for,
+)
 
 
 @dataclass(frozen=True)
@@ -53,7 +58,7 @@ class _Split:
         return clause.handler if clause else None
 
 
-class CancelledErrorNotReraised(JumpsToRaise, Rule):
+class CancelledErrorNotReraised(JumpsToRaise, HandlerRule):
     """
     ## What it does
     Flags an `except CancelledError` handler (also `trio.Cancelled`,
@@ -298,3 +303,11 @@ def _without(types: cst.Tuple, removed: tuple[cst.BaseExpression, ...]) -> cst.B
     if len(kept) == 1 and not isinstance(kept[0].comma, cst.Comma):
         kept[0] = kept[0].with_changes(comma=cst.Comma())
     return types.with_changes(elements=kept)
+
+
+# The gates: what a file needs for this rule to have a finding (False: certainly none).
+
+
+def may_catch_cancellation(code: CoroutineCode, target_version: tuple[int, int]) -> bool:
+    """Whether some coroutine `try` has a handler that might catch a CancelledError."""
+    return has_handler_for(code, CANCELLATION_NAMES | broad_classes(target_version))

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ast
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,17 +21,17 @@ from codemods.analysis.blocks import (
     without,
     without_blank_lines_above,
 )
-from codemods.analysis.candidates import CoroutineCode, may_clean_up_twice
 from codemods.analysis.cleanup import cleaned_resources, is_cleanup_line, is_cleanup_or_reset_line
 from codemods.analysis.exits import handler_exits
+from codemods.analysis.handler_rule import HandlerRule
 from codemods.analysis.handlers import enclosing_guards, guarded_coroutine, manages_cancellation
 from codemods.analysis.scope import has_cancellation_point, mentions, walk_same_frame
-from codemods.analysis.source_text import cleanup_calls
 from codemods.model import FixSafety, RuleOptions
-from codemods.rule import Rule
+from codemods.prefilter.source_text import cleanup_calls
+from codemods.prefilter.statements import CoroutineCode, calls_cleanup, last_name, without_await
 
 
-class CleanupNotInFinally(Rule):
+class CleanupNotInFinally(HandlerRule):
     """
     ## What it does
     Flags cleanup (a call named like `close`, `release`, `rollback`... see `cleanup-names`)
@@ -396,3 +397,47 @@ def _only_reraises(handler: cst.ExceptHandler) -> bool:
     """A handler that is a bare `raise` and nothing else, not even a comment."""
     lines = statements(handler.body)
     return _is_bare_reraise(lines) and not comments_within(handler)
+
+
+# The gates: what a file needs for this rule to have a finding (False: certainly none).
+
+
+def may_clean_up_twice(code: CoroutineCode, cleanup_names: frozenset[str]) -> bool:
+    """Whether some coroutine `try` ends its body or `else` with a cleanup call, and cleans up
+    in a handler too (CF201's shape)."""
+    return any(
+        _ends_with_cleanup(try_node.orelse or try_node.body, cleanup_names)
+        or (try_node.orelse and _ends_with_cleanup(try_node.body, cleanup_names))
+        for try_node in code.tries
+        if _cleans_up_in_handler(try_node, cleanup_names)
+    )
+
+
+def _cleans_up_in_handler(try_node: ast.Try | ast.TryStar, cleanup_names: frozenset[str]) -> bool:
+    return any(calls_cleanup(handler, cleanup_names) for handler in try_node.handlers)
+
+
+def _ends_with_cleanup(block: list[ast.stmt], cleanup_names: frozenset[str]) -> bool:
+    """`...; conn.close()`, also followed by `conn = None`, `await proc.wait()` or a final
+    `return`, `break` or `continue`."""
+    end = len(block)
+    if end and isinstance(block[end - 1], ast.Return | ast.Break | ast.Continue):
+        end -= 1
+    while end and _completes_cleanup(block[end - 1]):
+        end -= 1
+    return bool(end) and _is_cleanup_statement(block[end - 1], cleanup_names)
+
+
+def _completes_cleanup(statement: ast.stmt) -> bool:
+    """`x = None` or `[await] x.wait()`: what may follow cleanup calls at the end of a block."""
+    if isinstance(statement, ast.Assign):
+        return isinstance(statement.value, ast.Constant) and statement.value.value is None
+    return isinstance(statement, ast.Expr) and last_name(without_await(statement.value)) == "wait"
+
+
+def _is_cleanup_statement(statement: ast.stmt, cleanup_names: frozenset[str]) -> bool:
+    return (
+        isinstance(statement, ast.Expr)
+        and isinstance(without_await(statement.value), ast.Call)
+        and calls_cleanup(statement, cleanup_names)
+    )

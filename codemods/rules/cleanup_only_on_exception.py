@@ -1,22 +1,24 @@
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 
 from codemods.analysis.blocks import bound_names, referenced_names, same_code, statements
-from codemods.analysis.candidates import CoroutineCode, may_clean_up_then_raise
 from codemods.analysis.cleanup import (
     always_cleans_up,
     is_cleanup_line,
     only_cleanup_and_quiet_logging,
 )
 from codemods.analysis.exits import Exit, handler_exits
+from codemods.analysis.handler_rule import HandlerRule
 from codemods.analysis.handlers import guarded_coroutine
-from codemods.analysis.source_text import cleanup_calls
 from codemods.model import FixSafety, RuleOptions
-from codemods.rule import Rule
+from codemods.prefilter.source_text import cleanup_calls
+from codemods.prefilter.statements import CoroutineCode, calls_cleanup, last_name, with_aliases
 
 
-class CleanupOnlyOnException(Rule):
+class CleanupOnlyOnException(HandlerRule):
     """
     ## What it does
     Flags `except Exception:` in a coroutine when every path through the handler cleans up (a
@@ -147,3 +149,20 @@ def _widened(handler: cst.ExceptHandler) -> cst.ExceptHandler:
     if isinstance(handler.type, cst.Name):
         return handler.with_changes(type=handler.type.with_changes(value="BaseException"))
     return handler.with_changes(type=cst.Name("BaseException"))
+
+
+# The gates: what a file needs for this rule to have a finding (False: certainly none).
+
+
+def may_clean_up_then_raise(code: CoroutineCode, cleanup_names: frozenset[str]) -> bool:
+    """Whether some coroutine `try` has an `except Exception` that cleans up and raises (the
+    rollback pattern, CF202's shape)."""
+    names = with_aliases(code, frozenset({"Exception"}))
+    return any(
+        handler.type is not None
+        and last_name(handler.type) in names
+        and calls_cleanup(handler, cleanup_names)
+        and any(isinstance(node, ast.Raise) for node in ast.walk(handler))
+        for try_node in code.tries
+        for handler in try_node.handlers
+    )

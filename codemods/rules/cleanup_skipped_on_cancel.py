@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ast
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -14,7 +15,6 @@ from codemods.analysis.blocks import (
     split_blank_lines_above,
     without_blank_lines_above,
 )
-from codemods.analysis.candidates import CoroutineCode, may_skip_cleanup
 from codemods.analysis.cleanup import called_name, cleaned_resources, cleans_up, words
 from codemods.analysis.handlers import enclosing_guards
 from codemods.analysis.scope import (
@@ -24,8 +24,10 @@ from codemods.analysis.scope import (
     method_receiver,
     walk_same_frame,
 )
-from codemods.analysis.source_text import cleanup_statement
 from codemods.model import FixSafety, RuleOptions
+from codemods.prefilter import statements
+from codemods.prefilter.source_text import cleanup_statement
+from codemods.prefilter.statements import CoroutineCode, calls_cleanup, dotted, without_await
 from codemods.rule import Rule
 
 
@@ -360,3 +362,56 @@ def _try_finally(body: list[cst.BaseStatement], cleanup: Sequence[cst.BaseStatem
         finalbody=cst.Finally(body=cst.IndentedBlock(body=final)),
         leading_lines=blank,
     )
+
+
+# The gates: what a file needs for this rule to have a finding (False: certainly none).
+
+
+def may_skip_cleanup(code: CoroutineCode, cleanup_names: frozenset[str]) -> bool:
+    """Whether some coroutine block cleans up, as a statement, what an earlier statement of
+    the block acquired, with a cancellation point in between (CF203's shape)."""
+    for block in code.blocks:
+        acquired_at: dict[str, int] = {}
+        for index, statement in enumerate(block):
+            for name in _may_clean(statement, cleanup_names) & acquired_at.keys():
+                if any(
+                    map(statements.has_cancellation_point, block[acquired_at[name] + 1 : index])
+                ):
+                    return True
+            acquired_at.update(dict.fromkeys(_may_acquire(statement), index))
+    return False
+
+
+def _may_acquire(statement: ast.stmt) -> set[str]:
+    """What `x = ...`, `a, b = ...` or `[await] x.acquire()` may take to clean up later."""
+    targets: list[ast.expr] = []
+    if isinstance(statement, ast.Assign):
+        targets = list(statement.targets)
+    elif isinstance(statement, ast.AnnAssign):
+        targets = [statement.target]
+    elif isinstance(statement, ast.Expr):
+        call = without_await(statement.value)
+        if (
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Attribute)
+            and call.func.attr == "acquire"
+        ):
+            targets = [call.func.value]
+    found: set[str] = set()
+    while targets:
+        target = targets.pop()
+        if isinstance(target, ast.Tuple | ast.List):
+            targets += target.elts
+        elif (name := dotted(target)) is not None:
+            found.add(name)
+    return found
+
+
+def _may_clean(statement: ast.stmt, cleanup_names: frozenset[str]) -> set[str]:
+    """What a statement `[await] x.close()` or `[await] pool.release(conn)` cleans up."""
+    call = without_await(statement.value) if isinstance(statement, ast.Expr) else None
+    if not isinstance(call, ast.Call) or not calls_cleanup(call, cleanup_names):
+        return set()
+    parts = [call.func.value] if isinstance(call.func, ast.Attribute) else []
+    parts += call.args
+    return {name for part in parts if (name := dotted(part)) is not None}

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -7,10 +8,10 @@ import libcst as cst
 from libcst.metadata import GlobalScope, ScopeProvider
 
 from codemods.analysis.blocks import comments_within, end_comments
-from codemods.analysis.candidates import CoroutineCode, may_discard_task
 from codemods.analysis.scope import dotted_name, spelled_names, walk, walk_same_frame
-from codemods.analysis.source_text import calls_as_statement, imported_as
 from codemods.model import FixSafety, RuleOptions
+from codemods.prefilter.source_text import calls_as_statement, imported_as
+from codemods.prefilter.statements import CoroutineCode, last_name, with_aliases
 from codemods.rule import Rule
 
 _SPAWNERS = frozenset(
@@ -396,3 +397,34 @@ def _with_set(module: cst.Module, name: str, annotation: cst.BaseExpression) -> 
             body[index] = following.with_changes(leading_lines=[*blank, *lines])
     body.insert(index, definition)
     return module.with_changes(body=body)
+
+
+# The gates: what a file needs for this rule to have a finding (False: certainly none).
+
+
+def may_discard_task(code: CoroutineCode) -> bool:
+    """Whether some function calls `create_task` or `ensure_future` (or what `from asyncio
+    import create_task as x` binds) as a statement, discarding the task (CF303's shape): on
+    its own, on a module, or on something that may be an event loop (not a TaskGroup)."""
+    spawners = with_aliases(code, frozenset({"create_task", "ensure_future"}))
+    return any(
+        last_name(call.func) in spawners and _may_be_loop_or_module(call.func, code)
+        for call in code.discarded_calls
+    )
+
+
+def _may_be_loop_or_module(func: ast.expr, code: CoroutineCode) -> bool:
+    """Whether the receiver of `func`, if any, may be a module or an event loop: a call
+    (`asyncio.get_running_loop()`), a name or attribute ending in `loop`, or a chain that
+    starts at an imported module."""
+    if not isinstance(func, ast.Attribute):
+        return True
+    receiver = func.value
+    if isinstance(receiver, ast.Call):
+        return True
+    last = last_name(receiver)
+    if last is not None and last.lower().endswith("loop"):
+        return True
+    while isinstance(receiver, ast.Attribute):
+        receiver = receiver.value
+    return isinstance(receiver, ast.Name) and receiver.id in code.modules

@@ -1,16 +1,17 @@
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 from typing import TypeVar, cast
 
 import libcst as cst
 
 from codemods.analysis.blocks import comments_within, end_comments, header_end
-from codemods.analysis.candidates import CoroutineCode, may_gather_cancelled_tasks
 from codemods.analysis.scope import children, enclosing_coroutine
-from codemods.analysis.source_text import calls_cancel
 from codemods.analysis.tasks import cancelled_before
 from codemods.model import FixSafety, RuleOptions
+from codemods.prefilter.source_text import calls_cancel
+from codemods.prefilter.statements import CoroutineCode, last_name, with_aliases
 from codemods.rule import Rule
 
 _StatementT = TypeVar("_StatementT", bound=cst.CSTNode)
@@ -264,3 +265,27 @@ def _closing(tail: cst.BaseParenthesizableWhitespace) -> cst.BaseParenthesizable
     if isinstance(tail, cst.ParenthesizedWhitespace):
         return cst.ParenthesizedWhitespace(indent=tail.indent, last_line=tail.last_line)
     return tail
+
+
+# The gates: what a file needs for this rule to have a finding (False: certainly none).
+
+
+def may_gather_cancelled_tasks(code: CoroutineCode) -> bool:
+    """Whether some coroutine cancels something and awaits `gather(...)` without
+    `return_exceptions=True` (CF302's shape)."""
+    gather = with_aliases(code, frozenset({"gather"}))
+    return "cancel" in code.coroutine_calls and any(
+        isinstance(awaited, ast.Call)
+        and _calls_named(awaited, gather)
+        and not any(
+            keyword.arg == "return_exceptions"
+            and isinstance(keyword.value, ast.Constant)
+            and keyword.value.value is True
+            for keyword in awaited.keywords
+        )
+        for awaited in code.awaited
+    )
+
+
+def _calls_named(expr: ast.expr, names: frozenset[str]) -> bool:
+    return isinstance(expr, ast.Call) and last_name(expr.func) in names

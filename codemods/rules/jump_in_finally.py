@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 
 from codemods.analysis.blocks import end_comments, jumps_out
-from codemods.analysis.candidates import CoroutineCode
 from codemods.analysis.scope import enclosing_coroutine, has_cancellation_point, walk_same_frame
 from codemods.model import RuleOptions
+from codemods.prefilter import statements
+from codemods.prefilter.statements import CoroutineCode
 from codemods.rule import Rule
 
 
@@ -67,7 +70,13 @@ class JumpInFinally(Rule):
 
     @classmethod
     def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:
-        return bool(code.finally_tries)
+        return any(
+            _may_jump_out(node.finalbody)
+            and any(
+                map(statements.has_cancellation_point, [*node.body, *node.handlers, *node.orelse])
+            )
+            for node in code.finally_tries
+        )
 
     def visit_Try(self, node: cst.Try) -> None:
         self._check(node)
@@ -96,3 +105,27 @@ _KEYWORDS: dict[type[cst.BaseSmallStatement], str] = {
     cst.Break: "break",
     cst.Continue: "continue",
 }
+
+
+# The gates: what a file needs for this rule to have a finding (False: certainly none).
+
+
+def _may_jump_out(block: list[ast.stmt]) -> bool:
+    """Whether a `return`, or a `break`/`continue` outside a loop of the block's own, stands in
+    the block (not in nested functions or classes)."""
+    pending: list[tuple[ast.AST, bool]] = [(statement, False) for statement in block]
+    while pending:
+        node, in_loop = pending.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+            continue
+        if isinstance(node, ast.Return) or (
+            isinstance(node, ast.Break | ast.Continue) and not in_loop
+        ):
+            return True
+        if isinstance(node, ast.For | ast.AsyncFor | ast.While):
+            # A loop's `else` belongs to the code around it: a break there leaves it.
+            pending += [(child, True) for child in node.body]
+            pending += [(child, in_loop) for child in node.orelse]
+            continue
+        pending += [(child, in_loop) for child in ast.iter_child_nodes(node)]
+    return False

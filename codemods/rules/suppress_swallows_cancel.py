@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 
 from codemods.analysis.blocks import comments_within, header_end
-from codemods.analysis.candidates import CoroutineCode, may_suppress
 from codemods.analysis.scope import enclosing_coroutine, has_cancellation_point
-from codemods.analysis.source_text import catches_cancellation
 from codemods.analysis.tasks import awaits_only_cancelled_tasks
 from codemods.model import RuleOptions
+from codemods.prefilter.source_text import catches_cancellation
+from codemods.prefilter.statements import CANCELLATION_NAMES, CoroutineCode, last_name, with_aliases
 from codemods.rule import Rule
 
 
@@ -85,3 +87,20 @@ def _header_comments(node: cst.With) -> list[cst.Comment]:
     header.append(header_end(node.body))
     parts = [part for part in header if isinstance(part, cst.CSTNode)]
     return [comment for part in parts for comment in comments_within(part)]
+
+
+# The gates: what a file needs for this rule to have a finding (False: certainly none).
+
+
+def may_suppress(code: CoroutineCode) -> bool:
+    """Whether some coroutine `with` calls `suppress` (or what `from ... import suppress as
+    x` binds) naming `BaseException` or a cancellation class."""
+    suppress = with_aliases(code, frozenset({"suppress"}))
+    caught = with_aliases(code, CANCELLATION_NAMES | {"BaseException"})
+    return any(
+        isinstance(item.context_expr, ast.Call)
+        and last_name(item.context_expr.func) in suppress
+        and any(last_name(arg) in caught for arg in item.context_expr.args)
+        for node in code.withs
+        for item in node.items
+    )

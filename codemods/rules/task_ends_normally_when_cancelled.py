@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from codemods.analysis.candidates import CoroutineCode, broad_classes, may_catch_cancellation
 from codemods.analysis.exits import Exit, ExitPaths
+from codemods.analysis.handler_rule import HandlerRule
 from codemods.analysis.handlers import Handler, TryNode, TryT
 from codemods.analysis.names import Caught
 from codemods.analysis.reraise import (
@@ -12,13 +12,18 @@ from codemods.analysis.reraise import (
     reraising_clause,
     with_reraise,
 )
-from codemods.analysis.source_text import catches_cancellation
 from codemods.analysis.swallowing import AWAITS_EXISTING_FUTURE
 from codemods.model import FixSafety, RuleOptions
-from codemods.rule import Rule
+from codemods.prefilter.source_text import catches_cancellation
+from codemods.prefilter.statements import (
+    CANCELLATION_NAMES,
+    CoroutineCode,
+    broad_classes,
+    has_handler_for,
+)
 
 
-class TaskEndsNormallyWhenCancelled(JumpsToRaise, Rule):
+class TaskEndsNormallyWhenCancelled(JumpsToRaise, HandlerRule):
     """
     ## What it does
     Flags a handler that catches the cancellation of a coroutine (`except CancelledError`, a
@@ -82,7 +87,7 @@ class TaskEndsNormallyWhenCancelled(JumpsToRaise, Rule):
 
     @classmethod
     def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:
-        return may_catch_cancellation(code, options.target_version)
+        return may_end_on_cancellation(code, options.target_version)
 
     _planned: dict[TryNode, tuple[int, bool]]
     """The handlers (by index) that re-raise once their `try` is left, and whether a `raise`
@@ -166,3 +171,12 @@ class TaskEndsNormallyWhenCancelled(JumpsToRaise, Rule):
         self.require_import(spelling)
         handlers.insert(index, clause.handler)
         return updated.with_changes(handlers=handlers)
+
+
+# The gates: what a file needs for this rule to have a finding (False: certainly none).
+
+
+def may_end_on_cancellation(code: CoroutineCode, target_version: tuple[int, int]) -> bool:
+    """Whether some coroutine `try` has a handler that might catch a CancelledError (broad
+    or named): the handler this rule judges."""
+    return has_handler_for(code, CANCELLATION_NAMES | broad_classes(target_version))

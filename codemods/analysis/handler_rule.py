@@ -1,0 +1,79 @@
+"""The base of the rules that judge exception handlers (CF101, CF102, CF201, CF202): which
+handler catches cancellation, which of its paths swallow it, and how to report on it."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from codemods.analysis import handlers, swallowing, tasks
+from codemods.analysis.exits import ExitPaths
+from codemods.analysis.names import Caught
+from codemods.analysis.scope import enclosing_coroutine
+from codemods.model import FixSafety
+from codemods.rule import Rule
+
+
+class HandlerRule(Rule):
+    """A rule over `try` statements and their handlers; it knows what a cancellation handler
+    is in the module's spelling (`self.names`), and where the visited node stands."""
+
+    def group_binding(self, handler: handlers.Handler) -> cst.AsName | None:
+        """The `as NAME` an inserted `except*` re-raise needs: the handler's, or a fresh one."""
+        if not isinstance(handler, cst.ExceptStarHandler):
+            return None
+        if handler.name is not None:
+            return handler.name
+        return cst.AsName(name=cst.Name(self.fresh_name(handler, "cancelled", self.module)))
+
+    def report_handler(
+        self, handler: handlers.Handler, fix: FixSafety | None, *, why_no_fix: str | None = None
+    ) -> bool:
+        """Report on a handler's header: from `except` to its type or bound name; with
+        `why_no_fix`, the message says why the finding is reported only."""
+        end = handler.name.name if handler.name else handler.type
+        comments = handlers.header_comments(handler)
+        message = f"{self.message} (report only: {why_no_fix})" if why_no_fix else None
+        if end is not None:
+            return self.report(handler, fix, through=end, comments=comments, message=message)
+        return self.report(handler, fix, keyword="except", comments=comments, message=message)
+
+    def first_cancellation_handler(self, try_node: handlers.TryNode) -> tuple[int, Caught] | None:
+        return handlers.first_cancellation_handler(try_node, self.names)
+
+    def coroutine(self, node: cst.CSTNode) -> cst.FunctionDef:
+        """The `async def` around the node being visited (rules only act inside one)."""
+        function = enclosing_coroutine(self.parents(node))
+        assert function is not None
+        return function
+
+    def may_be_childs_cancellation(self, try_node: handlers.TryNode) -> bool:
+        return tasks.awaits_only_existing_futures(try_node, self.names)
+
+    def swallowing_paths(
+        self, try_node: handlers.TryNode, handler: handlers.Handler
+    ) -> ExitPaths | None:
+        return handlers.swallowing_paths(try_node, handler, self.parents(try_node), self.names)
+
+    def judge(
+        self, try_node: handlers.TryNode, handler: handlers.Handler, exits: ExitPaths
+    ) -> swallowing.Judgement:
+        """How a swallowing `handler` of `try_node` swallows, and what blocks its fix."""
+        function = self.coroutine(try_node)
+        parents = self.parents(try_node)
+        return swallowing.judge(try_node, handler, exits, parents, function, self.names)
+
+    def yields_when_cancelled(self, try_node: handlers.TryNode, handler: handlers.Handler) -> bool:
+        function = handlers.guarded_coroutine(try_node, self.parents(try_node))
+        return function is not None and swallowing.yields_when_cancelled(handler, function)
+
+    @staticmethod
+    def move_tails(
+        original: cst.IndentedBlock, updated: cst.IndentedBlock, tries: set[handlers.TryNode]
+    ) -> cst.IndentedBlock:
+        """The block with the code after each `try` of `tries` in it moved into its `finally`."""
+        for line in original.body:
+            if isinstance(line, cst.Try | cst.TryStar) and line in tries:
+                tries.discard(line)
+                # The tail holds no other `try` (see `movable_into_finally`): one a block.
+                return swallowing.with_tail_in_finally(original, updated, line)
+        return updated

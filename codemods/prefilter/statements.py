@@ -1,0 +1,300 @@
+"""The one walk of a module's stdlib `ast` that the rules' candidate checks read.
+
+LibCST's parse and metadata cost ten times more than `ast.parse`. Before paying that, the
+engine asks each rule's candidate check (`Rule.is_candidate`, in the rule's module) about the
+`CoroutineCode` gathered here; a False answer must mean "certainly no finding". The helpers
+below are what several candidate checks share. Names are matched loosely here (no import
+resolution); the rules resolve them properly.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+from codemods.analysis.cleanup import is_cleanup_name
+from codemods.analysis.names import CANCELLATION_CLASSES, CANCELLATION_FACTORIES
+
+CANCELLATION_NAMES = frozenset(
+    name.rsplit(".", 1)[-1] for name in CANCELLATION_CLASSES | CANCELLATION_FACTORIES
+)
+"""`CancelledError`, `Cancelled`, `get_cancelled_exc_class`: last parts, matched loosely."""
+
+
+def last_name(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Call):
+        node = node.func
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Name):
+        return node.id
+    return None
+
+
+@dataclass(frozen=True)
+class CoroutineCode:
+    """What the candidate checks look at, gathered in one walk of a module's stdlib AST."""
+
+    tries: list[ast.Try | ast.TryStar]
+    """`try` statements of coroutines with a cancellation point in their body."""
+    blocks: list[list[ast.stmt]]
+    """The statement lists of coroutines: bodies, `else` and `finally` blocks."""
+    aliases: dict[str, set[str]]
+    """`from x import Name as Alias`: the aliases of each imported name."""
+    modules: set[str]
+    """The names `import x` and `import x as y` bind."""
+    withs: list[ast.With]
+    """`with` statements of coroutines."""
+    finally_tries: list[ast.Try | ast.TryStar]
+    """Coroutine `try` statements with a `finally`."""
+    coroutines: list[ast.AsyncFunctionDef]
+    """The coroutines themselves (each nested one on its own)."""
+    discarded_calls: list[ast.Call]
+    """The calls whose result an expression statement of a function (`def` or `async def`)
+    discards."""
+    bindings: list[ast.arg | ast.Assign | ast.AnnAssign]
+    """The parameters and assignments of functions."""
+
+    # The walk above reads statements only; these read expressions too, so they are
+    # computed for the few files whose bytes let CF301 and CF302 through.
+    @functools.cached_property
+    def future_names(self) -> set[str]:
+        """Names and attribute chains any function binds to a call that says Task or Future
+        (`self._worker = loop.create_task(...)`) or annotates as one (`worker: asyncio.Task`)."""
+        return {name for node in self.bindings for name in _future_bindings(node)}
+
+    @functools.cached_property
+    def awaited(self) -> list[ast.expr]:
+        """What coroutines await (the operands of their `await` expressions)."""
+        return [node.value for node in self._coroutine_nodes if isinstance(node, ast.Await)]
+
+    @functools.cached_property
+    def coroutine_calls(self) -> set[str]:
+        """Last names of the functions coroutines call (`task.cancel()` -> "cancel")."""
+        return {
+            name
+            for node in self._coroutine_nodes
+            if isinstance(node, ast.Call) and (name := last_name(node.func)) is not None
+        }
+
+    @functools.cached_property
+    def _coroutine_nodes(self) -> list[ast.AST]:
+        """Every node in a coroutine's own frame (not in a nested def, lambda or class)."""
+        found: list[ast.AST] = []
+        pending: list[ast.AST] = [node for coroutine in self.coroutines for node in coroutine.body]
+        while pending:
+            node = pending.pop()
+            if isinstance(node, _NEW_FRAME):
+                continue
+            found.append(node)
+            pending.extend(ast.iter_child_nodes(node))
+        return found
+
+
+_NEW_FRAME = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+Function = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+@dataclass(frozen=True)
+class ModuleCode:
+    """A module's code in parts: each function and method (the "units"), and the rest
+    (module and class bodies without their functions). A rule's shape lies within one part,
+    so that a part no candidate check accepts can be left out of the analysis."""
+
+    units: list[tuple[Function, CoroutineCode]]
+    rest: CoroutineCode
+
+    def may_apply(self, is_candidate: Callable[[CoroutineCode], bool]) -> bool:
+        return is_candidate(self.rest) or any(is_candidate(code) for _, code in self.units)
+
+
+def module_code(tree: ast.Module) -> ModuleCode:
+    """The coroutine code of a module's parts, in one walk."""
+    # One for all parts: imports serve the whole module.
+    aliases: dict[str, set[str]] = {}
+    modules: set[str] = set()
+    units: list[tuple[Function, CoroutineCode]] = []
+    rest: list[ast.stmt] = []
+    pending = list(tree.body)
+    while pending:
+        statement = pending.pop(0)
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
+            units.append((statement, _coroutine_code([statement], aliases, modules)))
+        elif isinstance(statement, ast.ClassDef):
+            pending[:0] = statement.body
+        else:
+            rest.append(statement)
+    return ModuleCode(units, _coroutine_code(rest, aliases, modules))
+
+
+def _coroutine_code(
+    roots: Sequence[ast.AST], aliases: dict[str, set[str]], modules: set[str]
+) -> CoroutineCode:
+    """The coroutine code below `roots`: in an `async def`'s own frame (not in a nested def,
+    lambda or class). Only statements are read (and parameters): the candidate checks look at
+    statements, and expressions are most of a module's nodes."""
+    code = CoroutineCode([], [], aliases, modules, [], [], [], [], [])
+    # Each node with whether its frame is a coroutine's, and whether it is a function's.
+    stack: list[tuple[ast.AST, bool, bool]] = [(root, False, False) for root in roots]
+    while stack:
+        node, in_coroutine, in_function = stack.pop()
+        if isinstance(node, ast.AsyncFunctionDef | ast.FunctionDef):
+            in_coroutine = isinstance(node, ast.AsyncFunctionDef)
+            in_function = True
+            if isinstance(node, ast.AsyncFunctionDef):
+                code.coroutines.append(node)
+        elif isinstance(node, ast.ClassDef):
+            in_coroutine = in_function = False
+        elif isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                if alias.asname:
+                    code.aliases.setdefault(alias.name, set()).add(alias.asname)
+        elif isinstance(node, ast.Import):
+            code.modules.update(alias.asname or alias.name.split(".")[0] for alias in node.names)
+        if in_function:
+            if isinstance(node, ast.Expr):
+                discarded = without_await(node.value)
+                if isinstance(discarded, ast.Call):
+                    code.discarded_calls.append(discarded)
+            if isinstance(node, ast.arg | ast.Assign | ast.AnnAssign):
+                code.bindings.append(node)
+        if in_coroutine:
+            if isinstance(node, ast.Try | ast.TryStar):
+                if can_be_cancelled(node):
+                    code.tries.append(node)
+                if node.finalbody:
+                    code.finally_tries.append(node)
+            if isinstance(node, ast.With):
+                code.withs.append(node)
+            for field in _block_fields(type(node)):
+                block = getattr(node, field)
+                if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+                    code.blocks.append(block)
+        stack.extend((child, in_coroutine, in_function) for child in _statement_parts(node))
+    return code
+
+
+def _statement_parts(node: ast.AST) -> Iterator[ast.AST]:
+    """The statements, clauses and parameters directly in `node`, not its expressions."""
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        arguments = node.args
+        yield from (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)
+        yield from (arg for arg in (arguments.vararg, arguments.kwarg) if arg is not None)
+    for field in _block_fields(type(node)):
+        block = getattr(node, field)
+        if isinstance(block, list):
+            yield from block
+
+
+_BLOCK_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}
+
+
+def _block_fields(node_type: type[ast.AST]) -> tuple[str, ...]:
+    """The fields of `node_type` that may hold statements or clauses."""
+    fields = _BLOCK_FIELDS.get(node_type)
+    if fields is None:
+        fields = _BLOCK_FIELDS[node_type] = tuple(
+            field
+            for field in ("body", "orelse", "finalbody", "handlers", "cases")
+            if field in node_type._fields
+        )
+    return fields
+
+
+_FUTURE_WORDS = ("task", "future")
+
+
+def _says_future(node: ast.expr | None) -> bool:
+    """A call or annotation whose names say Task or Future, in any case."""
+    return node is not None and any(
+        isinstance(child, ast.Name | ast.Attribute)
+        and any(word in (last_name(child) or "").lower() for word in _FUTURE_WORDS)
+        for child in ast.walk(node)
+    )
+
+
+def _future_bindings(node: ast.arg | ast.Assign | ast.AnnAssign) -> list[str]:
+    """What `node` binds to something that says Task or Future (see `future_names`)."""
+    if isinstance(node, ast.arg):
+        return [node.arg] if _says_future(node.annotation) else []
+    value = node.value
+    if isinstance(value, ast.ListComp | ast.SetComp | ast.GeneratorExp):
+        value = value.elt
+    says = isinstance(value, ast.Call) and _says_future(value.func)
+    if isinstance(node, ast.AnnAssign):
+        says = says or _says_future(node.annotation)
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    return [name for target in targets if says and (name := dotted(target)) is not None]
+
+
+def with_aliases(code: CoroutineCode, names: frozenset[str]) -> frozenset[str]:
+    return names.union(*(code.aliases.get(name, ()) for name in names))
+
+
+def can_be_cancelled(node: ast.Try | ast.TryStar) -> bool:
+    return any(map(has_cancellation_point, node.body))
+
+
+def is_cancellation_point(node: ast.AST) -> bool:
+    """`await`, `async for`, `async with` and an async comprehension's `async for`."""
+    return isinstance(node, ast.Await | ast.AsyncFor | ast.AsyncWith) or (
+        isinstance(node, ast.comprehension) and bool(node.is_async)
+    )
+
+
+def has_cancellation_point(statement: ast.AST) -> bool:
+    return any(map(is_cancellation_point, ast.walk(statement)))
+
+
+def handler_types(handler: ast.ExceptHandler) -> Iterator[ast.expr]:
+    pending = [handler.type] if handler.type else []
+    while pending:
+        expr = pending.pop()
+        if isinstance(expr, ast.Tuple):
+            pending += expr.elts
+        else:
+            yield expr
+
+
+def broad_classes(target_version: tuple[int, int]) -> frozenset[str]:
+    """The classes that catch CancelledError without naming it: `Exception` too before 3.8."""
+    if target_version < (3, 8):
+        return frozenset({"BaseException", "Exception"})
+    return frozenset({"BaseException"})
+
+
+def has_handler_for(code: CoroutineCode, names: frozenset[str]) -> bool:
+    """Whether some coroutine `try` has a bare `except:` or a handler naming one of `names`
+    (or an alias of one)."""
+    names = with_aliases(code, names)
+    return any(
+        handler.type is None or any(last_name(expr) in names for expr in handler_types(handler))
+        for try_node in code.tries
+        for handler in try_node.handlers
+    )
+
+
+def calls_cleanup(node: ast.AST, cleanup_names: frozenset[str]) -> bool:
+    return any(
+        isinstance(child, ast.Call)
+        and (name := last_name(child.func)) is not None
+        and is_cleanup_name(name, cleanup_names, loose=True)
+        for child in ast.walk(node)
+    )
+
+
+def dotted(expr: ast.expr) -> str | None:
+    """`conn` -> "conn", `self._conn` -> "self._conn"; None for anything else."""
+    if isinstance(expr, ast.Name):
+        return expr.id
+    if isinstance(expr, ast.Attribute) and (base := dotted(expr.value)) is not None:
+        return f"{base}.{expr.attr}"
+    return None
+
+
+def without_await(expr: ast.expr) -> ast.expr:
+    """`await x` -> `x`; anything else as it is."""
+    return expr.value if isinstance(expr, ast.Await) else expr
