@@ -11,31 +11,6 @@ from click.testing import CliRunner, Result
 
 from codemods.cli import main
 
-BROAD = """\
-import asyncio
-
-
-async def reader(conn):
-    while True:
-        try:
-            await conn.read()
-        except BaseException:
-            pass
-"""
-"""A coroutine whose broad handler swallows cancellation: CF101 at 8:9, with a safe fix."""
-
-SYNTAX_ERROR = """\
-import asyncio
-
-
-async def send(conn, payload):
-    try:
-        await conn.write(payload
-    except asyncio.CancelledError:
-        raise
-"""
-"""A file with a syntax error (an unclosed parenthesis on line 7)."""
-
 
 def write(root: Path, name: str, source: str, *, newline: str = "\n", bom: bool = False) -> Path:
     """Write `source` to root/name (parents created) with the given line endings; its path."""

@@ -16,13 +16,8 @@ import pytest
 from codemods import api
 from codemods.interrupts import Interrupted, Interrupts
 from codemods.model import FixSafety
-from tests.clitools import BROAD, SYNTAX_ERROR, cli, write
-
-BROAD_FIXED = BROAD.replace(
-    "        except BaseException:",
-    "        except asyncio.CancelledError:\n            raise\n        except BaseException:",
-)
-"""BROAD with its CF101 fixed."""
+from tests.clitools import cli, write
+from tests.samples import BROAD, BROAD_FIXED, SYNTAX_ERROR
 
 REPORT_ONLY = """\
 async def drain(queue):

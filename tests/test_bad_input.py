@@ -22,19 +22,11 @@ import pytest
 from codemods import runner
 from codemods.engine import process_path
 from codemods.model import FileOutcome, Settings
+from tests import samples
 from tests.clitools import cli
 
-GOOD = b"""import asyncio
-
-
-async def worker(queue):
-    while True:
-        try:
-            await queue.get()
-        except asyncio.CancelledError:
-            pass
-"""
-GOOD_FIXED = GOOD.replace(b"            pass\n", b"            raise\n")
+GOOD = samples.SWALLOWING.encode()
+GOOD_FIXED = samples.SWALLOWING_FIXED.encode()
 FINDING = "`CancelledError` is caught and not re-raised; cancellation is swallowed [*]"
 
 PYTHON_2 = b'''"""Fetch pages one at a time (fetch_async.py handles CancelledError)."""
@@ -188,6 +180,7 @@ if _target:
 """
 
 
+@pytest.mark.slow
 def test_fix_over_every_bad_input_at_once(project: Path, tmp_path: Path) -> None:
     """`python -m codemods fix .` over a project holding every kind of bad input, in a real
     process: one error line per bad file, the rest processed, nothing else written, exit 2."""

@@ -13,6 +13,8 @@ from types import ModuleType
 
 import pytest
 
+pytestmark = pytest.mark.slow  # the benchmark script, measuring real processes
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

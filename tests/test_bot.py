@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.clitools import BROAD, cli, git, needs_git, write
+from tests.clitools import cli, git, needs_git, write
+from tests.samples import BROAD
 
 pytestmark = needs_git
 

@@ -23,7 +23,8 @@ from click.testing import Result
 
 from codemods import __version__, cache, runner
 from codemods.model import FileOutcome, Finding, FixSafety, Mode, RuleOptions, Settings
-from tests.clitools import BROAD, SYNTAX_ERROR, cli, write
+from tests.clitools import cli, write
+from tests.samples import BROAD, SYNTAX_ERROR
 
 NARROW = BROAD.replace("BaseException", "OverflowError")
 """The same size as BROAD, and nothing to report."""
@@ -145,6 +146,7 @@ def test_warm_run_prints_what_the_cold_run_printed(
     assert computed_when_warm == ([sorted(fixable)] if fixing else [])
 
 
+@pytest.mark.slow
 def test_warm_run_in_a_real_process_is_byte_for_byte_the_cold_run(
     project: Path, files: dict[str, Path]
 ) -> None:
@@ -175,6 +177,7 @@ runpy.run_module("codemods", run_name="__main__")
 
 
 @pytest.mark.parametrize("args", [["check"], ["check", "--select", "CF1,CF3", "-v"]])
+@pytest.mark.slow
 def test_warm_run_imports_no_libcst_and_starts_no_worker(
     project: Path, files: dict[str, Path], args: list[str]
 ) -> None:

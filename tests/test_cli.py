@@ -21,7 +21,8 @@ from click.testing import Result
 
 from codemods import __version__, runner
 from codemods.registry import all_rules, rule_by_code
-from tests.clitools import BROAD, SYNTAX_ERROR, cli, git, needs_git, write
+from tests.clitools import cli, git, needs_git, write
+from tests.samples import BROAD, BROAD_FIXED, SYNTAX_ERROR
 
 CANCELFIX_SCRIPT = Path(sys.executable).parent / "cancelfix"
 MESSAGE = {rule.code: rule.message for rule in all_rules()}
@@ -31,20 +32,6 @@ ANSI = "\x1b["
 # sources
 # --------------------------------------------------------------------------------------------
 
-
-BROAD_FIXED = """\
-import asyncio
-
-
-async def reader(conn):
-    while True:
-        try:
-            await conn.read()
-        except asyncio.CancelledError:
-            raise
-        except BaseException:
-            pass
-"""
 
 SWALLOW_PASS = """\
 import asyncio
@@ -252,7 +239,7 @@ def test_check_syntax_error_is_reported_and_others_still_checked(project: Path) 
 
 
 def test_file_that_cannot_have_findings_is_not_parsed(project: Path) -> None:
-    # By design (README, "How it works"): the prefilter skips files without the bytes every
+    # By design (docs/how-it-works.md): the prefilter skips files without the bytes every
     # finding needs, so a syntax error there goes unreported; the file is never rewritten.
     write(project, "util.py", SYNTAX_ERROR_NO_ASYNC)
 
@@ -298,6 +285,7 @@ def test_check_nonexistent_path_exits_2_and_checks_the_rest(project: Path) -> No
     ]
 
 
+@pytest.mark.slow
 def test_check_streams_and_exit_code_in_a_real_process(project: Path) -> None:
     write(project, "a.py", BROAD)
 
@@ -615,6 +603,7 @@ def test_diff_without_changes_exits_0(project: Path, source: str, stderr: list[s
 
 
 @needs_git
+@pytest.mark.slow
 def test_diff_from_a_real_process_applies_with_git_apply(project: Path) -> None:
     a = write(project, "a.py", BROAD)
     c = write(project, "c.py", SWALLOW_PASS)
@@ -677,6 +666,7 @@ def test_fix_stdin_prints_only_code_on_stdout(
     assert list(project.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_fix_stdin_in_a_real_process(project: Path) -> None:
     result = run("fix", "-", cwd=project, input=BROAD.encode(), script=True)
 
@@ -698,6 +688,7 @@ def test_fix_stdin_keeps_crlf_and_bom(project: Path) -> None:
     assert lines(result.stderr) == ["Fixed x.py (CF102)", "Fixed 1 finding in 1 file."]
 
 
+@pytest.mark.slow
 def test_fix_diff_stdin(project: Path) -> None:
     result = run(
         "fix", "--diff", "-", "--stdin-filename", "x.py", cwd=project, input=BROAD.encode()

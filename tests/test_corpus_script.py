@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 
 from codemods.model import FileOutcome, Finding, FixSafety, Mode, RuleOptions, Settings
+from tests import samples
+
+pytestmark = pytest.mark.slow  # the long-run script, on a tiny package
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,16 +29,7 @@ def _load_corpus():  # type: ignore[no-untyped-def]
 
 corpus = _load_corpus()
 
-FIXABLE = b"""import asyncio
-
-
-async def worker(queue):
-    while True:
-        try:
-            await queue.get()
-        except asyncio.CancelledError:
-            pass
-"""
+FIXABLE = samples.SWALLOWING.encode()
 REPORT_ONLY = b"""from contextlib import suppress
 
 

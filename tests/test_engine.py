@@ -18,17 +18,9 @@ from codemods.engine import process_path, process_source
 from codemods.model import FixSafety, Mode, RuleOptions, Settings
 from codemods.rule import Rule
 from codemods.writer import ReadOnlyFileError, StaleFileError, write_atomic
+from tests import samples
 
-SWALLOWING = b"""import asyncio
-
-
-async def worker(queue):
-    while True:
-        try:
-            await queue.get()
-        except asyncio.CancelledError:
-            pass
-"""
+SWALLOWING = samples.SWALLOWING.encode()
 FIXED_HANDLER = b"        except asyncio.CancelledError:\n            raise\n"
 ALL_RULES = ("CF101", "CF102")
 
@@ -223,6 +215,7 @@ def test_even_dense_code_has_fewer_nodes_per_byte_than_the_engine_assumes(line: 
     assert nodes < engine.MAX_NODES_PER_BYTE * len(source)
 
 
+@pytest.mark.slow
 def test_module_too_large_to_analyse_is_reported_not_analysed() -> None:
     """Thousands of coroutines with a finding each: refused with the reason, in a fraction of
     the minutes and gigabytes LibCST would take over them."""

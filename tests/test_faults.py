@@ -22,19 +22,13 @@ import pytest
 
 from codemods import runner, writer
 from codemods.model import FileOutcome, Settings, digest
+from tests import samples
 from tests.clitools import cli
 
-ORIGINAL = b"""import asyncio
+pytestmark = pytest.mark.slow  # real processes, signalled and killed mid-run
 
-
-async def worker(queue):
-    while True:
-        try:
-            await queue.get()
-        except asyncio.CancelledError:
-            pass
-"""
-FIXED = ORIGINAL.replace(b"            pass\n", b"            raise\n")
+ORIGINAL = samples.SWALLOWING.encode()
+FIXED = samples.SWALLOWING_FIXED.encode()
 COMMAND = [sys.executable, "-m", "codemods", "fix", "--unsafe-fixes", "--no-color", "."]
 TIMEOUT = 60.0
 

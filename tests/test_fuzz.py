@@ -58,6 +58,8 @@ from codemods.engine import process_source, report_only_lines
 from codemods.model import FileOutcome, Finding, FixSafety, Mode, RuleOptions, Settings
 from codemods.registry import all_rules
 
+pytestmark = pytest.mark.slow  # hundreds of generated programs, each fixed four times
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_FILES = sorted((ROOT / "fixtures").glob("CF*-*/*.py"))
 RULE_CODES = tuple(rule.code for rule in all_rules())

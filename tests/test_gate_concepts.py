@@ -67,6 +67,7 @@ def _nests_a_frame(node: ast.AST) -> bool:
 
 
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
+@pytest.mark.slow  # every node of every fixture
 def test_both_layers_mean_the_same(case: Path) -> None:
     """Cancellation points and jumps out of a block, over every statement; dotted names
     (`self._task`), over every name and attribute."""

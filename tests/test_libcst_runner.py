@@ -11,26 +11,9 @@ import pytest
 
 from codemods.registry import all_rules
 from codemods.rule import Rule
+from tests.samples import SWALLOWING
 
-SWALLOWING = """\
-import asyncio
-
-
-async def worker(queue):
-    while True:
-        try:
-            await queue.get()
-        except asyncio.CancelledError:
-            pass
-
-
-async def reader(conn):
-    while True:
-        try:
-            await conn.read()
-        except BaseException:
-            pass
-"""
+pytestmark = pytest.mark.slow  # a `python -m libcst.tool` process per rule
 
 
 def _codemod(tmp_path: Path, command: str, source: str, *extra: str) -> str:

@@ -37,6 +37,7 @@ def _assert_placed_as_libcst_does(code: bytes, known: bytes | None) -> None:
 
 
 @pytest.mark.parametrize("fixture", FIXTURES, ids=lambda path: f"{path.parent.name}/{path.stem}")
+@pytest.mark.slow  # every node of every fixture
 def test_every_node_of_a_fixture_is_placed_where_libcst_places_it(fixture: Path) -> None:
     code = fixture.read_bytes()
     _assert_placed_as_libcst_does(code, code)

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.samples import BROAD, BROAD_FIXED
+
 pytest.importorskip("pre_commit", reason="pre-commit is not installed (pip install -e '.[test]')")
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,35 +36,14 @@ def _checkout_is_git_work_tree() -> bool:
     return result.returncode == 0 and Path(result.stdout.strip()).resolve() == ROOT
 
 
-pytestmark = pytest.mark.skipif(
-    not _checkout_is_git_work_tree(),
-    reason=f"{ROOT} is not the top of a git work tree (or git is missing): the hooks are "
-    "installed from the checkout's files as git lists them",
-)
-
-BAD = """\
-import asyncio
-
-
-async def reader(conn):
-    try:
-        await conn.read()
-    except BaseException:
-        pass
-"""
-
-FIXED = """\
-import asyncio
-
-
-async def reader(conn):
-    try:
-        await conn.read()
-    except asyncio.CancelledError:
-        raise
-    except BaseException:
-        pass
-"""
+pytestmark = [
+    pytest.mark.slow,  # pre-commit installs the hooks into a virtual environment of its own
+    pytest.mark.skipif(
+        not _checkout_is_git_work_tree(),
+        reason=f"{ROOT} is not the top of a git work tree (or git is missing): the hooks are "
+        "installed from the checkout's files as git lists them",
+    ),
+]
 
 FINDING = "CF101 broad `except` swallows `CancelledError`"
 MODIFIED = "files were modified by this hook"
@@ -179,7 +160,7 @@ def _hook_line(output: str, name: str) -> str:
 
 
 def test_check_hook_fails_on_a_finding_and_passes_once_fixed(hooks: Hooks, tmp_path: Path) -> None:
-    project = hooks.project(tmp_path / "project", {"app/worker.py": BAD})
+    project = hooks.project(tmp_path / "project", {"app/worker.py": BROAD})
 
     result = hooks.run(project, "cancelfix-check", "app/worker.py")
     output = _output(result)
@@ -187,10 +168,10 @@ def test_check_hook_fails_on_a_finding_and_passes_once_fixed(hooks: Hooks, tmp_p
     assert _hook_line(output, "cancelfix check").endswith("Failed")
     assert "- hook id: cancelfix-check" in output
     assert "- exit code: 1" in output
-    assert f"app/worker.py:7:5: {FINDING}" in output
-    assert (project / "app/worker.py").read_text(encoding="utf-8") == BAD  # check writes nothing
+    assert f"app/worker.py:8:9: {FINDING}" in output
+    assert (project / "app/worker.py").read_text(encoding="utf-8") == BROAD  # check writes nothing
 
-    (project / "app/worker.py").write_text(FIXED, encoding="utf-8")
+    (project / "app/worker.py").write_text(BROAD_FIXED, encoding="utf-8")
     result = hooks.run(project, "cancelfix-check", "app/worker.py")
     output = _output(result)
     assert result.returncode == 0, output
@@ -199,7 +180,7 @@ def test_check_hook_fails_on_a_finding_and_passes_once_fixed(hooks: Hooks, tmp_p
 
 
 def test_fix_hook_rewrites_the_file_then_passes(hooks: Hooks, tmp_path: Path) -> None:
-    project = hooks.project(tmp_path / "project", {"app/worker.py": BAD})
+    project = hooks.project(tmp_path / "project", {"app/worker.py": BROAD})
 
     result = hooks.run(project, "cancelfix-fix", "app/worker.py")
     output = _output(result)
@@ -208,14 +189,14 @@ def test_fix_hook_rewrites_the_file_then_passes(hooks: Hooks, tmp_path: Path) ->
     assert "- hook id: cancelfix-fix" in output
     assert f"- {MODIFIED}" in output
     assert "Fixed app/worker.py (CF101)" in output
-    assert (project / "app/worker.py").read_text(encoding="utf-8") == FIXED
+    assert (project / "app/worker.py").read_text(encoding="utf-8") == BROAD_FIXED
 
     result = hooks.run(project, "cancelfix-fix", "app/worker.py")
     output = _output(result)
     assert result.returncode == 0, output
     assert _hook_line(output, "cancelfix fix").endswith("Passed")
     assert MODIFIED not in output
-    assert (project / "app/worker.py").read_text(encoding="utf-8") == FIXED
+    assert (project / "app/worker.py").read_text(encoding="utf-8") == BROAD_FIXED
 
 
 def test_excluded_files_are_skipped_though_pre_commit_passes_them(
@@ -225,8 +206,8 @@ def test_excluded_files_are_skipped_though_pre_commit_passes_them(
         tmp_path / "project",
         {
             "pyproject.toml": '[tool.cancelfix]\nextend-exclude = ["generated/"]\n',
-            "generated/client.py": BAD,
-            "app/worker.py": BAD,
+            "generated/client.py": BROAD,
+            "app/worker.py": BROAD,
         },
     )
 
@@ -234,7 +215,7 @@ def test_excluded_files_are_skipped_though_pre_commit_passes_them(
     result = hooks.run(project, "cancelfix-check", "generated/client.py", "app/worker.py")
     output = _output(result)
     assert result.returncode == 1, output
-    assert f"app/worker.py:7:5: {FINDING}" in output
+    assert f"app/worker.py:8:9: {FINDING}" in output
     assert "generated/client.py" not in output
 
     result = hooks.run(project, "cancelfix-check", "generated/client.py")
@@ -246,14 +227,14 @@ def test_excluded_files_are_skipped_though_pre_commit_passes_them(
     output = _output(result)
     assert result.returncode == 1, output
     assert f"- {MODIFIED}" in output
-    assert (project / "app/worker.py").read_text(encoding="utf-8") == FIXED
-    assert (project / "generated/client.py").read_text(encoding="utf-8") == BAD
+    assert (project / "app/worker.py").read_text(encoding="utf-8") == BROAD_FIXED
+    assert (project / "generated/client.py").read_text(encoding="utf-8") == BROAD
 
 
 def test_try_repo_runs_both_hooks(hooks: Hooks, tmp_path: Path) -> None:
     """`pre-commit try-repo`, the way to try the hooks before adding them to a configuration:
     with no hook named it runs every hook of the manifest."""
-    project = hooks.project(tmp_path / "project", {"app/worker.py": BAD})
+    project = hooks.project(tmp_path / "project", {"app/worker.py": BROAD})
 
     result = hooks.pre_commit(
         project, "try-repo", str(hooks.repo), "--all-files", "--color", "never"
@@ -262,7 +243,7 @@ def test_try_repo_runs_both_hooks(hooks: Hooks, tmp_path: Path) -> None:
     assert result.returncode == 1, output
     # The manifest is sorted by id: check reports the finding, then fix rewrites the file.
     assert _hook_line(output, "cancelfix check").endswith("Failed")
-    assert f"app/worker.py:7:5: {FINDING}" in output
+    assert f"app/worker.py:8:9: {FINDING}" in output
     assert _hook_line(output, "cancelfix fix").endswith("Failed")
     assert f"- {MODIFIED}" in output
-    assert (project / "app/worker.py").read_text(encoding="utf-8") == FIXED
+    assert (project / "app/worker.py").read_text(encoding="utf-8") == BROAD_FIXED

@@ -8,7 +8,8 @@ each where it differs from the stage before it (so negative cases store no outpu
 Every fixed output is checked to be a fixed point (a second run changes nothing), and the
 rules together must give what they give one after another.
 
-A case may start with a comment `# cancelfix: target-version=py37` to set the target.
+A case may start with a comment `# cancelfix: target-version=py37` to set the target. A
+snapshot whose case is gone (renamed or deleted) fails a test, rather than staying unread.
 """
 
 from __future__ import annotations
@@ -25,11 +26,14 @@ from codemods.engine import MAX_FIX_ROUNDS, process_source, report_only_lines
 from codemods.model import Finding, Mode, RuleOptions, Settings
 from codemods.prefilter.statements import module_code
 from codemods.registry import all_rules, rule_by_code
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, ROOT
 
 _DIRECTIVE = re.compile(rb"#\s*cancelfix:\s*target-version=(py\d+)")
 
 CASES = sorted(FIXTURES.glob("CF*-*/*.py"))
+SNAPSHOTS = ROOT / "tests" / "snapshots"
+FINDINGS, FIXED, UNSAFE_FIXED = "findings.txt", "fixed.py", "unsafe-fixed.py"
+"""What a case's snapshots are called: `<case stem>.<output>`, in `<snapshots>/<fixture folder>`."""
 
 
 def _options(source: bytes, *, unsafe: bool) -> RuleOptions:
@@ -88,25 +92,60 @@ def test_every_rule_has_fixtures() -> None:
         assert (FIXTURES / f"{rule.code}-{rule.name}").is_dir()
 
 
+def orphan_snapshots(snapshots: Path, fixtures: Path) -> list[str]:
+    """The files under `snapshots` that are no snapshot of a case under `fixtures`."""
+    orphans = []
+    for path in sorted(snapshots.rglob("*")):
+        relative = path.relative_to(snapshots)
+        cases = [
+            fixtures / relative.parent / f"{path.name.removesuffix(f'.{output}')}.py"
+            for output in (FINDINGS, FIXED, UNSAFE_FIXED)
+            if path.name.endswith(f".{output}")
+        ]
+        if path.is_file() and not (len(relative.parts) == 2 and any(c.is_file() for c in cases)):
+            orphans.append(relative.as_posix())
+    return orphans
+
+
+def test_every_snapshot_has_its_case() -> None:
+    assert orphan_snapshots(SNAPSHOTS, FIXTURES) == []
+
+
+def test_snapshot_of_a_renamed_case_is_an_orphan(tmp_path: Path) -> None:
+    fixtures, snapshots = tmp_path / "fixtures", tmp_path / "snapshots"
+    for name in ("CF101-x/kept.py", "CF101-x/a.b.py"):
+        (fixtures / name).parent.mkdir(parents=True, exist_ok=True)
+        (fixtures / name).write_text("pass\n")
+    kept = ["CF101-x/a.b.findings.txt", "CF101-x/kept.findings.txt", "CF101-x/kept.fixed.py"]
+    kept.append("CF101-x/kept.unsafe-fixed.py")
+    orphans = ["CF101-x/gone.findings.txt", "CF101-x/kept.txt", "CF999-y/kept.fixed.py"]
+    orphans += ["CF101-x/deeper/kept.fixed.py", "stray.txt"]
+    for name in kept + orphans:
+        (snapshots / name).parent.mkdir(parents=True, exist_ok=True)
+        (snapshots / name).write_text("")
+
+    assert orphan_snapshots(snapshots, fixtures) == sorted(orphans)
+
+
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
 def test_fixture(case: Path, snapshot) -> None:  # type: ignore[no-untyped-def]
     source = case.read_bytes()
     code = case.parent.name.split("-", 1)[0]
-    snapshot.snapshot_dir = case.parent.parent.parent / "tests" / "snapshots" / case.parent.name
+    snapshot.snapshot_dir = SNAPSHOTS / case.parent.name
 
     _, findings = _run(source, case.name, Mode.CHECK, unsafe=True)
     safe_fixed, _ = _run(source, case.name, Mode.FIX, unsafe=False)
     unsafe_fixed, _ = _run(source, case.name, Mode.FIX, unsafe=True)
 
-    snapshot.assert_match(_render(findings), f"{case.stem}.findings.txt")
+    snapshot.assert_match(_render(findings), f"{case.stem}.{FINDINGS}")
     if case.name.startswith("ok_"):
         assert [f for f in findings if f.code == code] == [], "negative case has findings"
         alone, _ = _run(source, case.name, Mode.FIX, unsafe=True, codes=(code,))
         assert alone == source
     else:
         assert any(f.code == code for f in findings), f"positive case has no {code} finding"
-    _assert_stage(snapshot, f"{case.stem}.fixed.py", safe_fixed, previous=source)
-    _assert_stage(snapshot, f"{case.stem}.unsafe-fixed.py", unsafe_fixed, previous=safe_fixed)
+    _assert_stage(snapshot, f"{case.stem}.{FIXED}", safe_fixed, previous=source)
+    _assert_stage(snapshot, f"{case.stem}.{UNSAFE_FIXED}", unsafe_fixed, previous=safe_fixed)
 
     original_compiles = _compiles(source)
     for fixed, unsafe in ((safe_fixed, False), (unsafe_fixed, True)):
@@ -124,6 +163,7 @@ POSITIVE_CASES = [case for case in CASES if not case.name.startswith("ok_")]
 
 
 @pytest.mark.parametrize("case", POSITIVE_CASES, ids=_case_id)
+@pytest.mark.slow  # every fixture, each rule alone and all together
 def test_rules_compose(case: Path) -> None:
     """All rules at once give what the rules give one after another, sweep after sweep until
     nothing changes: no rule's fix depends on being run together with another. As in a run,
@@ -170,6 +210,7 @@ def test_prefilters_let_every_finding_through(case: Path) -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
 @pytest.mark.parametrize("mode", [Mode.CHECK, Mode.FIX])
+@pytest.mark.slow  # every fixture, twice per mode
 def test_focus_finds_what_the_whole_module_has(case: Path, mode: Mode) -> None:
     """The rules find the same (positions, fix safety, fixes) in the focused module, where
     the functions no candidate check accepts are stubs, as in the whole module."""
@@ -182,6 +223,7 @@ def test_focus_finds_what_the_whole_module_has(case: Path, mode: Mode) -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
 @pytest.mark.parametrize("mode", [Mode.CHECK, Mode.FIX])
+@pytest.mark.slow  # every fixture, gated and ungated, per mode
 def test_gates_keep_every_finding(case: Path, mode: Mode) -> None:
     """The drift property: the pipeline with its gates (each rule's byte test and stdlib
     candidate check, the focus) gives exactly what the rules give with every gate off, on the
@@ -198,6 +240,7 @@ def test_gates_keep_every_finding(case: Path, mode: Mode) -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
+@pytest.mark.slow  # every fixture, each rule alone, gated and ungated
 def test_each_rule_alone_keeps_its_findings_through_its_gates(case: Path) -> None:
     """Each rule's own gates, with no other rule to let the file through, keep its findings."""
     source = case.read_bytes()

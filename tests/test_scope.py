@@ -24,6 +24,7 @@ def _assert_same_children(module: cst.Module) -> None:
 
 
 @pytest.mark.parametrize("fixture", FIXTURES, ids=lambda path: f"{path.parent.name}/{path.stem}")
+@pytest.mark.slow  # every node of every fixture
 def test_children_of_every_node_of_a_fixture_are_libcsts(fixture: Path) -> None:
     _assert_same_children(cst.parse_module(fixture.read_bytes()))
 

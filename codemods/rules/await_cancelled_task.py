@@ -57,9 +57,12 @@ class AwaitCancelledTask(Rule):
     is not None and not task.done():`) and over a list of tasks (`for t in tasks:
     t.cancel()`, then `for t in tasks:` awaiting each).
 
+    Not flagged: an `await` inside `pytest.raises(CancelledError)`, and a `Future()` cancelled
+    and awaited on purpose to raise.
+
     ## Why is this bad?
     `task.cancel()` only asks; `await task` then waits for the task to finish and raises
-    *its* CancelledError in the caller. A plain `await task` makes the caller look cancelled
+    *its* `CancelledError` in the caller. A plain `await task` makes the caller look cancelled
     itself: `asyncio.timeout()`, a `TaskGroup` or the caller's own callers take it for theirs.
     The usual remedy, `except asyncio.CancelledError: pass`, swallows every CancelledError
     while waiting, including one meant for the caller (a shutdown, a timeout expiring): the
@@ -93,8 +96,8 @@ class AwaitCancelledTask(Rule):
                 task.result()
     ```
 
-    ## Fix
-    The `await` is rewritten into a form that tells the task's cancellation from the
+    ## Fix safety
+    The fix rewrites the `await` into a form that tells the task's cancellation from the
     caller's. For targets below Python 3.11 (as above), `asyncio.wait([task])` waits without
     raising the task's outcome, and `task.result()` raises anything but its cancellation; a
     cancellation of the caller propagates out of `asyncio.wait`. Where the `try` has more
@@ -117,17 +120,14 @@ class AwaitCancelledTask(Rule):
     case it cannot see: asyncio hands a cancellation of the caller on to the task it
     awaits, and a task that swallows it and returns makes `await task` return normally;
     the caller's cancellation is then lost, as at any `await task` (the form below 3.11
-    does not hand it on).
+    does not hand it on). An attribute chain is read once into a local first (a done callback
+    may reset `self._task` before the caller resumes), and the names introduced collide with
+    nothing in scope.
 
-    An attribute chain is read once into a local first (a done callback may reset
-    `self._task` before the caller resumes), and the names introduced collide with nothing
-    in scope.
-
-    ## Fix safety
-    Safe for the `try` and `suppress` shapes: the task's own outcome is handled as before,
-    and only a cancellation of the caller, which was swallowed, now propagates. Unsafe for a
-    plain `await task`: the caller no longer raises the task's CancelledError, so the code
-    after the `await`, which that error used to skip, now runs.
+    The fix is safe for the `try` and `suppress` shapes: the task's own outcome is handled as
+    before, and only a cancellation of the caller, which was swallowed, now propagates. It is
+    unsafe for a plain `await task`: the caller no longer raises the task's CancelledError, so
+    the code after the `await`, which that error used to skip, now runs.
 
     Below 3.11 the fix is also unsafe unless the task is known to be an asyncio Task or
     Future (its name says so, or the module makes it with `create_task()`, `ensure_future()`
@@ -135,12 +135,19 @@ class AwaitCancelledTask(Rule):
     gRPC call, say, has `cancel()` too. There, a caller cancelled while it waits stops
     waiting at once, while the task may still be finishing its cleanup.
 
-    Report only where the rewrite could not keep the rest of the construct as it was: below
-    3.11, a `finally` or a handler doing more than pass, log or carry on (a cancellation of
-    the caller in `asyncio.wait()` would skip it); a handler that also catches other
+    No fix is offered where the rewrite could not keep the rest of the construct as it was:
+    below 3.11, a `finally` or a handler doing more than pass, log or carry on (a cancellation
+    of the caller in `asyncio.wait()` would skip it); a handler that also catches other
     exceptions and does more than `pass`, or jumps out midway; `suppress(...) as name`;
     several context managers; a body doing more than the `await`; a module using trio or
     anyio.
+
+    ## Options
+    - `target-version`: picks the form of the fix, below or from Python 3.11.
+
+    ## See also
+    - CF302: `asyncio.gather()` of tasks just cancelled.
+    - CF103: `suppress(BaseException)` or `suppress(CancelledError)` around other `await`s.
     """
 
     code = "CF301"

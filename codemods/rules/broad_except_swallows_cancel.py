@@ -18,6 +18,12 @@ class BroadExceptSwallowsCancel(HandlerRule):
     coroutine, when the handler has a path that does not re-raise and the `try` body contains a
     cancellation point (`await`, `async with`, `async for`).
 
+    Not flagged: handlers that call `uncancel()` or test `cancelling()` (deliberate), a
+    cancellation raised again later in the function, `task.cancel()` followed by `await task` or
+    `await asyncio.gather(*tasks)` (the child's cancellation: CF301's and CF302's concern), code
+    outside `async def`, and `except Exception:`, which does not catch `CancelledError` since
+    Python 3.8.
+
     ## Why is this bad?
     `asyncio.CancelledError` derives from `BaseException`, so these handlers catch it. A handler
     that does not re-raise turns `task.cancel()` into nothing: a worker loop that can never be
@@ -45,31 +51,41 @@ class BroadExceptSwallowsCancel(HandlerRule):
                 log.exception("read failed")
     ```
 
-    ## Fix
-    Inserts `except asyncio.CancelledError: raise` (spelled as the module already spells it;
-    `trio.Cancelled` or `anyio.get_cancelled_exc_class()` in trio or anyio code) immediately
-    before the broad handler. When the broad handler runs cleanup (a call named like `close`,
-    `release`, `rollback`, `_close_channel`... see `cleanup-names`), the inserted clause first
-    repeats the handler's statements up to its last cleanup call (log lines aside), so
-    cancellation does not skip cleanup the original ran. On a `try`/`except*`
-    the clause is `except* asyncio.CancelledError as cancelled:` ending in
+    ## Fix safety
+    The fix inserts `except asyncio.CancelledError: raise` immediately before the broad handler,
+    spelled as the module already spells the exception (`aio.CancelledError`, `CancelledError`;
+    `trio.Cancelled` or `anyio.get_cancelled_exc_class()` in trio or anyio code), adding
+    `import asyncio` only when needed. When the broad handler runs cleanup (a call named like
+    `close`, `release`, `rollback`, `_close_channel`...), the inserted clause first repeats the
+    handler's statements up to its last cleanup call (log lines aside), so cancellation does not
+    skip cleanup the original ran. On a `try`/`except*` the clause is
+    `except* asyncio.CancelledError as cancelled:` ending in
     `raise cancelled.exceptions[0] from None`: a bare `raise` there would re-raise an exception
     group, which asyncio does not treat as cancellation (`asyncio.timeout()` would let it escape
-    instead of raising TimeoutError). Under `--target-version py37`, where CancelledError was an
-    `Exception`, `except Exception:` is treated as broad too.
+    instead of raising `TimeoutError`).
 
-    ## Fix safety
-    Safe when the clause leaves out nothing that matters once the exception propagates: only
-    cancellation changes path, and it propagates after the same cleanup. Unsafe when the
-    handler does more than that before it swallows (reconnects, calls `task_done()`, updates
-    attributes...): those steps no longer run on cancellation, and a person should decide
-    whether some must. Logging, a back-off `sleep` and local retry counters do not count.
+    The fix is safe when the clause leaves out nothing that matters once the exception
+    propagates: only cancellation changes path, and it propagates after the same cleanup. It is
+    unsafe when the handler does more than that before it swallows (reconnects, calls
+    `task_done()`, updates attributes...): those steps no longer run on cancellation, and a
+    person should decide whether some must. Logging, a back-off `sleep` and local retry counters
+    do not count.
 
     No fix is offered when the cleanup is entangled with `return`/`break`/`continue`/`raise`;
     when cleanup follows the `try` (or the loop it breaks out of), which the swallowing let run
     and a re-raise would skip; when the `try` only awaits an existing task or future
     (`await self._task`), whose own cancellation by someone else may be what is caught; or when
     no spelling of the exception is usable at that place.
+
+    ## Options
+    - `cleanup-names`, `extend-cleanup-names`: the calls that count as cleanup.
+    - `target-version`: under `py37`, where `CancelledError` was an `Exception`,
+      `except Exception:` is treated as broad too; from `py311` an `except*` gets the
+      `except*` clause above.
+
+    ## See also
+    - CF102: a handler that names `CancelledError` and does not re-raise it.
+    - CF202: `except Exception:` cleanup that cancellation skips.
     """
 
     code = "CF101"

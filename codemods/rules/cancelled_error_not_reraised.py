@@ -66,6 +66,10 @@ class CancelledErrorNotReraised(JumpsToRaise, HandlerRule):
     through it does not re-raise: it falls off its end, returns, breaks, continues, or raises
     another exception (`raise Other() from exc` does not propagate cancellation).
 
+    Not flagged: handlers that call `uncancel()` or test `cancelling()` (deliberate), a
+    cancellation raised again later in the function, and `task.cancel()` followed by
+    `await task` inside the `try`, where the error is the child's (CF301's concern).
+
     ## Why is this bad?
     Cancellation is cooperative: `task.cancel()` only asks. A coroutine that catches the
     `CancelledError` and carries on keeps running after it was told to stop, so shutdown hangs,
@@ -95,28 +99,32 @@ class CancelledErrorNotReraised(JumpsToRaise, HandlerRule):
             await handle(item)
     ```
 
-    Not flagged: handlers that call `uncancel()` or test `cancelling()` (deliberate), a
-    cancellation raised again later in the function, and `task.cancel()` followed by
-    `await task` inside the `try`, where the error is the child's (CF301's concern).
-
-    ## Fix
-    A handler that falls off its end gets a `raise` appended (a lone `pass` becomes `raise`);
-    in an `except*` handler, `raise <group>.exceptions[0] from None`, binding the group if
-    needed, because a bare `raise` there re-raises an exception group, which asyncio does not
-    treat as cancellation.
-    A `return`/`break`/`continue` that leaves the handler is replaced by `raise`. A tuple
-    handler is split: the cancellation exception gets its own clause before it, which repeats
-    the handler's cleanup and re-raises.
-
     ## Fix safety
-    Appending `raise` is safe. Replacing a jump by `raise` is unsafe: code after the loop or
-    the `return` value no longer runs on cancellation. Splitting a tuple handler is unsafe.
+    A handler that falls off its end gets a `raise` appended (a lone `pass` becomes `raise`; a
+    commented `pass` is kept, with `raise` after it); in an `except*` handler,
+    `raise <group>.exceptions[0] from None`, binding the group if needed, because a bare `raise`
+    there re-raises an exception group, which asyncio does not treat as cancellation. This fix is
+    safe.
+
+    A `return`/`break`/`continue` that leaves the handler is replaced by `raise`. This fix is
+    unsafe: code after the loop or the `return` value no longer runs on cancellation. A tuple
+    handler is split: the cancellation exception gets its own clause before it, which repeats
+    the handler's cleanup and re-raises. This fix is unsafe too.
+
     No fix is offered when a cleanup call follows the `try` or the loop (the swallowing let it
     run; a re-raise would skip it), when the returned value has side effects, when the jump
     sits in a nested `except` (where a bare `raise` means another exception), or when the `try`
-    only awaits an existing task or future (`await self._task`: the CancelledError may be that
+    only awaits an existing task or future (`await self._task`: the `CancelledError` may be that
     task's, cancelled by someone else). A handler that raises another exception is reported
-    without a fix. A commented `pass` is kept, with `raise` after it.
+    without a fix.
+
+    ## Options
+    - `cleanup-names`, `extend-cleanup-names`: the calls that count as cleanup after the `try`.
+    - `target-version`: from `py311`, `except*` handlers are fixed as above.
+
+    ## See also
+    - CF101: a broad handler (`except:`, `except BaseException:`) that swallows cancellation.
+    - CF301: `except CancelledError: pass` around an `await` of a task just cancelled.
     """
 
     code = "CF102"

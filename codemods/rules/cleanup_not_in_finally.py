@@ -34,10 +34,10 @@ from codemods.prefilter.statements import CoroutineCode, calls_cleanup, last_nam
 class CleanupNotInFinally(HandlerRule):
     """
     ## What it does
-    Flags cleanup (a call named like `close`, `release`, `rollback`... see `cleanup-names`)
-    that a coroutine's `try` runs at the end of its body (or `else:`) and again in its
-    `except` handler(s), but not in `finally`, when the `try` body contains a cancellation
-    point.
+    Flags cleanup (a call named like `close`, `release`, `rollback`... see "Options") that a
+    coroutine's `try` runs at the end of its body (or `else:`) and again in its `except`
+    handler(s), but not in `finally`, when the `try` body contains a cancellation point.
+    Statements are compared by their syntax trees, so whitespace and comments do not matter.
 
     ## Why is this bad?
     The code means the cleanup to always run, and it runs on success and on the errors the
@@ -69,26 +69,32 @@ class CleanupNotInFinally(HandlerRule):
             await pool.release(conn)
     ```
 
-    ## Fix
-    Moves the shared cleanup statements into `finally:` (first, in an existing one) and removes
-    every copy; when every handler is then a bare `raise`, the handlers go. Comments on the
-    removed copies move with the cleanup. Only cleanup calls (and `x = None` after them) move:
-    other code the paths share stays where it is.
-
     ## Fix safety
-    Safe when every path ran the cleanup before, at the same point, and the paths that gain
-    it propagate an exception: the body reaches it without an early `return`/`break`/
-    `continue`, and every handler runs it on all its paths, right before re-raising. Unsafe
-    when a handler does more after it (the fix moves the cleanup after that), may leave
-    before it, or does not re-raise (an error of the cleanup itself, which that handler
-    caught on the success path, now propagates); when a re-raising handler did not run it;
-    and when the body may leave early.
+    The fix moves the shared cleanup statements into `finally:` (first, in an existing one) and
+    removes every copy; when every handler is then a bare `raise`, the handlers go. Comments on
+    the removed copies move with the cleanup. Only cleanup calls (and `x = None` after them)
+    move: other code the paths share stays where it is.
 
-    Report only, without a fix, when the cleanup uses a name the `try` itself binds (`conn =
-    await connect()` inside the `try`: in `finally` it may be unbound); when the cleanup ends
-    the body of a `try` with an `else:` block, which would then run before it; when a handler
-    that does not run the cleanup carries on (a retry, an `uncancel()`), which would carry on
-    with the resource cleaned up; or when an enclosing handler uses the resource.
+    The fix is safe when every path ran the cleanup before, at the same point, and the paths
+    that gain it propagate an exception: the body reaches it without an early
+    `return`/`break`/`continue`, and every handler runs it on all its paths, right before
+    re-raising. It is unsafe when a handler does more after it (the fix moves the cleanup after
+    that), may leave before it, or does not re-raise (an error of the cleanup itself, which that
+    handler caught on the success path, now propagates); when a re-raising handler did not run
+    it; and when the body may leave early.
+
+    No fix is offered when the cleanup uses a name the `try` itself binds (`conn = await
+    connect()` inside the `try`: in `finally` it may be unbound); when the cleanup ends the body
+    of a `try` with an `else:` block, which would then run before it; when a handler that does
+    not run the cleanup carries on (a retry, an `uncancel()`), which would carry on with the
+    resource cleaned up; or when an enclosing handler uses the resource.
+
+    ## Options
+    - `cleanup-names`, `extend-cleanup-names`: the calls that count as cleanup.
+
+    ## See also
+    - CF202: cleanup that runs only on errors, where `finally` would be wrong.
+    - CF203: cleanup after the `await`s of the same block, with no `try` at all.
     """
 
     code = "CF201"

@@ -22,8 +22,8 @@ class CleanupOnlyOnException(HandlerRule):
     """
     ## What it does
     Flags `except Exception:` in a coroutine when every path through the handler cleans up (a
-    call named like `rollback`, `close`, `release`... see `cleanup-names`) and then re-raises,
-    and the `try` body contains a cancellation point: the rollback pattern.
+    call named like `rollback`, `close`, `release`... see "Options") and then re-raises, and the
+    `try` body contains a cancellation point: the rollback pattern.
 
     ## Why is this bad?
     Since Python 3.8 `asyncio.CancelledError` derives from `BaseException`, not `Exception`.
@@ -57,22 +57,27 @@ class CleanupOnlyOnException(HandlerRule):
             raise
     ```
 
-    ## Fix
-    Widens `except Exception` to `except BaseException`. The cleanup stays in the handler
-    rather than moving to `finally`: on success the transaction is committed, the connection
-    kept, the subscription alive; only failures must undo them. (When the success path runs the
-    same cleanup, CF201 moves it to `finally` instead.)
-
     ## Fix safety
-    Safe when the handler does nothing but clean up, log at debug or info level and
-    re-raise: only cancellation and interpreter exit change path, and they now clean up too
-    before propagating unchanged. Unsafe when it does more (logs an error, counts failures,
-    records state, notifies someone): that now happens on every cancellation too.
+    The fix widens `except Exception` to `except BaseException`. The cleanup stays in the
+    handler rather than moving to `finally`: on success the transaction is committed, the
+    connection kept, the subscription alive; only failures must undo them. (When the success
+    path runs the same cleanup, CF201 moves it to `finally` instead.)
 
-    Report only, without a fix, when widening would turn a cancellation into another error: a
-    path raises another exception (`raise DBError() from exc`); the handler uses a name the
-    `try` binds (`tx = await conn.begin()` inside it), which a cancellation may arrive before;
-    or a later handler catches what `Exception` does not (`except KeyboardInterrupt:`).
+    The fix is safe when the handler does nothing but clean up, log at debug or info level and
+    re-raise: only cancellation and interpreter exit change path, and they now clean up too
+    before propagating unchanged. It is unsafe when the handler does more (logs an error, counts
+    failures, records state, notifies someone): that now happens on every cancellation too.
+
+    No fix is offered when widening would turn a cancellation into another error: a path raises
+    another exception (`raise DBError() from exc`); the handler uses a name the `try` binds
+    (`tx = await conn.begin()` inside it), which a cancellation may arrive before; or a later
+    handler catches what `Exception` does not (`except KeyboardInterrupt:`).
+
+    ## Options
+    - `cleanup-names`, `extend-cleanup-names`: the calls that count as cleanup.
+
+    ## See also
+    - CF201: the same cleanup on the success path too, which belongs in `finally`.
     """
 
     code = "CF202"

@@ -38,7 +38,7 @@ class CleanupSkippedOnCancel(Rule):
     await asyncio.open_connection(...)`, `await lock.acquire()`), then reaches a cancellation
     point (`await`, `async with`, `async for`), then cleans it up in the same block (`await
     conn.close()`, `lock.release()`, `await pool.release(conn)`, `os.unlink(path)`; see
-    `cleanup-names`) with no `try`/`finally` around the code between.
+    "Options") with no `try`/`finally` around the code between.
 
     ## Why is this bad?
     A cancelled coroutine stops at the `await` it is suspended in: every statement after it
@@ -69,32 +69,35 @@ class CleanupSkippedOnCancel(Rule):
         return status
     ```
 
-    ## Fix
-    Leaves the acquisition where it is (if it fails there is nothing to clean up), wraps the
-    statements between it and the cleanup in `try:`, and moves the cleanup statements into
-    `finally:`. Code after the cleanup stays after the `try`. For an object only constructed
-    (`client = Client()`), the call that opens it right after (`await client.connect()`)
-    stays outside the `try` too: cleaning up an object that never opened may fail and hide
-    the real error.
-
     ## Fix safety
-    Safe when nothing between acquisition and cleanup leaves the block early: every path that
-    ran the cleanup still runs it, at the same point; only cancellation and errors gain it
-    (and, in an async generator, closing it early). Unsafe when a `return`, `break` or
-    `continue` in between skipped the cleanup on purpose or by mistake: the fix runs the
-    cleanup there too; and when the cleanup deletes something (`os.unlink(path)`), which an
-    error used to leave in place.
+    The fix leaves the acquisition where it is (if it fails there is nothing to clean up), wraps
+    the statements between it and the cleanup in `try:`, and moves the cleanup statements into
+    `finally:`. Code after the cleanup stays after the `try`. For an object only constructed
+    (`client = Client()`), the call that opens it right after (`await client.connect()`) stays
+    outside the `try` too: cleaning up an object that never opened may fail and hide the real
+    error. As with any `finally`, a cleanup that itself fails while an error propagates now
+    raises its own error instead (with the first as its `__context__`).
 
-    Report only, without a fix, when the code in between rebinds the resource (a reconnect),
-    binds a name the cleanup uses, returns a value (the resource, or something that needs it
-    open), already cleans the resource up on some path, or acquires another resource whose
-    cleanup comes after this one (the two `try` blocks would cross); when the cleanup lines
-    clean up another resource of the block too; when an enclosing handler goes on to use the
-    resource; and when a constructed object is opened only later, after other code, so that
-    where the `try` belongs is unclear.
+    The fix is safe when nothing between acquisition and cleanup leaves the block early: every
+    path that ran the cleanup still runs it, at the same point; only cancellation and errors gain
+    it (and, in an async generator, closing it early). It is unsafe when a `return`, `break` or
+    `continue` in between skipped the cleanup on purpose or by mistake: the fix runs the cleanup
+    there too; and when the cleanup deletes something (`os.unlink(path)`), which an error used
+    to leave in place.
 
-    As with any `finally`, a cleanup that itself fails while an error propagates now raises
-    its own error instead (with the first as its `__context__`).
+    No fix is offered when the code in between rebinds the resource (a reconnect), binds a name
+    the cleanup uses, returns a value (the resource, or something that needs it open), already
+    cleans the resource up on some path, or acquires another resource whose cleanup comes after
+    this one (the two `try` blocks would cross); when the cleanup lines clean up another
+    resource of the block too; when an enclosing handler goes on to use the resource; and when
+    a constructed object is opened only later, after other code, so that where the `try`
+    belongs is unclear.
+
+    ## Options
+    - `cleanup-names`, `extend-cleanup-names`: the calls that count as cleanup.
+
+    ## See also
+    - CF201: cleanup repeated in a `try` body and its handlers.
     """
 
     code = "CF203"

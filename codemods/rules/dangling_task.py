@@ -59,6 +59,10 @@ class DanglingTask(Rule):
     `asyncio.get_event_loop()`, `get_running_loop()`, `new_event_loop()`, or a name or
     attribute whose last part ends with `loop` (`loop`, `self._loop`, `hass.loop`).
 
+    Not flagged: `TaskGroup.create_task` (the group keeps its tasks), trio's `start_soon`,
+    helpers that track their tasks (Home Assistant's `hass.async_create_task` and
+    `hass.create_task`), and calls at module or class level.
+
     ## Why is this bad?
     The event loop keeps only a weak reference to its tasks. A task nobody else references
     can be garbage-collected while it waits, in the middle of its work: it never finishes,
@@ -90,28 +94,25 @@ class DanglingTask(Rule):
             task.add_done_callback(_background_tasks.discard)
     ```
 
-    Not flagged: `TaskGroup.create_task` (the group keeps its tasks), helpers that track
-    their tasks (Home Assistant's `hass.async_create_task`), and calls at module or class
-    level.
-
-    ## Fix
-    The task is bound to a new local (`task`, or `task_1`... when taken), added to a
-    module-level set, and removed from it by a done callback, so the set only holds tasks
-    still running. The set (`_background_tasks`, or a free variant of the name) is defined
-    once per module, after the imports, as `set[object]` (quoted for targets before 3.9
-    unless the module has `from __future__ import annotations`). A module-level set the
-    module already uses that way (`NAME = set()` with `add_done_callback(NAME.discard)`)
-    is reused. Comments stay on the call's line; a call sharing its line with other
-    statements becomes three statements separated by `;`.
-
     ## Fix safety
-    Unsafe: the task now lives until it finishes. Before, it might have been collected
-    silently mid-flight; code that relied on that (a task that never finishes and was
-    expected to vanish) now keeps it, and what it holds, alive until the loop closes or
-    cancels it. The set is module-level: it is shared by every instance of a class and by
-    every event loop that runs the code. An exception the task raises is still not
-    retrieved (asyncio logs "Task exception was never retrieved"); handling it is a
-    separate decision.
+    The fix binds the task to a new local (`task`, or `task_1`... when taken), adds it to a
+    module-level set, and removes it from the set with a done callback, so the set only holds
+    tasks still running. The set (`_background_tasks`, or a free variant of the name) is defined
+    once per module, after the imports, as `set[object]` (quoted for targets before 3.9 unless
+    the module has `from __future__ import annotations`). A module-level set the module already
+    uses that way (`NAME = set()` with `add_done_callback(NAME.discard)`) is reused. Comments
+    stay on the call's line; a call sharing its line with other statements becomes three
+    statements separated by `;`.
+
+    The fix is unsafe: the task now lives until it finishes. Before, it might have been
+    collected silently mid-flight; code that relied on that (a task that never finishes and was
+    expected to vanish) now keeps it, and what it holds, alive until the loop closes or cancels
+    it. The set is module-level: it is shared by every instance of a class and by every event
+    loop that runs the code. An exception the task raises is still not retrieved (asyncio logs
+    "Task exception was never retrieved"); handling it is a separate decision.
+
+    ## Options
+    - `target-version`: below `py39` the set's annotation is quoted.
     """
 
     code = "CF303"

@@ -41,7 +41,13 @@ class GatherAfterCancel(Rule):
     ## What it does
     Flags `await asyncio.gather(...)` in a coroutine when every task it gathers was cancelled
     before by the same function (`task.cancel()`, or `for t in tasks: t.cancel()` before
-    `gather(*tasks)`), and the call does not pass `return_exceptions=True`.
+    `gather(*tasks)`), and the call does not pass `return_exceptions=True`. Names are resolved
+    through imports (`aio.gather`, `from asyncio import gather as g`).
+
+    Not flagged: a `gather()` of something the function did not cancel (a fresh coroutine,
+    a task not cancelled, a collection bound anew after the cancel loop), cancellations in a
+    nested function, `asyncio.wait()`, `return_exceptions=` with a value that is not a literal,
+    and a call with `**kwargs`.
 
     ## Why is this bad?
     Without `return_exceptions=True`, `gather()` raises the first exception of its tasks, and
@@ -73,23 +79,20 @@ class GatherAfterCancel(Rule):
             await self._session.close()
     ```
 
-    Not flagged: a `gather()` of something the function did not cancel (a fresh coroutine,
-    a task not cancelled, a collection bound anew after the cancel loop), cancellations in a
-    nested function, `return_exceptions=` with a value that is not a literal, and a call
-    with `**kwargs`.
-
-    ## Fix
-    Adds `return_exceptions=True` after the last argument (respecting a trailing comma and the
-    call's layout), or turns `return_exceptions=False` into `True`. `gather()` then waits for
-    every task and returns their outcomes; a cancellation of the caller while it waits still
-    raises `CancelledError` (`gather()` cancels the tasks and re-raises it).
-
     ## Fix safety
-    Unsafe: an error other than cancellation raised by a task (for example by its cleanup on
-    cancel) is now returned in the result list instead of raised, so it goes unnoticed unless
-    the result is inspected, and a result that is used now contains exception objects. An
-    `except CancelledError: pass` left around the `gather` now only catches the caller's own
-    cancellation, and should go.
+    The fix adds `return_exceptions=True` after the last argument (keeping the call's layout,
+    trailing comma and comments), or turns `return_exceptions=False` into `True`. `gather()`
+    then waits for every task and returns their outcomes; a cancellation of the caller while it
+    waits still raises `CancelledError` (`gather()` cancels the tasks and re-raises it).
+
+    The fix is unsafe: an error other than cancellation raised by a task (for example by its
+    cleanup on cancel) is now returned in the result list instead of raised, so it goes
+    unnoticed unless the result is inspected, and a result that is used now contains exception
+    objects. An `except CancelledError: pass` left around the `gather` now only catches the
+    caller's own cancellation, and should go.
+
+    ## See also
+    - CF301: `await task` of a single task just cancelled.
     """
 
     code = "CF302"

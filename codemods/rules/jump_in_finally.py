@@ -48,12 +48,9 @@ class JumpInFinally(Rule):
         return results
     ```
 
-    ## Fix
-    None: the rule reports. Whether the jump belongs after the `try` or in a handler, and
-    for which exceptions, is the author's choice.
-
     ## Fix safety
-    Report only.
+    No fix: the rule reports only. Whether the jump belongs after the `try` or in a handler,
+    and for which exceptions, is the author's choice.
     """
 
     code = "CF104"

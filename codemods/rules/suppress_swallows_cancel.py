@@ -20,9 +20,12 @@ class SuppressSwallowsCancel(Rule):
     (or `trio.Cancelled`, anyio's cancellation class) around a cancellation point in a
     coroutine.
 
+    Not flagged: `task.cancel()` followed by `with suppress(CancelledError): await task`, which
+    CF301 reports and fixes.
+
     ## Why is this bad?
     `suppress` is an `except ...: pass` in disguise. When the coroutine is cancelled inside
-    the block, the CancelledError is swallowed and the coroutine carries on after the `with`:
+    the block, the `CancelledError` is swallowed and the coroutine carries on after the `with`:
     `task.cancel()` stops nothing, `asyncio.timeout()` never raises `TimeoutError`, a
     `TaskGroup` cannot shut down.
 
@@ -44,13 +47,12 @@ class SuppressSwallowsCancel(Rule):
             await asyncio.sleep(30)
     ```
 
-    ## Fix
-    None: the rule reports. Which exceptions the block should ignore is the author's choice
-    (`Exception`, or the specific errors). `task.cancel()` followed by `with
-    suppress(CancelledError): await task` is left to CF301, which fixes that idiom.
-
     ## Fix safety
-    Report only.
+    No fix: the rule reports only. Which exceptions the block should ignore (`Exception`, or
+    the specific errors) is the author's choice.
+
+    ## See also
+    - CF301: `task.cancel()`, then `await task` in `suppress(CancelledError)`.
     """
 
     code = "CF103"
