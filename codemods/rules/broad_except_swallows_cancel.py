@@ -57,8 +57,8 @@ class BroadExceptSwallowsCancel(HandlerRule):
     `trio.Cancelled` or `anyio.get_cancelled_exc_class()` in trio or anyio code), adding
     `import asyncio` only when needed. When the broad handler runs cleanup (a call named like
     `close`, `release`, `rollback`, `_close_channel`...), the inserted clause first repeats the
-    handler's statements up to its last cleanup call (log lines aside), so cancellation does not
-    skip cleanup the original ran. On a `try`/`except*` the clause is
+    handler's statements up to its last cleanup call or state change (log lines and back-off
+    sleeps aside), so cancellation does not skip cleanup the original ran. On a `try`/`except*` the clause is
     `except* asyncio.CancelledError as cancelled:` ending in
     `raise cancelled.exceptions[0] from None`: a bare `raise` there would re-raise an exception
     group, which asyncio does not treat as cancellation (`asyncio.timeout()` would let it escape
@@ -71,11 +71,17 @@ class BroadExceptSwallowsCancel(HandlerRule):
     person should decide whether some must. Logging, a back-off `sleep` and local retry counters
     do not count.
 
-    No fix is offered when the cleanup is entangled with `return`/`break`/`continue`/`raise`;
-    when cleanup follows the `try` (or the loop it breaks out of), which the swallowing let run
-    and a re-raise would skip; when the `try` only awaits an existing task or future
-    (`await self._task`), whose own cancellation by someone else may be what is caught; or when
-    no spelling of the exception is usable at that place.
+    The clause never skips code after the `try` (or after the loop a `break` leaves) that the
+    swallowing let run: where every path of the `try` goes on to it and it ends the function,
+    it moves into the `try`'s `finally` with the fix; otherwise the finding is reported only.
+    Reported only too, with the reason in the message: a handler that re-raises on some paths
+    only (it chooses when to stop), cleanup entangled with `return`/`break`/`continue`, a
+    `yield` in the handler of an async generator, a `try` that only awaits an existing task or
+    future (`await self._task`), and a place where no spelling of the exception is usable.
+    Not flagged: a handler that re-raises every cancellation (an `isinstance` test for an
+    error class of the project routes none there), one that hands the exception on
+    (`fut.set_exception(exc)`), and one whose swallowing ends a coroutine that returns
+    nothing (CF105).
 
     ## Options
     - `cleanup-names`, `extend-cleanup-names`: the calls that count as cleanup.

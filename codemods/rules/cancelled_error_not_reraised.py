@@ -100,23 +100,30 @@ class CancelledErrorNotReraised(JumpsToRaise, HandlerRule):
     ```
 
     ## Fix safety
-    A handler that falls off its end gets a `raise` appended (a lone `pass` becomes `raise`; a
-    commented `pass` is kept, with `raise` after it); in an `except*` handler,
+    A handler that falls off its end gets a `raise` appended (a trailing `pass` or `...`
+    becomes `raise`, its comment kept above it); in an `except*` handler,
     `raise <group>.exceptions[0] from None`, binding the group if needed, because a bare `raise`
     there re-raises an exception group, which asyncio does not treat as cancellation. This fix is
     safe.
 
-    A `return`/`break`/`continue` that leaves the handler is replaced by `raise`. This fix is
-    unsafe: code after the loop or the `return` value no longer runs on cancellation. A tuple
-    handler is split: the cancellation exception gets its own clause before it, which repeats
-    the handler's cleanup and re-raises. This fix is unsafe too.
+    A `break`/`continue`/bare `return` that leaves the handler is replaced by `raise`. This fix
+    is unsafe: the loop no longer goes on after a cancellation. A tuple handler is split: the
+    cancellation exception gets its own clause before it, which repeats the handler's cleanup
+    and state changes (`self._conn = None`, a flag a `finally` reads) and re-raises. This fix
+    is unsafe too.
 
-    No fix is offered when a cleanup call follows the `try` or the loop (the swallowing let it
-    run; a re-raise would skip it), when the returned value has side effects, when the jump
-    sits in a nested `except` (where a bare `raise` means another exception), or when the `try`
-    only awaits an existing task or future (`await self._task`: the `CancelledError` may be that
-    task's, cancelled by someone else). A handler that raises another exception is reported
-    without a fix.
+    A fix never skips code that the swallowing path runs after the handler: any statement after
+    the `try` (or after the loop a `break` leaves) that does more than log, sleep or return.
+    Where every path of the `try` goes on to that code and it ends the function, it moves into
+    the `try`'s `finally` with the fix; otherwise the finding is reported only, and its message
+    says so. Reported only, with the reason in the message, too: a handler that re-raises on
+    some paths only (`if self._closing: raise`: it chooses when to stop), one that returns a
+    value when cancelled (a partial result, on purpose), a `yield` in the handler of an async
+    generator (the cancelled generator suspends there), a jump in a nested `except`, and a
+    `try` that only awaits an existing task or future (`await self._task`: the
+    `CancelledError` may be that task's). A handler that hands the exception on
+    (`fut.set_exception(exc)`, `queue.put_nowait(exc)`) is not flagged; nor is one whose
+    swallowing leads straight to the end of a coroutine that returns nothing: that is CF105.
 
     ## Options
     - `cleanup-names`, `extend-cleanup-names`: the calls that count as cleanup after the `try`.
@@ -124,6 +131,7 @@ class CancelledErrorNotReraised(JumpsToRaise, HandlerRule):
 
     ## See also
     - CF101: a broad handler (`except:`, `except BaseException:`) that swallows cancellation.
+    - CF105: a swallowed cancellation that ends the coroutine normally.
     - CF301: `except CancelledError: pass` around an `await` of a task just cancelled.
     """
 

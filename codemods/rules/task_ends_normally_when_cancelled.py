@@ -28,8 +28,8 @@ class TaskEndsNormallyWhenCancelled(JumpsToRaise, HandlerRule):
     ## What it does
     Flags a handler that catches the cancellation of a coroutine (`except CancelledError`, a
     bare `except:`, `except BaseException`) and, without re-raising, leads straight to the
-    coroutine's end: nothing that matters runs after it, and the coroutine returns nothing.
-    Typically the top-level loop of a background task:
+    coroutine's end: nothing that matters runs after it, and the coroutine returns nothing
+    on any path. Typically the top-level loop of a background task.
 
     ## Why is this bad?
     The task does stop, so this is milder than swallow-and-continue (CF101, CF102). But it
@@ -61,16 +61,19 @@ class TaskEndsNormallyWhenCancelled(JumpsToRaise, HandlerRule):
             raise
     ```
 
-    ## Fix
-    The handler re-raises at its end: `raise` appended, or its `break` or bare `return`
-    replaced by `raise`. A broad handler gets an `except asyncio.CancelledError:` clause before
-    it, which repeats the handler's work and re-raises.
-
     ## Fix safety
-    Always unsafe: a caller that stops the task with `task.cancel(); await task` and no guard
-    for the CancelledError used to go on, and now raises. No fix where the handler also
-    catches other exceptions in a tuple, where the `try` only awaits an existing task or
-    future, or where a `return` or `break` sits in a nested handler.
+    The handler re-raises at the end of its work: `raise` appended, or its `break` or bare
+    `return` replaced by `raise`. A broad handler gets an `except asyncio.CancelledError:`
+    clause before it, which repeats the handler's cleanup and state changes and re-raises.
+
+    The fix is always unsafe: a caller that stops the task with `task.cancel(); await task`
+    and no guard for the `CancelledError` used to go on, and now raises. No fix where the
+    handler also catches other exceptions in a tuple, where the `try` only awaits an existing
+    task or future, or where a `return` or `break` sits in a nested handler.
+
+    ## See also
+    - CF102: a cancellation handler that lets the coroutine go on (loop, retry, return a value).
+    - CF101: a broad handler that does the same.
     """
 
     code = "CF105"
