@@ -58,8 +58,8 @@ class BroadExceptSwallowsCancel(HandlerRule):
     `import asyncio` only when needed. When the broad handler runs cleanup (a call named like
     `close`, `release`, `rollback`, `_close_channel`...), the inserted clause first repeats the
     handler's statements up to its last cleanup call or state change (log lines and back-off
-    sleeps aside), so cancellation does not skip cleanup the original ran. On a `try`/`except*` the clause is
-    `except* asyncio.CancelledError as cancelled:` ending in
+    sleeps aside), so cancellation does not skip cleanup the original ran. On a
+    `try`/`except*` the clause is `except* asyncio.CancelledError as cancelled:` ending in
     `raise cancelled.exceptions[0] from None`: a bare `raise` there would re-raise an exception
     group, which asyncio does not treat as cancellation (`asyncio.timeout()` would let it escape
     instead of raising `TimeoutError`).
