@@ -82,8 +82,8 @@ class CancelledErrorNotReraised(JumpsToRaise, HandlerRule):
             try:
                 item = await queue.get()
             except asyncio.CancelledError:
-                log.info("consumer stopping")
-                break
+                log.info("ignoring cancellation")
+                continue
             await handle(item)
     ```
 
@@ -94,7 +94,7 @@ class CancelledErrorNotReraised(JumpsToRaise, HandlerRule):
             try:
                 item = await queue.get()
             except asyncio.CancelledError:
-                log.info("consumer stopping")
+                log.info("ignoring cancellation")
                 raise
             await handle(item)
     ```
