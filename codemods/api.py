@@ -6,9 +6,9 @@ configuration (`[tool.cancelfix]` in the nearest pyproject.toml, or a given file
 `Request`. A `Run` of a request finds the files and yields each one's `FileOutcome` as it is done:
 first those the cache answers, then those the worker processes compute, in no fixed order. In fix
 mode a file's fixes are written before its outcome is yielded. `Run.finish` then sorts the
-report, saves the cache, makes the bot's commit and returns the `Result`, with the exit status
-the command would give. `analyse_source` runs the rules over one text in memory (an editor's
-buffer, stdin), with the settings of the file it stands for.
+report, saves the cache, makes the bot's commit (or adds the `# noqa` comments) and returns the
+`Result`, with the exit status the command would give. `analyse_source` runs the rules over
+one text in memory (an editor's buffer, stdin), with the settings of the file it stands for.
 
 Nothing here prints or exits; `codemods.cli` parses the options and prints. The modules that
 need LibCST (the engine, the runner, the rules) are imported where used, so that a run whose
@@ -43,11 +43,12 @@ from collections.abc import Generator, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from codemods import bot, config
+from codemods import bot, config, formatting
 from codemods.cache import DEFAULT_DIRECTORY, Cache, CacheError, RuleMemo
-from codemods.discovery import Excludes, discover_files
+from codemods.discovery import Excludes, discover_files, unsupported
 from codemods.interrupts import Interrupts
 from codemods.model import FileOutcome, Finding, Mode, RuleOptions, Settings
+from codemods.noqa import Added, add_to_files
 from codemods.output import Report
 from codemods.selection import SelectionError, Shard, changed_since
 from codemods.writer import write_atomic
@@ -57,6 +58,7 @@ __all__ = [
     "EXIT_ERROR",
     "EXIT_FINDINGS",
     "STDIN",
+    "Added",
     "Commit",
     "Committed",
     "FileOutcome",
@@ -102,7 +104,14 @@ class Options:
     config_file: Path | None = None
     """Read this file instead of the nearest pyproject.toml."""
     select: tuple[str, ...] = ()
+    """Replaces the configured select (and drops its extend-select), as ruff's does."""
+    extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
+    """Adds to the configured ignores."""
+    per_file_ignores: tuple[str, ...] = ()
+    """ruff's PATTERN:CODES (`'tests/*:CF303,CF1'`), replacing the configured ones."""
+    extend_per_file_ignores: tuple[str, ...] = ()
+    """PATTERN:CODES added to the configured per-file ignores."""
     unsafe_fixes: bool | None = None
     target_version: tuple[int, int] | None = None
     exclude: tuple[str, ...] = ()
@@ -110,6 +119,8 @@ class Options:
     extend_exclude: tuple[str, ...] = ()
     force_exclude: bool = False
     """Apply the excludes to files named explicitly too (pre-commit names every file)."""
+    respect_gitignore: bool | None = None
+    """Skip the files .gitignore ignores; None leaves the configuration's."""
     jobs: int = 0
     """Worker processes; 0 for one per core."""
     since: str | None = None
@@ -123,7 +134,12 @@ class Options:
     """In fix mode, commit the files the fixes changed."""
     offer_fixes: bool = False
     """In check mode, compute the fixes (to offer them, as SARIF does) and write nothing."""
+    add_noqa: bool = False
+    """In check mode, add a `# noqa: CODES` to every line with a finding left (ruff's
+    `--add-noqa`), once the run is over."""
     exit_zero: bool = False
+    formatter: str | None = None
+    """"ruff", "black" or "none" for the files a fix changes; None leaves the configuration's."""
 
 
 @dataclass(frozen=True)
@@ -141,10 +157,16 @@ class Request:
     cache_dir: Path | None
     """None without the cache."""
     rule_memo: RuleMemo | None
+    formatter: str | None
+    """The formatter of the files a fix changes; None for none."""
 
     @property
     def reads_stdin(self) -> bool:
         return self.paths == (STDIN,)
+
+    @property
+    def adds_noqa(self) -> bool:
+        return self.options.add_noqa and self.mode is Mode.CHECK
 
 
 def configure(
@@ -157,12 +179,14 @@ def configure(
     anchor = Path(options.stdin_filename) if options.stdin_filename and reads_stdin else chosen[0]
     try:
         found = config.discover(options.config_file, Path(os.path.abspath(anchor)))
+        if options.respect_gitignore is not None:
+            found = replace(found, respect_gitignore=options.respect_gitignore)
+        cache_dir = None if not options.cache or reads_stdin else _cache_dir(options, found)
+        rule_memo = RuleMemo(cache_dir) if cache_dir is not None else None
+        command_line = _command_line(options, found)
+        rule_codes = config.rule_codes(found, command_line, rule_memo)
     except config.ConfigError as error:
         raise UsageError(str(error)) from error
-    cache_dir = None if not options.cache or reads_stdin else _cache_dir(options, found)
-    rule_memo = RuleMemo(cache_dir) if cache_dir is not None else None
-    rule_codes = _rule_codes(options, found, rule_memo)
-    offer_fixes = options.offer_fixes and mode is Mode.CHECK
     exclude = options.exclude or found.exclude
     extend = options.extend_exclude + found.extend_exclude
     return Request(
@@ -170,34 +194,38 @@ def configure(
         paths=chosen,
         options=options,
         config=found,
-        settings=Settings(mode, rule_codes, _rule_options(options, found), offer_fixes),
+        settings=Settings(
+            mode,
+            rule_codes,
+            _rule_options(options, found),
+            offer_fixes=options.offer_fixes and mode is Mode.CHECK,
+            per_file_ignores=config.per_file_ignores(found, command_line),
+        ),
         excludes=Excludes(found.root, (*exclude, *extend)),
         jobs=options.jobs or _cores(),
         cache_dir=cache_dir,
         rule_memo=rule_memo,
+        formatter=_formatter(options, found),
     )
 
 
-def _rule_codes(
-    options: Options, found: config.Config, rule_memo: RuleMemo | None
-) -> tuple[str, ...]:
-    """The codes of the selected rules, remembered by the cache so that a warm run need not
-    import the rules to resolve them."""
-    select = options.select or found.select
-    ignore = options.ignore or found.ignore
-    rule_codes = rule_memo.get(select, ignore) if rule_memo is not None else None
-    if rule_codes is not None:
-        return rule_codes
-    from codemods.registry import UnknownRuleError, select_rules
+def _formatter(options: Options, found: config.Config) -> str | None:
+    """The option, else the configuration's `formatter`; "none" turns a configured one off."""
+    chosen = options.formatter or found.formatter
+    return None if chosen == "none" else chosen
 
-    try:
-        rule_codes = tuple(rule.code for rule in select_rules(select, ignore))
-    except UnknownRuleError as error:
-        origin = "" if options.select or options.ignore else f" (in {found.source})"
-        raise UsageError(f"{error}{origin}") from error
-    if rule_memo is not None:
-        rule_memo.put(select, ignore, rule_codes)
-    return rule_codes
+
+def _command_line(options: Options, found: config.Config) -> config.CommandLine:
+    """The rule options asked for, which take precedence over the configuration's as ruff's
+    command line over its file (see `config.rule_codes`)."""
+    return config.CommandLine.of(
+        found.root,
+        select=options.select,
+        extend_select=options.extend_select,
+        ignore=options.ignore,
+        per_file_ignores=options.per_file_ignores,
+        extend_per_file_ignores=options.extend_per_file_ignores,
+    )
 
 
 def _rule_options(options: Options, found: config.Config) -> RuleOptions:
@@ -221,11 +249,13 @@ def _cores() -> int:
     return os.cpu_count() or 1
 
 
-def exit_status(report: Report, *, exit_zero: bool = False) -> int:
-    """2 on any error; else 0 with `exit_zero`; else 1 if findings are left (with --diff: if
-    there is a diff), 0 if none."""
-    if report.errors:
+def exit_status(report: Report, *, exit_zero: bool = False, added: Added | None = None) -> int:
+    """2 on any error; else 0 with `exit_zero` or after adding `# noqa` comments (`added`);
+    else 1 if findings are left (with --diff: if there is a diff), 0 if none."""
+    if report.errors or (added is not None and added.errors):
         return EXIT_ERROR
+    if added is not None:
+        return EXIT_CLEAN
     if exit_zero:
         return EXIT_CLEAN
     if report.mode is Mode.DIFF:
@@ -254,10 +284,12 @@ class Result:
     cache_warning: str | None = None
     """Why the cache could not be written (which costs nothing more)."""
     committed: Committed | None = None
+    added: Added | None = None
+    """What adding `# noqa` comments did (`Options.add_noqa`)."""
 
     @property
     def exit_status(self) -> int:
-        return exit_status(self.report, exit_zero=self.request.options.exit_zero)
+        return exit_status(self.report, exit_zero=self.request.options.exit_zero, added=self.added)
 
 
 class Run:
@@ -279,8 +311,10 @@ class Run:
         for path in request.paths:
             if path not in existing:
                 self.report.errors.append((str(path), "no such file or directory"))
+        self.skipped = unsupported(request.paths)
+        """Files named that cannot be checked (notebooks): left out, never counted."""
         discovered = discover_files(
-            existing,
+            [path for path in existing if path not in self.skipped],
             request.excludes,
             respect_gitignore=request.config.respect_gitignore,
             force_exclude=request.options.force_exclude,
@@ -306,7 +340,11 @@ class Run:
                 yield self._record(outcome)
 
     def _record(self, outcome: FileOutcome) -> FileOutcome:
-        """Report an outcome, writing its fixes first in fix mode (never cut off by a signal)."""
+        """Report an outcome, formatting its fixes and, in fix mode, writing them first (never
+        cut off by a signal)."""
+        if self.request.mode is not Mode.CHECK:
+            request = self.request
+            outcome = formatting.formatted(outcome, request.formatter, request.config.root)
         if self.request.mode is not Mode.FIX or not outcome.changed:
             self.report.add(outcome)
             return outcome
@@ -329,7 +367,8 @@ class Run:
         return None
 
     def finish(self) -> Result:
-        """Run the files not run yet; sort the report, save the cache, make the bot's commit."""
+        """Run the files not run yet; sort the report, save the cache, make the bot's commit,
+        add the `# noqa` comments."""
         for _ in self._stream:
             pass
         self.report.sort()
@@ -337,7 +376,8 @@ class Run:
         committed = None
         if self._repository is not None and self.report.changed:
             committed = _commit(self.request, self._repository, self.report)
-        return Result(self.request, self.report, cache_warning, committed)
+        added = add_to_files(self.report.remaining) if self.request.adds_noqa else None
+        return Result(self.request, self.report, cache_warning, committed, added)
 
 
 def _prepare_commit(request: Request) -> bot.Repository | None:
@@ -461,6 +501,8 @@ def analyse_source(
         and request.excludes.matches(Path(name))
     )
     outcome = FileOutcome(name) if excluded else process_source(data, name, request.settings)
+    if request.mode is not Mode.CHECK:
+        outcome = formatting.formatted(outcome, request.formatter, request.config.root, data)
     fixed = outcome.new_source if outcome.new_source is not None and not outcome.error else data
     return SourceResult(outcome, fixed, encoding)
 

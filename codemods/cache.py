@@ -46,7 +46,7 @@ import os
 import sys
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -155,6 +155,7 @@ def fingerprint(settings: Settings) -> str:
         settings.offer_fixes,
         list(settings.rule_codes),
         options,
+        [astuple(entry) for entry in settings.per_file_ignores],
     ]
     text = json.dumps(material, sort_keys=True, default=repr)  # (repr: an option of a new type)
     return hashlib.sha256(text.encode()).hexdigest()[:32]

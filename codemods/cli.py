@@ -12,8 +12,6 @@ that a run whose files all come from the cache never loads the parser.
 from __future__ import annotations
 
 import contextlib
-import functools
-import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -23,19 +21,19 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from codemods import __version__, api, bot, target_version
+from codemods import __version__, api, bot, config, formatting, target_version
 from codemods.cache import DEFAULT_DIRECTORY
+from codemods.discovery import UNSUPPORTED_REASON
 from codemods.interrupts import Interrupted, Interrupts
 from codemods.model import FileOutcome, Mode, Settings
-from codemods.output import (
-    Report,
-    changed_file_line,
-    format_finding,
-    plural,
-    summary_line,
-    to_github,
-    to_json,
-    to_markdown,
+from codemods.output import Report, plural
+from codemods.presentation import (
+    FORMATS,
+    Presentation,
+    print_added_noqa,
+    print_report,
+    progress,
+    shows_progress,
 )
 from codemods.selection import SelectionError, Shard
 
@@ -55,6 +53,17 @@ class UsageProblem(click.ClickException):
         click.echo(f"cancelfix: error: {self.message}", err=True)
 
 
+class _Choice(click.Choice):  # type: ignore[type-arg]
+    """A choice that names the nearest value: `--output-format ful` (did you mean 'full'?)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter as error:
+            hint = config.did_you_mean(str(value), [str(choice) for choice in self.choices])
+            raise click.BadParameter(f"{error.message}{hint}", ctx, param) from None
+
+
 def _codes(values: Iterable[str]) -> tuple[str, ...]:
     """`--select CF1,CF201 --select CF3` -> ("CF1", "CF201", "CF3")."""
     return tuple(code.strip() for value in values for code in value.split(",") if code.strip())
@@ -70,14 +79,35 @@ def _run_options(command: Callable[..., Any]) -> Callable[..., Any]:
             help="Rule codes or prefixes to run (default: all).",
         ),
         click.option(
-            "--ignore", multiple=True, metavar="CODES", help="Rule codes or prefixes to skip."
+            "--extend-select",
+            multiple=True,
+            metavar="CODES",
+            help="Rule codes or prefixes to run in addition to those selected.",
+        ),
+        click.option(
+            "--ignore",
+            multiple=True,
+            metavar="CODES",
+            help="Rule codes or prefixes to skip, in addition to those the configuration skips.",
+        ),
+        click.option(
+            "--per-file-ignores",
+            multiple=True,
+            metavar="GLOB:CODES",
+            help="Rules to skip in matching files, replacing the configuration's.",
+        ),
+        click.option(
+            "--extend-per-file-ignores",
+            multiple=True,
+            metavar="GLOB:CODES",
+            help="Rules to skip in matching files, in addition to the configuration's.",
         ),
         click.option(
             "--unsafe-fixes/--no-unsafe-fixes", default=None, help="Also apply fixes marked unsafe."
         ),
         click.option(
             "--target-version",
-            type=click.Choice(TARGET_CHOICES),
+            type=_Choice(TARGET_CHOICES),
             help="Python version the code runs on (default: from requires-python, else py39).",
         ),
         click.option(
@@ -98,6 +128,11 @@ def _run_options(command: Callable[..., Any]) -> Callable[..., Any]:
             multiple=True,
             metavar="PATTERNS",
             help="Patterns to skip in addition to the defaults.",
+        ),
+        click.option(
+            "--respect-gitignore/--no-respect-gitignore",
+            default=None,
+            help="Skip the files .gitignore ignores (default: `respect-gitignore`, else yes).",
         ),
         click.option(
             "--force-exclude",
@@ -122,21 +157,36 @@ def _run_options(command: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--output-format",
-            type=click.Choice(["text", "json", "github", "sarif"]),
+            type=_Choice(FORMATS),
             default="text",
             show_default=True,
-            help="github: workflow-command annotations; sarif: SARIF 2.1.0 for code scanning.",
+            help="text (or concise): a line a finding; full: with the flagged line; github: "
+            "workflow-command annotations; sarif: SARIF 2.1.0 for code scanning.",
+        ),
+        click.option(
+            "-o",
+            "--output-file",
+            type=click.Path(path_type=Path, dir_okay=False),
+            metavar="FILE",
+            help="Write the report to FILE instead of standard output.",
+        ),
+        click.option(
+            "--statistics",
+            is_flag=True,
+            help="Print the number of findings of each rule instead of the findings.",
         ),
         click.option(
             "--summary",
             "summary_file",
             type=click.Path(path_type=Path, dir_okay=False),
-            help="Also write a Markdown summary to FILE (and to $GITHUB_STEP_SUMMARY when set).",
+            help="Also write a Markdown summary to FILE (such as $GITHUB_STEP_SUMMARY, which "
+            "it appends to).",
         ),
         click.option(
             "--color/--no-color",
             default=None,
-            help="Colour the output (default: when writing to a terminal).",
+            help="Colour the output (default: on a terminal, unless $NO_COLOR is set; "
+            "$FORCE_COLOR: always).",
         ),
         click.option("-q", "--quiet", count=True, help="Print findings only, no summary."),
         click.option("-v", "--verbose", count=True, help="Print what is being done."),
@@ -158,6 +208,12 @@ def _run_options(command: Callable[..., Any]) -> Callable[..., Any]:
             f"{DEFAULT_DIRECTORY} in the project root).",
         ),
         click.option(
+            "--formatter",
+            type=_Choice(formatting.CHOICES),
+            help="Format the files a fix changes with this formatter before writing them or "
+            "printing their diff (default: `formatter` from the configuration, else none).",
+        ),
+        click.option(
             "--stdin-filename",
             metavar="PATH",
             help="The file name to report for source read from `-`.",
@@ -173,10 +229,7 @@ class _Request:
     """The run the options ask for, and how to print it."""
 
     run: api.Request
-    output_format: str
-    summary_file: Path | None
-    color: bool | None
-    quiet: int
+    presentation: Presentation
     verbose: int
 
     @property
@@ -189,8 +242,9 @@ class _Request:
 
 
 def _build_request(mode: Mode, options: dict[str, Any]) -> _Request:
-    paths: tuple[Path, ...] = options["paths"] or (Path("."),)
     stdin_filename = options["stdin_filename"]
+    # As ruff (and editors calling it): --stdin-filename without paths reads stdin.
+    paths: tuple[Path, ...] = options["paths"] or (api.STDIN if stdin_filename else Path("."),)
     if api.STDIN in paths and len(paths) > 1:
         raise UsageProblem("`-` (read from stdin) cannot be combined with other paths")
     if stdin_filename and paths != (api.STDIN,):
@@ -200,14 +254,15 @@ def _build_request(mode: Mode, options: dict[str, Any]) -> _Request:
         run = api.configure(paths, _api_options(options, shard), mode=mode)
     except (SelectionError, api.UsageError) as error:
         raise UsageProblem(str(error)) from error
-    return _Request(
-        run=run,
-        output_format=options["output_format"],
-        summary_file=options["summary_file"],
+    presentation = Presentation(
+        format=options["output_format"],
         color=options["color"],
         quiet=options["quiet"],
-        verbose=options["verbose"],
+        statistics=options["statistics"],
+        output_file=options["output_file"],
+        summary_file=options["summary_file"],
     )
+    return _Request(run=run, presentation=presentation, verbose=options["verbose"])
 
 
 def _api_options(options: dict[str, Any], shard: Shard | None) -> api.Options:
@@ -215,7 +270,10 @@ def _api_options(options: dict[str, Any], shard: Shard | None) -> api.Options:
     return api.Options(
         config_file=options["config_file"],
         select=_codes(options["select"]),
+        extend_select=_codes(options["extend_select"]),
         ignore=_codes(options["ignore"]),
+        per_file_ignores=options["per_file_ignores"],
+        extend_per_file_ignores=options["extend_per_file_ignores"],
         unsafe_fixes=options["unsafe_fixes"],
         target_version=target_version.parse(options["target_version"])
         if options["target_version"]
@@ -223,6 +281,7 @@ def _api_options(options: dict[str, Any], shard: Shard | None) -> api.Options:
         exclude=_codes(options["exclude"]),
         extend_exclude=_codes(options["extend_exclude"]),
         force_exclude=options["force_exclude"],
+        respect_gitignore=options["respect_gitignore"],
         jobs=options["jobs"],
         since=options["since"],
         shard=shard,
@@ -233,6 +292,8 @@ def _api_options(options: dict[str, Any], shard: Shard | None) -> api.Options:
         # SARIF offers the fixes with the findings: a check computes them, writing nothing.
         offer_fixes=options["output_format"] == "sarif",
         exit_zero=options["exit_zero"],
+        formatter=options.get("formatter"),  # `check` has no --formatter
+        add_noqa=options.get("add_noqa", False),
     )
 
 
@@ -252,6 +313,11 @@ def main() -> None:
 
 @main.command()
 @_run_options
+@click.option(
+    "--add-noqa",
+    is_flag=True,
+    help="Add a `# noqa: CODES` comment to every line with a finding (keeping existing codes).",
+)
 def check(**options: Any) -> None:
     """Report findings. Exit 1 if there are any, 0 if none, 2 on errors."""
     _run(_build_request(Mode.CHECK, options))
@@ -319,6 +385,17 @@ def explain(code: str) -> None:
     click.echo(rule.documentation())
 
 
+@main.command()
+def server() -> None:
+    """Run the language server on stdin/stdout, for editors (needs `cancelfix[lsp]`)."""
+    from codemods.server import MissingExtra, serve
+
+    try:
+        serve()
+    except MissingExtra as error:
+        raise UsageProblem(str(error)) from error
+
+
 def _fix_description(rule: type[Rule]) -> str:
     return "/".join(kind.value for kind in rule.fix_kinds) or "none"
 
@@ -327,6 +404,8 @@ def _run(request: _Request) -> NoReturn:
     if request.run.reads_stdin:
         if request.run.options.commit is not None:
             raise UsageProblem("--commit works on files in a git work tree, not on stdin")
+        if request.run.options.add_noqa:
+            raise UsageProblem("--add-noqa edits files; it cannot be combined with `-` (stdin)")
         _run_stdin(request)
     started = time.monotonic()
     interrupts = Interrupts()
@@ -350,12 +429,18 @@ def _run(request: _Request) -> NoReturn:
     _verbose(request, f"{report.parsed} of {report.files} files parsed; {elapsed:.2f}s")
     if result.committed is not None:
         _print_commit(result.committed)
-    _print_report(request, report)
+    if result.added is not None:
+        print_added_noqa(report, result.added, request.presentation)
+    else:
+        print_report(report, request.presentation)
     sys.exit(result.exit_status)  # (counting a summary that could not be written)
 
 
 def _describe(request: _Request, run: api.Run) -> None:
-    """What the run is about to do (with -v), and a warning when there is nothing to do."""
+    """What the run is about to do (with -v), and warnings for the files it skips and when
+    there is nothing to do."""
+    for path in run.skipped:
+        click.echo(f"cancelfix: warning: {path}: {UNSUPPORTED_REASON}; skipped", err=True)
     version = target_version.format_version(request.settings.options.target_version)
     _verbose(request, f"configuration: {request.run.config.source or 'defaults'}")
     _verbose(request, f"target version: {version}")
@@ -367,19 +452,9 @@ def _describe(request: _Request, run: api.Run) -> None:
 
 def _consume(request: _Request, outcomes: Iterator[FileOutcome], count: int) -> None:
     """Run through the outcomes, with a progress bar on a terminal for a long run."""
-    show_progress = (
-        sys.stderr.isatty()
-        and request.quiet == 0
-        and request.output_format == "text"
-        and count > PROGRESS_THRESHOLD
-    )
-    if show_progress:
-        with click.progressbar(outcomes, length=count, file=sys.stderr, label="Checking") as bar:
-            for _ in bar:
-                pass
-    else:
-        for _ in outcomes:
-            pass
+    show_progress = shows_progress(request.presentation, count, PROGRESS_THRESHOLD)
+    for _ in progress(outcomes, count) if show_progress else outcomes:
+        pass
 
 
 def _stop(run: api.Run, interrupted: Interrupted) -> NoReturn:
@@ -405,68 +480,21 @@ def _print_commit(committed: api.Committed) -> None:
         click.echo(f"Committed {committed.sha}{pushed}.", err=True)
 
 
-def _print_report(request: _Request, report: Report, *, to_stderr: bool = False) -> None:
-    _write_summaries(request, report)
-    echo = functools.partial(click.echo, color=request.color)
-    diff_mode = request.mode is Mode.DIFF
-    if request.output_format == "json":
-        echo(to_json(report, diffs=diff_mode), err=to_stderr)
-        return
-    if request.output_format == "sarif":
-        from codemods.sarif import to_sarif  # the rules' documentation: imports them
-
-        echo(to_sarif(report), err=to_stderr)
-        return
-    if request.output_format == "github":
-        annotations = to_github(report)
-        if annotations:
-            echo(annotations, err=to_stderr)
-        if not request.quiet:
-            echo(summary_line(report), err=True)
-        return
-    # With --diff, stdout carries only the patch, so that it can be piped to `git apply`.
-    info_to_stderr = to_stderr or diff_mode
-    if diff_mode and not to_stderr:
-        for path in report.changed:
-            echo(report.diffs[path], nl=False)
-    for path, reason in report.errors:
-        label = click.style("error", fg="red", bold=True)
-        echo(f"{click.style(path, bold=True)}: {label}: {reason}", err=True)
-    for path, finding in report.remaining:
-        echo(format_finding(path, finding, request.settings.options), err=info_to_stderr)
-    if request.quiet:
-        return
-    if request.mode is Mode.FIX:
-        for path in report.changed:
-            fixed = [finding for p, finding in report.fixed if p == path]
-            echo(changed_file_line(path, fixed), err=info_to_stderr)
-    echo(summary_line(report), err=info_to_stderr)
-
-
-def _write_summaries(request: _Request, report: Report) -> None:
-    """The Markdown summary: to --summary FILE, and appended to a GitHub job's summary."""
-    targets = [(request.summary_file, "w")] if request.summary_file else []
-    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if step_summary:
-        targets.append((Path(step_summary), "a"))
-    for path, mode in targets:
-        try:
-            with path.open(mode, encoding="utf-8") as file:
-                file.write(to_markdown(report))
-        except OSError as error:
-            report.errors.append((str(path), f"cannot write the summary: {error.strerror}"))
-
-
 def _run_stdin(request: _Request) -> NoReturn:
     """`-`: read the source from stdin. `fix` writes the code to stdout and all else to stderr."""
     name = request.run.options.stdin_filename or "-"
-    result = api.analyse_source(sys.stdin.buffer.read(), name, request.run)
+    source = sys.stdin.buffer.read()
+    result = api.analyse_source(source, name, request.run)
     report = Report(request.mode, request.settings.options)
     report.add(result.outcome)
     if request.mode is Mode.FIX:
         sys.stdout.buffer.write(result.fixed)
         sys.stdout.flush()
-    _print_report(request, report, to_stderr=request.mode is Mode.FIX)
+    # The findings left are positioned in the text written out.
+    shown = result.fixed if request.mode is Mode.FIX else source
+    print_report(
+        report, request.presentation, to_stderr=request.mode is Mode.FIX, sources={name: shown}
+    )
     sys.exit(api.exit_status(report, exit_zero=request.run.options.exit_zero))
 
 

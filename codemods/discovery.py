@@ -426,6 +426,16 @@ def _files_below(
     return _walked_files(top, below, respect_gitignore)
 
 
+NOTEBOOK_SUFFIXES = (".ipynb",)
+UNSUPPORTED_REASON = "notebooks are not checked (only Python source files)"
+
+
+def unsupported(paths: Iterable[Path]) -> list[Path]:
+    """The files named that cancelfix cannot check (notebooks), which ruff would check: they are
+    skipped, and never counted as checked."""
+    return [path for path in paths if path.suffix.lower() in NOTEBOOK_SUFFIXES]
+
+
 def discover_files(
     paths: Iterable[Path], excludes: Excludes, *, respect_gitignore: bool, force_exclude: bool
 ) -> list[Path]:

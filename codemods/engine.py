@@ -30,6 +30,7 @@ from codemods.prefilter.focus import stubbed
 from codemods.prefilter.statements import Function, ModuleCode, module_code
 from codemods.registry import rule_by_code
 from codemods.rule import Rule
+from codemods.suppression import FileExemptions
 
 
 class VerificationError(Exception):
@@ -277,7 +278,8 @@ def _process_source(
     source: bytes, path: str, settings: Settings, focus: bool, prefilter: bool
 ) -> FileOutcome:
     options = settings.options
-    rules = list(_rules(settings.rule_codes))
+    exempt = FileExemptions.of(path, source, settings.per_file_ignores)
+    rules = [rule for rule in _rules(settings.rule_codes) if not exempt.silences(rule.code)]
     if prefilter:
         rules = [rule for rule in rules if rule.may_apply(source, options)]
     try:

@@ -12,11 +12,20 @@ from dataclasses import dataclass
 
 from codemods import target_version
 from codemods.analysis.vocabulary import DEFAULT_CLEANUP_NAMES
+from codemods.suppression import PerFileIgnore
 
 
 class FixSafety(enum.StrEnum):
     SAFE = "safe"
     UNSAFE = "unsafe"
+
+
+class Severity(enum.StrEnum):
+    """How much a rule's findings matter, as editors and code-scanning tools rank them."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFORMATION = "information"
 
 
 @dataclass(frozen=True)
@@ -60,6 +69,7 @@ class Settings:
     options: RuleOptions
     offer_fixes: bool = False
     """In check mode, compute the fixes too (to offer them, as SARIF does)."""
+    per_file_ignores: tuple[PerFileIgnore, ...] = ()
 
     @property
     def computes_fixes(self) -> bool:

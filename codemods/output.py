@@ -96,20 +96,46 @@ def summary_line(report: Report) -> str:
         parts.append(f"{verb} {plural(counts['fixed'], 'finding')} in {files}.")
     remaining = counts["findings"]
     if remaining:
-        detail = []
-        if counts["fixable"]:
-            detail.append(f"{counts['fixable']} fixable with `cancelfix fix`")
-        hidden = counts["fixable_with_unsafe_fixes"] - counts["fixable"]
-        if hidden:
-            detail.append(f"{hidden} more with `--unsafe-fixes`")
         left = "remaining" if parts else "found"
-        suffix = f" ({', '.join(detail)})" if detail else ""
-        parts.append(f"{plural(remaining, 'finding')} {left}{suffix}.")
+        parts.append(f"{plural(remaining, 'finding')} {left}{_fixability(counts)}.")
     elif not parts and not counts["errors"]:
         parts.append(f"All checks passed ({plural(counts['files'], 'file')} checked).")
     if counts["errors"]:
         parts.append(f"{plural(counts['errors'], 'file')} could not be processed.")
     return " ".join(parts)
+
+
+def _fixability(counts: dict[str, int]) -> str:
+    """How the findings left divide up (`: 2 fixable with ..., 1 fixable only with ...`): the
+    parts add up to the total, so that none reads as findings on top of it."""
+    fixable = counts["fixable"]
+    hidden = counts["fixable_with_unsafe_fixes"] - fixable
+    manual = counts["findings"] - fixable - hidden
+    parts = []
+    if fixable:
+        parts.append(f"{fixable} fixable with `cancelfix fix`")
+    if hidden:
+        parts.append(f"{hidden} fixable only with `--unsafe-fixes`")
+    if parts and manual:
+        parts.append(f"{manual} not fixable")
+    return ": " + ", ".join(parts) if parts else ""
+
+
+def statistics(report: Report) -> list[dict[str, object]]:
+    """`--statistics`: per rule with findings left, most first, as ruff counts them."""
+    counts = Counter(finding.code for _, finding in report.remaining)
+    fixable = Counter(f.code for _, f in report.remaining if report.options.allows(f.fix))
+    names = {finding.code: finding.name for _, finding in report.remaining}
+    return [
+        {
+            "code": code,
+            "name": names[code],
+            "count": count,
+            "fixable": fixable[code] > 0,
+            "fixable_count": fixable[code],
+        }
+        for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    ]
 
 
 def changed_file_line(path: str, fixed: list[Finding]) -> str:

@@ -13,7 +13,6 @@ import libcst as cst
 from libcst import CSTNodeT
 from libcst._metadata_dependent import LazyValue
 from libcst.codemod import Codemod, CodemodContext, VisitorBasedCodemodCommand
-from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import (
     BaseMetadataProvider,
     MetadataWrapper,
@@ -28,7 +27,8 @@ from codemods.analysis.names import (
     module_names,
 )
 from codemods.analysis.scope import children, spelled_names
-from codemods.model import Finding, FixSafety, RuleOptions
+from codemods.imports import ImportEdits
+from codemods.model import Finding, FixSafety, RuleOptions, Severity
 from codemods.positions import StatementPositions
 from codemods.prefilter.statements import CoroutineCode
 from codemods.suppression import suppresses
@@ -67,6 +67,7 @@ class Rule(VisitorBasedCodemodCommand):
     message: ClassVar[str]
     fix_kinds: ClassVar[tuple[FixSafety, ...]]
     """The fixes the rule can offer; empty for a report-only rule."""
+    severity: ClassVar[Severity] = Severity.WARNING
     required_bytes: ClassVar[tuple[bytes, ...]]
     """Byte strings that every file with a finding contains: the prefilter's first test (a
     rule's `may_apply` may narrow it with the tests of `prefilter.source_text`)."""
@@ -104,6 +105,7 @@ class Rule(VisitorBasedCodemodCommand):
         not rewrite what `check` called report-only."""
         self._lines: list[bytes] | None = None
         self._reported: set[tuple[int, int]] = set()
+        self._imports = ImportEdits()
 
     @classmethod
     def documentation(cls) -> str:
@@ -145,10 +147,10 @@ class Rule(VisitorBasedCodemodCommand):
                 self._look(wrapper.module)
             return wrapper.module
         module = wrapper.visit(self)
-        if self.context.scratch.get(AddImportsVisitor.CONTEXT_KEY):
-            module = AddImportsVisitor(self.context).transform_module(module)
-        if self.context.scratch.get(RemoveImportsVisitor.CONTEXT_KEY):
-            module = RemoveImportsVisitor(self.context).transform_module(module)
+        if self._imports:
+            module = self._imports.apply(
+                module, wrapper.module, lambda: self._metadata(ScopeProvider)
+            )
         return module
 
     def _look(self, node: cst.CSTNode) -> None:
@@ -283,14 +285,16 @@ class Rule(VisitorBasedCodemodCommand):
         scope = self._metadata_of(ScopeProvider, node, None)
         return None if scope is None else cancellation_spelling(self.module, scope)
 
-    def drop_import_if_unused(self, reference: cst.CSTNode) -> None:
-        """Remove the import `reference` (a name in the original tree) relies on, once the
-        fix leaves it unused."""
-        RemoveImportsVisitor.remove_unused_import_by_node(self.context, reference)
+    def drop_unused_imports(
+        self, replaced: cst.CSTNode, replacement: Sequence[cst.CSTNode]
+    ) -> None:
+        """Once the fix puts `replacement` in place of `replaced` (a node of the original
+        tree), remove the module's imports that only `replaced` used."""
+        self._imports.replaced.append((replaced, replacement))
 
     def require_import(self, spelling: Spelling) -> None:
         if spelling.needs_import:
-            AddImportsVisitor.add_needed_import(self.context, spelling.needs_import)
+            self._imports.needed.append(spelling.needs_import)
 
     def fresh_name(self, node: cst.CSTNode, base: str, within: cst.CSTNode) -> str:
         """`base`, or `base_1`, `base_2`...: the first that names nothing visible from

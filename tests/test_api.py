@@ -297,6 +297,65 @@ def test_analyse_source_honours_force_exclude(project: Path, tmp_path: Path) -> 
 
 
 # --------------------------------------------------------------------------------------------
+# the command line's configuration options, as the API takes them
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("configured", "options", "codes"),
+    [
+        ('ignore = ["CF104"]\n', {"ignore": ("CF101",)}, set()),  # adds to the ignores
+        ('select = ["CF104"]\n', {"select": ("CF101",)}, {"CF101"}),  # replaces the select
+        ('select = ["CF104"]\n', {"extend_select": ("CF101",)}, {"CF101", "CF104"}),
+        ("", {"per_file_ignores": ("a.py:CF101",)}, {"CF104"}),
+        (
+            '[tool.cancelfix.per-file-ignores]\n"a.py" = ["CF104"]\n',
+            {"extend_per_file_ignores": ("a.py:CF101",)},
+            set(),
+        ),
+    ],
+)
+def test_rule_options_take_precedence_as_on_the_command_line(
+    project: Path, tmp_path: Path, configured: str, options: dict[str, Any], codes: set[str]
+) -> None:
+    write(project, "pyproject.toml", "[tool.cancelfix]\n" + configured)
+    write(project, "a.py", BROAD + "\n\n" + REPORT_ONLY)
+    request = configure(tmp_path, "a.py", **options)
+
+    from_files = api.Run(request).finish().report.findings
+    from_text = api.analyse_source(BROAD + "\n\n" + REPORT_ONLY, "a.py", request).findings
+
+    assert {finding.code for _, finding in from_files} == codes
+    assert {finding.code for finding in from_text} == codes
+
+
+def test_respect_gitignore_overrides_the_configuration(project: Path, tmp_path: Path) -> None:
+    write(project, ".gitignore", "generated/\n")
+    write(project, "generated/a.py", BROAD)
+
+    respected = api.Run(configure(tmp_path, ".")).finish()
+    walked = api.Run(configure(tmp_path, ".", respect_gitignore=False)).finish()
+
+    assert respected.report.files == 0
+    assert [path for path, _ in walked.report.findings] == [str(Path("generated/a.py"))]
+
+
+def test_add_noqa_comments_once_the_run_is_over(project: Path, tmp_path: Path) -> None:
+    write(project, "a.py", BROAD)
+    write(project, "b.ipynb", "{}")
+
+    run = api.Run(configure(tmp_path, "a.py", "b.ipynb", add_noqa=True))
+    result = run.finish()
+
+    assert run.skipped == [Path("b.ipynb")] and result.report.files == 1
+    assert result.added is not None and result.added.directives == 1
+    assert "except BaseException:  # noqa: CF101" in (project / "a.py").read_text()
+    assert result.exit_status == api.EXIT_CLEAN
+    again = api.Run(configure(tmp_path, "a.py", add_noqa=True)).finish()
+    assert again.report.findings == [] and again.added == api.Added()
+
+
+# --------------------------------------------------------------------------------------------
 # the documentation
 # --------------------------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ reach the decoder and the parser: see `test_file_that_cannot_have_findings_is_no
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -141,6 +142,16 @@ def _files(root: Path) -> dict[str, tuple[bytes | str, int]]:
     return entries
 
 
+def _error_line(name: str, reason: str) -> str:
+    """The text output's line for a file that could not be processed: where the reason has a
+    position (`at 7:28`), it moves to the front, `name:7:28: error: ...`, for editors."""
+    line_column = re.search(r" at (\d+:\d+)", reason)
+    if line_column is None:
+        return f"{name}: error: {reason}"
+    rest = reason.replace(line_column.group(0), "", 1)
+    return f"{name}:{line_column.group(1)}: error: {rest}"
+
+
 def _lines(text: str) -> list[str]:
     return text.splitlines()
 
@@ -231,7 +242,7 @@ def test_fix_over_every_bad_input_at_once(project: Path, tmp_path: Path) -> None
     stderr = result.stderr.decode()
     assert result.returncode == 2, stderr
     assert _lines(stderr) == [
-        f"{name}: error: {reason}" for name, reason in sorted(expected_errors.items())
+        _error_line(name, reason) for name, reason in sorted(expected_errors.items())
     ]
     fixed = ["big.py", "bom.py", "crlf.py", "good.py", "mixed.py", "pkg/inner.py", "tabs.py"]
     stdout = _lines(result.stdout.decode())
@@ -241,7 +252,7 @@ def test_fix_over_every_bad_input_at_once(project: Path, tmp_path: Path) -> None
         for name in fixed
     ]
     assert stdout[-1] == (
-        "Fixed 12 findings in 7 files. 2 findings remaining (2 fixable with `cancelfix fix`). "
+        "Fixed 12 findings in 7 files. 2 findings remaining: 2 fixable with `cancelfix fix`. "
         f"{len(expected_errors)} files could not be processed."
     )
     after = _files(project)
@@ -288,11 +299,11 @@ def test_bad_file_is_one_error_line_and_the_run_goes_on(
     result = cli(mode, ".")
 
     assert result.exit_code == 2
-    assert result.stderr == f"{name}: error: {reason}\n"
+    assert result.stderr == _error_line(name, reason) + "\n"
     if mode == "check":
         assert _lines(result.stdout) == [
             f"good.py:8:9: CF102 {FINDING}",
-            "1 finding found (1 fixable with `cancelfix fix`). 1 file could not be processed.",
+            "1 finding found: 1 fixable with `cancelfix fix`. 1 file could not be processed.",
         ]
         assert (project / "good.py").read_bytes() == GOOD
     else:
@@ -412,7 +423,7 @@ def test_file_edited_between_read_and_write_is_not_overwritten(
     assert _lines(result.stdout) == [
         f"shared.py:8:9: CF102 {FINDING}",
         "Fixed good.py (CF102)",
-        "Fixed 1 finding in 1 file. 1 finding remaining (1 fixable with `cancelfix fix`). "
+        "Fixed 1 finding in 1 file. 1 finding remaining: 1 fixable with `cancelfix fix`. "
         "1 file could not be processed.",
     ]
     assert sorted(p.name for p in project.iterdir()) == ["good.py", "shared.py"]
@@ -465,8 +476,8 @@ def test_odd_but_valid_file_is_fixed_keeping_its_bytes(
     if findings:
         assert check.exit_code == 1
         assert _lines(check.stdout)[-1] == (
-            f"{findings} finding{'s' if findings > 1 else ''} found "
-            f"({findings} fixable with `cancelfix fix`)."
+            f"{findings} finding{'s' if findings > 1 else ''} found: "
+            f"{findings} fixable with `cancelfix fix`."
         )
         assert first.exit_code == 0
         count = f" x{findings}" if findings > 1 else ""
@@ -489,5 +500,5 @@ def test_tabs_and_spaces_mixed_inconsistently_is_a_syntax_error(project: Path) -
 
     assert result.exit_code == 2
     assert result.stderr == (
-        "tabs.py: error: syntax error at 9:1: inconsistent use of tabs and spaces in indentation\n"
+        "tabs.py:9:1: error: syntax error: inconsistent use of tabs and spaces in indentation\n"
     )

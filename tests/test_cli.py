@@ -212,7 +212,7 @@ def test_check_reports_findings_and_exits_1(project: Path) -> None:
         finding_line("a.py", 8, 9, "CF101", fixable=True),
         finding_line("b.py", 8, 9, "CF102", fixable=False),
         finding_line("c.py", 7, 5, "CF102", fixable=True),
-        "3 findings found (2 fixable with `cancelfix fix`, 1 more with `--unsafe-fixes`).",
+        "3 findings found: 2 fixable with `cancelfix fix`, 1 fixable only with `--unsafe-fixes`.",
     ]
     assert result.stderr == ""
 
@@ -235,7 +235,7 @@ def test_check_syntax_error_is_reported_and_others_still_checked(project: Path) 
     result = cli("check", "a.py", "broken.py")
 
     assert result.exit_code == 2
-    assert lines(result.stderr)[0].startswith("broken.py: error: syntax error")
+    assert lines(result.stderr)[0] == "broken.py:6:25: error: syntax error: '(' was never closed"
     assert len(lines(result.stderr)) == 1
     assert lines(result.stdout)[0] == finding_line("a.py", 8, 9, "CF101", fixable=True)
     assert lines(result.stdout)[-1].endswith("1 file could not be processed.")
@@ -284,7 +284,7 @@ def test_check_nonexistent_path_exits_2_and_checks_the_rest(project: Path) -> No
     assert result.stderr == "missing.py: error: no such file or directory\n"
     assert lines(result.stdout) == [
         finding_line("a.py", 8, 9, "CF101", fixable=True),
-        "1 finding found (1 fixable with `cancelfix fix`). 1 file could not be processed.",
+        "1 finding found: 1 fixable with `cancelfix fix`. 1 file could not be processed.",
     ]
 
 
@@ -298,7 +298,7 @@ def test_check_streams_and_exit_code_in_a_real_process(project: Path) -> None:
     assert result.stderr.decode() == "missing.py: error: no such file or directory\n"
     assert result.stdout.decode().splitlines() == [  # a pipe: no colour unless asked for
         finding_line("a.py", 8, 9, "CF101", fixable=True),
-        "1 finding found (1 fixable with `cancelfix fix`). 1 file could not be processed.",
+        "1 finding found: 1 fixable with `cancelfix fix`. 1 file could not be processed.",
     ]
 
 
@@ -485,7 +485,7 @@ def test_fix_leaves_unsafe_fixes_and_exits_1(project: Path) -> None:
     assert lines(result.stdout) == [
         finding_line("b.py", 8, 9, "CF102", fixable=False),
         "Fixed a.py (CF101)",
-        "Fixed 1 finding in 1 file. 1 finding remaining (1 more with `--unsafe-fixes`).",
+        "Fixed 1 finding in 1 file. 1 finding remaining: 1 fixable only with `--unsafe-fixes`.",
     ]
     assert result.stderr == ""
     assert a.read_text() == BROAD_FIXED
@@ -575,7 +575,7 @@ def test_diff_prints_patch_to_stdout_and_writes_nothing(project: Path) -> None:
     assert not any(line.startswith("-") and line[:3] != "---" for line in lines(result.stdout))
     assert lines(result.stderr) == [
         finding_line("b.py", 8, 9, "CF102", fixable=False),
-        "Would fix 1 finding in 1 file. 1 finding remaining (1 more with `--unsafe-fixes`).",
+        "Would fix 1 finding in 1 file. 1 finding remaining: 1 fixable only with `--unsafe-fixes`.",
     ]
     assert a.read_text() == BROAD
     assert b.read_text() == SWALLOW_BREAK
@@ -589,7 +589,7 @@ def test_diff_prints_patch_to_stdout_and_writes_nothing(project: Path) -> None:
             SWALLOW_BREAK,
             [
                 finding_line("a.py", 8, 9, "CF102", fixable=False),
-                "1 finding found (1 more with `--unsafe-fixes`).",
+                "1 finding found: 1 fixable only with `--unsafe-fixes`.",
             ],
         ),
     ],
@@ -633,7 +633,7 @@ def test_check_stdin_reports_the_stdin_filename(project: Path) -> None:
     assert result.exit_code == 1
     assert lines(result.stdout) == [
         finding_line("x.py", 8, 9, "CF101", fixable=True),
-        "1 finding found (1 fixable with `cancelfix fix`).",
+        "1 finding found: 1 fixable with `cancelfix fix`.",
     ]
     assert result.stderr == ""
 
@@ -647,7 +647,7 @@ def test_check_stdin_reports_the_stdin_filename(project: Path) -> None:
             SWALLOW_BREAK,
             [
                 finding_line("x.py", 8, 9, "CF102", fixable=False),
-                "1 finding found (1 more with `--unsafe-fixes`).",
+                "1 finding found: 1 fixable only with `--unsafe-fixes`.",
             ],
             1,
         ),
@@ -1222,6 +1222,7 @@ def test_python_m_help(tmp_path: Path) -> None:
         "explain",
         "fix",
         "rules",
+        "server",
     ]
 
 
@@ -1400,7 +1401,7 @@ def test_github_annotations(project: Path) -> None:
         "::error file=broken.py::syntax error at 1:13: invalid syntax",
     ]
     assert lines(result.stderr) == [
-        "2 findings found (1 fixable with `cancelfix fix`, 1 more with `--unsafe-fixes`)."
+        "2 findings found: 1 fixable with `cancelfix fix`, 1 fixable only with `--unsafe-fixes`."
         " 1 file could not be processed."
     ]
 
@@ -1483,7 +1484,7 @@ def test_sarif_with_unsafe_fixes_offers_them(project: Path) -> None:
     assert apply_sarif_fix(SWALLOW_BREAK, fix) == SWALLOW_BREAK_FIXED
 
 
-def test_markdown_summary_to_a_file_and_to_the_github_step_summary(
+def test_markdown_summary_to_a_file_not_to_the_github_step_summary_unasked(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write(project, "a.py", BROAD)
@@ -1504,7 +1505,7 @@ def test_markdown_summary_to_a_file_and_to_the_github_step_summary(
         "2 files checked, 1 file changed, 1 fix applied, 1 finding left (0 fixable), 0 errors.\n"
     )
     assert (project / "summary.md").read_text() == expected
-    assert step_summary.read_text() == "earlier step\n" + expected
+    assert step_summary.read_text() == "earlier step\n"  # only with --summary (or the Action)
 
 
 def test_markdown_summary_of_a_check(project: Path) -> None:

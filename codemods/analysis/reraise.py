@@ -39,24 +39,16 @@ def reraise_statement(handler: Handler) -> cst.Raise:
 
 
 def _is_placeholder(small: cst.BaseSmallStatement) -> bool:
-    """`pass` or `...`: a statement that does nothing."""
+    """`pass` or `...`: says nothing but "empty", so a statement after it may take its place."""
     return isinstance(small, cst.Pass) or (
         isinstance(small, cst.Expr) and isinstance(small.value, cst.Ellipsis)
     )
 
 
-def _is_placeholder_line(line: cst.BaseStatement) -> bool:
-    return (
-        isinstance(line, cst.SimpleStatementLine)
-        and len(line.body) == 1
-        and _is_placeholder(line.body[0])
-    )
-
-
 def with_reraise(handler: Handler) -> Handler:
-    """`handler` with a final re-raise. A trailing `pass` or `...` turns into it, so that no
-    placeholder is left in front of it; the placeholder's comments stay, above the re-raise
-    when it was alone on an indented line (`raise  # ignore` would contradict its comment)."""
+    """`handler` with a final re-raise. A trailing `pass` (or `...`) turns into it, so that no
+    placeholder is left in front of a statement; its comments stay, a comment at its end on
+    a line of its own above the `raise` (`raise  # ignore` would contradict it)."""
     statement = reraise_statement(handler)
     body = handler.body
     if isinstance(body, cst.SimpleStatementSuite):
@@ -68,14 +60,16 @@ def with_reraise(handler: Handler) -> Handler:
         return handler.with_changes(body=body.with_changes(body=small))
     assert isinstance(body, cst.IndentedBlock)
     lines = list(body.body)
-    if lines and _is_placeholder_line(lines[-1]):
-        last = lines[-1]
-        assert isinstance(last, cst.SimpleStatementLine)
+    last = lines[-1] if lines else None
+    if isinstance(last, cst.SimpleStatementLine) and _is_placeholder(last.body[-1]):
         comment = last.trailing_whitespace.comment
-        above = [*last.leading_lines, *([cst.EmptyLine(comment=comment)] if comment else [])]
-        lines[-1] = last.with_changes(
-            body=[statement], leading_lines=above, trailing_whitespace=cst.TrailingWhitespace()
+        above = [cst.EmptyLine(comment=comment)] if comment and len(last.body) == 1 else []
+        replaced = last.with_changes(
+            body=[*last.body[:-1], statement.with_changes(semicolon=last.body[-1].semicolon)],
+            leading_lines=[*last.leading_lines, *above],
+            trailing_whitespace=cst.TrailingWhitespace() if above else last.trailing_whitespace,
         )
+        lines[-1] = replaced
     else:
         lines.append(cst.SimpleStatementLine(body=[statement]))
     return handler.with_changes(body=body.with_changes(body=lines))

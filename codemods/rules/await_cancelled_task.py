@@ -222,11 +222,7 @@ class AwaitCancelledTask(Rule):
         rewrite = self._guarded_rewrite(original_node, updated_node, function)
         new = rewrite.with_statement(updated_node) if rewrite is not None else None
         fix = self._fix_safety(original_node, function)
-        result = self._apply(awaits[0], rewrite, new, fix, original_node, updated_node)
-        manager = original_node.items[0].item
-        if result is not updated_node and isinstance(manager, cst.Call):
-            self.drop_import_if_unused(manager.func)
-        return result
+        return self._apply(awaits[0], rewrite, new, fix, original_node, updated_node)
 
     def _apply(
         self,
@@ -244,6 +240,7 @@ class AwaitCancelledTask(Rule):
         assert rewrite is not None and new is not None
         for spelling in rewrite.imports:
             self.require_import(spelling)
+        self.drop_unused_imports(original_node, new)
         return cst.FlattenSentinel(new)
 
     def _guarded_rewrite(

@@ -8,7 +8,8 @@ import libcst as cst
 from libcst.metadata import GlobalScope, ScopeProvider
 
 from codemods.analysis.blocks import comments_within, end_comments
-from codemods.analysis.scope import dotted_name, spelled_names, walk, walk_same_frame
+from codemods.analysis.scope import dotted_name, spelled_names, walk
+from codemods.imports import insert_after_imports
 from codemods.model import FixSafety, RuleOptions
 from codemods.prefilter.source_text import calls_as_statement, imported_as
 from codemods.prefilter.statements import CoroutineCode, last_name, with_aliases
@@ -351,53 +352,14 @@ def _postpones_annotations(module: cst.Module) -> bool:
     )
 
 
-def _is_docstring(statement: cst.BaseStatement) -> bool:
-    return (
-        isinstance(statement, cst.SimpleStatementLine)
-        and len(statement.body) == 1
-        and isinstance(statement.body[0], cst.Expr)
-        and isinstance(statement.body[0].value, cst.SimpleString | cst.ConcatenatedString)
-    )
-
-
-def _only_imports(statement: cst.BaseStatement) -> bool:
-    """An import line, or an `if`/`try` block of imports only (`if TYPE_CHECKING:`)."""
-    if isinstance(statement, cst.SimpleStatementLine):
-        return all(isinstance(s, cst.Import | cst.ImportFrom) for s in statement.body)
-    if isinstance(statement, cst.If | cst.Try):
-        small = [n for n in walk_same_frame(statement) if isinstance(n, cst.BaseSmallStatement)]
-        return bool(small) and all(
-            isinstance(s, cst.Import | cst.ImportFrom | cst.Pass) for s in small
-        )
-    return False
-
-
 def _with_set(module: cst.Module, name: str, annotation: cst.BaseExpression) -> cst.Module:
     """The module with `name: <annotation> = set()` after its docstring and imports."""
-    body = list(module.body)
-    index = 1 if body and _is_docstring(body[0]) else 0
-    while index < len(body) and _only_imports(body[index]):
-        index += 1
-    definition = cst.SimpleStatementLine(
-        body=[
-            cst.AnnAssign(
-                target=cst.Name(name),
-                annotation=cst.Annotation(annotation),
-                value=cst.Call(func=cst.Name("set")),
-            )
-        ],
-        leading_lines=[cst.EmptyLine()] if index else [],
+    definition = cst.AnnAssign(
+        target=cst.Name(name),
+        annotation=cst.Annotation(annotation),
+        value=cst.Call(func=cst.Name("set")),
     )
-    if index < len(body):
-        following = body[index]
-        assert isinstance(following, cst.SimpleStatementLine | cst.BaseCompoundStatement)
-        lines = following.leading_lines
-        if not lines or lines[0].comment is not None:
-            top_level = isinstance(following, cst.FunctionDef | cst.ClassDef)
-            blank = [cst.EmptyLine()] * (2 if top_level else 1)
-            body[index] = following.with_changes(leading_lines=[*blank, *lines])
-    body.insert(index, definition)
-    return module.with_changes(body=body)
+    return insert_after_imports(module, cst.SimpleStatementLine(body=[definition]))
 
 
 # The gates: what a file needs for this rule to have a finding (False: certainly none).

@@ -1,5 +1,6 @@
 import asyncio
 
+
 async def collect(stream, log):
     try:
         items = [x async for x in stream]  # a cancellation point

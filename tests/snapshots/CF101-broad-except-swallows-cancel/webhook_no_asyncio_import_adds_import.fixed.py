@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import aiohttp
-import asyncio
 
 log = logging.getLogger(__name__)
 

@@ -1,8 +1,8 @@
+import asyncio
 import json
 import logging
 
 import aiohttp
-import asyncio
 
 log = logging.getLogger(__name__)
 

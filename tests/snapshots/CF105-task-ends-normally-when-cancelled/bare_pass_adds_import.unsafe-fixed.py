@@ -1,5 +1,6 @@
 import asyncio
 
+
 async def f(conn):
     try:
         await conn.send()

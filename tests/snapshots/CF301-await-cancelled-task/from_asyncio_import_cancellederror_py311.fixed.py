@@ -1,8 +1,8 @@
 # cancelfix: target-version=py311
 """A module that imports names from asyncio, never the module itself."""
 
-from asyncio import CancelledError, Task, create_task, sleep
 import asyncio
+from asyncio import CancelledError, Task, create_task, sleep
 
 
 class Ticker:
