@@ -107,7 +107,7 @@ def test_statistics_count_findings_per_rule(project: Path) -> None:
     rows = result.stdout.splitlines()
     assert rows[0] == "2\tCF101\t[*] broad-except-swallows-cancel"
     assert "1\tCF303\t[ ] dangling-task" in rows
-    assert len(rows) == 10  # a row per rule, nothing else
+    assert len(rows) == 11  # a row per rule, nothing else
 
 
 def test_statistics_as_json(project: Path) -> None:

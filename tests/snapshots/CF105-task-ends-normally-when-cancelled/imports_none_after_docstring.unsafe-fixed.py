@@ -7,6 +7,7 @@ async def send(conn):
     try:
         await conn.send(b"ping")
     except asyncio.CancelledError:
+        conn.failures += 1
         raise
     except BaseException:
         conn.failures += 1
