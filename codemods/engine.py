@@ -16,7 +16,7 @@ import os
 import re
 import tokenize
 import warnings
-from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import partial
 
@@ -48,9 +48,10 @@ def _run_rules(
     rules: list[type[Rule]],
     options: RuleOptions,
     path: str,
+    frozen_lines: frozenset[bytes] = frozenset(),
 ) -> tuple[cst.Module, list[Finding]]:
     """Run `rules` in order over the module in `wrapper`, whose code is `code`, sharing the
-    wrapper's metadata until a rule changes the tree."""
+    wrapper's metadata until a rule changes the tree; no fix on `frozen_lines`."""
     module = wrapper.module
     current: MetadataWrapper | None = wrapper
     positions = StatementPositions(wrapper, code)
@@ -61,6 +62,7 @@ def _run_rules(
             current = MetadataWrapper(module)
             positions = StatementPositions(current)
         rule = rule_class(CodemodContext(filename=path), options)
+        rule.frozen_lines = frozen_lines
         module = rule.run(current, positions)
         findings += rule.findings
         if rule.changed:
@@ -184,21 +186,27 @@ def _fix(
     rules: list[type[Rule]],
     options: RuleOptions,
     path: str,
+    frozen: frozenset[bytes],
 ) -> tuple[bytes, list[Finding]]:
     """Apply fixes pass after pass until a pass finds nothing more to fix (so the result is
     idempotent), checking the code still parses and compiles after each. `wrapper` holds the
     parsed `source`, with whatever metadata the detection pass, which found `findings`,
     computed; some of them are to be fixed.
 
+    No fix applies on `frozen` lines: those of findings that `check` reports without a fix
+    the run may apply. Another rule's fix may make them fixable in a later pass, but `check`
+    and `fix` must agree on every finding.
+
     Returns the new source and the findings the last pass still reports (left unfixed).
     """
     compiled = _compiles(source, path)
     look = replace(options, apply_fixes=False)
     current = source
-    for _ in range(MAX_FIX_ROUNDS - 1):
-        fixed_module, _ = _run_rules(
-            wrapper, current, _fixing(rules, findings, options), options, path
-        )
+    for round_ in range(MAX_FIX_ROUNDS - 1):
+        # The first pass applies what `check` offers (a frozen line may read like another).
+        held = frozen if round_ else frozenset()
+        fixing = _fixing(rules, findings, options, current, held)
+        fixed_module, _ = _run_rules(wrapper, current, fixing, options, path, held)
         new_source = fixed_module.bytes
         try:
             wrapper = _fresh(cst.parse_module(new_source))
@@ -210,7 +218,7 @@ def _fix(
         # A pass that only looks finds what a fixing pass would, and costs less: LibCST's
         # transformer rebuilds every node it visits.
         _, findings = _run_rules(wrapper, current, rules, look, path)
-        if not any(options.allows(finding.fix) for finding in findings):
+        if not _to_fix(findings, options, current, frozen):
             return current, findings
     raise VerificationError(
         f"fixes are not idempotent: pass {MAX_FIX_ROUNDS} still changes the code"
@@ -218,38 +226,43 @@ def _fix(
 
 
 def _fixing(
-    rules: list[type[Rule]], findings: list[Finding], options: RuleOptions
+    rules: list[type[Rule]],
+    findings: list[Finding],
+    options: RuleOptions,
+    code: bytes,
+    frozen: frozenset[bytes],
 ) -> list[type[Rule]]:
     """The rules a fixing pass runs, given the `findings` of the pass that looked at the
     same module: those from the first with a fix to apply on. (A rule before it has nothing
     to fix; one after it may, in the code the fixes before it leave.)"""
     codes = [rule.code for rule in rules]
-    first = min(codes.index(f.code) for f in findings if options.allows(f.fix))
+    first = min(codes.index(f.code) for f in _to_fix(findings, options, code, frozen))
     return rules[first:]
 
 
-def _mark_fixed(
-    findings: list[Finding],
-    remaining: list[Finding],
-    source: bytes,
-    new_source: bytes,
-    options: RuleOptions,
+def _to_fix(
+    findings: list[Finding], options: RuleOptions, code: bytes, frozen: frozenset[bytes]
 ) -> list[Finding]:
-    """The original findings, marked fixed when their fix was applied, or when another rule's
-    fix resolved them (code that CF203 wraps in `try`/`finally` lets CF102 re-raise).
+    """The findings in `code` whose fix the run applies: allowed, and not on a frozen line."""
+    lines = code.splitlines()
+    return [f for f in findings if options.allows(f.fix) and _line(lines, f.line) not in frozen]
 
-    A finding counts as still there when the new text has one of the same rule on a line
-    that reads the same (fixes re-indent code; they rarely rewrite the flagged line).
-    """
-    old_lines, new_lines = source.splitlines(), new_source.splitlines()
-    left = Counter((f.code, _line(new_lines, f.line)) for f in remaining)
-    marked = []
-    for finding in findings:
-        key = (finding.code, _line(old_lines, finding.line))
-        still_there = not options.allows(finding.fix) and left[key] > 0
-        left[key] -= still_there
-        marked.append(replace(finding, fixed=not still_there))
-    return marked
+
+def _mark_fixed(findings: list[Finding], options: RuleOptions) -> list[Finding]:
+    """The original findings, marked fixed when the run may apply their fix. One it may not
+    apply stays unfixed, even where another rule's fix changed its code (a CF102 may then
+    read as a CF105): later passes apply no fix on its line, so `check` and `fix` agree."""
+    return [replace(finding, fixed=options.allows(finding.fix)) for finding in findings]
+
+
+def report_only_lines(
+    source: bytes, findings: Iterable[Finding], options: RuleOptions
+) -> frozenset[bytes]:
+    """The lines (stripped) of the findings in `source` whose fix the run may not apply.
+    A fix run applies no fix there, even where another rule's fix makes one possible in a
+    later pass: a second run over its output may then fix them (its `check` says so)."""
+    lines = source.splitlines()
+    return frozenset(_line(lines, f.line) for f in findings if not options.allows(f.fix))
 
 
 def _line(lines: list[bytes], number: int) -> bytes:
@@ -390,14 +403,15 @@ def _process_module(
         return FileOutcome(path, tuple(findings), parsed=True)
     source = code.source
     try:
-        fixed = _fixes(wrapper, code, findings, rules, settings.options, path)
+        frozen = report_only_lines(code.focused, findings, settings.options)
+        fixed = _fixes(wrapper, code, findings, rules, settings.options, path, frozen)
     except VerificationError as error:
         reason = f"fix rejected, file left unchanged: {error}"
         return FileOutcome(path, tuple(findings), error=reason, parsed=True)
     if isinstance(fixed, FileOutcome):
         return fixed
     new_source, remaining = fixed
-    findings = _mark_fixed(findings, remaining, source, new_source, settings.options)
+    findings = _mark_fixed(findings, settings.options)
     diff = unified_diff(path, source, new_source, module.encoding)
     return FileOutcome(
         path,
@@ -417,6 +431,7 @@ def _fixes(
     rules: list[type[Rule]],
     options: RuleOptions,
     path: str,
+    frozen: frozenset[bytes],
 ) -> tuple[bytes, list[Finding]] | FileOutcome:
     """The fixed source and the findings left, as `_fix` gives them for the whole module;
     `wrapper` holds `code.focused`, parsed, in which the rules found `findings`. The fixes
@@ -424,7 +439,7 @@ def _fixes(
     `codemods.prefilter.focus`), else on the whole module; the outcome that says why not
     when the whole module does not parse."""
     if code.focused != code.source:
-        fixed, remaining = _fix(wrapper, code.focused, findings, rules, options, path)
+        fixed, remaining = _fix(wrapper, code.focused, findings, rules, options, path, frozen)
         whole = unstubbed(fixed, code.source, code.stubs)
         if whole is not None and _parses(whole):
             if _compiles(code.source, path) and not _compiles(whole, path):
@@ -434,7 +449,7 @@ def _fixes(
         if isinstance(module, FileOutcome):
             return module
         wrapper = _fresh(module)
-    return _fix(wrapper, code.source, findings, rules, options, path)
+    return _fix(wrapper, code.source, findings, rules, options, path, frozen)
 
 
 def _parses(source: bytes) -> bool:

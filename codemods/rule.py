@@ -99,6 +99,12 @@ class Rule(VisitorBasedCodemodCommand):
         self._module: cst.Module | None = None
         self._stack: list[cst.CSTNode] = []
         self._positions: StatementPositions | None = None
+        self.frozen_lines: frozenset[bytes] = frozenset()
+        """Lines (stripped) where no fix may be applied: those of findings that the first
+        pass reported without a fix the run may apply. A later pass, after other fixes, must
+        not rewrite what `check` called report-only."""
+        self._lines: list[bytes] | None = None
+        self._reported: set[tuple[int, int]] = set()
         self._imports = ImportEdits()
 
     @classmethod
@@ -220,7 +226,9 @@ class Rule(VisitorBasedCodemodCommand):
             end = positions.of(through, self._stack).end
         else:
             end = dataclasses.replace(start, column=start.column + len(keyword or ""))
-        apply = self.options.apply_fixes and self.options.allows(fix)
+        if not self._first_at(start.line, start.column):
+            return False
+        apply = self.options.apply_fixes and self.options.allows(fix) and self._may_fix(start.line)
         self.findings.append(
             Finding(
                 code=self.code,
@@ -235,6 +243,23 @@ class Rule(VisitorBasedCodemodCommand):
             )
         )
         return apply
+
+    def _first_at(self, line: int, column: int) -> bool:
+        """Whether no finding was reported at this place yet: one finding per place and
+        code, however the rule got there twice (nested constructs)."""
+        key = (line, column)
+        new = key not in self._reported
+        self._reported.add(key)
+        return new
+
+    def _may_fix(self, line: int) -> bool:
+        """Whether a fix may be applied on `line` (not one of `frozen_lines`)."""
+        if not self.frozen_lines:
+            return True
+        if self._lines is None:
+            self._lines = self.module.bytes.splitlines()
+        text = self._lines[line - 1].strip() if 0 < line <= len(self._lines) else b""
+        return text not in self.frozen_lines
 
     def _metadata(self, provider: type[BaseMetadataProvider[T]]) -> Mapping[cst.CSTNode, T]:
         assert self.context.wrapper is not None, "rules run through a MetadataWrapper"

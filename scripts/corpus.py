@@ -73,14 +73,14 @@ import traceback
 import warnings
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType
 
 import libcst as cst
 
 from codemods import target_version
-from codemods.engine import process_path, process_source
+from codemods.engine import process_path, process_source, report_only_lines
 from codemods.model import FileOutcome, Finding, FixSafety, Mode, RuleOptions, Settings
 from codemods.registry import all_rules
 
@@ -365,7 +365,26 @@ def record_error(
 
 
 def verify(outcome: FileOutcome, source: bytes, settings: Settings) -> list[str]:
-    """The safety contract for one outcome; returns the problems found."""
+    """The safety contract for one outcome, and one truth; returns the problems found."""
+    return _verify_contract(outcome, source, settings) or one_truth(outcome, source, settings)
+
+
+def one_truth(outcome: FileOutcome, source: bytes, settings: Settings) -> list[str]:
+    """One finding per place and code, and `check` reports what `fix` reports."""
+    places = [(f.code, f.line, f.column) for f in outcome.findings]
+    if len(set(places)) != len(places):
+        return ["two findings of one code at one place"]
+    if not outcome.findings:
+        return []
+    check = process_source(source, outcome.path, replace(settings, mode=Mode.CHECK))
+    if [(f.code, f.line, f.column, f.fix) for f in check.findings] != [
+        (f.code, f.line, f.column, f.fix) for f in outcome.findings
+    ]:
+        return ["check and fix report different findings or fix kinds"]
+    return []
+
+
+def _verify_contract(outcome: FileOutcome, source: bytes, settings: Settings) -> list[str]:
     options = settings.options
     fixed = [finding for finding in outcome.findings if finding.fixed]
     if not options.unsafe_fixes and any(finding.fix is FixSafety.UNSAFE for finding in fixed):
@@ -391,6 +410,10 @@ def verify(outcome: FileOutcome, source: bytes, settings: Settings) -> list[str]
         problem = compile_error(new_source, outcome.path)
         if problem is not None:
             return [f"fixed code does not compile: {problem}"]
+    held = report_only_lines(source, outcome.findings, options)
+    new_lines = new_source.splitlines()
+    if not held <= {line.strip() for line in new_lines}:
+        return ["fix rewrote a line that check reported without a fix"]
     try:
         with deadline(FILE_TIMEOUT_SECONDS):
             again = process_source(new_source, outcome.path, settings)
@@ -401,9 +424,11 @@ def verify(outcome: FileOutcome, source: bytes, settings: Settings) -> list[str]
     problems = []
     if again.error is not None:
         problems.append(f"second pass fails: {again.error}")
-    if again.new_source is not None:
+    # Another rule's fix may make a finding on a held line fixable: a second run fixes it.
+    unheld = [f for f in again.findings if new_lines[f.line - 1].strip() not in held]
+    if again.new_source is not None and any(f.fixed for f in unheld):
         problems.append("not idempotent: a second pass changes the code again")
-    left = sorted({f"{f.code}@{f.line}" for f in again.findings if options.allows(f.fix)})
+    left = sorted({f"{f.code}@{f.line}" for f in unheld if options.allows(f.fix)})
     if left:
         problems.append(f"second pass still reports fixable findings: {', '.join(left)}")
     return problems

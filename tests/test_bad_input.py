@@ -108,6 +108,7 @@ def _generated(size: int) -> tuple[bytes, bytes]:
                 f"\n\nasync def handler_{index}(queue):  # générée\n"
                 "    try:\n        await queue.get()\n"
                 "    except asyncio.CancelledError:\n        pass\n"
+                "    return queue\n"  # a value for the caller: CF102's swallow-and-continue
             )
         else:
             functions.append(

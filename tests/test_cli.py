@@ -42,8 +42,9 @@ async def poll(conn):
         await conn.ping()
     except asyncio.CancelledError:
         pass
+    return conn
 """
-"""CF102 at 7:5, safe fix (`pass` becomes `raise`)."""
+"""CF102 at 7:5, safe fix (`pass` becomes `raise`); `poll` returns a value to its caller."""
 
 SWALLOW_PASS_FIXED = SWALLOW_PASS.replace("        pass\n", "        raise\n")
 
@@ -58,8 +59,10 @@ async def worker(queue):
         except asyncio.CancelledError:
             break
         print(job)
+    return "stopped"
 """
-"""CF102 at 8:9, unsafe fix only (`break` becomes `raise`)."""
+"""CF102 at 8:9, unsafe fix only (`break` becomes `raise`); the worker returns a value, so
+the swallowed cancellation lets its caller go on (not CF105's swallow-then-end)."""
 
 SWALLOW_BREAK_FIXED = SWALLOW_BREAK.replace("            break\n", "            raise\n")
 
@@ -442,6 +445,7 @@ async def writer(conn, payload):
         await conn.write(payload)
     except:
         pass
+    return len(payload)
 """
 TWO_BROAD = BROAD + WRITER
 """CF101 twice: at 8:9 and 16:5."""
@@ -1129,6 +1133,7 @@ def test_rules_table() -> None:
         ["CF102", "cancelled-error-not-reraised", "safe/unsafe"],
         ["CF103", "suppress-swallows-cancel", "none"],
         ["CF104", "jump-in-finally", "none"],
+        ["CF105", "task-ends-normally-when-cancelled", "unsafe"],
         ["CF201", "cleanup-not-in-finally", "safe/unsafe"],
         ["CF202", "cleanup-only-on-exception", "safe/unsafe"],
         ["CF203", "cleanup-skipped-on-cancel", "safe/unsafe"],
@@ -1154,6 +1159,7 @@ def test_rules_json() -> None:
             ("CF102", "cancelled-error-not-reraised", "safe/unsafe"),
             ("CF103", "suppress-swallows-cancel", "none"),
             ("CF104", "jump-in-finally", "none"),
+            ("CF105", "task-ends-normally-when-cancelled", "unsafe"),
             ("CF201", "cleanup-not-in-finally", "safe/unsafe"),
             ("CF202", "cleanup-only-on-exception", "safe/unsafe"),
             ("CF203", "cleanup-skipped-on-cancel", "safe/unsafe"),

@@ -29,9 +29,18 @@ async def cf101(conn):
         await conn.read()
     except BaseException:
         pass
+    return conn
 
 
 async def cf102(conn):
+    try:
+        await conn.read()
+    except asyncio.CancelledError:
+        pass
+    return conn
+
+
+async def cf105(conn):
     try:
         await conn.read()
     except asyncio.CancelledError:
@@ -472,7 +481,8 @@ def test_file_level_noqa_keeps_fix_from_touching_the_file(project: Path) -> None
     cli("fix", "every.py")
 
     assert "except BaseException:\n        pass" in path.read_text()
-    assert "except asyncio.CancelledError:\n        pass\n" not in path.read_text()  # CF102 fixed
+    fixed = "except asyncio.CancelledError:\n        raise\n    return conn"
+    assert fixed in path.read_text()  # CF102 fixed
 
 
 def test_ruf006_noqa_also_silences_cf303(project: Path) -> None:

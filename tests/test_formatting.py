@@ -23,8 +23,10 @@ async def send(conn):
         await conn.send_message_to_every_listener(first_argument, second_argument)
     except BaseException:
         pass
+    return conn
 """
-"""CF101 with a safe fix, and a call that fits 100 columns but not the project's 60."""
+"""CF101 with a safe fix (`send` returns a value: swallow-and-continue), and a call that fits
+100 columns but not the project's 60."""
 
 UNFORMATTED_CLEAN = "x = [1,2,3]\n"
 """A file without findings that a formatter would change: it must stay as it is."""

@@ -64,7 +64,7 @@ def _examples(rule: type[Rule]) -> tuple[str, str]:
 
 def test_rule_options_reach_the_codemod(tmp_path: Path) -> None:
     source = SWALLOWING.replace(
-        "CancelledError:\n            pass", "CancelledError:\n            break"
+        "CancelledError:\n            pass", "CancelledError:\n            continue"
     )
     (tmp_path / "worker.py").write_text(source)
     command = "codemods.rules.cancelled_error_not_reraised.CancelledErrorNotReraised"

@@ -34,6 +34,7 @@ class Pump:
                 await queue.get()
         except asyncio.CancelledError:
             pass
+        return queue
 
 
 async def drain(queue):
@@ -56,10 +57,11 @@ TEST_FILE = """import asyncio
 
 
 async def test_drain(queue):
-    try:
-        await queue.get()
-    except asyncio.CancelledError:
-        pass
+    while True:
+        try:
+            await queue.get()
+        except asyncio.CancelledError:
+            pass
 """
 PACKAGE = review.Package("fake", "1.0")
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
+from libcst.helpers import get_full_name_for_node
 
 from codemods.analysis.names import ExceptionNames
 from codemods.analysis.scope import children
@@ -60,9 +61,15 @@ class _Context:
 
 
 def handler_exits(
-    handler: cst.ExceptHandler | cst.ExceptStarHandler, names: ExceptionNames
+    handler: cst.ExceptHandler | cst.ExceptStarHandler,
+    names: ExceptionNames,
+    *,
+    as_cancellation: bool = False,
 ) -> ExitPaths:
-    """Every way control can leave `handler`'s body, with the jumps that do it."""
+    """Every way control can leave `handler`'s body, with the jumps that do it.
+
+    With `as_cancellation`, the ways a CancelledError takes: an `isinstance` test for a class
+    the module does not know (`ProtocolError`) is taken to be false for it."""
     bound = _bound_name(handler)
     context = _Context(
         reraise_names=frozenset({bound} if bound else ()),
@@ -70,7 +77,7 @@ def handler_exits(
         in_loop=False,
         in_nested_handler=False,
     )
-    return _Walker(names).block(handler.body, context)
+    return _Walker(names, as_cancellation).block(handler.body, context)
 
 
 def _bound_name(handler: cst.ExceptHandler | cst.ExceptStarHandler) -> str | None:
@@ -99,8 +106,9 @@ def _is_infinite(test: cst.BaseExpression) -> bool:
 
 
 class _Walker:
-    def __init__(self, names: ExceptionNames) -> None:
+    def __init__(self, names: ExceptionNames, as_cancellation: bool) -> None:
         self.names = names
+        self.as_cancellation = as_cancellation
 
     def block(self, body: cst.BaseSuite, context: _Context) -> ExitPaths:
         statements: Sequence[cst.BaseStatement | cst.BaseSmallStatement]
@@ -203,39 +211,33 @@ class _Walker:
         members = (
             [e.value for e in classes.elements] if isinstance(classes, cst.Tuple) else [classes]
         )
-        verdicts = [self.names.is_instance_of(member) for member in members]
+        verdicts = [self._is_instance_of(member) for member in members]
         if True in verdicts:
             return True
         return False if all(verdict is False for verdict in verdicts) else None
+
+    def _is_instance_of(self, member: cst.BaseExpression) -> bool | None:
+        if self.as_cancellation:
+            return _may_be_cancellation_class(member, self.names)
+        return self.names.is_instance_of(member)
 
     def _loop(self, node: cst.For | cst.While, context: _Context) -> ExitPaths:
         inner = self.block(node.body, dataclasses.replace(context, in_loop=True))
         result = ExitPaths(inner.kinds - {Exit.FALLTHROUGH}, inner.jumps)
         finishes_normally = not (isinstance(node, cst.While) and _is_infinite(node.test))
+        # A body that runs at least once and never finishes an iteration (it raises or
+        # returns on every path) never lets the loop end normally.
+        once = _runs_at_least_once(node)
+        if once and Exit.FALLTHROUGH not in inner.kinds and not _has_own(node.body, cst.Continue):
+            finishes_normally = False
         if finishes_normally:
             if node.orelse is None:
                 result.kinds.add(Exit.FALLTHROUGH)
             else:
                 result.merge(self.block(node.orelse.body, context))
-        if self._has_own_break(node.body):
+        if _has_own(node.body, cst.Break):
             result.kinds.add(Exit.FALLTHROUGH)
         return result
-
-    def _has_own_break(self, body: cst.BaseSuite) -> bool:
-        """Whether a `break` in `body` ends this loop (not a loop nested in it)."""
-        stack: list[cst.CSTNode] = [body]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, cst.Break):
-                return True
-            if isinstance(node, cst.FunctionDef | cst.ClassDef):
-                continue
-            if isinstance(node, cst.For | cst.While):
-                # A nested loop's own breaks end it; only its `else` can break ours.
-                stack.extend([node.orelse] if node.orelse else [])
-                continue
-            stack.extend(children(node))
-        return False
 
     def _try(self, node: cst.Try | cst.TryStar, context: _Context) -> ExitPaths:
         body = self.block(node.body, context)
@@ -286,3 +288,82 @@ class _Walker:
         if not exhaustive:
             result.kinds.add(Exit.FALLTHROUGH)
         return result
+
+
+def _has_own(body: cst.BaseSuite, jump: type[cst.Break | cst.Continue]) -> bool:
+    """Whether a `break` (or `continue`) in `body` acts on this loop (not a nested one)."""
+    stack: list[cst.CSTNode] = [body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, jump):
+            return True
+        if isinstance(node, cst.FunctionDef | cst.ClassDef | cst.Lambda):
+            continue
+        if isinstance(node, cst.For | cst.While):
+            # A nested loop's own jumps act on it; only its `else` can jump in ours.
+            stack.extend([node.orelse] if node.orelse else [])
+            continue
+        stack.extend(children(node))
+    return False
+
+
+def loop_runs_forever(node: cst.For | cst.While) -> bool:
+    """`while True:` (or `while 1:`) with no `break` of its own: it ends only by an exception
+    or a `return`."""
+    return (
+        isinstance(node, cst.While)
+        and _is_infinite(node.test)
+        and not _has_own(node.body, cst.Break)
+    )
+
+
+def _runs_at_least_once(node: cst.For | cst.While) -> bool:
+    """A `for` over a non-empty literal collection or `range(N)` with a literal N > 0 (as
+    flake8-async judges it); an infinite `while`."""
+    if isinstance(node, cst.While):
+        return _is_infinite(node.test)
+    iterable = node.iter
+    if isinstance(iterable, cst.List | cst.Tuple | cst.Set):
+        return bool(iterable.elements) and not any(
+            isinstance(element, cst.StarredElement) for element in iterable.elements
+        )
+    if isinstance(iterable, cst.SimpleString | cst.ConcatenatedString):
+        return bool(iterable.evaluated_value)
+    if not (isinstance(iterable, cst.Call) and isinstance(iterable.func, cst.Name)):
+        return False
+    if iterable.func.value != "range" or any(arg.keyword or arg.star for arg in iterable.args):
+        return False
+    bounds = [_literal_int(arg.value) for arg in iterable.args]
+    if None in bounds or not 1 <= len(bounds) <= 2:
+        return False
+    start, stop = (0, bounds[0]) if len(bounds) == 1 else (bounds[0], bounds[1])
+    assert start is not None and stop is not None
+    return stop > start
+
+
+def _literal_int(expr: cst.BaseExpression) -> int | None:
+    if isinstance(expr, cst.Integer):
+        return int(expr.evaluated_value)
+    if (
+        isinstance(expr, cst.UnaryOperation)
+        and isinstance(expr.operator, cst.Minus)
+        and isinstance(expr.expression, cst.Integer)
+    ):
+        return -int(expr.expression.evaluated_value)
+    return None
+
+
+def _may_be_cancellation_class(expr: cst.BaseExpression, names: ExceptionNames) -> bool | None:
+    """Whether a CancelledError is an instance of class `expr`, for an `isinstance` test.
+
+    A class the module does not know is taken for what it is almost always: an error class
+    of the project or a library (`ProtocolError`), which a CancelledError is not. Only a name
+    that speaks of cancellation, or an expression that is no plain name, stays unknown.
+    """
+    known = names.is_instance_of(expr)
+    if known is not None:
+        return known
+    dotted = get_full_name_for_node(expr)
+    if dotted is None or "cancel" in dotted.lower():
+        return None
+    return False

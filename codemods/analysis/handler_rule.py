@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from codemods.analysis import handlers, tasks
+from codemods.analysis import handlers, swallowing, tasks
 from codemods.analysis.exits import ExitPaths
 from codemods.analysis.names import Caught
 from codemods.analysis.scope import enclosing_coroutine
@@ -40,11 +40,6 @@ class HandlerRule(Rule):
     def first_cancellation_handler(self, try_node: handlers.TryNode) -> tuple[int, Caught] | None:
         return handlers.first_cancellation_handler(try_node, self.names)
 
-    def skips_cleanup(self, try_node: handlers.TryNode, exits: ExitPaths) -> bool:
-        return handlers.reraise_skips_cleanup(
-            try_node, exits, self.parents(try_node), self.options.cleanup_names
-        )
-
     def coroutine(self, node: cst.CSTNode) -> cst.FunctionDef:
         """The `async def` around the node being visited (rules only act inside one)."""
         function = enclosing_coroutine(self.parents(node))
@@ -58,3 +53,27 @@ class HandlerRule(Rule):
         self, try_node: handlers.TryNode, handler: handlers.Handler
     ) -> ExitPaths | None:
         return handlers.swallowing_paths(try_node, handler, self.parents(try_node), self.names)
+
+    def judge(
+        self, try_node: handlers.TryNode, handler: handlers.Handler, exits: ExitPaths
+    ) -> swallowing.Judgement:
+        """How a swallowing `handler` of `try_node` swallows, and what blocks its fix."""
+        function = self.coroutine(try_node)
+        parents = self.parents(try_node)
+        return swallowing.judge(try_node, handler, exits, parents, function, self.names)
+
+    def yields_when_cancelled(self, try_node: handlers.TryNode, handler: handlers.Handler) -> bool:
+        function = handlers.guarded_coroutine(try_node, self.parents(try_node))
+        return function is not None and swallowing.yields_when_cancelled(handler, function)
+
+    @staticmethod
+    def move_tails(
+        original: cst.IndentedBlock, updated: cst.IndentedBlock, tries: set[handlers.TryNode]
+    ) -> cst.IndentedBlock:
+        """The block with the code after each `try` of `tries` in it moved into its `finally`."""
+        for line in original.body:
+            if isinstance(line, cst.Try | cst.TryStar) and line in tries:
+                tries.discard(line)
+                # The tail holds no other `try` (see `movable_into_finally`): one a block.
+                return swallowing.with_tail_in_finally(original, updated, line)
+        return updated

@@ -9,8 +9,8 @@ import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
 from codemods.analysis.blocks import header_end
-from codemods.analysis.cleanup import contains_cleanup
-from codemods.analysis.exits import Exit, ExitPaths, handler_exits
+from codemods.analysis.cleanup import is_logging_call
+from codemods.analysis.exits import ExitPaths, handler_exits
 from codemods.analysis.names import Caught, ExceptionNames
 from codemods.analysis.scope import (
     assigned_targets,
@@ -118,26 +118,43 @@ def reraised_later(
     )
 
 
-def reraise_skips_cleanup(
-    try_node: TryNode,
-    exits: ExitPaths,
-    ancestors: Sequence[cst.CSTNode],
-    cleanup_names: frozenset[str],
-) -> bool:
-    """Whether letting the cancellation propagate would skip cleanup after the `try`.
+_NOT_HANDING_ON = frozenset({"isinstance", "issubclass", "type", "str", "repr", "print", "id"})
+"""Builtins that look at an exception without passing it on to anyone."""
 
-    When the handler falls off its end, breaks or continues, the code after the `try` (or after
-    the loop) still ran on cancellation; if it cleans up, re-raising would skip that cleanup.
-    """
-    if not exits.kinds & {Exit.FALLTHROUGH, Exit.BREAK, Exit.CONTINUE}:
+
+def hands_on_exception(handler: Handler) -> bool:
+    """The handler gives the exception object to someone who will act on it: passes it to a
+    call that is not logging (`fut.set_exception(exc)`, `queue.put_nowait(exc)`,
+    `errors.append(exc)`), or stores it in an attribute or container (`self._error = exc`).
+    The cancellation is then not swallowed but delivered elsewhere, on purpose."""
+    if handler.name is None or not isinstance(handler.name.name, cst.Name):
         return False
-    function = enclosing_coroutine(ancestors)
-    assert function is not None
-    return any(
-        # Loosely named: in doubt, no fix.
-        contains_cleanup(statement, cleanup_names, loose=True)
-        for statement in statements_after(try_node, ancestors, function)
-    )
+    bound = handler.name.name.value
+    raised = {
+        id(inner)
+        for node in walk_same_frame(handler.body)
+        if isinstance(node, cst.Raise)
+        for inner in walk_same_frame(node)
+    }
+    for node in walk_same_frame(handler.body):
+        if id(node) in raised:
+            continue  # `raise Other(exc)` wraps it: that is raising another exception
+        if isinstance(node, cst.Call) and not is_logging_call(node):
+            if get_full_name_for_node(node.func) in _NOT_HANDING_ON:
+                continue
+            if any(_is_name(arg.value, bound) for arg in node.args):
+                return True
+        if (
+            isinstance(node, cst.Assign)
+            and _is_name(node.value, bound)
+            and any(not isinstance(target.target, cst.Name) for target in node.targets)
+        ):
+            return True
+    return False
+
+
+def _is_name(expr: cst.BaseExpression, name: str) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == name
 
 
 def header_comments(handler: Handler) -> list[cst.Comment]:
@@ -204,11 +221,13 @@ def swallowing_paths(
     function = guarded_coroutine(try_node, ancestors)
     if function is None or manages_cancellation(handler):
         return None
-    exits = handler_exits(handler, names)
+    exits = handler_exits(handler, names, as_cancellation=True)
     if exits.always_reraises:
         return None
     if awaits_cancelled_task(try_node, function, names):
         return None
     if reraised_later(try_node, handler, ancestors, function, names):
+        return None
+    if hands_on_exception(handler):
         return None
     return exits

@@ -103,17 +103,27 @@ def _is_log_line(statement: cst.BaseStatement) -> bool:
     return isinstance(statement, cst.SimpleStatementLine) and all(map(_is_log, statement.body))
 
 
-def _outer_names(function: cst.FunctionDef) -> frozenset[str]:
-    """Names the function declares `global` or `nonlocal`: assigning them is no local affair."""
-    return frozenset(
+def outer_names(function: cst.FunctionDef) -> frozenset[str]:
+    """Names whose assignment is no local affair a `raise` may abandon: those the function
+    declares `global` or `nonlocal`, and those a `finally` of it reads (a flag such as
+    `cancelled = True` that the `finally` acts on)."""
+    declared = {
         item.name.value
         for node in walk_same_frame(function.body)
         if isinstance(node, cst.Global | cst.Nonlocal)
         for item in node.names
-    )
+    }
+    read_in_finally = {
+        node.value
+        for final in walk_same_frame(function.body)
+        if isinstance(final, cst.Finally)
+        for node in walk_same_frame(final)
+        if isinstance(node, cst.Name)
+    }
+    return frozenset(declared | read_in_finally)
 
 
-def _matters_after_raise(statement: cst.BaseStatement, outer_names: frozenset[str]) -> bool:
+def matters_after_raise(statement: cst.BaseStatement, outer_names: frozenset[str]) -> bool:
     """Whether leaving `statement` out on the way to a `raise` may change what the program
     does. Log lines do not; nor do a back-off `await asyncio.sleep(...)` or an update of a
     local variable computed without calls (a retry counter): the raise abandons both. An `if`
@@ -124,7 +134,7 @@ def _matters_after_raise(statement: cst.BaseStatement, outer_names: frozenset[st
         if statement.orelse is not None:
             branches.append(statement.orelse)
         return has_call(header) or any(
-            _matters_after_raise(inner, outer_names)
+            matters_after_raise(inner, outer_names)
             for branch in branches
             for inner in _branchstatements(branch)
         )
@@ -158,6 +168,29 @@ def _branchstatements(branch: cst.CSTNode) -> list[cst.BaseStatement]:
     return statements(branch)
 
 
+def _is_state_change(statement: cst.BaseStatement, outer: frozenset[str]) -> bool:
+    """An assignment, computed without calls, of state that outlives the handler: an
+    attribute, an item, a `global` or `nonlocal` name, a flag a `finally` reads
+    (`self._conn = None`, `cancelled = True`). A re-raising clause must keep it."""
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return False
+    return all(
+        isinstance(small, cst.Assign | cst.AugAssign | cst.AnnAssign)
+        and not has_call(small)
+        and any(
+            not isinstance(target, cst.Name) or target.value in outer
+            for target in assigned_targets(small)
+        )
+        for small in statement.body
+    )
+
+
+def _is_sleep_line(statement: cst.BaseStatement) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and all(
+        isinstance(small, cst.Expr) and _is_sleep(small.value) for small in statement.body
+    )
+
+
 def _is_sleep(expression: cst.BaseExpression) -> bool:
     """`await asyncio.sleep(...)` (or `anyio`/`trio.sleep`)."""
     return (
@@ -171,8 +204,9 @@ def _is_sleep(expression: cst.BaseExpression) -> bool:
 class ReraisingClause:
     handler: Handler
     complete: bool
-    """Whether what it leaves out of the handler does not matter once the exception propagates
-    (logging, a back-off sleep, a retry counter): then it changes nothing but the swallowing."""
+    """Whether what it leaves out of the handler does not matter once the exception
+    propagates (logging, a back-off sleep, a retry counter): then it changes nothing but the
+    swallowing."""
 
 
 def reraising_clause(
@@ -184,10 +218,12 @@ def reraising_clause(
 ) -> ReraisingClause | None:
     """A clause `except <types>: ...; raise` to insert before `handler`.
 
-    It repeats the handler's statements up to its last cleanup call (log lines aside), so that
-    cancellation, which the clause now lets through, still closes and releases what the handler
-    did. `name` is the binding an `except*` re-raise needs; the handler's own is kept if the
-    repeated code uses it. None when a jump sits inside the code to repeat.
+    It repeats the handler's statements up to its last cleanup call or state change (log
+    lines and back-off sleeps aside), so that cancellation, which the clause now lets
+    through, still closes, releases and records what the handler did; the rest (a retry,
+    a reconnect) was meant for errors. `name` is the binding an `except*` re-raise needs;
+    the handler's own is kept if the repeated code uses it. None when a jump sits inside
+    the code to repeat.
     """
     lines = statements(handler.body)
     end = len(lines)
@@ -198,7 +234,12 @@ def reraising_clause(
         (i + 1 for i in range(end) if contains_cleanup(lines[i], cleanup_names, loose=True)),
         default=0,
     )
-    repeated = [s for s in lines[:cleanup_end] if not _is_log_line(s)]
+    outer = outer_names(function)
+    work_end = max(
+        (i + 1 for i in range(cleanup_end, end) if _is_state_change(lines[i], outer)),
+        default=cleanup_end,
+    )
+    repeated = [s for s in lines[:work_end] if not _is_log_line(s) and not _is_sleep_line(s)]
     if any(_has_jump(statement) for statement in repeated):
         return None
     bound = handler.name
@@ -211,6 +252,33 @@ def reraising_clause(
         clause = cst.ExceptStarHandler(body=cst.IndentedBlock(body=repeated), type=types, name=name)
     else:
         clause = cst.ExceptHandler(body=cst.IndentedBlock(body=repeated), type=types, name=name)
-    outer_names = _outer_names(function)
-    complete = not any(_matters_after_raise(s, outer_names) for s in lines[cleanup_end:end])
+    complete = not any(matters_after_raise(s, outer) for s in lines[work_end:end])
     return ReraisingClause(with_reraise(clause), complete)
+
+
+class JumpsToRaise(cst.CSTTransformer):
+    """A rule's part that turns the `return`/`break`/`continue` statements it planned to
+    replace (nodes of the original tree, in `jumps_to_raise`) into re-raises as it leaves them."""
+
+    jumps_to_raise: dict[cst.CSTNode, cst.Raise]
+
+    def leave_Return(
+        self, original_node: cst.Return, updated_node: cst.Return
+    ) -> cst.BaseSmallStatement:
+        return self._raising(original_node, updated_node)
+
+    def leave_Break(
+        self, original_node: cst.Break, updated_node: cst.Break
+    ) -> cst.BaseSmallStatement:
+        return self._raising(original_node, updated_node)
+
+    def leave_Continue(
+        self, original_node: cst.Continue, updated_node: cst.Continue
+    ) -> cst.BaseSmallStatement:
+        return self._raising(original_node, updated_node)
+
+    def _raising(
+        self, original: cst.BaseSmallStatement, updated: cst.Return | cst.Break | cst.Continue
+    ) -> cst.BaseSmallStatement:
+        raising = self.jumps_to_raise.pop(original, None)
+        return updated if raising is None else raising.with_changes(semicolon=updated.semicolon)

@@ -12,6 +12,7 @@ import libcst as cst
 from codemods.analysis.names import ExceptionNames
 from codemods.analysis.scope import (
     assigned_targets,
+    children,
     dotted_name,
     is_cancellation_point,
     method_receiver,
@@ -109,13 +110,62 @@ def _same(expr: cst.BaseExpression, other: cst.BaseExpression) -> bool:
 def cancelled_before(
     node: cst.CSTNode, function: cst.FunctionDef, names: ExceptionNames
 ) -> CancelledTasks:
-    """What `function` cancelled before `node` (in source order, in its own frame)."""
+    """What `function` cancelled before `node` (in source order, in its own frame), on a
+    path that may reach `node`: a `cancel()` followed by a `raise` or `return` of its own
+    block (`except BaseException: fut.cancel(); raise`) never reaches code after that block."""
     cancelled = CancelledTasks(names)
+    parents = _parents(function)
+    around_node = _ancestors(node, parents)
     for child in walk_same_frame(function.body):
         if child is node:
             break
+        if method_receiver(child, "cancel") is not None and _leaves_first(
+            child, around_node, parents
+        ):
+            continue
         cancelled.note(child)
     return cancelled
+
+
+def _parents(function: cst.FunctionDef) -> dict[int, cst.CSTNode]:
+    """Each node's parent (by node identity) in the function's own frame."""
+    parents: dict[int, cst.CSTNode] = {}
+    for parent in walk_same_frame(function.body):
+        for child in children(parent):
+            parents[id(child)] = parent
+    return parents
+
+
+def _ancestors(node: cst.CSTNode, parents: dict[int, cst.CSTNode]) -> set[int]:
+    found = set()
+    current: cst.CSTNode | None = node
+    while current is not None:
+        found.add(id(current))
+        current = parents.get(id(current))
+    return found
+
+
+def _leaves(statement: cst.CSTNode) -> bool:
+    """A `raise` or `return`, or a simple line holding one."""
+    if isinstance(statement, cst.SimpleStatementLine):
+        return any(map(_leaves, statement.body))
+    return isinstance(statement, cst.Raise | cst.Return)
+
+
+def _leaves_first(
+    call: cst.CSTNode, around_node: set[int], parents: dict[int, cst.CSTNode]
+) -> bool:
+    """Whether control certainly leaves by a `raise` or `return` after `call`, in a block
+    that does not hold the node (whose ancestors are `around_node`)."""
+    child = call
+    while (parent := parents.get(id(child))) is not None and id(parent) not in around_node:
+        if isinstance(parent, cst.IndentedBlock | cst.SimpleStatementLine):
+            items: list[cst.CSTNode] = list(parent.body)
+            index = next((i for i, item in enumerate(items) if item is child), len(items))
+            if any(map(_leaves, items[index + 1 :])):
+                return True
+        child = parent
+    return False
 
 
 _TIMEOUT_MANAGERS = frozenset(

@@ -194,6 +194,8 @@ class AwaitCancelledTask(Rule):
         handler = original_node.handlers[first[0]]
         if manages_cancellation(handler) or handler_exits(handler, self.names).always_reraises:
             return updated_node
+        if self._expects_cancellation(original_node):
+            return updated_node
         function = enclosing_coroutine(self.parents(original_node))
         awaits = awaited_cancelled_tasks(original_node, function, self.names) if function else []
         if function is None or not awaits:
@@ -206,7 +208,9 @@ class AwaitCancelledTask(Rule):
     def leave_With(
         self, original_node: cst.With, updated_node: cst.With
     ) -> cst.BaseStatement | Statements:
-        if not self._catches_cancellation(original_node):
+        if not self._catches_cancellation(original_node) or self._expects_cancellation(
+            original_node
+        ):
             return updated_node
         function = enclosing_coroutine(self.parents(original_node))
         # A `suppress` that also swallows other awaits is CF103's.
@@ -293,7 +297,7 @@ class AwaitCancelledTask(Rule):
             for handler in guarded.handlers
         )
 
-    def _expects_cancellation(self, line: cst.SimpleStatementLine) -> bool:
+    def _expects_cancellation(self, line: cst.BaseStatement) -> bool:
         """Inside `with pytest.raises(CancelledError):` or `assertRaises(...)`: the code
         wants the CancelledError that `await` raises."""
         for ancestor in self.parents(line):

@@ -3,8 +3,9 @@ from __future__ import annotations
 import libcst as cst
 
 from codemods.analysis.handler_rule import HandlerRule
-from codemods.analysis.handlers import Handler, TryT
-from codemods.analysis.reraise import reraising_clause
+from codemods.analysis.handlers import Handler, TryNode, TryT
+from codemods.analysis.reraise import ReraisingClause, reraising_clause
+from codemods.analysis.swallowing import AWAITS_EXISTING_FUTURE, YIELD_IN_HANDLER, Judgement
 from codemods.model import FixSafety, RuleOptions
 from codemods.prefilter.source_text import catches_everything
 from codemods.prefilter.statements import CoroutineCode, broad_classes, has_handler_for
@@ -56,9 +57,9 @@ class BroadExceptSwallowsCancel(HandlerRule):
     `trio.Cancelled` or `anyio.get_cancelled_exc_class()` in trio or anyio code), adding
     `import asyncio` only when needed. When the broad handler runs cleanup (a call named like
     `close`, `release`, `rollback`, `_close_channel`...), the inserted clause first repeats the
-    handler's statements up to its last cleanup call (log lines aside), so cancellation does not
-    skip cleanup the original ran. On a `try`/`except*` the clause is
-    `except* asyncio.CancelledError as cancelled:` ending in
+    handler's statements up to its last cleanup call or state change (log lines and back-off
+    sleeps aside), so cancellation does not skip cleanup the original ran. On a
+    `try`/`except*` the clause is `except* asyncio.CancelledError as cancelled:` ending in
     `raise cancelled.exceptions[0] from None`: a bare `raise` there would re-raise an exception
     group, which asyncio does not treat as cancellation (`asyncio.timeout()` would let it escape
     instead of raising `TimeoutError`).
@@ -70,11 +71,17 @@ class BroadExceptSwallowsCancel(HandlerRule):
     person should decide whether some must. Logging, a back-off `sleep` and local retry counters
     do not count.
 
-    No fix is offered when the cleanup is entangled with `return`/`break`/`continue`/`raise`;
-    when cleanup follows the `try` (or the loop it breaks out of), which the swallowing let run
-    and a re-raise would skip; when the `try` only awaits an existing task or future
-    (`await self._task`), whose own cancellation by someone else may be what is caught; or when
-    no spelling of the exception is usable at that place.
+    The clause never skips code after the `try` (or after the loop a `break` leaves) that the
+    swallowing let run: where every path of the `try` goes on to it and it ends the function,
+    it moves into the `try`'s `finally` with the fix; otherwise the finding is reported only.
+    Reported only too, with the reason in the message: a handler that re-raises on some paths
+    only (it chooses when to stop), cleanup entangled with `return`/`break`/`continue`, a
+    `yield` in the handler of an async generator, a `try` that only awaits an existing task or
+    future (`await self._task`), and a place where no spelling of the exception is usable.
+    Not flagged: a handler that re-raises every cancellation (an `isinstance` test for an
+    error class of the project routes none there), one that hands the exception on
+    (`fut.set_exception(exc)`), and one whose swallowing ends a coroutine that returns
+    nothing (CF105).
 
     ## Options
     - `cleanup-names`, `extend-cleanup-names`: the calls that count as cleanup.
@@ -103,6 +110,15 @@ class BroadExceptSwallowsCancel(HandlerRule):
     def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:
         return may_catch_everything(code, options.target_version)
 
+    def visit_Module(self, node: cst.Module) -> None:
+        super().visit_Module(node)
+        self._tails_to_move: set[TryNode] = set()
+
+    def leave_IndentedBlock(
+        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
+        return self.move_tails(original_node, updated_node, self._tails_to_move)
+
     def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> cst.Try:
         return self._check(original_node, updated_node)
 
@@ -111,37 +127,57 @@ class BroadExceptSwallowsCancel(HandlerRule):
 
     def _check(self, original: TryT, updated: TryT) -> TryT:
         found = self.first_cancellation_handler(original)
-        if found is None:
+        if found is None or not found[1].is_broad:
             return updated
-        index, caught = found
+        index = found[0]
         handler = original.handlers[index]
-        exits = self.swallowing_paths(original, handler) if caught.is_broad else None
+        if self.yields_when_cancelled(original, handler):
+            self.report_handler(handler, None, why_no_fix=YIELD_IN_HANDLER)
+            return updated
+        exits = self.swallowing_paths(original, handler)
         if exits is None:
             return updated
-        spelling = self.cancellation_spelling_at(handler)
-        clause = None
-        if (
-            spelling is not None
-            and not self.skips_cleanup(original, exits)
-            and not self.may_be_childs_cancellation(original)
-        ):
-            clause = reraising_clause(
-                updated.handlers[index],
-                spelling.expression,
-                self.options.cleanup_names,
-                self.group_binding(handler),
-                self.coroutine(original),
-            )
+        judgement = self.judge(original, handler, exits)
+        if judgement.ends:
+            return updated  # swallow-then-end: CF105's concern
+        clause, why_no_fix = self._clause(original, updated, index, judgement)
         safety = None
         if clause is not None:
             safety = FixSafety.SAFE if clause.complete else FixSafety.UNSAFE
-        if not self.report_handler(handler, safety):
+        if not self.report_handler(handler, safety, why_no_fix=why_no_fix):
             return updated
-        assert spelling is not None and clause is not None
+        assert clause is not None
+        spelling = self.cancellation_spelling_at(handler)
+        assert spelling is not None
         self.require_import(spelling)
+        if judgement.tail_to_finally:
+            self._tails_to_move.add(original)
         handlers: list[Handler] = list(updated.handlers)
         handlers.insert(index, clause.handler)
         return updated.with_changes(handlers=handlers)
+
+    def _clause(
+        self, original: TryT, updated: TryT, index: int, judgement: Judgement
+    ) -> tuple[ReraisingClause | None, str | None]:
+        """The re-raising clause to insert before the handler, or None and why there is none."""
+        handler = original.handlers[index]
+        spelling = self.cancellation_spelling_at(handler)
+        if spelling is None:
+            return None, "no spelling of the cancellation class is usable here"
+        if judgement.reason is not None:
+            return None, judgement.reason
+        if self.may_be_childs_cancellation(original):
+            return None, AWAITS_EXISTING_FUTURE
+        clause = reraising_clause(
+            updated.handlers[index],
+            spelling.expression,
+            self.options.cleanup_names,
+            self.group_binding(handler),
+            self.coroutine(original),
+        )
+        if clause is None:
+            return None, "the handler's work is entangled with `return`/`break`/`continue`"
+        return clause, None
 
 
 # The gates: what a file needs for this rule to have a finding (False: certainly none).

@@ -8,8 +8,20 @@ from codemods.analysis.exits import Exit, ExitPaths, Jump
 from codemods.analysis.handler_rule import HandlerRule
 from codemods.analysis.handlers import Handler, TryNode, TryT
 from codemods.analysis.names import Caught
-from codemods.analysis.reraise import is_inert, reraising_clause, with_reraise
+from codemods.analysis.reraise import (
+    JumpsToRaise,
+    is_inert,
+    reraise_statement,
+    reraising_clause,
+    with_reraise,
+)
 from codemods.analysis.scope import walk_same_frame
+from codemods.analysis.swallowing import (
+    AWAITS_EXISTING_FUTURE,
+    YIELD_IN_HANDLER,
+    Judgement,
+    returns_value,
+)
 from codemods.model import FixSafety, RuleOptions
 from codemods.prefilter.source_text import catches_cancellation
 from codemods.prefilter.statements import (
@@ -46,7 +58,7 @@ class _Split:
         return clause.handler if clause else None
 
 
-class CancelledErrorNotReraised(HandlerRule):
+class CancelledErrorNotReraised(JumpsToRaise, HandlerRule):
     """
     ## What it does
     Flags an `except CancelledError` handler (also `trio.Cancelled`,
@@ -70,8 +82,8 @@ class CancelledErrorNotReraised(HandlerRule):
             try:
                 item = await queue.get()
             except asyncio.CancelledError:
-                log.info("consumer stopping")
-                break
+                log.info("ignoring cancellation")
+                continue
             await handle(item)
     ```
 
@@ -82,29 +94,36 @@ class CancelledErrorNotReraised(HandlerRule):
             try:
                 item = await queue.get()
             except asyncio.CancelledError:
-                log.info("consumer stopping")
+                log.info("ignoring cancellation")
                 raise
             await handle(item)
     ```
 
     ## Fix safety
-    A handler that falls off its end gets a `raise` appended (a lone `pass` becomes `raise`; a
-    commented `pass` is kept, with `raise` after it); in an `except*` handler,
+    A handler that falls off its end gets a `raise` appended (a trailing `pass` or `...`
+    becomes `raise`, its comment kept above it); in an `except*` handler,
     `raise <group>.exceptions[0] from None`, binding the group if needed, because a bare `raise`
     there re-raises an exception group, which asyncio does not treat as cancellation. This fix is
     safe.
 
-    A `return`/`break`/`continue` that leaves the handler is replaced by `raise`. This fix is
-    unsafe: code after the loop or the `return` value no longer runs on cancellation. A tuple
-    handler is split: the cancellation exception gets its own clause before it, which repeats
-    the handler's cleanup and re-raises. This fix is unsafe too.
+    A `break`/`continue`/bare `return` that leaves the handler is replaced by `raise`. This fix
+    is unsafe: the loop no longer goes on after a cancellation. A tuple handler is split: the
+    cancellation exception gets its own clause before it, which repeats the handler's cleanup
+    and state changes (`self._conn = None`, a flag a `finally` reads) and re-raises. This fix
+    is unsafe too.
 
-    No fix is offered when a cleanup call follows the `try` or the loop (the swallowing let it
-    run; a re-raise would skip it), when the returned value has side effects, when the jump
-    sits in a nested `except` (where a bare `raise` means another exception), or when the `try`
-    only awaits an existing task or future (`await self._task`: the `CancelledError` may be that
-    task's, cancelled by someone else). A handler that raises another exception is reported
-    without a fix.
+    A fix never skips code that the swallowing path runs after the handler: any statement after
+    the `try` (or after the loop a `break` leaves) that does more than log, sleep or return.
+    Where every path of the `try` goes on to that code and it ends the function, it moves into
+    the `try`'s `finally` with the fix; otherwise the finding is reported only, and its message
+    says so. Reported only, with the reason in the message, too: a handler that re-raises on
+    some paths only (`if self._closing: raise`: it chooses when to stop), one that returns a
+    value when cancelled (a partial result, on purpose), a `yield` in the handler of an async
+    generator (the cancelled generator suspends there), a jump in a nested `except`, and a
+    `try` that only awaits an existing task or future (`await self._task`: the
+    `CancelledError` may be that task's). A handler that hands the exception on
+    (`fut.set_exception(exc)`, `queue.put_nowait(exc)`) is not flagged; nor is one whose
+    swallowing leads straight to the end of a coroutine that returns nothing: that is CF105.
 
     ## Options
     - `cleanup-names`, `extend-cleanup-names`: the calls that count as cleanup after the `try`.
@@ -112,6 +131,7 @@ class CancelledErrorNotReraised(HandlerRule):
 
     ## See also
     - CF101: a broad handler (`except:`, `except BaseException:`) that swallows cancellation.
+    - CF105: a swallowed cancellation that ends the coroutine normally.
     - CF301: `except CancelledError: pass` around an `await` of a task just cancelled.
     """
 
@@ -129,7 +149,8 @@ class CancelledErrorNotReraised(HandlerRule):
 
     _planned: dict[TryNode, tuple[int, _Reraise | _Split]]
     """Fixes decided when a `try` is entered, applied when it is left."""
-    _jumps_to_replace: set[cst.CSTNode]
+    _tails_to_move: set[TryNode]
+    """`try` statements whose following code moves into their `finally` with the fix."""
 
     @classmethod
     def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:
@@ -138,28 +159,19 @@ class CancelledErrorNotReraised(HandlerRule):
     def visit_Module(self, node: cst.Module) -> None:
         super().visit_Module(node)
         self._planned = {}
-        self._jumps_to_replace = set()
+        self.jumps_to_raise = {}
+        self._tails_to_move = set()
+
+    def leave_IndentedBlock(
+        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
+        return self.move_tails(original_node, updated_node, self._tails_to_move)
 
     def visit_Try(self, node: cst.Try) -> None:
         self._plan(node)
 
     def visit_TryStar(self, node: cst.TryStar) -> None:
         self._plan(node)
-
-    def leave_Return(
-        self, original_node: cst.Return, updated_node: cst.Return
-    ) -> cst.BaseSmallStatement:
-        return self._replace_jump(original_node, updated_node)
-
-    def leave_Break(
-        self, original_node: cst.Break, updated_node: cst.Break
-    ) -> cst.BaseSmallStatement:
-        return self._replace_jump(original_node, updated_node)
-
-    def leave_Continue(
-        self, original_node: cst.Continue, updated_node: cst.Continue
-    ) -> cst.BaseSmallStatement:
-        return self._replace_jump(original_node, updated_node)
 
     def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> cst.Try:
         return self._apply(original_node, updated_node)
@@ -175,27 +187,52 @@ class CancelledErrorNotReraised(HandlerRule):
         if caught.is_broad:
             return  # CF101's concern
         handler = node.handlers[index]
+        if self.yields_when_cancelled(node, handler):
+            self.report_handler(handler, None, why_no_fix=YIELD_IN_HANDLER)
+            return
         exits = self.swallowing_paths(node, handler)
         if exits is None:
             return
-        fix = self._fix(node, handler, caught, exits)
-        if self.report_handler(handler, fix[1] if fix else None) and fix is not None:
+        judgement = self.judge(node, handler, exits)
+        if judgement.ends:
+            return  # swallow-then-end: CF105's concern
+        fix, why_no_fix = self._fix(node, handler, caught, exits, judgement)
+        if self.report_handler(handler, fix[1] if fix else None, why_no_fix=why_no_fix) and fix:
             self._planned[node] = (index, fix[0])
             if isinstance(fix[0], _Reraise):
-                self._jumps_to_replace |= fix[0].jumps
+                bound = handler.with_changes(name=fix[0].binding or handler.name)
+                raising = reraise_statement(bound)
+                self.jumps_to_raise |= dict.fromkeys(fix[0].jumps, raising)
+            if judgement.tail_to_finally:
+                self._tails_to_move.add(node)
 
     def _fix(
-        self, node: TryNode, handler: Handler, caught: Caught, exits: ExitPaths
-    ) -> tuple[_Reraise | _Split, FixSafety] | None:
-        if self.may_be_childs_cancellation(node) or self.skips_cleanup(node, exits):
-            return None
+        self,
+        node: TryNode,
+        handler: Handler,
+        caught: Caught,
+        exits: ExitPaths,
+        judgement: Judgement,
+    ) -> tuple[tuple[_Reraise | _Split, FixSafety] | None, str | None]:
+        """The fix and its safety, or None and why there is none."""
+        if self.may_be_childs_cancellation(node):
+            return None, AWAITS_EXISTING_FUTURE
+        if judgement.reason is not None:
+            return None, judgement.reason
+        if any(
+            isinstance(jump.statement, cst.Return) and returns_value(jump.statement)
+            for jump in exits.jumps
+        ):
+            return None, "the handler returns a value when cancelled, on purpose"
         if caught.others:
             split = self._split(node, handler, caught)
-            return (split, FixSafety.UNSAFE) if split else None
+            if split is None:
+                return None, "the tuple handler cannot be split here"
+            return (split, FixSafety.UNSAFE), None
         reraise = self._reraise(handler, exits)
         if reraise is None:
-            return None
-        return reraise, FixSafety.UNSAFE if reraise.jumps else FixSafety.SAFE
+            return None, "the handler raises another exception, or jumps from a nested handler"
+        return (reraise, FixSafety.UNSAFE if reraise.jumps else FixSafety.SAFE), None
 
     def _reraise(self, handler: Handler, exits: ExitPaths) -> _Reraise | None:
         if Exit.RAISE_OTHER in exits.kinds:
@@ -224,15 +261,6 @@ class CancelledErrorNotReraised(HandlerRule):
         )
         return split if split.clause(handler, self.options.cleanup_names) else None
 
-    def _replace_jump(
-        self, original: cst.BaseSmallStatement, updated: cst.Return | cst.Break | cst.Continue
-    ) -> cst.BaseSmallStatement:
-        if original in self._jumps_to_replace:
-            reraise = cst.Raise(semicolon=updated.semicolon)
-            self.drop_unused_imports(original, [reraise])  # `return SENTINEL`: its import
-            return reraise
-        return updated
-
     def _apply(self, original: TryT, updated: TryT) -> TryT:
         planned = self._planned.pop(original, None)
         if planned is None:
@@ -252,8 +280,9 @@ class CancelledErrorNotReraised(HandlerRule):
                 clause,
                 handler.with_changes(type=fix.remaining_type, whitespace_after_except=whitespace),
             ]
-        elif fix.append:
-            handlers[index] = with_reraise(handler.with_changes(name=fix.binding or handler.name))
+        else:
+            handler = handler.with_changes(name=fix.binding or handler.name)
+            handlers[index] = with_reraise(handler) if fix.append else handler
         return updated.with_changes(handlers=handlers)
 
 

@@ -15,9 +15,6 @@ class BatchUploader:
             async with self._lock:
                 try:
                     await self._client.push(batch.items)
-                except asyncio.CancelledError:
-                    await self._client.disconnect()
-                    raise
                 except BaseException:
                     log.warning("push of batch %s failed, reconnecting", batch.id)
                     await self._client.disconnect()

@@ -11,8 +11,6 @@ async def listen(redis, channel: str, handle) -> None:
         while True:
             try:
                 message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-            except asyncio.CancelledError:
-                raise
             except BaseException:
                 log.exception("listener on %s stopped", channel)
                 break

@@ -20,7 +20,6 @@ class EventListener:
                         await on_event(json.loads(message["data"]))
             except asyncio.CancelledError:
                 log.info("listener for %s cancelled", self.channel)
-                raise
         finally:
             await pubsub.unsubscribe(self.channel)
             await pubsub.aclose()
