@@ -507,6 +507,12 @@ NOT_RUNNABLE: dict[str, str] = {
     "CF102/return_bare-unsafe": "read_frames: the success path fails on a fake",
     "CF102/split_with_nested_fix-safe": "relay: no run reaches the lines the fix changed",
     "CF102/trio_cancelled-safe": "pump: trio or anyio code: the harness runs asyncio",
+    "CF105/async_generator_return-unsafe": "stream_events: an async generator",
+    "CF105/for_loop_reraise_in_body-unsafe": "BufferedWriter.write_forever: cancel at suspension 1 (line 16): a fake cannot stand in (TypeError)",
+    "CF105/return_bare-unsafe": "read_frames: the success path fails on a fake",
+    "CF105/split_with_nested_fix-unsafe": "relay: no run reaches the lines the fix changed",
+    "CF105/trio_cancelled-unsafe": "pump: trio or anyio code: the harness runs asyncio",
+    "CF105/trio_heartbeat_aclose-unsafe": "heartbeat: trio or anyio code: the harness runs asyncio",
     "CF201/camelcase_release_conn_retry_loop-unsafe": "LedgerReader.balances: the success path fails on a fake",
     "CF201/inner_loop_break_continue_not_early_exit-unsafe": "collect_batch: the success path fails on a fake",
     "CF201/private_helper_close_channel-safe": "InvoicePublisher.publish_all: the success path fails on a fake",
@@ -531,6 +537,8 @@ NOT_RUNNABLE: dict[str, str] = {
     "CF205/transport_close_counts_failures_unsafe-unsafe": "Uplink.push: cancel at suspension 2 (line 17): a fake cannot stand in (TypeError)",
     "CF207/lock_release_after_flush-unsafe": "Journal.flush_locked: the success path fails on a fake",
     "CF301/match_capture_named_task_py311-safe": "handle: no run reaches the lines the fix changed",
+    "CF301/ok_await_meant_to_raise_in_assert_raises-safe": "WorkerTest.test_cancel_stops_worker: the success path fails on a fake",
+    "CF301/ok_suppress_inside_pytest_raises-safe": "test_stop_raises_cancelled: the success path fails on a fake",
     "CF302/crawler_import_asyncio_as_aio-unsafe": "Crawler.crawl: the success path fails on a fake",
     "CF303/background_tasks_name_taken-unsafe": "run_background_task: the success path fails on a fake",
     "CF303/chained_add_done_callback_log_errors-unsafe": "MetricsBuffer.record: not a coroutine function",
@@ -552,8 +560,11 @@ NOT_RUNNABLE: dict[str, str] = {
 """Fixes none of whose changed functions the harness can run, with the reason."""
 
 KNOWN_WRONG: dict[str, str] = {
+    "CF101/nested_try_inner_and_outer_broad-unsafe": "partial (issue 21 pattern 3): BatchUploader.upload: cancel at suspension 2 (line 17): ends ('returned', 'None'), not cancelled",
     "CF101/pubsub_break_then_unsubscribe_trailing_cleanup-safe": "8 problem(s), e.g. listen: Exception at await 3: calls [\"logging.getLogger('fixture')\", 'redis.pubsub()', 'redis.pubsub().subscribe(channel)', 'redis.pubsub().get_message(ignor...",
     "CF101/shutdown_services_oneline_handler-safe": "4 problem(s), e.g. App.shutdown: cancel at suspension 1 (line 16): ends ('returned', 'None'), not cancelled",
+    "CF101/shutdown_services_oneline_handler-unsafe": "partial (issue 21 pattern 3): App.shutdown: cancel at suspension 1 (line 16): ends ('returned', 'None'), not cancelled",
+    "CF102/fallthrough_then_unsubscribe-safe": "partial (issue 21 pattern 3): EventListener.listen: cancel at suspension 2 (line 18): ends ('returned', 'None'), not cancelled",
     "CF102/ok_gather_after_cancel-unsafe": "2 problem(s), e.g. WorkerPool.stop: cancel at suspension 1 (line 20): ends ('returned', 'None'), not cancelled",
     "CF102/tuple_split_skips_trailing_close-safe": "30 problem(s), e.g. forward: cancel at suspension 2 (line 13): ends ('returned', '0'), not cancelled",
     "CF201/aiohttp_runner_cleanup-safe": "1 problem(s), e.g. serve_metrics: OSError at await 4: calls [\"logging.getLogger('fixture')\", 'aiohttp.web.AppRunner(app)', 'aiohttp.web.AppRunner().setup()', 'aiohttp.web.TCPSi...",

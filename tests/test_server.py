@@ -33,7 +33,7 @@ async def poll(stream):
         try:
             await stream.read()
         except asyncio.CancelledError:
-            return
+            continue
 
 
 async def stop(task):
