@@ -1,7 +1,8 @@
-"""The concepts that the stdlib gates and the LibCST rules both need, pinned equal over every
-node of every fixture: a gate that understands a concept less than the rule does loses
-findings (an async comprehension that was no cancellation point, a loop's `else` whose
-`break` did not leave the `finally`).
+"""The concepts that the stdlib gates and the LibCST rules both need, pinned over every node
+of every fixture: a gate that understands a concept less than the rule does loses findings
+(an async comprehension that was no cancellation point, a loop's `else` whose `break` did
+not leave the `finally`, `suppress(Exception)` before 3.8, `pool.release(connection=conn)`).
+Equal where both must agree; elsewhere the gate may only say more (let more through).
 
 Nodes are matched by position; lines with non-ASCII text are left out (the stdlib counts
 columns in bytes, LibCST in characters).
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import libcst as cst
@@ -18,9 +20,19 @@ import pytest
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from codemods.analysis.blocks import leaves_block
-from codemods.analysis.scope import dotted_name, has_cancellation_point
+from codemods.analysis.cleanup import called_name, cleaned_resources
+from codemods.analysis.handlers import Handler
+from codemods.analysis.names import ExceptionNames, module_names
+from codemods.analysis.scope import assigned_targets, dotted_name, has_cancellation_point, walk
+from codemods.analysis.vocabulary import DEFAULT_CLEANUP_NAMES
 from codemods.prefilter import statements
+from codemods.prefilter.statements import _future_bindings
+from codemods.rules.await_cancelled_task import _binds_future
+from codemods.rules.broad_except_swallows_cancel import may_catch_everything
+from codemods.rules.cancelled_error_not_reraised import may_catch_cancellation
+from codemods.rules.cleanup_skipped_on_cancel import _acquired, _may_acquire, _may_clean
 from codemods.rules.jump_in_finally import _may_jump_out
+from codemods.rules.suppress_swallows_cancel import may_suppress
 from tests.conftest import FIXTURES
 
 CASES = sorted(FIXTURES.glob("CF*-*/*.py"))
@@ -30,20 +42,29 @@ Key = tuple[int, int, int, int]
 def _stdlib_nodes(source: bytes) -> dict[Key, list[ast.AST]]:
     found: dict[Key, list[ast.AST]] = {}
     for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.stmt | ast.expr) and node.end_lineno is not None:
+        if isinstance(node, ast.stmt | ast.expr | ast.ExceptHandler) and node.end_lineno:
             key = (node.lineno, node.col_offset, node.end_lineno, node.end_col_offset or 0)
             found.setdefault(key, []).append(node)
     return found
 
 
 def _cst_nodes(source: bytes) -> Iterator[tuple[Key, cst.CSTNode]]:
+    _, at = _cst_positions(source)
+    for node, key in at.items():
+        yield key, node
+
+
+def _cst_positions(source: bytes) -> tuple[cst.Module, dict[cst.CSTNode, Key]]:
+    """The module LibCST parses, and where each of its nodes stands."""
     wrapper = MetadataWrapper(cst.parse_module(source))
     lines = [*source.splitlines(), b""]
+    at: dict[cst.CSTNode, Key] = {}
     for node, where in wrapper.resolve(PositionProvider).items():
         assert isinstance(where, CodeRange)
         start, end = where.start, where.end
         if all(line.isascii() for line in lines[start.line - 1 : end.line]):
-            yield (start.line, start.column, end.line, end.column), node
+            at[node] = (start.line, start.column, end.line, end.column)
+    return wrapper.module, at
 
 
 def _case_id(path: Path) -> str:
@@ -97,3 +118,125 @@ def _assert_statement_concepts(node: cst.CSTNode, other: ast.stmt) -> None:
     else:
         assert stdlib_says == libcst_says, ast.unparse(other)
     assert _may_jump_out([other]) == leaves_block(node), ast.unparse(other)
+
+
+def _parsed(case: Path) -> bytes:
+    source = case.read_bytes()
+    if not _parses(source):
+        pytest.skip("newer syntax than this Python's")
+    return source
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+@pytest.mark.slow  # every handler and `with` of every fixture
+def test_gates_see_every_handler_type_the_rules_see(case: Path) -> None:
+    """A handler the rules take for catching cancellation (CF101), for catching everything
+    (CF102) or for naming a cancellation class (CF204), and a `suppress(...)` they take for
+    swallowing it (CF103): the stdlib gates let each through, on either side of 3.8."""
+    source = _parsed(case)
+    tree, stdlib = ast.parse(source), _stdlib_nodes(source)
+    module, at = _cst_positions(source)
+    code = statements.module_code(tree).rest  # the imports serve every part alike
+    compared = 0
+    for target_version in ((3, 7), (3, 11)):
+        names = ExceptionNames(module_names(module), target_version)
+        for node, key in at.items():
+            for other in stdlib.get(key, ()):
+                if isinstance(node, Handler) and isinstance(other, ast.ExceptHandler):
+                    _assert_handler_gates(names, node, replace(code, tries=[_try(other)]))
+                    compared += 1
+                elif (
+                    isinstance(node, cst.With)
+                    and isinstance(other, ast.With)
+                    and any(names.suppresses_cancellation(item.item) for item in node.items)
+                ):
+                    gate = replace(code, withs=[other])
+                    assert may_suppress(gate, target_version), ast.unparse(other)
+    assert compared > 0 or not any(isinstance(node, ast.ExceptHandler) for node in ast.walk(tree))
+
+
+def _try(handler: ast.ExceptHandler) -> ast.Try:
+    return ast.Try(body=[], handlers=[handler], orelse=[], finalbody=[])
+
+
+def _assert_handler_gates(
+    names: ExceptionNames, handler: Handler, code: statements.CoroutineCode
+) -> None:
+    caught, version = names.caught(handler), names.target_version
+    shown = cst.Module([]).code_for_node(handler)
+    if caught.catches_cancellation:
+        assert may_catch_cancellation(code, version), shown
+    if caught.is_broad:
+        assert may_catch_everything(code, version), shown
+    if caught.cancellation:
+        assert statements.has_handler_for(code, statements.CANCELLATION_NAMES), shown
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+@pytest.mark.slow  # every statement of every fixture
+def test_gates_see_every_acquisition_and_cleanup_the_rules_see(case: Path) -> None:
+    """What CF203 takes for acquired (`conn = await connect()`, `await lock.acquire()`) and
+    for cleaned up (`conn.close()`, `pool.release(conn)`), over every line; the callee's name
+    that the cleanup vocabulary judges, over every call."""
+    source = _parsed(case)
+    stdlib = _stdlib_nodes(source)
+    _, at = _cst_positions(source)
+    compared = 0
+    for node, key in at.items():
+        if isinstance(node, cst.Call) and (name := called_name(node)) is not None:
+            for other in stdlib.get(key, ()):
+                if isinstance(other, ast.Call):
+                    assert statements.last_name(other.func) == name, ast.unparse(other)
+        if not isinstance(node, cst.SimpleStatementLine) or any(s not in at for s in node.body):
+            continue
+        found = [_statement_at(at[small], stdlib) for small in node.body]
+        shown = "; ".join(map(ast.unparse, found))
+        acquired = _may_acquire(found[0]) if len(found) == 1 else set()
+        assert _acquired(node) <= acquired, shown
+        cleaned = set().union(*(_may_clean(part, DEFAULT_CLEANUP_NAMES) for part in found))
+        # `close(force=True)`: LibCST names the constant, which nothing acquires.
+        cleaned |= {"True", "False", "None"}
+        assert cleaned_resources(node, DEFAULT_CLEANUP_NAMES) <= cleaned, shown
+        compared += 1
+    assert compared > 0
+
+
+def _statement_at(key: Key, stdlib: dict[Key, list[ast.AST]]) -> ast.stmt:
+    return next(node for node in stdlib[key] if isinstance(node, ast.stmt))
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+@pytest.mark.slow  # every binding of every fixture
+def test_gates_see_every_future_binding_the_rules_see(case: Path) -> None:
+    """A parameter or assignment that CF301 takes for binding a Task or Future (`self._task =
+    loop.create_task(...)`, `worker: asyncio.Task`): the stdlib gate names it too, and
+    collects it from the function that holds it (so that the function stays as context)."""
+    source = _parsed(case)
+    tree, stdlib = ast.parse(source), _stdlib_nodes(source)
+    module, at = _cst_positions(source)
+    parts = statements.module_code(tree)
+    gathered = set().union(*(code.future_names for _, code in parts.units))
+    arguments = {
+        (node.lineno, node.col_offset): node for node in ast.walk(tree) if isinstance(node, ast.arg)
+    }
+    for function in (node for node in walk(module) if isinstance(node, cst.FunctionDef)):
+        for node in walk(function):
+            for name in _future_names_bound(node) if node in at else ():
+                if isinstance(node, cst.Param):
+                    other = arguments[at[node][:2]]
+                else:
+                    other = _statement_at(at[node], stdlib)
+                assert isinstance(other, ast.arg | ast.Assign | ast.AnnAssign)
+                assert name in _future_bindings(other), ast.unparse(other)
+                assert name in gathered, ast.unparse(other)
+
+
+def _future_names_bound(node: cst.CSTNode) -> list[str]:
+    """The names `node` binds to a Task or Future, as CF301 judges them."""
+    if isinstance(node, cst.Param):
+        candidates = [node.name.value]
+    elif isinstance(node, cst.Assign | cst.AnnAssign):
+        candidates = [name for target in assigned_targets(node) if (name := dotted_name(target))]
+    else:
+        return []
+    return [name for name in candidates if _binds_future(node, {name})]

@@ -295,6 +295,18 @@ def dotted(expr: ast.expr) -> str | None:
     return None
 
 
+def full_name(expr: ast.expr) -> str | None:
+    """As LibCST's `get_full_name_for_node`: `self._conn` -> "self._conn", `conns[0]` ->
+    "conns", `pool.get()` -> "pool.get"; None for anything else."""
+    if isinstance(expr, ast.Name):
+        return expr.id
+    if isinstance(expr, ast.Attribute):
+        return f"{full_name(expr.value)}.{expr.attr}"
+    if isinstance(expr, ast.Call | ast.Subscript):
+        return full_name(expr.func if isinstance(expr, ast.Call) else expr.value)
+    return None
+
+
 def without_await(expr: ast.expr) -> ast.expr:
     """`await x` -> `x`; anything else as it is."""
     return expr.value if isinstance(expr, ast.Await) else expr

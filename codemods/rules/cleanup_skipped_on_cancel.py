@@ -27,7 +27,7 @@ from codemods.analysis.scope import (
 from codemods.model import FixSafety, RuleOptions
 from codemods.prefilter import statements
 from codemods.prefilter.source_text import cleanup_statement
-from codemods.prefilter.statements import CoroutineCode, calls_cleanup, dotted, without_await
+from codemods.prefilter.statements import CoroutineCode, calls_cleanup, full_name, without_await
 from codemods.rule import Rule
 
 
@@ -420,12 +420,12 @@ def may_skip_cleanup(code: CoroutineCode, cleanup_names: frozenset[str]) -> bool
 
 
 def _may_acquire(statement: ast.stmt) -> set[str]:
-    """What `x = ...`, `a, b = ...` or `[await] x.acquire()` may take to clean up later."""
+    """What `x = ...`, `a, *b = ...`, `x[k] = ...` or `[await] x.acquire()` may take to clean
+    up later; with what the assignment binds inside (`:=`, comprehension variables), as the
+    rule's `bound_names` counts them."""
     targets: list[ast.expr] = []
-    if isinstance(statement, ast.Assign):
-        targets = list(statement.targets)
-    elif isinstance(statement, ast.AnnAssign):
-        targets = [statement.target]
+    if isinstance(statement, ast.Assign | ast.AnnAssign):
+        targets = [target for node in ast.walk(statement) for target in _bound_by(node, statement)]
     elif isinstance(statement, ast.Expr):
         call = without_await(statement.value)
         if (
@@ -439,9 +439,20 @@ def _may_acquire(statement: ast.stmt) -> set[str]:
         target = targets.pop()
         if isinstance(target, ast.Tuple | ast.List):
             targets += target.elts
-        elif (name := dotted(target)) is not None:
+        elif isinstance(target, ast.Starred):
+            targets.append(target.value)
+        elif (name := full_name(target)) is not None:
             found.add(name)
     return found
+
+
+def _bound_by(node: ast.AST, statement: ast.Assign | ast.AnnAssign) -> list[ast.expr]:
+    """The targets `node`, a part of `statement`, assigns."""
+    if node is statement:
+        return list(statement.targets) if isinstance(statement, ast.Assign) else [statement.target]
+    if isinstance(node, ast.NamedExpr | ast.comprehension):
+        return [node.target]
+    return []
 
 
 def _may_clean(statement: ast.stmt, cleanup_names: frozenset[str]) -> set[str]:
@@ -450,5 +461,6 @@ def _may_clean(statement: ast.stmt, cleanup_names: frozenset[str]) -> set[str]:
     if not isinstance(call, ast.Call) or not calls_cleanup(call, cleanup_names):
         return set()
     parts = [call.func.value] if isinstance(call.func, ast.Attribute) else []
-    parts += call.args
-    return {name for part in parts if (name := dotted(part)) is not None}
+    parts += [arg.value if isinstance(arg, ast.Starred) else arg for arg in call.args]
+    parts += [keyword.value for keyword in call.keywords]
+    return {name for part in parts if (name := full_name(part)) is not None}

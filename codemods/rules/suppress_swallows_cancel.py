@@ -9,7 +9,13 @@ from codemods.analysis.scope import enclosing_coroutine, has_cancellation_point
 from codemods.analysis.tasks import awaits_only_cancelled_tasks
 from codemods.model import RuleOptions
 from codemods.prefilter.source_text import catches_cancellation
-from codemods.prefilter.statements import CANCELLATION_NAMES, CoroutineCode, last_name, with_aliases
+from codemods.prefilter.statements import (
+    CANCELLATION_NAMES,
+    CoroutineCode,
+    broad_classes,
+    last_name,
+    with_aliases,
+)
 from codemods.rule import Rule
 
 
@@ -64,12 +70,12 @@ class SuppressSwallowsCancel(Rule):
     @classmethod
     def may_apply(cls, source: bytes, options: RuleOptions) -> bool:
         return super().may_apply(source, options) and catches_cancellation(
-            source, ("BaseException",)
+            source, broad_classes(options.target_version)
         )
 
     @classmethod
     def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:
-        return may_suppress(code)
+        return may_suppress(code, options.target_version)
 
     def visit_With(self, node: cst.With) -> None:
         function = enclosing_coroutine(self.parents(node))
@@ -94,11 +100,12 @@ def _header_comments(node: cst.With) -> list[cst.Comment]:
 # The gates: what a file needs for this rule to have a finding (False: certainly none).
 
 
-def may_suppress(code: CoroutineCode) -> bool:
+def may_suppress(code: CoroutineCode, target_version: tuple[int, int]) -> bool:
     """Whether some coroutine `with` calls `suppress` (or what `from ... import suppress as
-    x` binds) naming `BaseException` or a cancellation class."""
+    x` binds) naming a broad class (`BaseException`; `Exception` too before 3.8) or a
+    cancellation class."""
     suppress = with_aliases(code, frozenset({"suppress"}))
-    caught = with_aliases(code, CANCELLATION_NAMES | {"BaseException"})
+    caught = with_aliases(code, CANCELLATION_NAMES | broad_classes(target_version))
     return any(
         isinstance(item.context_expr, ast.Call)
         and last_name(item.context_expr.func) in suppress
