@@ -273,8 +273,13 @@ def _root_module(name: str) -> str:
     return name.split(".")[0]
 
 
+@functools.lru_cache(maxsize=4)
 def framework_of(module: cst.Module) -> Framework:
-    """asyncio wherever a module imports it or nothing else; trio or anyio only without it."""
+    """asyncio wherever a module imports it or nothing else; trio or anyio only without it.
+
+    Each finding with a fix asks for its module's framework, and the answer needs a walk of
+    the whole module: it is remembered for the few latest modules (nodes hash by identity,
+    and a changed tree is a new module)."""
     imported: set[str] = set()
     for node in _imports(module):
         if isinstance(node, cst.Import):
