@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import ast
 import difflib
+import hashlib
 import json
 import os
 import re
@@ -123,7 +124,9 @@ class Record:
     path: str
     code: str
     function: str
-    text: str
+    line_digest: str
+    """A digest of the flagged line's text: a key that survives lines moving, while the
+    repository keeps none of the packages' code."""
     occurrence: int = 0
     line: int = 0
     column: int = 0
@@ -132,6 +135,11 @@ class Record:
     fix_kind: str | None = None
     fixed: bool = False
     diff: str | None = None
+    """The fix's diff of the finding's function (shown, never stored: `diff_digest` is)."""
+
+    @property
+    def diff_digest(self) -> str | None:
+        return None if self.diff is None else digest(self.diff)
 
     @property
     def key(self) -> tuple[str, str, str, str, str, str, int]:
@@ -142,16 +150,21 @@ class Record:
         return (self.path, self.line, self.column, self.code)
 
 
+def digest(text: str) -> str:
+    """What the verdicts keep of the packages' code: a digest, enough to tell it changed."""
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def key_of(entry: dict[str, object]) -> tuple[str, str, str, str, str, str, int]:
-    fields = ("package", "version", "path", "code", "function", "text")
+    fields = ("package", "version", "path", "code", "function", "line_digest")
     return (*(str(entry[name]) for name in fields), int(str(entry.get("occurrence", 0))))  # type: ignore[return-value]
 
 
 def number_occurrences(records: list[Record]) -> None:
-    """Identical (path, code, function, text) findings are told apart by their order."""
+    """Identical (path, code, function, line) findings are told apart by their order."""
     seen: Counter[tuple[str, ...]] = Counter()
     for record in sorted(records, key=lambda r: (r.path, r.line, r.column, r.code)):
-        base = (record.path, record.code, record.function, record.text)
+        base = (record.path, record.code, record.function, record.line_digest)
         record.occurrence = seen[base]
         seen[base] += 1
 
@@ -302,7 +315,7 @@ def records(
             path,
             str(finding["code"]),
             function.qualname if function else "<module>",
-            lines[line - 1].strip() if 0 < line <= len(lines) else "",
+            digest(lines[line - 1].strip() if 0 < line <= len(lines) else ""),
             line=line,
             column=int(str(finding["column"])),
             message=str(finding["message"]),
@@ -403,7 +416,7 @@ def compare(runs: Sequence[PackageRun], verdicts: Verdicts) -> Changes:
             fix = fix_verdict(entry)
             if record.diff is not None and not fix:
                 changes.fix_new.append(record)
-            elif fix and fix.get("diff") != record.diff:
+            elif fix and fix.get("diff_digest") != record.diff_digest:
                 changes.diff_changed.append((record, entry))
             elif fix.get("verdict") == "wrong":
                 changes.wrong_still.append((record, entry))
@@ -433,20 +446,20 @@ def record_changes(runs: Sequence[PackageRun], verdicts: Verdicts) -> int:
         fix = fix_verdict(entry)
         if record.diff is None:
             entry["fix"] = None
-        elif fix.get("diff") != record.diff:
+        elif fix.get("diff_digest") != record.diff_digest:
             was = f"the diff changed; was {fix['verdict']}: {fix.get('reason')}" if fix else ""
             entry["fix"] = {
                 "kind": record.fix_kind,
                 "verdict": None,
                 "reason": was,
-                "diff": record.diff,
+                "diff_digest": record.diff_digest,
             }
         else:
             fix["kind"] = record.fix_kind
     return added
 
 
-_KEY_FIELDS = ("package", "version", "path", "code", "function", "text", "occurrence")
+_KEY_FIELDS = ("package", "version", "path", "code", "function", "line_digest", "occurrence")
 
 
 # --- printing ---------------------------------------------------------------------------------

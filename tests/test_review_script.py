@@ -78,7 +78,7 @@ def make_package(cache: Path, files: dict[str, str]) -> Path:
 
 def record(**fields: object) -> object:
     values: dict[str, object] = {"package": "fake", "version": "1.0", "path": "fake/a.py"}
-    values.update(code="CF102", function="f", text="except asyncio.CancelledError:")
+    values.update(code="CF102", function="f", line_digest=review.digest("except CancelledError:"))
     values.update(fields)
     return review.Record(**values)
 
@@ -168,7 +168,8 @@ def test_compare_lists_what_changed_since_the_verdicts() -> None:
     changed = record(function="changed", line=3, diff="@@\n-a\n+c\n", fixed=True, fix_kind="safe")
     unjudged_fix = record(function="fix", line=4, diff="@@\n-x\n+y\n", fixed=True)
     gone = record(function="gone")
-    fix = {"kind": "safe", "verdict": "wrong", "reason": "", "diff": "@@\n-a\n+b\n"}
+    judged = review.digest("@@\n-a\n+b\n")
+    fix = {"kind": "safe", "verdict": "wrong", "reason": "", "diff_digest": judged}
     verdicts = verdicts_with(
         entry_of(false, "false", fix=fix),
         entry_of(changed, "real", fix={**fix, "verdict": "right"}),
@@ -190,7 +191,12 @@ def test_compare_lists_what_changed_since_the_verdicts() -> None:
 def test_record_adds_unjudged_findings_and_unjudges_a_changed_fix() -> None:
     kept = record(function="kept", line=7, diff="@@\n-a\n+b\n", fixed=True, fix_kind="safe")
     moved = record(function="moved", line=9, diff="@@\n-a\n+c\n", fixed=True, fix_kind="safe")
-    old_fix = {"kind": "safe", "verdict": "right", "reason": "fine", "diff": "@@\n-a\n+b\n"}
+    old_fix = {
+        "kind": "safe",
+        "verdict": "right",
+        "reason": "fine",
+        "diff_digest": review.digest("@@\n-a\n+b\n"),
+    }
     verdicts = verdicts_with(
         entry_of(kept, "real", fix=dict(old_fix)), entry_of(moved, "real", fix=dict(old_fix))
     )
@@ -204,14 +210,15 @@ def test_record_adds_unjudged_findings_and_unjudges_a_changed_fix() -> None:
 
 
 def test_table_counts_verdicts_precision_and_fixes_in_library_code() -> None:
+    judged = review.digest("d")
     real = record(function="a", line=1, fixed=True, fix_kind="safe", diff="d")
     false = record(function="b", line=2, fixed=True, fix_kind="unsafe", diff="d")
     debatable = record(function="c", line=3)
     unjudged = record(function="d", line=4, code="CF103")
     in_test = record(function="e", line=5, path="fake/tests/test_a.py")
     verdicts = verdicts_with(
-        entry_of(real, "real", fix={"verdict": "right", "diff": "d"}),
-        entry_of(false, "false", pattern="5", fix={"verdict": "wrong", "diff": "d"}),
+        entry_of(real, "real", fix={"verdict": "right", "diff_digest": judged}),
+        entry_of(false, "false", pattern="5", fix={"verdict": "wrong", "diff_digest": judged}),
         entry_of(debatable, "debatable"),
         entry_of(in_test, "false"),
     )
