@@ -31,6 +31,7 @@ from codemods.prefilter.statements import Function, ModuleCode, module_code
 from codemods.registry import rule_by_code
 from codemods.rule import Rule
 from codemods.suppression import FileExemptions
+from codemods.verification import compiles
 
 
 class VerificationError(Exception):
@@ -163,16 +164,6 @@ def _node_count(tree: ast.Module) -> int:
     return sum(1 for _ in ast.walk(tree))
 
 
-def _compiles(source: bytes, path: str) -> bool:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            compile(source, path, "exec", dont_inherit=True)
-    except (SyntaxError, ValueError):
-        return False
-    return True
-
-
 MAX_FIX_ROUNDS = 4
 """Passes of all rules a file may take to settle: one rule's fix can make another's safe
 (code that CF203 wraps in `try`/`finally` no longer skips cleanup by re-raising). The last
@@ -199,7 +190,7 @@ def _fix(
 
     Returns the new source and the findings the last pass still reports (left unfixed).
     """
-    compiled = _compiles(source, path)
+    compiled = compiles(source, path)
     look = replace(options, apply_fixes=False)
     current = source
     for round_ in range(MAX_FIX_ROUNDS - 1):
@@ -212,7 +203,7 @@ def _fix(
             wrapper = _fresh(cst.parse_module(new_source))
         except cst.ParserSyntaxError as error:
             raise VerificationError(f"fixed code does not parse: {error.message}") from error
-        if compiled and not _compiles(new_source, path):
+        if compiled and not compiles(new_source, path):
             raise VerificationError("fixed code does not compile")
         current = new_source
         # A pass that only looks finds what a fixing pass would, and costs less: LibCST's
@@ -442,7 +433,7 @@ def _fixes(
         fixed, remaining = _fix(wrapper, code.focused, findings, rules, options, path, frozen)
         whole = unstubbed(fixed, code.source, code.stubs)
         if whole is not None and _parses(whole):
-            if _compiles(code.source, path) and not _compiles(whole, path):
+            if compiles(code.source, path) and not compiles(whole, path):
                 raise VerificationError("fixed code does not compile")
             return whole, remaining
         module = _parse(code.source, path, None)

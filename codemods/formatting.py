@@ -16,11 +16,11 @@ import shutil
 import subprocess
 import sys
 import tokenize
-import warnings
 from dataclasses import replace
 from pathlib import Path
 
 from codemods.model import FileOutcome
+from codemods.verification import compiles
 
 FORMATTERS: dict[str, tuple[str, ...]] = {
     "ruff": ("format", "--stdin-filename", "{path}", "-"),
@@ -63,7 +63,7 @@ def format_source(name: str, source: bytes, path: str, project: Path) -> bytes:
         lines = done.stderr.decode(errors="replace").strip().splitlines() or ["no message"]
         message = _in_fixed_text(lines[-1])
         raise FormatterError(f"formatter `{name}` failed (exit code {done.returncode}): {message}")
-    if not _compiles(done.stdout, path) and _compiles(source, path):
+    if not compiles(done.stdout, path) and compiles(source, path):
         raise FormatterError(f"formatter `{name}` returned code that does not compile")
     return done.stdout
 
@@ -103,13 +103,3 @@ def _encoding(source: bytes) -> str:
         return tokenize.detect_encoding(io.BytesIO(source).readline)[0]
     except SyntaxError:
         return "utf-8"
-
-
-def _compiles(source: bytes, path: str) -> bool:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            compile(source, path, "exec", dont_inherit=True)
-    except (SyntaxError, ValueError):
-        return False
-    return True
