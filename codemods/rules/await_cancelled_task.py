@@ -1,7 +1,9 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node, parse_template_statement
@@ -33,6 +35,7 @@ from codemods.analysis.scope import (
     walk,
     walk_same_frame,
 )
+from codemods.analysis.task_groups import BlockStop, block_stops, loop_stop
 from codemods.analysis.tasks import (
     Guarded,
     awaited_cancelled_tasks,
@@ -233,15 +236,149 @@ class AwaitCancelledTask(Rule):
         original_node: cst.BaseStatement,
         updated_node: cst.BaseStatement,
     ) -> cst.BaseStatement | Statements:
-        """Report the `await`; the rewritten statements where the fix applies."""
+        """Report the `await`; the rewritten statements where the fix applies. A task
+        stopped with others is fixed with its group (`_fixed_group`): its rewrite is held."""
         comments = _line_end_comments(original_node)
-        if not self.report(awaited, fix if new else None, through=awaited, comments=comments):
+        reported = len(self.findings)
+        applies = self.report(awaited, fix if new else None, through=awaited, comments=comments)
+        if self._stopped_with_others(original_node):
+            finding = reported if len(self.findings) > reported else None
+            held = _Held(updated_node, original_node, rewrite, new, fix, applies, finding)
+            self._held[id(original_node)] = held
+            return updated_node
+        if not applies:
             return updated_node
         assert rewrite is not None and new is not None
         for spelling in rewrite.imports:
             self.require_import(spelling)
         self.drop_unused_imports(original_node, new)
         return cst.FlattenSentinel(new)
+
+    # Tasks stopped together (`codemods.analysis.task_groups`): one by one, a cancellation
+    # of the caller while it waits for one would leave the next running for ever, so every
+    # task of the group is cancelled before the first wait, or the group is reported only.
+
+    def leave_For(
+        self, original_node: cst.For, updated_node: cst.For
+    ) -> cst.BaseStatement | Statements:
+        """`for task in tasks:` cancelling and waiting for each in turn becomes a loop that
+        cancels them all, noting which, then one that waits for each noted."""
+        stop = loop_stop(original_node, self._waited_task)
+        held = self._fixed_group([stop.wait]) if stop is not None else None
+        function = enclosing_coroutine(self.parents(original_node))
+        if stop is None or held is None or function is None:
+            return updated_node
+        noted = cst.Name(self.fresh_name(original_node, "cancelled", function))
+        variable = updated_node.target
+        body = updated_node.body
+        assert isinstance(body, cst.IndentedBlock)
+        guard = body.body[0] if stop.guard is not None else None
+        block = guard.body if isinstance(guard, cst.If) else body
+        assert isinstance(block, cst.IndentedBlock)
+        noting = parse_template_statement("{noted}.append({task})", noted=noted, task=variable)
+        cancelling = block.with_changes(body=[block.body[0], noting])
+        if isinstance(guard, cst.If):
+            cancelling = body.with_changes(body=[guard.with_changes(body=cancelling)])
+        waiting = cst.For(
+            target=variable, iter=noted, body=cst.IndentedBlock(body=held[0].new or ())
+        )
+        return cst.FlattenSentinel(
+            [
+                parse_template_statement("{noted} = []", noted=noted).with_changes(
+                    leading_lines=updated_node.leading_lines
+                ),
+                updated_node.with_changes(body=cancelling, leading_lines=()),
+                waiting,
+            ]
+        )
+
+    def leave_IndentedBlock(
+        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
+        """Each group of the block whose tasks are cancelled one after another's wait: its
+        late cancels move before its first wait."""
+        lines = list(updated_node.body)
+        for stop in self._block_stops(original_node):
+            held = self._fixed_group(stop.waits)
+            if held is None:
+                continue
+            start = next(i for i, line in enumerate(lines) if line is held[0].updated)
+            span = list(zip(stop.span, lines[start : start + len(stop.span)], strict=True))
+            rewritten = {id(h.original): h.new or () for h in held}
+            late = [line for original, line in span if original in stop.late_cancels]
+            rest = [
+                new_line
+                for original, line in span
+                if original not in stop.late_cancels
+                for new_line in rewritten.get(id(original), [line])
+            ]
+            lines[start : start + len(span)] = [*late, *rest]
+        return updated_node.with_changes(body=lines)
+
+    def _stopped_with_others(self, statement: cst.BaseStatement) -> bool:
+        """Whether `statement` waits for a task of a group (a loop's or a block's)."""
+        ancestors = self.parents(statement)
+        block = ancestors[0] if ancestors else None
+        if not isinstance(block, cst.IndentedBlock):
+            return False
+        if any(statement in stop.waits for stop in self._block_stops(block)):
+            return True
+        owner = ancestors[1] if len(ancestors) > 1 else None
+        if isinstance(owner, cst.If) and len(ancestors) > 3:
+            owner = ancestors[3]
+        stop = loop_stop(owner, self._waited_task) if isinstance(owner, cst.For) else None
+        return stop is not None and stop.wait is statement
+
+    def _fixed_group(self, waits: Sequence[cst.BaseStatement]) -> list[_Held] | None:
+        """The held rewrites of a group's waits when the group is fixed whole; None when
+        not. Its findings get the group's fix safety (unsafe if one is), or none when one
+        of them cannot be fixed; a `# noqa` on one leaves the others unfixed."""
+        held = [self._held.pop(id(wait), None) for wait in waits]
+        complete = [h for h in held if h is not None]
+        fixable = len(complete) == len(held) and all(h.new is not None for h in complete)
+        fixable = fixable and all(h.finding is not None for h in complete)
+        unsafe = any(h.fix is FixSafety.UNSAFE for h in complete)
+        fix = (FixSafety.UNSAFE if unsafe else FixSafety.SAFE) if fixable else None
+        applies = fixable and all(h.applies for h in complete) and self.options.allows(fix)
+        for h in complete:
+            if h.finding is not None:
+                finding = self.findings[h.finding]
+                message = finding.message if fixable or h.new is None else _GROUP_MESSAGE
+                self.findings[h.finding] = dataclasses.replace(
+                    finding, fix=fix, fixed=applies, message=message
+                )
+        if not applies:
+            return None
+        for h in complete:
+            assert h.rewrite is not None and h.new is not None
+            for spelling in h.rewrite.imports:
+                self.require_import(spelling)
+            self.drop_unused_imports(h.original, h.new)
+        return complete
+
+    def _block_stops(self, block: cst.IndentedBlock) -> list[BlockStop]:
+        key = id(block)
+        if key not in self._stops:
+            self._stops[key] = (block, block_stops(block.body, self._waited_task))
+        return self._stops[key][1]
+
+    @cached_property
+    def _held(self) -> dict[int, _Held]:
+        """The rewrites of group members' waits, by the id of the original statement."""
+        return {}
+
+    @cached_property
+    def _stops(self) -> dict[int, tuple[cst.IndentedBlock, list[BlockStop]]]:
+        """The groups of each block (kept with the block, so that its id stays its own)."""
+        return {}
+
+    def _waited_task(self, statement: cst.BaseStatement) -> str | None:
+        """The task that `statement` waits for, in one of the three shapes the rule flags."""
+        line = statement if isinstance(statement, cst.SimpleStatementLine) else None
+        if isinstance(statement, cst.Try | cst.With) and self._catches_cancellation(statement):
+            line = _sole_line(statement.body)
+        awaited = _awaited_task(line)
+        return dotted_name(awaited.expression) if awaited is not None else None
 
     def _guarded_rewrite(
         self, original_node: Guarded, updated_node: Guarded, function: cst.FunctionDef
@@ -355,6 +492,27 @@ class AwaitCancelledTask(Rule):
         if asyncio is None or cancellation is None:
             return None
         return asyncio, cancellation
+
+
+_GROUP_MESSAGE = (
+    "`await` of a cancelled task: its CancelledError is taken for the caller's (not fixed: "
+    "the task is stopped with others, and another of them cannot be waited for this way)"
+)
+
+
+@dataclass(frozen=True)
+class _Held:
+    """The rewrite of the wait for one task of a group, until the group is fixed."""
+
+    updated: cst.BaseStatement
+    original: cst.BaseStatement
+    rewrite: _Rewrite | None
+    new: list[cst.BaseStatement] | None
+    fix: FixSafety
+    applies: bool
+    """What `report()` said of this finding alone."""
+    finding: int | None
+    """Its index among the rule's findings; None under a `# noqa`."""
 
 
 @dataclass(frozen=True)
