@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeGuard
 
 import libcst as cst
 
@@ -14,10 +15,13 @@ from codemods.analysis.blocks import statements
 from codemods.analysis.scope import (
     assigned_targets,
     dotted_name,
+    has_call,
     has_cancellation_point,
     method_receiver,
     walk_same_frame,
 )
+
+NAMES = (cst.Name, cst.Attribute)
 
 WaitedTask = Callable[[cst.BaseStatement], str | None]
 """The dotted name of the task a statement waits for (`await task`, or that `await` under a
@@ -72,16 +76,51 @@ def loop_stop(loop: cst.For, waited: WaitedTask) -> LoopStop | None:
 
 
 @dataclass(frozen=True)
+class GuardedStop:
+    """`if task:` (or any test without calls) cancelling the task, then waiting for it, then
+    doing what does not await (`self._task = None`)."""
+
+    guard: cst.If
+    cancel: cst.SimpleStatementLine
+    wait: cst.BaseStatement
+
+    @property
+    def task(self) -> str | None:
+        return cancelled_task(self.cancel)
+
+
+def guarded_stop(statement: cst.BaseStatement, waited: WaitedTask) -> GuardedStop | None:
+    """The `GuardedStop` that `statement` is, if it is one."""
+    if not isinstance(statement, cst.If) or statement.orelse is not None:
+        return None
+    if not isinstance(statement.body, cst.IndentedBlock) or has_call(statement.test):
+        return None
+    body = statements(statement.body)
+    if len(body) < 2 or not isinstance(body[0], cst.SimpleStatementLine):
+        return None
+    task = cancelled_task(body[0])
+    if task is None or waited(body[1]) != task or any(map(has_cancellation_point, body[2:])):
+        return None
+    return GuardedStop(statement, body[0], body[1])
+
+
+@dataclass(frozen=True)
 class BlockStop:
     """Statements of one block that cancel tasks and wait for them, where a task is cancelled
-    after another was waited for (`a.cancel()`, wait for `a`, `b.cancel()`, wait for `b`).
-    Between them nothing else awaits."""
+    after another was waited for (`a.cancel()`, wait for `a`, `b.cancel()`, wait for `b`; or
+    each pair under an `if`: `GuardedStop`). Between them nothing else awaits."""
 
     span: tuple[cst.BaseStatement, ...]
-    """From the first wait to the last, in order."""
+    """From the first statement that waits to the last, in order."""
     late_cancels: tuple[cst.SimpleStatementLine, ...]
-    """The cancels in the span: each of a task waited for after it; they move before it."""
+    """The `task.cancel()` lines in the span: each of a task waited for after it."""
+    guarded: tuple[GuardedStop, ...]
+    """The guarded pairs in the span: each splits in two, its cancel moving before the span."""
     waits: tuple[cst.BaseStatement, ...]
+    """The statements that wait, those of the guarded pairs included."""
+    fixable: bool
+    """False where a cancel or a guard that moves up would read something else there: a
+    statement it moves over rebinds what it reads (`self._task = Task()`)."""
 
 
 def block_stops(body: Sequence[cst.BaseStatement], waited: WaitedTask) -> list[BlockStop]:
@@ -99,38 +138,54 @@ def block_stops(body: Sequence[cst.BaseStatement], waited: WaitedTask) -> list[B
 
 def _run_end(body: Sequence[cst.BaseStatement], start: int, waited: WaitedTask) -> int:
     """Where the run of statements from `start` ends: at the first that awaits anything but
-    a task cancelled in the run, or rebinds one of them."""
+    a task cancelled in the run."""
     cancelled: set[str] = set()
     for index in range(start, len(body)):
         statement = body[index]
-        task = cancelled_task(statement)
+        guarded = guarded_stop(statement, waited)
+        task = guarded.task if guarded is not None else cancelled_task(statement)
         if task is not None:
             cancelled.add(task)
             continue
         task = waited(statement)
-        if task is not None and task in cancelled:
-            continue
-        if has_cancellation_point(statement) or _rebinds(statement, cancelled):
+        if (task is None or task not in cancelled) and has_cancellation_point(statement):
             return index
     return len(body)
 
 
 def _stop_in(run: Sequence[cst.BaseStatement], waited: WaitedTask) -> BlockStop | None:
     """The `BlockStop` of a run, if a task in it is cancelled after another was waited for."""
-    waits = [index for index, statement in enumerate(run) if waited(statement) is not None]
-    if not waits:
+    pairs = [guarded_stop(statement, waited) for statement in run]
+    waiting = [i for i, s in enumerate(run) if pairs[i] is not None or waited(s) is not None]
+    if not waiting:
         return None
-    first, last = waits[0], waits[-1]
-    awaited_later = {waited(run[index]) for index in waits}
-    late = [
-        statement
-        for statement in run[first:last]
-        if isinstance(statement, cst.SimpleStatementLine)
-        and cancelled_task(statement) in awaited_later
-    ]
-    if not late:
+    first, last = waiting[0], waiting[-1]
+    guarded = [pair for pair in pairs[first : last + 1] if pair is not None]
+    later = {waited(run[i]) for i in waiting} | {pair.task for pair in guarded}
+    late = [s for s in run[first:last] if _is_line(s) and cancelled_task(s) in later]
+    if not late and all(pair.guard is run[first] for pair in guarded):
         return None
-    return BlockStop(tuple(run[first : last + 1]), tuple(late), tuple(run[i] for i in waits))
+    waits = [pair.wait if (pair := pairs[i]) is not None else run[i] for i in waiting]
+    moved = {id(statement): _read_by(statement) for statement in late}
+    moved.update((id(pair.guard), _read_by(pair.guard.test)) for pair in guarded)
+    fixable = not any(
+        _rebinds(earlier, moved[id(statement)])
+        for index, statement in enumerate(run[first : last + 1], first)
+        if id(statement) in moved
+        for earlier in run[first:index]
+    )
+    span = tuple(run[first : last + 1])
+    return BlockStop(span, tuple(late), tuple(guarded), tuple(waits), fixable)
+
+
+def _is_line(statement: cst.BaseStatement) -> TypeGuard[cst.SimpleStatementLine]:
+    return isinstance(statement, cst.SimpleStatementLine)
+
+
+def _read_by(node: cst.CSTNode) -> set[str]:
+    """The names and attribute chains a node reads (`self._task` reads `self` too)."""
+    read = (dotted_name(child) for child in walk_same_frame(node) if isinstance(child, NAMES))
+    return {name for name in read if name is not None}
 
 
 def _rebinds(statement: cst.BaseStatement, tasks: set[str]) -> bool:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -295,47 +295,64 @@ class AwaitCancelledTask(Rule):
     def leave_IndentedBlock(
         self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
     ) -> cst.IndentedBlock:
-        """Each group of the block whose tasks are cancelled one after another's wait: its
-        late cancels move before its first wait."""
+        """Each group of the block whose tasks are cancelled one after another's wait: the
+        cancels in it, and the cancelling half of each guarded pair, move before its first
+        wait."""
         lines = list(updated_node.body)
         for stop in self._block_stops(original_node):
-            held = self._fixed_group(stop.waits)
+            held = self._fixed_group(stop.waits, fixable=stop.fixable)
             if held is None:
                 continue
-            start = next(i for i, line in enumerate(lines) if line is held[0].updated)
-            span = list(zip(stop.span, lines[start : start + len(stop.span)], strict=True))
-            rewritten = {id(h.original): h.new or () for h in held}
-            late = [line for original, line in span if original in stop.late_cancels]
-            rest = [
-                new_line
-                for original, line in span
-                if original not in stop.late_cancels
-                for new_line in rewritten.get(id(original), [line])
-            ]
-            lines[start : start + len(span)] = [*late, *rest]
+            rewritten = {id(h.updated): h.new or () for h in held}
+            start = next(i for i, line in enumerate(lines) if _holds(line, held[0].updated))
+            end = start + len(stop.span)
+            cancelling: list[cst.BaseStatement] = []
+            waiting: list[cst.BaseStatement] = []
+            for original, line in zip(stop.span, lines[start:end], strict=True):
+                if original in stop.late_cancels:
+                    cancelling.append(_comments_only(line))
+                elif any(pair.guard is original for pair in stop.guarded):
+                    assert isinstance(line, cst.If) and isinstance(line.body, cst.IndentedBlock)
+                    cancel, *rest = line.body.body
+                    cancelling.append(_comments_only(_with_body(line, [cancel])))
+                    waiting.append(_with_body(line, _replacing(rest, rewritten)))
+                else:
+                    waiting += _replacing([line], rewritten)
+            cancelling[0] = cancelling[0].with_changes(
+                leading_lines=[*leading_lines(lines[start]), *leading_lines(cancelling[0])]
+            )
+            waiting[0] = waiting[0].with_changes(leading_lines=())
+            lines[start:end] = [*cancelling, *waiting]
         return updated_node.with_changes(body=lines)
 
     def _stopped_with_others(self, statement: cst.BaseStatement) -> bool:
-        """Whether `statement` waits for a task of a group (a loop's or a block's)."""
-        ancestors = self.parents(statement)
-        block = ancestors[0] if ancestors else None
-        if not isinstance(block, cst.IndentedBlock):
-            return False
-        if any(statement in stop.waits for stop in self._block_stops(block)):
+        """Whether `statement` waits for a task of a group: a loop's, a block's, or a
+        block's through the `if` it is in."""
+        ancestors = [*self.parents(statement)[:4], None, None, None, None]
+        blocks = [ancestors[0]]
+        if isinstance(ancestors[1], cst.If):
+            blocks.append(ancestors[2])
+        if any(
+            statement in stop.waits
+            for block in blocks
+            if isinstance(block, cst.IndentedBlock)
+            for stop in self._block_stops(block)
+        ):
             return True
-        owner = ancestors[1] if len(ancestors) > 1 else None
-        if isinstance(owner, cst.If) and len(ancestors) > 3:
-            owner = ancestors[3]
+        owner = ancestors[3] if isinstance(ancestors[1], cst.If) else ancestors[1]
         stop = loop_stop(owner, self._waited_task) if isinstance(owner, cst.For) else None
         return stop is not None and stop.wait is statement
 
-    def _fixed_group(self, waits: Sequence[cst.BaseStatement]) -> list[_Held] | None:
+    def _fixed_group(
+        self, waits: Sequence[cst.BaseStatement], *, fixable: bool = True
+    ) -> list[_Held] | None:
         """The held rewrites of a group's waits when the group is fixed whole; None when
         not. Its findings get the group's fix safety (unsafe if one is), or none when one
         of them cannot be fixed; a `# noqa` on one leaves the others unfixed."""
         held = [self._held.pop(id(wait), None) for wait in waits]
         complete = [h for h in held if h is not None]
-        fixable = len(complete) == len(held) and all(h.new is not None for h in complete)
+        fixable = fixable and len(complete) == len(held)
+        fixable = fixable and all(h.new is not None for h in complete)
         fixable = fixable and all(h.finding is not None for h in complete)
         unsafe = any(h.fix is FixSafety.UNSAFE for h in complete)
         fix = (FixSafety.UNSAFE if unsafe else FixSafety.SAFE) if fixable else None
@@ -496,7 +513,7 @@ class AwaitCancelledTask(Rule):
 
 _GROUP_MESSAGE = (
     "`await` of a cancelled task: its CancelledError is taken for the caller's (not fixed: "
-    "the task is stopped with others, and another of them cannot be waited for this way)"
+    "the task is stopped with others, and the group cannot be rewritten as one)"
 )
 
 
@@ -703,6 +720,34 @@ def _awaited_task(line: cst.BaseStatement | None) -> cst.Await | None:
         return None
     awaited = expression.value
     return awaited if dotted_name(awaited.expression) is not None else None
+
+
+def _holds(statement: cst.BaseStatement, inner: cst.BaseStatement) -> bool:
+    """Whether `statement` is `inner` or an `if` whose block holds it."""
+    return statement is inner or (
+        isinstance(statement, cst.If)
+        and isinstance(statement.body, cst.IndentedBlock)
+        and any(line is inner for line in statement.body.body)
+    )
+
+
+def _replacing(
+    lines: Sequence[cst.BaseStatement], rewritten: Mapping[int, Sequence[cst.BaseStatement]]
+) -> list[cst.BaseStatement]:
+    """`lines`, those rewritten (by id) replaced by their rewrite."""
+    return [new for line in lines for new in rewritten.get(id(line), [line])]
+
+
+def _with_body(statement: cst.If, lines: Sequence[cst.BaseStatement]) -> cst.If:
+    assert isinstance(statement.body, cst.IndentedBlock)
+    return statement.with_changes(body=statement.body.with_changes(body=lines))
+
+
+def _comments_only(statement: cst.BaseStatement) -> cst.BaseStatement:
+    """`statement` with the comment lines above it, not the blank ones: it moves up to join
+    the lines that cancel."""
+    kept = [line for line in leading_lines(statement) if line.comment is not None]
+    return statement.with_changes(leading_lines=kept)
 
 
 def _is_local_future(task: cst.BaseExpression, function: cst.FunctionDef) -> bool:
