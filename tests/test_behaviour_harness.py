@@ -581,7 +581,6 @@ KNOWN_WRONG: dict[str, str] = {
     "CF201/websocket_async_for_sync_disconnect-unsafe": "2 problem(s), e.g. TickerClient.run: ConnectionClosedError at await 1: calls [\"logging.getLogger('fixture')\", 'self.ws.transport.abort()'], were [\"logging.getLogger('fixture')\"]",
     "CF203/nested_callback_with_return-safe": "1 problem(s), e.g. wait_for_leadership: success: calls [\"logging.getLogger('fixture')\", \"loop.call_later(timeout, logging.getLogger().warning, 'no leadership for %s after %.0fs...",
     "CF302/supervisor_gather_in_try_except_cancelled_pass-unsafe": "2 problem(s), e.g. Supervisor.stop_children: cancel at suspension 1 (line 18): ends ('returned', 'None'), not cancelled",
-    "CF302/worker_pool_cancel_loop_then_gather-unsafe": "2 problem(s), e.g. run_pool: cancel at suspension 1 (line 17): tasks still running: ['created[0]', 'created[1]', 'created[2]', 'created[3]']",
 }
 """Fixes the harness shows wrong or partial (owner to fix), with what happened."""
 

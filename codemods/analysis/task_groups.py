@@ -202,3 +202,78 @@ def _rebinds(statement: cst.BaseStatement, tasks: set[str]) -> bool:
             ):
                 return True
     return False
+
+
+# Tasks a coroutine starts and stops itself.
+
+Gathered = Callable[[cst.BaseStatement], frozenset[str] | None]
+"""The names of the tasks a statement waits for together (`await gather(*tasks)`: "tasks";
+`await gather(a, b)`: "a", "b"), None for any other statement."""
+Started = Callable[[cst.BaseStatement], str | None]
+"""The name a statement binds to the task or list of tasks it starts (`tasks =
+[create_task(work(n)) for n in range(4)]`), None for any other statement."""
+
+
+@dataclass(frozen=True)
+class StartedStop:
+    """Tasks started in a block, then run while the block awaits something else, then
+    cancelled and waited for together in the same block. A cancellation of the caller while
+    they run skips their stop, and they run for ever: the stop belongs in a `finally`."""
+
+    running: tuple[cst.BaseStatement, ...]
+    """The statements between the last start and the stop: some await, none jumps."""
+    stop: tuple[cst.BaseStatement, ...]
+    """The cancels (`for task in tasks: task.cancel()`, `a.cancel()`), then the wait."""
+
+
+def started_stop(
+    body: Sequence[cst.BaseStatement], index: int, gathered: Gathered, started: Started
+) -> StartedStop | None:
+    """The `StartedStop` that ends with the statement at `index`, if there is one."""
+    names = gathered(body[index])
+    if not names:
+        return None
+    first = index
+    cancelled: set[str] = set()
+    while first > 0 and (name := _cancelled_in(body[first - 1])) in names:
+        cancelled.add(name)
+        first -= 1
+    starts = [_start_of(body[:first], name, started) for name in names]
+    known = [start for start in starts if start is not None]
+    if cancelled != names or len(known) != len(starts):
+        return None
+    running = body[max(known) + 1 : first]
+    if not any(map(has_cancellation_point, running)) or any(
+        _rebinds(statement, set(names))
+        or any(isinstance(node, _JUMPS) for node in walk_same_frame(statement))
+        for statement in running
+    ):
+        return None
+    return StartedStop(tuple(running), tuple(body[first : index + 1]))
+
+
+_JUMPS = (cst.Return, cst.Break, cst.Continue, cst.Yield)
+"""What would make the stop run, once in a `finally`, where the original skipped it."""
+
+
+def _cancelled_in(statement: cst.BaseStatement) -> str | None:
+    """`task.cancel()`: "task"; `for task in tasks: task.cancel()`: "tasks"."""
+    if not isinstance(statement, cst.For):
+        return cancelled_task(statement)
+    body = statements(statement.body)
+    if statement.orelse is not None or statement.asynchronous or len(body) != 1:
+        return None
+    variable = dotted_name(statement.target) if isinstance(statement.target, cst.Name) else None
+    if variable is None or cancelled_task(body[0]) != variable:
+        return None
+    return dotted_name(statement.iter)
+
+
+def _start_of(before: Sequence[cst.BaseStatement], name: str, started: Started) -> int | None:
+    """The index of the statement that last binds `name`, if it starts tasks."""
+    for index in range(len(before) - 1, -1, -1):
+        if started(before[index]) == name:
+            return index
+        if _rebinds(before[index], {name}):
+            return None
+    return None
