@@ -77,8 +77,8 @@ def loop_stop(loop: cst.For, waited: WaitedTask) -> LoopStop | None:
 
 @dataclass(frozen=True)
 class GuardedStop:
-    """`if task:` (or any test without calls) cancelling the task, then waiting for it, then
-    doing what does not await (`self._task = None`)."""
+    """`if task:` (any test that does not await) cancelling the task, then waiting for it,
+    then doing what does not await (`self._task = None`)."""
 
     guard: cst.If
     cancel: cst.SimpleStatementLine
@@ -93,7 +93,9 @@ def guarded_stop(statement: cst.BaseStatement, waited: WaitedTask) -> GuardedSto
     """The `GuardedStop` that `statement` is, if it is one."""
     if not isinstance(statement, cst.If) or statement.orelse is not None:
         return None
-    if not isinstance(statement.body, cst.IndentedBlock) or has_call(statement.test):
+    if not isinstance(statement.body, cst.IndentedBlock):
+        return None
+    if has_cancellation_point(statement.test):
         return None
     body = statements(statement.body)
     if len(body) < 2 or not isinstance(body[0], cst.SimpleStatementLine):
@@ -119,8 +121,9 @@ class BlockStop:
     waits: tuple[cst.BaseStatement, ...]
     """The statements that wait, those of the guarded pairs included."""
     fixable: bool
-    """False where a cancel or a guard that moves up would read something else there: a
-    statement it moves over rebinds what it reads (`self._task = Task()`)."""
+    """False where a cancel or a guard that moves up could read something else there: a
+    statement it moves over rebinds what it reads (`self._task = Task()`), or the guard
+    calls something (`not task.done()` turns true once the task, cancelled earlier, ends)."""
 
 
 def block_stops(body: Sequence[cst.BaseStatement], waited: WaitedTask) -> list[BlockStop]:
@@ -168,7 +171,7 @@ def _stop_in(run: Sequence[cst.BaseStatement], waited: WaitedTask) -> BlockStop 
     waits = [pair.wait if (pair := pairs[i]) is not None else run[i] for i in waiting]
     moved = {id(statement): _read_by(statement) for statement in late}
     moved.update((id(pair.guard), _read_by(pair.guard.test)) for pair in guarded)
-    fixable = not any(
+    fixable = not any(has_call(pair.guard.test) for pair in guarded) and not any(
         _rebinds(earlier, moved[id(statement)])
         for index, statement in enumerate(run[first : last + 1], first)
         if id(statement) in moved
