@@ -58,7 +58,9 @@ class AwaitCancelledTask(Rule):
     task` / `except asyncio.CancelledError: pass`; and `with
     contextlib.suppress(asyncio.CancelledError): await task`. Also inside guards (`if task
     is not None and not task.done():`) and over a list of tasks (`for t in tasks:
-    t.cancel()`, then `for t in tasks:` awaiting each).
+    t.cancel()`, then `for t in tasks:` awaiting each). Tasks stopped together (a loop
+    cancelling and awaiting each in turn, pairs one after another) have one finding per wait
+    and one fix for the group.
 
     Not flagged: an `await` inside `pytest.raises(CancelledError)`, and a `Future()` cancelled
     and awaited on purpose to raise.
@@ -137,6 +139,18 @@ class AwaitCancelledTask(Rule):
     or annotates it as one): from Python 3.11 `asyncio.wait()` accepts nothing else, and a
     gRPC call, say, has `cancel()` too. There, a caller cancelled while it waits stops
     waiting at once, while the task may still be finishing its cleanup.
+
+    Tasks stopped together are fixed together: waiting for one before cancelling the next
+    would leave the next running for ever if the caller is cancelled meanwhile. A loop that
+    cancels and awaits each task in turn becomes a loop that cancels them all (noting which,
+    under its guard) and one that waits for each noted; pairs one after another in a block
+    (each also under an `if` whose test calls nothing, followed by what does not await, such
+    as `self._task = None`) get their cancels moved before the first wait. The group's fix
+    is unsafe if one of its waits' is. The one change besides: a task is now cancelled even
+    if the one awaited before it fails. The whole group is reported only where one of its
+    waits cannot be fixed (a `# noqa`, a shape below), a cancel would move above a statement
+    that rebinds its task, or a guard calls something (`not task.done()` may read otherwise
+    once every task is cancelled first).
 
     No fix is offered where the rewrite could not keep the rest of the construct as it was:
     below 3.11, a `finally` or a handler doing more than pass, log or carry on (a cancellation

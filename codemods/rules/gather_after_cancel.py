@@ -88,6 +88,12 @@ class GatherAfterCancel(Rule):
     then waits for every task and returns their outcomes; a cancellation of the caller while it
     waits still raises `CancelledError` (`gather()` cancels the tasks and re-raises it).
 
+    Where the function itself starts the tasks it gathers (`tasks =
+    [asyncio.create_task(...) for ...]`) and awaits something else before stopping them, the
+    stop (the cancels and the `gather`) also moves into a `finally` around what runs
+    meanwhile: a cancellation of the caller there left the tasks running for ever. The stop
+    then also runs when that code raises; none of it may return, break or continue.
+
     The fix is unsafe: an error other than cancellation raised by a task (for example by its
     cleanup on cancel) is now returned in the result list instead of raised, so it goes
     unnoticed unless the result is inspected, and a result that is used now contains exception
