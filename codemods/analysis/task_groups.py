@@ -11,7 +11,8 @@ from typing import TypeGuard
 
 import libcst as cst
 
-from codemods.analysis.blocks import statements
+from codemods.analysis.blocks import comments_within, statements
+from codemods.analysis.names import ExceptionNames
 from codemods.analysis.scope import (
     assigned_targets,
     dotted_name,
@@ -280,3 +281,36 @@ def _start_of(before: Sequence[cst.BaseStatement], name: str, started: Started) 
         if _rebinds(before[index], {name}):
             return None
     return None
+
+
+# The idiom the fixes replace.
+
+
+def is_placeholder(line: cst.BaseStatement) -> bool:
+    """`pass`, `...` or a string: a line that does nothing."""
+    return isinstance(line, cst.SimpleStatementLine) and all(
+        isinstance(small, cst.Pass)
+        or (
+            isinstance(small, cst.Expr)
+            and isinstance(small.value, cst.Ellipsis | cst.SimpleString | cst.ConcatenatedString)
+        )
+        for small in line.body
+    )
+
+
+def is_bare_cancel_idiom(node: cst.Try, names: ExceptionNames) -> bool:
+    """`try: await task` (or any body) / `except CancelledError: pass` and nothing more, no
+    comment."""
+    if len(node.handlers) != 1 or node.orelse is not None or node.finalbody is not None:
+        return False
+    handler = node.handlers[0]
+    caught = names.caught(handler)
+    return (
+        bool(caught.cancellation)
+        and not caught.is_broad
+        and not caught.others
+        and handler.name is None
+        and all(map(is_placeholder, statements(handler.body)))
+        and not comments_within(node.body)
+        and not comments_within(handler)
+    )

@@ -35,7 +35,13 @@ from codemods.analysis.scope import (
     walk,
     walk_same_frame,
 )
-from codemods.analysis.task_groups import BlockStop, block_stops, loop_stop
+from codemods.analysis.task_groups import (
+    BlockStop,
+    block_stops,
+    is_bare_cancel_idiom,
+    is_placeholder,
+    loop_stop,
+)
 from codemods.analysis.tasks import (
     Guarded,
     awaited_cancelled_tasks,
@@ -588,7 +594,7 @@ class _Rewrite:
             # A cancellation of the caller in `asyncio.wait()`, outside the `try`, would skip
             # what the `finally` or the handlers do (their cleanup, their state changes).
             return None
-        if _is_bare_idiom(node, self.names):
+        if is_bare_cancel_idiom(node, self.names):
             return self._prologue(node, [self._waiting(None), self._checked()])
         body = _replaced(node.body, self._getting_result(line))
         return self._prologue(node, [self._waiting(None), node.with_changes(body=body)])
@@ -670,11 +676,11 @@ class _Rewrite:
         lines = statements(handler.body)
         result = list(handlers)
         if caught.is_broad or caught.others:
-            if not all(map(_is_placeholder, lines)):
+            if not all(map(is_placeholder, lines)):
                 return None
             result.insert(index, self._cancellation_clause())
             return result
-        if all(map(_is_placeholder, lines)):
+        if all(map(is_placeholder, lines)):
             kept = [line for line in lines if _has_comment(line)]
             guard = self._guard().with_changes(leading_lines=leading_lines(lines[0]))
             body = [guard, *(line.with_changes(leading_lines=()) for line in kept)]
@@ -876,22 +882,10 @@ def _with_value(
     )
 
 
-def _is_placeholder(line: cst.BaseStatement) -> bool:
-    """`pass`, `...` or a string: a line that does nothing."""
-    return isinstance(line, cst.SimpleStatementLine) and all(
-        isinstance(small, cst.Pass)
-        or (
-            isinstance(small, cst.Expr)
-            and isinstance(small.value, cst.Ellipsis | cst.SimpleString | cst.ConcatenatedString)
-        )
-        for small in line.body
-    )
-
-
 def _says_nothing(line: cst.BaseStatement) -> bool:
     """A line whose skipping loses nothing but a swallow: `pass`, logging, and the `return`,
     `break` or `continue` (of a plain value) that carried on after the cancellation."""
-    return _is_placeholder(line) or (
+    return is_placeholder(line) or (
         isinstance(line, cst.SimpleStatementLine)
         and all(
             (isinstance(small, cst.Expr) and is_logging_call(small.value))
@@ -916,22 +910,6 @@ def _pass_clause(types: Sequence[cst.BaseExpression]) -> cst.ExceptHandler:
         types[0] if len(types) == 1 else cst.Tuple(elements=[cst.Element(value=t) for t in types])
     )
     return cst.ExceptHandler(type=caught, body=cst.IndentedBlock(body=[_line(cst.Pass())]))
-
-
-def _is_bare_idiom(node: cst.Try, names: ExceptionNames) -> bool:
-    """`try: await task` / `except CancelledError: pass` and nothing more, no comment."""
-    if len(node.handlers) != 1 or node.orelse is not None or node.finalbody is not None:
-        return False
-    handler = node.handlers[0]
-    caught = names.caught(handler)
-    return (
-        not caught.is_broad
-        and not caught.others
-        and handler.name is None
-        and all(map(_is_placeholder, statements(handler.body)))
-        and not comments_within(node.body)
-        and not comments_within(handler)
-    )
 
 
 def _line_end_comments(statement: cst.BaseStatement) -> list[cst.Comment]:

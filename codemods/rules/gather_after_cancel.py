@@ -7,9 +7,15 @@ from typing import TypeVar, cast
 
 import libcst as cst
 
-from codemods.analysis.blocks import comments_within, end_comments, header_end, leading_lines
+from codemods.analysis.blocks import (
+    comments_within,
+    end_comments,
+    header_end,
+    leading_lines,
+    statements,
+)
 from codemods.analysis.scope import children, enclosing_coroutine
-from codemods.analysis.task_groups import started_stop
+from codemods.analysis.task_groups import is_bare_cancel_idiom, started_stop
 from codemods.analysis.tasks import cancelled_before
 from codemods.model import FixSafety, RuleOptions
 from codemods.prefilter.source_text import calls_cancel
@@ -97,8 +103,8 @@ class GatherAfterCancel(Rule):
     The fix is unsafe: an error other than cancellation raised by a task (for example by its
     cleanup on cancel) is now returned in the result list instead of raised, so it goes
     unnoticed unless the result is inspected, and a result that is used now contains exception
-    objects. An `except CancelledError: pass` left around the `gather` now only catches the
-    caller's own cancellation, and should go.
+    objects. A `try` around the `gather` whose one handler is `except CancelledError: pass`
+    goes: it would now only catch the caller's own cancellation.
 
     ## See also
     - CF301: `await task` of a single task just cancelled.
@@ -165,6 +171,20 @@ class GatherAfterCancel(Rule):
             lines[first:end] = [_in_finally(lines[first:middle], lines[middle:end])]
             end = first
         return updated_node.with_changes(body=lines)
+
+    def leave_Try(
+        self, original_node: cst.Try, updated_node: cst.Try
+    ) -> cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement]:
+        """`try:` a `gather()` this pass fixed `except CancelledError: pass`: with
+        `return_exceptions=True` the handler only swallows the caller's own cancellation,
+        so the `try` goes."""
+        body = statements(original_node.body)
+        fixed = len(body) == 1 and id(body[0]) in self._gathers
+        if not fixed or not is_bare_cancel_idiom(original_node, self.names):
+            return updated_node
+        line = statements(updated_node.body)[0]
+        self.drop_unused_imports(original_node, [line])
+        return line.with_changes(leading_lines=original_node.leading_lines)
 
     def _gathered(self, statement: cst.BaseStatement) -> frozenset[str] | None:
         """The names of the tasks a `gather()` this pass fixed takes, if it takes names."""
