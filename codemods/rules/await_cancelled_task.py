@@ -319,31 +319,98 @@ class AwaitCancelledTask(Rule):
         cancels in it, and the cancelling half of each guarded pair, move before its first
         wait."""
         lines = list(updated_node.body)
+        function = enclosing_coroutine(self.parents(original_node))
         for stop in self._block_stops(original_node):
             held = self._fixed_group(stop.waits, fixable=stop.fixable)
-            if held is None:
+            if held is None or function is None:
                 continue
-            rewritten = {id(h.updated): h.new or () for h in held}
             start = next(i for i, line in enumerate(lines) if _holds(line, held[0].updated))
             end = start + len(stop.span)
-            cancelling: list[cst.BaseStatement] = []
-            waiting: list[cst.BaseStatement] = []
-            for original, line in zip(stop.span, lines[start:end], strict=True):
-                if original in stop.late_cancels:
-                    cancelling.append(_comments_only(line))
-                elif any(pair.guard is original for pair in stop.guarded):
-                    assert isinstance(line, cst.If) and isinstance(line.body, cst.IndentedBlock)
-                    cancel, *rest = line.body.body
-                    cancelling.append(_comments_only(_with_body(line, [cancel])))
-                    waiting.append(_with_body(line, _replacing(rest, rewritten)))
-                else:
-                    waiting += _replacing([line], rewritten)
-            cancelling[0] = cancelling[0].with_changes(
-                leading_lines=[*leading_lines(lines[start]), *leading_lines(cancelling[0])]
-            )
-            waiting[0] = waiting[0].with_changes(leading_lines=())
-            lines[start:end] = [*cancelling, *waiting]
+            lines[start:end] = self._group_rewrite(stop, held, lines[start:end], function)
         return updated_node.with_changes(body=lines)
+
+    def _group_rewrite(
+        self,
+        stop: BlockStop,
+        held: list[_Held],
+        span: list[cst.BaseStatement],
+        function: cst.FunctionDef,
+    ) -> list[cst.BaseStatement]:
+        """The span of a group, its cancels first, then its waits (consecutive ones of the
+        same form as one loop)."""
+        rewritten = {id(h.updated): h for h in held}
+        cancelling: list[cst.BaseStatement] = []
+        waiting: list[cst.BaseStatement | _Held] = []
+        for original, line in zip(stop.span, span, strict=True):
+            if original in stop.late_cancels:
+                cancelling.append(_comments_only(line))
+            elif any(pair.guard is original for pair in stop.guarded):
+                assert isinstance(line, cst.If) and isinstance(line.body, cst.IndentedBlock)
+                cancel, *rest = line.body.body
+                cancelling.append(_comments_only(_with_body(line, [cancel])))
+                waits = {key: h.new or () for key, h in rewritten.items()}
+                waiting.append(_with_body(line, _replacing(rest, waits)))
+            else:
+                waiting.append(rewritten.get(id(line), line))
+        lines = self._merged_waits(waiting, function)
+        cancelling[0] = cancelling[0].with_changes(
+            leading_lines=[*leading_lines(span[0]), *leading_lines(cancelling[0])]
+        )
+        return [*cancelling, lines[0].with_changes(leading_lines=()), *lines[1:]]
+
+    def _merged_waits(
+        self, waiting: list[cst.BaseStatement | _Held], function: cst.FunctionDef
+    ) -> list[cst.BaseStatement]:
+        """The statements of `waiting`, each run of held waits of one form as one loop."""
+        lines: list[cst.BaseStatement] = []
+        run: list[_Held] = []
+        for item in [*waiting, None]:
+            if isinstance(item, _Held):
+                run.append(item)
+                continue
+            loop = self._one_loop(run, function) if len(run) > 1 else None
+            lines += [loop] if loop is not None else [s for h in run for s in h.new or ()]
+            run = []
+            if item is not None:
+                lines.append(item)
+        return lines
+
+    def _one_loop(self, run: list[_Held], function: cst.FunctionDef) -> cst.For | None:
+        """`for task in (a, b):` and the rewrite of one wait, where the rewrites of the
+        waits in `run` differ in their task alone (and no comment stands above one)."""
+        if any(line.comment for h in run for line in leading_lines(h.original)):
+            return None
+        variable = cst.Name(self.fresh_name(run[0].original, "task", function))
+        forms = [self._remade(h, variable) for h in run]
+        first = forms[0]
+        if first is None or any(
+            form is None
+            or not cst.IndentedBlock(body=form).deep_equals(cst.IndentedBlock(body=first))
+            for form in forms[1:]
+        ):
+            return None
+        tasks = [cst.Element(h.rewrite.task) for h in run if h.rewrite is not None]
+        return cst.For(
+            target=variable,
+            iter=cst.Tuple(elements=tasks),
+            body=cst.IndentedBlock(body=first),
+        )
+
+    def _remade(self, held: _Held, variable: cst.Name) -> list[cst.BaseStatement] | None:
+        """The rewrite of a held wait for the task in `variable`, without leading lines."""
+        assert held.rewrite is not None
+        rewrite = dataclasses.replace(held.rewrite, task=variable, local=None)
+        node = held.updated
+        if isinstance(node, cst.Try):
+            assert isinstance(held.original, cst.Try)
+            index = first_cancellation_handler(held.original, self.names)
+            new = rewrite.try_statement(node, index[0]) if index is not None else None
+        elif isinstance(node, cst.With):
+            new = rewrite.with_statement(node)
+        else:
+            assert isinstance(node, cst.SimpleStatementLine)
+            new = rewrite.plain(node)
+        return [new[0].with_changes(leading_lines=()), *new[1:]] if new else None
 
     def _stopped_with_others(self, statement: cst.BaseStatement) -> bool:
         """Whether `statement` waits for a task of a group: a loop's, a block's, or a

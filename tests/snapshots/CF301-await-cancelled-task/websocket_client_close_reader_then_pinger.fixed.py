@@ -12,12 +12,8 @@ class WebSocketClient:
     async def close(self) -> None:
         self._reader.cancel()
         self._pinger.cancel()
-        task = self._reader
-        await asyncio.wait([task])
-        if not task.cancelled():
-            task.result()
-        task = self._pinger
-        await asyncio.wait([task])
-        if not task.cancelled():
-            task.result()
+        for task in (self._reader, self._pinger):
+            await asyncio.wait([task])
+            if not task.cancelled():
+                task.result()
         await self._ws.close()

@@ -30,19 +30,12 @@ class WebSocketClient:
         self._reader.cancel()
         # the pinger too
         self._pinger.cancel()
-        task = self._reader
-        cancelling = asyncio.current_task().cancelling()
-        try:
-            await task
-        except asyncio.CancelledError:
-            if not task.done() or asyncio.current_task().cancelling() > cancelling:
-                raise
-        task = self._pinger
-        cancelling = asyncio.current_task().cancelling()
-        try:
-            await task
-        except asyncio.CancelledError:
-            if not task.done() or asyncio.current_task().cancelling() > cancelling:
-                raise
+        for task in (self._reader, self._pinger):
+            cancelling = asyncio.current_task().cancelling()
+            try:
+                await task
+            except asyncio.CancelledError:
+                if not task.done() or asyncio.current_task().cancelling() > cancelling:
+                    raise
         await self._ws.close()
         self.state = "closed"
