@@ -48,9 +48,7 @@ class LoopStop:
     """`for task in tasks:` whose body cancels the task and then waits for it before going on
     to the next one, the two alone or under one `if` (`if not task.done():`)."""
 
-    loop: cst.For
     guard: cst.If | None
-    cancel: cst.SimpleStatementLine
     wait: cst.BaseStatement
 
 
@@ -73,7 +71,7 @@ def loop_stop(loop: cst.For, waited: WaitedTask) -> LoopStop | None:
     variable = loop.target.value
     if cancelled_task(body[0]) != variable or waited(body[1]) != variable:
         return None
-    return LoopStop(loop, guard, body[0], body[1])
+    return LoopStop(guard, body[1])
 
 
 @dataclass(frozen=True)

@@ -284,8 +284,9 @@ class AwaitCancelledTask(Rule):
         """`for task in tasks:` cancelling and waiting for each in turn becomes a loop that
         cancels them all, noting which, then one that waits for each noted."""
         stop = loop_stop(original_node, self._waited_task)
-        held = self._fixed_group([stop.wait]) if stop is not None else None
         function = enclosing_coroutine(self.parents(original_node))
+        # Only a wait inside a coroutine is held: none is, outside one.
+        held = self._fixed_group([stop.wait]) if stop and function else None
         if stop is None or held is None or function is None:
             return updated_node
         noted = cst.Name(self.fresh_name(original_node, "cancelled", function))
@@ -320,7 +321,7 @@ class AwaitCancelledTask(Rule):
         wait."""
         lines = list(updated_node.body)
         function = enclosing_coroutine(self.parents(original_node))
-        for stop in self._block_stops(original_node):
+        for stop in self._block_stops(original_node) if function is not None else ():
             held = self._fixed_group(stop.waits, fixable=stop.fixable)
             if held is None or function is None:
                 continue
