@@ -565,7 +565,6 @@ KNOWN_WRONG: dict[str, str] = {
     "CF101/shutdown_services_oneline_handler-safe": "4 problem(s), e.g. App.shutdown: cancel at suspension 1 (line 16): ends ('returned', 'None'), not cancelled",
     "CF101/shutdown_services_oneline_handler-unsafe": "partial (issue 21 pattern 3): App.shutdown: cancel at suspension 1 (line 16): ends ('returned', 'None'), not cancelled",
     "CF102/fallthrough_then_unsubscribe-safe": "partial (issue 21 pattern 3): EventListener.listen: cancel at suspension 2 (line 18): ends ('returned', 'None'), not cancelled",
-    "CF102/ok_gather_after_cancel-unsafe": "2 problem(s), e.g. WorkerPool.stop: cancel at suspension 1 (line 20): ends ('returned', 'None'), not cancelled",
     "CF102/tuple_split_skips_trailing_close-safe": "30 problem(s), e.g. forward: cancel at suspension 2 (line 13): ends ('returned', '0'), not cancelled",
     "CF201/aiohttp_runner_cleanup-safe": "1 problem(s), e.g. serve_metrics: OSError at await 4: calls [\"logging.getLogger('fixture')\", 'aiohttp.web.AppRunner(app)', 'aiohttp.web.AppRunner().setup()', 'aiohttp.web.TCPSi...",
     "CF201/amqp_publish_partial_handler_copies-safe": "3 problem(s), e.g. publish: OSError at await 3: calls [\"channel.default_exchange.publish(msg, routing_key='jobs')\", 'channel.close()', 'connection.close()'], were [\"channel.def...",
@@ -580,9 +579,6 @@ KNOWN_WRONG: dict[str, str] = {
     "CF201/unsafe_subprocess_handler_without_kill-unsafe": "4 problem(s), e.g. ScratchRedis.run_suite: TimeoutError at await 4: calls [\"logging.getLogger('fixture')\", \"asyncio.create_subprocess_exec(self.binary, '--port', 'port', '--sav...",
     "CF201/websocket_async_for_sync_disconnect-unsafe": "2 problem(s), e.g. TickerClient.run: ConnectionClosedError at await 1: calls [\"logging.getLogger('fixture')\", 'self.ws.transport.abort()'], were [\"logging.getLogger('fixture')\"]",
     "CF203/nested_callback_with_return-safe": "1 problem(s), e.g. wait_for_leadership: success: calls [\"logging.getLogger('fixture')\", \"loop.call_later(timeout, logging.getLogger().warning, 'no leadership for %s after %.0fs...",
-    "CF301/supervisor_same_loop_suppress-unsafe": "2 problem(s), e.g. cleanup_background_jobs: cancel at suspension 1 (line 9): tasks still running: [\"app['background_jobs'][1]\"]",
-    "CF302/supervisor_gather_in_try_except_cancelled_pass-unsafe": "2 problem(s), e.g. Supervisor.stop_children: cancel at suspension 1 (line 18): ends ('returned', 'None'), not cancelled",
-    "CF302/worker_pool_cancel_loop_then_gather-unsafe": "2 problem(s), e.g. run_pool: cancel at suspension 1 (line 17): tasks still running: ['created[0]', 'created[1]', 'created[2]', 'created[3]']",
 }
 """Fixes the harness shows wrong or partial (owner to fix), with what happened."""
 

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node, parse_template_statement
@@ -33,6 +35,13 @@ from codemods.analysis.scope import (
     walk,
     walk_same_frame,
 )
+from codemods.analysis.task_groups import (
+    BlockStop,
+    block_stops,
+    is_bare_cancel_idiom,
+    is_placeholder,
+    loop_stop,
+)
 from codemods.analysis.tasks import (
     Guarded,
     awaited_cancelled_tasks,
@@ -55,7 +64,9 @@ class AwaitCancelledTask(Rule):
     task` / `except asyncio.CancelledError: pass`; and `with
     contextlib.suppress(asyncio.CancelledError): await task`. Also inside guards (`if task
     is not None and not task.done():`) and over a list of tasks (`for t in tasks:
-    t.cancel()`, then `for t in tasks:` awaiting each).
+    t.cancel()`, then `for t in tasks:` awaiting each). Tasks stopped together (a loop
+    cancelling and awaiting each in turn, pairs one after another) have one finding per wait
+    and one fix for the group.
 
     Not flagged: an `await` inside `pytest.raises(CancelledError)`, and a `Future()` cancelled
     and awaited on purpose to raise.
@@ -134,6 +145,18 @@ class AwaitCancelledTask(Rule):
     or annotates it as one): from Python 3.11 `asyncio.wait()` accepts nothing else, and a
     gRPC call, say, has `cancel()` too. There, a caller cancelled while it waits stops
     waiting at once, while the task may still be finishing its cleanup.
+
+    Tasks stopped together are fixed together: waiting for one before cancelling the next
+    would leave the next running for ever if the caller is cancelled meanwhile. A loop that
+    cancels and awaits each task in turn becomes a loop that cancels them all (noting which,
+    under its guard) and one that waits for each noted; pairs one after another in a block
+    (each also under an `if` whose test calls nothing, followed by what does not await, such
+    as `self._task = None`) get their cancels moved before the first wait. The group's fix
+    is unsafe if one of its waits' is. The one change besides: a task is now cancelled even
+    if the one awaited before it fails. The whole group is reported only where one of its
+    waits cannot be fixed (a `# noqa`, a shape below), a cancel would move above a statement
+    that rebinds its task, or a guard calls something (`not task.done()` may read otherwise
+    once every task is cancelled first).
 
     No fix is offered where the rewrite could not keep the rest of the construct as it was:
     below 3.11, a `finally` or a handler doing more than pass, log or carry on (a cancellation
@@ -233,15 +256,234 @@ class AwaitCancelledTask(Rule):
         original_node: cst.BaseStatement,
         updated_node: cst.BaseStatement,
     ) -> cst.BaseStatement | Statements:
-        """Report the `await`; the rewritten statements where the fix applies."""
+        """Report the `await`; the rewritten statements where the fix applies. A task
+        stopped with others is fixed with its group (`_fixed_group`): its rewrite is held."""
         comments = _line_end_comments(original_node)
-        if not self.report(awaited, fix if new else None, through=awaited, comments=comments):
+        reported = len(self.findings)
+        applies = self.report(awaited, fix if new else None, through=awaited, comments=comments)
+        if self._stopped_with_others(original_node):
+            finding = reported if len(self.findings) > reported else None
+            held = _Held(updated_node, original_node, rewrite, new, fix, applies, finding)
+            self._held[id(original_node)] = held
+            return updated_node
+        if not applies:
             return updated_node
         assert rewrite is not None and new is not None
         for spelling in rewrite.imports:
             self.require_import(spelling)
         self.drop_unused_imports(original_node, new)
         return cst.FlattenSentinel(new)
+
+    # Tasks stopped together (`codemods.analysis.task_groups`): one by one, a cancellation
+    # of the caller while it waits for one would leave the next running for ever, so every
+    # task of the group is cancelled before the first wait, or the group is reported only.
+
+    def leave_For(
+        self, original_node: cst.For, updated_node: cst.For
+    ) -> cst.BaseStatement | Statements:
+        """`for task in tasks:` cancelling and waiting for each in turn becomes a loop that
+        cancels them all, noting which, then one that waits for each noted."""
+        stop = loop_stop(original_node, self._waited_task)
+        function = enclosing_coroutine(self.parents(original_node))
+        # Only a wait inside a coroutine is held: none is, outside one.
+        held = self._fixed_group([stop.wait]) if stop and function else None
+        if stop is None or held is None or function is None:
+            return updated_node
+        noted = cst.Name(self.fresh_name(original_node, "cancelled", function))
+        variable = updated_node.target
+        body = updated_node.body
+        assert isinstance(body, cst.IndentedBlock)
+        guard = body.body[0] if stop.guard is not None else None
+        block = guard.body if isinstance(guard, cst.If) else body
+        assert isinstance(block, cst.IndentedBlock)
+        noting = parse_template_statement("{noted}.append({task})", noted=noted, task=variable)
+        cancelling = block.with_changes(body=[block.body[0], noting])
+        if isinstance(guard, cst.If):
+            cancelling = body.with_changes(body=[guard.with_changes(body=cancelling)])
+        waiting = cst.For(
+            target=variable, iter=noted, body=cst.IndentedBlock(body=held[0].new or ())
+        )
+        return cst.FlattenSentinel(
+            [
+                parse_template_statement("{noted} = []", noted=noted).with_changes(
+                    leading_lines=updated_node.leading_lines
+                ),
+                updated_node.with_changes(body=cancelling, leading_lines=()),
+                waiting,
+            ]
+        )
+
+    def leave_IndentedBlock(
+        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
+        """Each group of the block whose tasks are cancelled one after another's wait: the
+        cancels in it, and the cancelling half of each guarded pair, move before its first
+        wait."""
+        lines = list(updated_node.body)
+        function = enclosing_coroutine(self.parents(original_node))
+        for stop in self._block_stops(original_node) if function is not None else ():
+            held = self._fixed_group(stop.waits, fixable=stop.fixable)
+            if held is None or function is None:
+                continue
+            start = next(i for i, line in enumerate(lines) if _holds(line, held[0].updated))
+            end = start + len(stop.span)
+            lines[start:end] = self._group_rewrite(stop, held, lines[start:end], function)
+        return updated_node.with_changes(body=lines)
+
+    def _group_rewrite(
+        self,
+        stop: BlockStop,
+        held: list[_Held],
+        span: list[cst.BaseStatement],
+        function: cst.FunctionDef,
+    ) -> list[cst.BaseStatement]:
+        """The span of a group, its cancels first, then its waits (consecutive ones of the
+        same form as one loop)."""
+        rewritten = {id(h.updated): h for h in held}
+        cancelling: list[cst.BaseStatement] = []
+        waiting: list[cst.BaseStatement | _Held] = []
+        for original, line in zip(stop.span, span, strict=True):
+            if original in stop.late_cancels:
+                cancelling.append(_comments_only(line))
+            elif any(pair.guard is original for pair in stop.guarded):
+                assert isinstance(line, cst.If) and isinstance(line.body, cst.IndentedBlock)
+                cancel, *rest = line.body.body
+                cancelling.append(_comments_only(_with_body(line, [cancel])))
+                waits = {key: h.new or () for key, h in rewritten.items()}
+                waiting.append(_with_body(line, _replacing(rest, waits)))
+            else:
+                waiting.append(rewritten.get(id(line), line))
+        lines = self._merged_waits(waiting, function)
+        cancelling[0] = cancelling[0].with_changes(
+            leading_lines=[*leading_lines(span[0]), *leading_lines(cancelling[0])]
+        )
+        return [*cancelling, lines[0].with_changes(leading_lines=()), *lines[1:]]
+
+    def _merged_waits(
+        self, waiting: list[cst.BaseStatement | _Held], function: cst.FunctionDef
+    ) -> list[cst.BaseStatement]:
+        """The statements of `waiting`, each run of held waits of one form as one loop."""
+        lines: list[cst.BaseStatement] = []
+        run: list[_Held] = []
+        for item in [*waiting, None]:
+            if isinstance(item, _Held):
+                run.append(item)
+                continue
+            loop = self._one_loop(run, function) if len(run) > 1 else None
+            lines += [loop] if loop is not None else [s for h in run for s in h.new or ()]
+            run = []
+            if item is not None:
+                lines.append(item)
+        return lines
+
+    def _one_loop(self, run: list[_Held], function: cst.FunctionDef) -> cst.For | None:
+        """`for task in (a, b):` and the rewrite of one wait, where the rewrites of the
+        waits in `run` differ in their task alone (and no comment stands above one)."""
+        if any(line.comment for h in run for line in leading_lines(h.original)):
+            return None
+        variable = cst.Name(self.fresh_name(run[0].original, "task", function))
+        forms = [self._remade(h, variable) for h in run]
+        first = forms[0]
+        if first is None or any(
+            form is None
+            or not cst.IndentedBlock(body=form).deep_equals(cst.IndentedBlock(body=first))
+            for form in forms[1:]
+        ):
+            return None
+        tasks = [cst.Element(h.rewrite.task) for h in run if h.rewrite is not None]
+        return cst.For(
+            target=variable,
+            iter=cst.Tuple(elements=tasks),
+            body=cst.IndentedBlock(body=first),
+        )
+
+    def _remade(self, held: _Held, variable: cst.Name) -> list[cst.BaseStatement] | None:
+        """The rewrite of a held wait for the task in `variable`, without leading lines."""
+        assert held.rewrite is not None
+        rewrite = dataclasses.replace(held.rewrite, task=variable, local=None)
+        node = held.updated
+        if isinstance(node, cst.Try):
+            assert isinstance(held.original, cst.Try)
+            index = first_cancellation_handler(held.original, self.names)
+            new = rewrite.try_statement(node, index[0]) if index is not None else None
+        elif isinstance(node, cst.With):
+            new = rewrite.with_statement(node)
+        else:
+            assert isinstance(node, cst.SimpleStatementLine)
+            new = rewrite.plain(node)
+        return [new[0].with_changes(leading_lines=()), *new[1:]] if new else None
+
+    def _stopped_with_others(self, statement: cst.BaseStatement) -> bool:
+        """Whether `statement` waits for a task of a group: a loop's, a block's, or a
+        block's through the `if` it is in."""
+        ancestors = [*self.parents(statement)[:4], None, None, None, None]
+        blocks = [ancestors[0]]
+        if isinstance(ancestors[1], cst.If):
+            blocks.append(ancestors[2])
+        if any(
+            statement in stop.waits
+            for block in blocks
+            if isinstance(block, cst.IndentedBlock)
+            for stop in self._block_stops(block)
+        ):
+            return True
+        owner = ancestors[3] if isinstance(ancestors[1], cst.If) else ancestors[1]
+        stop = loop_stop(owner, self._waited_task) if isinstance(owner, cst.For) else None
+        return stop is not None and stop.wait is statement
+
+    def _fixed_group(
+        self, waits: Sequence[cst.BaseStatement], *, fixable: bool = True
+    ) -> list[_Held] | None:
+        """The held rewrites of a group's waits when the group is fixed whole; None when
+        not. Its findings get the group's fix safety (unsafe if one is), or none when one
+        of them cannot be fixed; a `# noqa` on one leaves the others unfixed."""
+        held = [self._held.pop(id(wait), None) for wait in waits]
+        complete = [h for h in held if h is not None]
+        fixable = fixable and len(complete) == len(held)
+        fixable = fixable and all(h.new is not None for h in complete)
+        fixable = fixable and all(h.finding is not None for h in complete)
+        unsafe = any(h.fix is FixSafety.UNSAFE for h in complete)
+        fix = (FixSafety.UNSAFE if unsafe else FixSafety.SAFE) if fixable else None
+        applies = fixable and all(h.applies for h in complete) and self.options.allows(fix)
+        for h in complete:
+            if h.finding is not None:
+                finding = self.findings[h.finding]
+                message = finding.message if fixable or h.new is None else _GROUP_MESSAGE
+                self.findings[h.finding] = dataclasses.replace(
+                    finding, fix=fix, fixed=applies, message=message
+                )
+        if not applies:
+            return None
+        for h in complete:
+            assert h.rewrite is not None and h.new is not None
+            for spelling in h.rewrite.imports:
+                self.require_import(spelling)
+            self.drop_unused_imports(h.original, h.new)
+        return complete
+
+    def _block_stops(self, block: cst.IndentedBlock) -> list[BlockStop]:
+        key = id(block)
+        if key not in self._stops:
+            self._stops[key] = (block, block_stops(block.body, self._waited_task))
+        return self._stops[key][1]
+
+    @cached_property
+    def _held(self) -> dict[int, _Held]:
+        """The rewrites of group members' waits, by the id of the original statement."""
+        return {}
+
+    @cached_property
+    def _stops(self) -> dict[int, tuple[cst.IndentedBlock, list[BlockStop]]]:
+        """The groups of each block (kept with the block, so that its id stays its own)."""
+        return {}
+
+    def _waited_task(self, statement: cst.BaseStatement) -> str | None:
+        """The task that `statement` waits for, in one of the three shapes the rule flags."""
+        line = statement if isinstance(statement, cst.SimpleStatementLine) else None
+        if isinstance(statement, cst.Try | cst.With) and self._catches_cancellation(statement):
+            line = _sole_line(statement.body)
+        awaited = _awaited_task(line)
+        return dotted_name(awaited.expression) if awaited is not None else None
 
     def _guarded_rewrite(
         self, original_node: Guarded, updated_node: Guarded, function: cst.FunctionDef
@@ -357,6 +599,27 @@ class AwaitCancelledTask(Rule):
         return asyncio, cancellation
 
 
+_GROUP_MESSAGE = (
+    "`await` of a cancelled task: its CancelledError is taken for the caller's (not fixed: "
+    "the task is stopped with others, and the group cannot be rewritten as one)"
+)
+
+
+@dataclass(frozen=True)
+class _Held:
+    """The rewrite of the wait for one task of a group, until the group is fixed."""
+
+    updated: cst.BaseStatement
+    original: cst.BaseStatement
+    rewrite: _Rewrite | None
+    new: list[cst.BaseStatement] | None
+    fix: FixSafety
+    applies: bool
+    """What `report()` said of this finding alone."""
+    finding: int | None
+    """Its index among the rule's findings; None under a `# noqa`."""
+
+
 @dataclass(frozen=True)
 class _Rewrite:
     """The statements that replace an `await task` construct."""
@@ -399,7 +662,7 @@ class _Rewrite:
             # A cancellation of the caller in `asyncio.wait()`, outside the `try`, would skip
             # what the `finally` or the handlers do (their cleanup, their state changes).
             return None
-        if _is_bare_idiom(node, self.names):
+        if is_bare_cancel_idiom(node, self.names):
             return self._prologue(node, [self._waiting(None), self._checked()])
         body = _replaced(node.body, self._getting_result(line))
         return self._prologue(node, [self._waiting(None), node.with_changes(body=body)])
@@ -481,11 +744,11 @@ class _Rewrite:
         lines = statements(handler.body)
         result = list(handlers)
         if caught.is_broad or caught.others:
-            if not all(map(_is_placeholder, lines)):
+            if not all(map(is_placeholder, lines)):
                 return None
             result.insert(index, self._cancellation_clause())
             return result
-        if all(map(_is_placeholder, lines)):
+        if all(map(is_placeholder, lines)):
             kept = [line for line in lines if _has_comment(line)]
             guard = self._guard().with_changes(leading_lines=leading_lines(lines[0]))
             body = [guard, *(line.with_changes(leading_lines=()) for line in kept)]
@@ -545,6 +808,34 @@ def _awaited_task(line: cst.BaseStatement | None) -> cst.Await | None:
         return None
     awaited = expression.value
     return awaited if dotted_name(awaited.expression) is not None else None
+
+
+def _holds(statement: cst.BaseStatement, inner: cst.BaseStatement) -> bool:
+    """Whether `statement` is `inner` or an `if` whose block holds it."""
+    return statement is inner or (
+        isinstance(statement, cst.If)
+        and isinstance(statement.body, cst.IndentedBlock)
+        and any(line is inner for line in statement.body.body)
+    )
+
+
+def _replacing(
+    lines: Sequence[cst.BaseStatement], rewritten: Mapping[int, Sequence[cst.BaseStatement]]
+) -> list[cst.BaseStatement]:
+    """`lines`, those rewritten (by id) replaced by their rewrite."""
+    return [new for line in lines for new in rewritten.get(id(line), [line])]
+
+
+def _with_body(statement: cst.If, lines: Sequence[cst.BaseStatement]) -> cst.If:
+    assert isinstance(statement.body, cst.IndentedBlock)
+    return statement.with_changes(body=statement.body.with_changes(body=lines))
+
+
+def _comments_only(statement: cst.BaseStatement) -> cst.BaseStatement:
+    """`statement` with the comment lines above it, not the blank ones: it moves up to join
+    the lines that cancel."""
+    kept = [line for line in leading_lines(statement) if line.comment is not None]
+    return statement.with_changes(leading_lines=kept)
 
 
 def _is_local_future(task: cst.BaseExpression, function: cst.FunctionDef) -> bool:
@@ -659,22 +950,10 @@ def _with_value(
     )
 
 
-def _is_placeholder(line: cst.BaseStatement) -> bool:
-    """`pass`, `...` or a string: a line that does nothing."""
-    return isinstance(line, cst.SimpleStatementLine) and all(
-        isinstance(small, cst.Pass)
-        or (
-            isinstance(small, cst.Expr)
-            and isinstance(small.value, cst.Ellipsis | cst.SimpleString | cst.ConcatenatedString)
-        )
-        for small in line.body
-    )
-
-
 def _says_nothing(line: cst.BaseStatement) -> bool:
     """A line whose skipping loses nothing but a swallow: `pass`, logging, and the `return`,
     `break` or `continue` (of a plain value) that carried on after the cancellation."""
-    return _is_placeholder(line) or (
+    return is_placeholder(line) or (
         isinstance(line, cst.SimpleStatementLine)
         and all(
             (isinstance(small, cst.Expr) and is_logging_call(small.value))
@@ -699,22 +978,6 @@ def _pass_clause(types: Sequence[cst.BaseExpression]) -> cst.ExceptHandler:
         types[0] if len(types) == 1 else cst.Tuple(elements=[cst.Element(value=t) for t in types])
     )
     return cst.ExceptHandler(type=caught, body=cst.IndentedBlock(body=[_line(cst.Pass())]))
-
-
-def _is_bare_idiom(node: cst.Try, names: ExceptionNames) -> bool:
-    """`try: await task` / `except CancelledError: pass` and nothing more, no comment."""
-    if len(node.handlers) != 1 or node.orelse is not None or node.finalbody is not None:
-        return False
-    handler = node.handlers[0]
-    caught = names.caught(handler)
-    return (
-        not caught.is_broad
-        and not caught.others
-        and handler.name is None
-        and all(map(_is_placeholder, statements(handler.body)))
-        and not comments_within(node.body)
-        and not comments_within(handler)
-    )
 
 
 def _line_end_comments(statement: cst.BaseStatement) -> list[cst.Comment]:

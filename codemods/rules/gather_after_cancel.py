@@ -1,13 +1,21 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from functools import cached_property
 from typing import TypeVar, cast
 
 import libcst as cst
 
-from codemods.analysis.blocks import comments_within, end_comments, header_end
+from codemods.analysis.blocks import (
+    comments_within,
+    end_comments,
+    header_end,
+    leading_lines,
+    statements,
+)
 from codemods.analysis.scope import children, enclosing_coroutine
+from codemods.analysis.task_groups import is_bare_cancel_idiom, started_stop
 from codemods.analysis.tasks import cancelled_before
 from codemods.model import FixSafety, RuleOptions
 from codemods.prefilter.source_text import calls_cancel
@@ -17,6 +25,7 @@ from codemods.rule import Rule
 _StatementT = TypeVar("_StatementT", bound=cst.CSTNode)
 
 _GATHER = "asyncio.gather"
+_SPAWNERS = frozenset({"asyncio.create_task", "asyncio.ensure_future"})
 _KEYWORD = "return_exceptions"
 
 _HeaderStatement = cst.If | cst.While | cst.For | cst.With | cst.Match
@@ -85,11 +94,17 @@ class GatherAfterCancel(Rule):
     then waits for every task and returns their outcomes; a cancellation of the caller while it
     waits still raises `CancelledError` (`gather()` cancels the tasks and re-raises it).
 
+    Where the function itself starts the tasks it gathers (`tasks =
+    [asyncio.create_task(...) for ...]`) and awaits something else before stopping them, the
+    stop (the cancels and the `gather`) also moves into a `finally` around what runs
+    meanwhile: a cancellation of the caller there left the tasks running for ever. The stop
+    then also runs when that code raises; none of it may return, break or continue.
+
     The fix is unsafe: an error other than cancellation raised by a task (for example by its
     cleanup on cancel) is now returned in the result list instead of raised, so it goes
     unnoticed unless the result is inspected, and a result that is used now contains exception
-    objects. An `except CancelledError: pass` left around the `gather` now only catches the
-    caller's own cancellation, and should go.
+    objects. A `try` around the `gather` whose one handler is `except CancelledError: pass`
+    goes: it would now only catch the caller's own cancellation.
 
     ## See also
     - CF301: `await task` of a single task just cancelled.
@@ -137,6 +152,74 @@ class GatherAfterCancel(Rule):
     def leave_Match(self, original_node: cst.Match, updated_node: cst.Match) -> cst.Match:
         return self._check_header(original_node, updated_node)
 
+    def leave_IndentedBlock(
+        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
+        """Tasks the block starts, runs and then stops with the fixed `gather()`: the stop
+        goes into a `finally` around what runs meanwhile, so that a cancellation of the
+        caller there stops them too. (The rule's fixes keep each block's statements one for
+        one, so the original's positions are the updated block's.)"""
+        lines = list(updated_node.body)
+        end = len(lines)
+        while end > 0:
+            stop = started_stop(original_node.body, end - 1, self._gathered, self._started)
+            if stop is None:
+                end -= 1
+                continue
+            middle = end - len(stop.stop)
+            first = middle - len(stop.running)
+            lines[first:end] = [_in_finally(lines[first:middle], lines[middle:end])]
+            end = first
+        return updated_node.with_changes(body=lines)
+
+    def leave_Try(
+        self, original_node: cst.Try, updated_node: cst.Try
+    ) -> cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement]:
+        """`try:` a `gather()` this pass fixed `except CancelledError: pass`: with
+        `return_exceptions=True` the handler only swallows the caller's own cancellation,
+        so the `try` goes."""
+        body = statements(original_node.body)
+        fixed = len(body) == 1 and id(body[0]) in self._gathers
+        if not fixed or not is_bare_cancel_idiom(original_node, self.names):
+            return updated_node
+        line = statements(updated_node.body)[0]
+        self.drop_unused_imports(original_node, [line])
+        return line.with_changes(leading_lines=original_node.leading_lines)
+
+    def _gathered(self, statement: cst.BaseStatement) -> frozenset[str] | None:
+        """The names of the tasks a `gather()` this pass fixed takes, if it takes names."""
+        call = self._gathers.get(id(statement))
+        if call is None:
+            return None
+        names = [
+            arg.value.value
+            for arg in call.args
+            if arg.keyword is None and isinstance(arg.value, cst.Name)
+        ]
+        positional = [arg for arg in call.args if arg.keyword is None]
+        return frozenset(names) if len(names) == len(positional) else None
+
+    def _started(self, statement: cst.BaseStatement) -> str | None:
+        """`tasks = [asyncio.create_task(...) for ...]` or `task = asyncio.create_task(...)`:
+        the name bound."""
+        if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+            return None
+        assign = statement.body[0]
+        if not isinstance(assign, cst.Assign) or len(assign.targets) != 1:
+            return None
+        target, value = assign.targets[0].target, assign.value
+        if isinstance(value, cst.ListComp):
+            value = value.elt
+        spawns = isinstance(value, cst.Call) and not self.names.names_of(value.func).isdisjoint(
+            _SPAWNERS
+        )
+        return target.value if spawns and isinstance(target, cst.Name) else None
+
+    @cached_property
+    def _gathers(self) -> dict[int, cst.Call]:
+        """The `gather()` calls this pass fixed, by the id of their original statement."""
+        return {}
+
     def _check_header(self, original: _StatementT, updated: _StatementT) -> _StatementT:
         assert isinstance(original, _HeaderStatement)
         if isinstance(original, cst.Match):
@@ -164,10 +247,26 @@ class GatherAfterCancel(Rule):
                 continue
             noqa = [*comments, *comments_within(await_node)]
             if self.report(await_node, FixSafety.UNSAFE, through=call, comments=noqa):
+                self._gathers[id(original)] = call
                 # The rule does not descend into expressions: the updated statement holds
                 # the same call node as the original.
                 updated = cast(_StatementT, updated.deep_replace(call, _return_exceptions(call)))
         return updated
+
+
+def _in_finally(
+    running: Sequence[cst.BaseStatement], stopping: Sequence[cst.BaseStatement]
+) -> cst.Try:
+    """`try:` running `finally:` stopping; a lone `try` without `finally` takes the stop as
+    its `finally` (the same, one level less deep)."""
+    final = cst.Finally(body=cst.IndentedBlock(body=stopping))
+    only = running[0] if len(running) == 1 else None
+    if isinstance(only, cst.Try) and only.finalbody is None:
+        return only.with_changes(finalbody=final)
+    body = [running[0].with_changes(leading_lines=()), *running[1:]]
+    return cst.Try(
+        body=cst.IndentedBlock(body=body), finalbody=final, leading_lines=leading_lines(running[0])
+    )
 
 
 def _own_awaits(statement: cst.CSTNode) -> Iterator[cst.Await]:

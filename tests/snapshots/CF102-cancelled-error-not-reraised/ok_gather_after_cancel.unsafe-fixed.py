@@ -16,9 +16,6 @@ class WorkerPool:
     async def stop(self) -> None:
         for task in self.tasks:
             task.cancel()
-        try:
-            await asyncio.gather(*self.tasks, return_exceptions=True)
-        except asyncio.CancelledError:
-            pass
+        await asyncio.gather(*self.tasks, return_exceptions=True)
         log.info("stopped %d workers", len(self.tasks))
         self.tasks.clear()

@@ -4,8 +4,11 @@ import asyncio
 
 
 async def cleanup_background_jobs(app):
+    cancelled = []
     for job in app["background_jobs"]:
         job.cancel()
+        cancelled.append(job)
+    for job in cancelled:
         await asyncio.wait([job])
         if not job.cancelled():
             job.result()

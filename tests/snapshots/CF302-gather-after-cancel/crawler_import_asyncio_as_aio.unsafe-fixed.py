@@ -26,7 +26,8 @@ class Crawler:
             await aio.wait_for(self.frontier.join(), deadline)
         except aio.TimeoutError:
             log.warning("crawl deadline reached with %d urls queued", self.frontier.qsize())
-        for fetcher in fetchers:
-            fetcher.cancel()
-        await aio.gather(*fetchers, return_exceptions=True)
+        finally:
+            for fetcher in fetchers:
+                fetcher.cancel()
+            await aio.gather(*fetchers, return_exceptions=True)
         return self.seen

@@ -14,9 +14,6 @@ class Supervisor:
     async def stop_children(self) -> None:
         for child in self.children:
             child.cancel()
-        try:
-            await asyncio.gather(*self.children, return_exceptions=True)
-        except asyncio.CancelledError:
-            pass
+        await asyncio.gather(*self.children, return_exceptions=True)
         log.info("stopped %d children", len(self.children))
         self.children.clear()

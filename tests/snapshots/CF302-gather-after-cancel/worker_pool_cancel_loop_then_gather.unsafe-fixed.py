@@ -14,8 +14,10 @@ async def run_pool(queue: asyncio.Queue, handle, size: int = 4) -> None:
                 queue.task_done()
 
     workers = [asyncio.create_task(worker(n), name=f"worker-{n}") for n in range(size)]
-    await queue.join()
-    for task in workers:
-        task.cancel()
-    await asyncio.gather(*workers, return_exceptions=True)
+    try:
+        await queue.join()
+    finally:
+        for task in workers:
+            task.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
     log.info("pool of %d workers drained", size)
