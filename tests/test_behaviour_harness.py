@@ -18,7 +18,9 @@ For each changed function (the entry; for a nested function, the function that h
    function handles, that error raised by each await of a fake in turn. Asserted: the same
    end (return value, exception class) and the same calls on fakes, in the same order. An
    unsafe fix may in addition turn a child's CancelledError that leaked out of the original
-   into a normal end: that is the behaviour change that makes it unsafe.
+   into a normal end, or run a cleanup it moved into `finally` on a path that lacked it: the
+   behaviour changes that make it unsafe. Where the error is the moved cleanup's own, the
+   fixed code stops there, while the original's handler went on: its calls up to there.
 
 A fixture joins by existing: every `fixtures/<CODE>-*/` case with a fix is collected. One the
 harness cannot run meaningfully (its success path fails on a fake, or never reaches the lines
