@@ -641,9 +641,7 @@ NOT_RUNNABLE: dict[str, str] = {
 """Fixes none of whose changed functions the harness can run, with the reason."""
 
 KNOWN_WRONG: dict[str, str] = {
-    "CF102/ok_gather_after_cancel-unsafe": "2 problem(s), e.g. WorkerPool.stop: cancel at suspension 1 (line 20): ends ('returned', 'None'), not cancelled",
     "CF301/supervisor_same_loop_suppress-unsafe": "2 problem(s), e.g. cleanup_background_jobs: cancel at suspension 1 (line 9): tasks still running: [\"app['background_jobs'][1]\"]",
-    "CF302/supervisor_gather_in_try_except_cancelled_pass-unsafe": "2 problem(s), e.g. Supervisor.stop_children: cancel at suspension 1 (line 18): ends ('returned', 'None'), not cancelled",
     "CF302/worker_pool_cancel_loop_then_gather-unsafe": "2 problem(s), e.g. run_pool: cancel at suspension 1 (line 17): tasks still running: ['created[0]', 'created[1]', 'created[2]', 'created[3]']",
 }
 """Fixes the harness shows wrong or partial (owner to fix), with what happened."""

@@ -7,6 +7,8 @@ from typing import TypeVar, cast
 import libcst as cst
 
 from codemods.analysis.blocks import comments_within, end_comments, header_end
+from codemods.analysis.exits import handler_exits
+from codemods.analysis.handlers import enclosing_guards
 from codemods.analysis.scope import children, enclosing_coroutine
 from codemods.analysis.tasks import cancelled_before
 from codemods.model import FixSafety, RuleOptions
@@ -88,8 +90,13 @@ class GatherAfterCancel(Rule):
     The fix is unsafe: an error other than cancellation raised by a task (for example by its
     cleanup on cancel) is now returned in the result list instead of raised, so it goes
     unnoticed unless the result is inspected, and a result that is used now contains exception
-    objects. An `except CancelledError: pass` left around the `gather` now only catches the
-    caller's own cancellation, and should go.
+    objects.
+
+    No fix is offered (report only) when a handler around the `gather` catches
+    `CancelledError` without re-raising it (`except CancelledError: pass`, the usual patch):
+    after the fix it would catch only the caller's own cancellation and swallow it, so the
+    function would be fixed in part only. Removing that handler too skips what follows it on
+    a cancellation of the caller, which its author may have meant: the finding says so.
 
     ## See also
     - CF301: `await task` of a single task just cancelled.
@@ -163,11 +170,31 @@ class GatherAfterCancel(Rule):
             if not cancelled_before(await_node, function, self.names).awaits_only_cancelled(call):
                 continue
             noqa = [*comments, *comments_within(await_node)]
-            if self.report(await_node, FixSafety.UNSAFE, through=call, comments=noqa):
+            swallows = self._swallowed_around(original)
+            fix = None if swallows else FixSafety.UNSAFE
+            message = f"{self.message} {_SWALLOWED_AROUND}" if swallows else None
+            if self.report(await_node, fix, through=call, comments=noqa, message=message):
                 # The rule does not descend into expressions: the updated statement holds
                 # the same call node as the original.
                 updated = cast(_StatementT, updated.deep_replace(call, _return_exceptions(call)))
         return updated
+
+    def _swallowed_around(self, statement: cst.CSTNode) -> bool:
+        """Whether a handler around `statement` catches CancelledError and does not always
+        re-raise it (`except CancelledError: pass`, the usual patch for the children's
+        cancellation)."""
+        return any(
+            isinstance(guard, cst.ExceptHandler | cst.ExceptStarHandler)
+            and self.names.caught(guard).catches_cancellation
+            and not handler_exits(guard, self.names, as_cancellation=True).always_reraises
+            for guard in enclosing_guards(statement, self.parents(statement))
+        )
+
+
+_SWALLOWED_AROUND = (
+    "(report only: the handler around it that catches `CancelledError` would then catch only "
+    "the caller's own cancellation, and swallow it)"
+)
 
 
 def _own_awaits(statement: cst.CSTNode) -> Iterator[cst.Await]:
