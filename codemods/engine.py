@@ -32,6 +32,7 @@ from codemods.registry import rule_by_code
 from codemods.rule import Rule
 from codemods.suppression import FileExemptions
 from codemods.verification import compiles
+from codemods.whole_functions import held_whole, partly_fixed
 
 
 class VerificationError(Exception):
@@ -50,9 +51,11 @@ def _run_rules(
     options: RuleOptions,
     path: str,
     frozen_lines: frozenset[bytes] = frozenset(),
+    frozen_numbers: frozenset[int] = frozenset(),
 ) -> tuple[cst.Module, list[Finding]]:
     """Run `rules` in order over the module in `wrapper`, whose code is `code`, sharing the
-    wrapper's metadata until a rule changes the tree; no fix on `frozen_lines`."""
+    wrapper's metadata until a rule changes the tree; no fix on `frozen_lines`, nor on the
+    lines numbered `frozen_numbers`."""
     module = wrapper.module
     current: MetadataWrapper | None = wrapper
     positions = StatementPositions(wrapper, code)
@@ -64,6 +67,7 @@ def _run_rules(
             positions = StatementPositions(current)
         rule = rule_class(CodemodContext(filename=path), options)
         rule.frozen_lines = frozen_lines
+        rule.frozen_numbers = frozen_numbers
         module = rule.run(current, positions)
         findings += rule.findings
         if rule.changed:
@@ -193,11 +197,13 @@ def _fix(
     compiled = compiles(source, path)
     look = replace(options, apply_fixes=False)
     current = source
+    held_numbers = _held_numbers(findings, options)
     for round_ in range(MAX_FIX_ROUNDS - 1):
         # The first pass applies what `check` offers (a frozen line may read like another).
         held = frozen if round_ else frozenset()
         fixing = _fixing(rules, findings, options, current, held)
-        fixed_module, _ = _run_rules(wrapper, current, fixing, options, path, held)
+        numbers = frozenset() if round_ else held_numbers  # (positions of the first pass)
+        fixed_module, _ = _run_rules(wrapper, current, fixing, options, path, held, numbers)
         new_source = fixed_module.bytes
         try:
             wrapper = _fresh(cst.parse_module(new_source))
@@ -209,11 +215,18 @@ def _fix(
         # A pass that only looks finds what a fixing pass would, and costs less: LibCST's
         # transformer rebuilds every node it visits.
         _, findings = _run_rules(wrapper, current, rules, look, path)
+        findings = held_whole(findings, current)
         if not _to_fix(findings, options, current, frozen):
             return current, findings
     raise VerificationError(
         f"fixes are not idempotent: pass {MAX_FIX_ROUNDS} still changes the code"
     )
+
+
+def _held_numbers(findings: list[Finding], options: RuleOptions) -> frozenset[int]:
+    """The lines of the findings held with the rest of their function, in the code they were
+    found in: their rule would fix them, but not the run (`codemods.whole_functions`)."""
+    return frozenset(f.line for f in findings if f.held_in and not options.allows(f.fix))
 
 
 def _fixing(
@@ -389,6 +402,7 @@ def _process_module(
     options = replace(settings.options, apply_fixes=False)
     wrapper = _fresh(module)
     _, findings = _run_rules(wrapper, code.focused, rules, options, path)
+    findings = held_whole(findings, code.focused)
     fixable = [finding for finding in findings if settings.options.allows(finding.fix)]
     if not settings.computes_fixes or not fixable:
         return FileOutcome(path, tuple(findings), parsed=True)
@@ -412,6 +426,7 @@ def _process_module(
         original_digest=digest(source),
         diff=diff,
         parsed=True,
+        partly_fixed=partly_fixed([f for f in findings if f.fixed], source, remaining, new_source),
     )
 
 

@@ -41,6 +41,10 @@ class Finding:
     end_column: int
     fix: FixSafety | None
     fixed: bool = False
+    held_in: str | None = None
+    """The function (qualified name) whose findings are fixed whole or reported whole, where
+    this finding's own fix was lowered to that of a finding of swallowed cancellation in it
+    (see `codemods.whole_functions`)."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,9 @@ class FileOutcome:
     diff: str | None = None
     parsed: bool = False
     """Whether the prefilter let the file through to the parser."""
+    partly_fixed: tuple[str, ...] = ()
+    """When fixed: the functions a fix changed that still swallow the cancellation (a CF1
+    finding left in them). None by construction, unless a fix makes a function swallow anew."""
 
     @property
     def changed(self) -> bool:

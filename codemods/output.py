@@ -23,6 +23,11 @@ class Report:
     errors: list[tuple[str, str]] = field(default_factory=list)
     diffs: dict[str, str] = field(default_factory=dict)
     changed: list[str] = field(default_factory=list)
+    reported_whole: set[tuple[str, str]] = field(default_factory=set)
+    """(path, function) of the functions none of whose findings the run fixes, because it
+    may not fix their swallowed cancellation: fixing the rest would leave them partly fixed."""
+    partly_fixed: list[tuple[str, str]] = field(default_factory=list)
+    """(path, function) of the functions a fix changed that still swallow the cancellation."""
 
     def add(self, outcome: FileOutcome, *, error: str | None = None) -> None:
         """Count an outcome; `error` says its fixes could not be written after all."""
@@ -31,6 +36,11 @@ class Report:
         error = error or outcome.error
         if error:
             self.errors.append((outcome.path, error))
+        self.reported_whole |= {
+            (outcome.path, f.held_in)
+            for f in outcome.findings
+            if f.held_in and not self.options.allows(f.fix)
+        }
         if outcome.changed and error is None:
             if self.mode is Mode.FIX:
                 # Fixed ones where they were; what is left where it is now, in the new text.
@@ -44,6 +54,7 @@ class Report:
                 self.findings += [(outcome.path, replace(f, fixed=False)) for f in outcome.findings]
             if self.mode is not Mode.CHECK:
                 self.changed.append(outcome.path)
+                self.partly_fixed += [(outcome.path, name) for name in outcome.partly_fixed]
             if outcome.diff:
                 self.diffs[outcome.path] = outcome.diff
         else:
@@ -53,6 +64,7 @@ class Report:
         self.findings.sort(key=lambda item: (item[0], item[1].line, item[1].column, item[1].code))
         self.errors.sort()
         self.changed.sort()
+        self.partly_fixed.sort()
 
     @property
     def fixed(self) -> list[tuple[str, Finding]]:
@@ -73,6 +85,17 @@ class Report:
             "fixable": sum(self.options.allows(f.fix) for _, f in remaining),
             "fixable_with_unsafe_fixes": sum(f.fix is not None for _, f in remaining),
             "errors": len(self.errors),
+            "functions_reported_whole": len(self.reported_whole),
+            "functions_partly_fixed": len(self.partly_fixed),
+        }
+
+    def functions(self) -> dict[str, list[dict[str, str]]]:
+        """The functions reported whole, and those partly fixed (none, by construction)."""
+        return {
+            "reported_whole": [
+                {"path": path, "function": name} for path, name in sorted(self.reported_whole)
+            ],
+            "partly_fixed": [{"path": path, "function": name} for path, name in self.partly_fixed],
         }
 
 
@@ -102,7 +125,23 @@ def summary_line(report: Report) -> str:
         parts.append(f"All checks passed ({plural(counts['files'], 'file')} checked).")
     if counts["errors"]:
         parts.append(f"{plural(counts['errors'], 'file')} could not be processed.")
-    return " ".join(parts)
+    return " ".join(parts + _wholeness(report))
+
+
+def _wholeness(report: Report) -> list[str]:
+    """How many functions were reported whole (none of their findings fixed: fixing part
+    would leave them swallowing the cancellation), and which were partly fixed: none, unless
+    a fix made a function swallow the cancellation anew."""
+    parts = []
+    if report.reported_whole:
+        whole = plural(len(report.reported_whole), "function")
+        why = "fixing part of one would leave it swallowing the cancellation"
+        parts.append(f"{whole} reported whole: {why}.")
+    if report.partly_fixed:
+        names = ", ".join(f"{path}:{name}" for path, name in report.partly_fixed)
+        partly = plural(len(report.partly_fixed), "function")
+        parts.append(f"{partly} partly fixed, still swallowing the cancellation: {names}.")
+    return parts
 
 
 def _fixability(counts: dict[str, int]) -> str:
@@ -163,6 +202,7 @@ def to_json(report: Report, *, diffs: bool) -> str:
             for path, f in report.findings
         ],
         "errors": [{"path": path, "reason": reason} for path, reason in report.errors],
+        "functions": report.functions(),
         "summary": report.summary(),
     }
     if diffs:

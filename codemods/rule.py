@@ -103,6 +103,9 @@ class Rule(VisitorBasedCodemodCommand):
         """Lines (stripped) where no fix may be applied: those of findings that the first
         pass reported without a fix the run may apply. A later pass, after other fixes, must
         not rewrite what `check` called report-only."""
+        self.frozen_numbers: frozenset[int] = frozenset()
+        """Line numbers where no fix may be applied, in the first pass (whose positions are
+        those `check` reported): findings held with the rest of their function."""
         self._lines: list[bytes] | None = None
         self._reported: set[tuple[int, int]] = set()
         self._imports = ImportEdits()
@@ -254,6 +257,8 @@ class Rule(VisitorBasedCodemodCommand):
 
     def _may_fix(self, line: int) -> bool:
         """Whether a fix may be applied on `line` (not one of `frozen_lines`)."""
+        if line in self.frozen_numbers:
+            return False
         if not self.frozen_lines:
             return True
         if self._lines is None:

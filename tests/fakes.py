@@ -94,7 +94,16 @@ class World:
     tasks: dict[str, asyncio.Task[Any]] = dataclasses.field(default_factory=dict)
     cancelled_paths: set[str] = dataclasses.field(default_factory=set)
     created: list[asyncio.Task[Any]] = dataclasses.field(default_factory=list)
+    classes: dict[str, type[FakeError]] = dataclasses.field(default_factory=dict)
+    """The fake modules' classes by path (`aiokafka.errors.KafkaError`): one class for a path,
+    however often the fixture imports its module."""
     recording: bool = True
+    where: Callable[[], int | None] = lambda: None
+    """The line the function under test is at (the harness sets it to read its frame)."""
+    call_lines: list[int | None] = dataclasses.field(default_factory=list)
+    """For each call of `calls`, the line of the function under test that made it."""
+    raised_line: int | None = None
+    """The line of the function under test at which the planned error was raised."""
     """Off once the harness closes a run that did not end by itself: what its `finally`
     blocks then do is not what the run did."""
 
@@ -112,6 +121,7 @@ class World:
         shown = [describe(arg) for arg in args]
         shown += [f"{key}={describe(value)}" for key, value in kwargs.items()]
         self.calls.append(f"{path}({', '.join(shown)})")
+        self.call_lines.append(self.where())
         if path.endswith(".cancel"):
             self.cancelled_paths.add(path.removesuffix(".cancel"))
 
@@ -120,8 +130,29 @@ class World:
         self.awaits += 1
         yield  # a bare yield: the task reschedules us, and a cancel lands here
         if self.raise_at is not None and self.raise_at[0] == self.awaits:
-            raise self.raise_at[1]()
+            self.raised_line = self.where()
+            raise self.error(self.raise_at[1])
         return Fake(self, f"(await {path})")
+
+    def fake_class(self, path: str) -> type[FakeError]:
+        """The class a fake module has at `path` (an exception class, a base class)."""
+        if path not in self.classes:
+            module, _, name = path.rpartition(".")
+            attributes = {"_harness_world": self, "_harness_path": path, "__module__": module}
+            self.classes[path] = type(name, (FakeError,), attributes)
+        return self.classes[path]
+
+    def error(self, cls: type[BaseException]) -> BaseException:
+        """An instance of `cls` as this world's code sees it: a fake module's class named by
+        the harness (from another load of the fixture) is the one this world's handlers
+        name, so that `except KafkaError` catches it; a class whose constructor needs
+        arguments (`UnicodeDecodeError`) is made without them."""
+        if issubclass(cls, FakeError):
+            cls = self.fake_class(cls._harness_path)
+        try:
+            return cls()
+        except TypeError:
+            return cls.__new__(cls)
 
 
 async def child_task(path: str) -> None:
@@ -281,7 +312,7 @@ class FakeModule(types.ModuleType):
         path = f"{self.__name__}.{name}"
         value: Any
         if name[:1].isupper() and not name.isupper():
-            value = type(name, (FakeError,), {"_harness_world": world, "__module__": path})
+            value = world.fake_class(path)
         else:
             value = Fake(world, path)
         setattr(self, name, value)
@@ -290,6 +321,8 @@ class FakeModule(types.ModuleType):
 
 class FakeError(Exception, FakeBase):
     """A fake module's class: an exception class that can also be a base or be instantiated."""
+
+    _harness_path: str
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args)

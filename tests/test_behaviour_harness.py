@@ -18,7 +18,9 @@ For each changed function (the entry; for a nested function, the function that h
    function handles, that error raised by each await of a fake in turn. Asserted: the same
    end (return value, exception class) and the same calls on fakes, in the same order. An
    unsafe fix may in addition turn a child's CancelledError that leaked out of the original
-   into a normal end: that is the behaviour change that makes it unsafe.
+   into a normal end, or run a cleanup it moved into `finally` on a path that lacked it: the
+   behaviour changes that make it unsafe. Where the error is the moved cleanup's own, the
+   fixed code stops there, while the original's handler went on: its calls up to there.
 
 A fixture joins by existing: every `fixtures/<CODE>-*/` case with a fix is collected. One the
 harness cannot run meaningfully (its success path fails on a fake, or never reaches the lines
@@ -161,6 +163,10 @@ class Result:
     cancel_line: int | None
     tasks_done: dict[str, bool]
     cancelled: set[str]
+    call_lines: list[int | None]
+    """The line of the entry that made each of `calls`."""
+    raised_line: int | None
+    """The line of the entry at which the planned error was raised."""
 
 
 class LineCounter:
@@ -283,6 +289,7 @@ def run(source: str, name: str, node: ast.AST, plan: Plan) -> Result:
 
         at = plan.timeout_at or plan.cancel_at
         stepper = Stepper(called, at, act, world)
+        world.where = lambda: called.cr_frame.f_lineno if called.cr_frame else None
 
         async def entry() -> Any:
             async with timeout:
@@ -295,6 +302,9 @@ def run(source: str, name: str, node: ast.AST, plan: Plan) -> Result:
             await asyncio.wait([task], timeout=HANG)
         finally:
             sys.settrace(None)
+        # What a hung run's `finally` blocks do when the harness ends it is not what it did.
+        if not task.done():
+            world.recording = False
         for _ in range(SETTLE):
             await asyncio.sleep(0)
         tasks = {**world.tasks, **{f"created[{i}]": t for i, t in enumerate(world.created)}}
@@ -307,6 +317,8 @@ def run(source: str, name: str, node: ast.AST, plan: Plan) -> Result:
             stepper.cancel_line,
             {path: t.done() for path, t in tasks.items()},
             world.cancelled_paths,
+            world.call_lines,
+            world.raised_line,
         )
         await reap([*tasks.values(), task])
         return result
@@ -436,6 +448,41 @@ def check_cancelled_paths(fix: Fix, p: Prepared, reached: set[int]) -> list[str]
     return problems
 
 
+@dataclasses.dataclass(frozen=True)
+class Moved:
+    """The statements a fix moved into a `finally` (a cleanup that ran on each path, now run
+    once there): their lines in the original and in the fixed function."""
+
+    original: frozenset[int]
+    fixed: frozenset[int]
+
+
+def moved_into_finally(original: ast.AST, fixed: ast.AST) -> Moved:
+    def lines(stmt: ast.stmt) -> range:
+        return range(stmt.lineno, (stmt.end_lineno or stmt.lineno) + 1)
+
+    def finally_statements(node: ast.AST) -> list[ast.stmt]:
+        return [
+            stmt
+            for sub in ast.walk(node)
+            if isinstance(sub, (ast.Try, ast.TryStar))
+            for final in sub.finalbody
+            for stmt in ast.walk(final)
+            if isinstance(stmt, ast.stmt)
+        ]
+
+    held = {id(stmt) for stmt in finally_statements(original)}
+    outside = [s for s in ast.walk(original) if isinstance(s, ast.stmt) and id(s) not in held]
+    outside = [s for s in outside if not isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    inside = finally_statements(fixed)
+    dumps_inside = {ast.dump(stmt) for stmt in inside}
+    dumps_outside = {ast.dump(stmt) for stmt in outside}
+    return Moved(
+        frozenset(n for s in outside if ast.dump(s) in dumps_inside for n in lines(s)),
+        frozenset(n for s in inside if ast.dump(s) in dumps_outside for n in lines(s)),
+    )
+
+
 def check_other_paths(fix: Fix, p: Prepared, reached: set[int]) -> list[str]:
     namespace = fakes.load(fix.fixed, fakes.World())
     plans = [p.base] + [
@@ -443,21 +490,64 @@ def check_other_paths(fix: Fix, p: Prepared, reached: set[int]) -> list[str]:
         for error in handled_errors(p.fixed, namespace)
         for j in range(1, p.success.fake_awaits + 1)
     ]
+    moved = moved_into_finally(p.original, p.fixed)
     problems = []
     for plan in plans:
         before = run(fix.original, p.name, p.original, plan)
         after = run(fix.fixed, p.name, p.fixed, plan)
         reached.update(after.lines)
-        leaked = fix.safety is FixSafety.UNSAFE and before.end == "cancelled"
         what = (
             "success"
             if plan.raise_at is None
             else f"{plan.raise_at[1].__name__} at await {plan.raise_at[0]}"
         )
-        if before.end != after.end and not leaked:
-            problems.append(f"{what}: ends {after.end}, was {before.end}")
-        if before.calls != after.calls and not leaked:
-            problems.append(f"{what}: calls {after.calls}, were {before.calls}")
+        if plan.raise_at is not None and before.raised_line in moved.original:
+            error = plan.raise_at[1].__name__
+            problems += [f"{what}: {m}" for m in cleanup_failed(fix, error, before, after)]
+        else:
+            problems += [f"{what}: {m}" for m in compare(fix, before, after, moved)]
+    return problems
+
+
+def compare(fix: Fix, before: Result, after: Result, moved: Moved) -> list[str]:
+    """Original and fixed end the same and make the same calls. An unsafe fix may turn a
+    child's CancelledError that leaked out of the original into a normal end, and may run the
+    cleanup it moved into `finally` on a path that did not run it: those are the behaviour
+    changes that make it unsafe."""
+    unsafe = fix.safety is FixSafety.UNSAFE
+    if unsafe and before.end == "cancelled":
+        return []
+    problems = []
+    if before.end != after.end:
+        problems.append(f"ends {after.end}, was {before.end}")
+    if unsafe and before.calls != after.calls:
+        kept_before = calls_outside(before, moved.original)
+        kept_after = calls_outside(after, moved.fixed)
+        cleanup_before = len(before.calls) - len(kept_before)
+        cleanup_after = len(after.calls) - len(kept_after)
+        if kept_before != kept_after or cleanup_after < cleanup_before:
+            problems.append(f"calls {after.calls}, were {before.calls}")
+    elif before.calls != after.calls:
+        problems.append(f"calls {after.calls}, were {before.calls}")
+    return problems
+
+
+def calls_outside(result: Result, lines: frozenset[int]) -> list[str]:
+    return [c for c, line in zip(result.calls, result.call_lines, strict=True) if line not in lines]
+
+
+def cleanup_failed(fix: Fix, error: str, before: Result, after: Result) -> list[str]:
+    """The handled error was raised by the cleanup the fix moved into `finally`. The
+    original's handler caught the cleanup's own error and went on (it logged, and ran the
+    cleanup a second time); the fixed code ran the cleanup once and stops where it failed. The
+    calls up to there are the same, and the end too; with an unsafe fix, the cleanup's error
+    may now propagate where a handler that did not re-raise caught it (CF201's fix safety)."""
+    problems = []
+    propagates = fix.safety is FixSafety.UNSAFE and after.end == ("raised", error)
+    if after.end != before.end and not propagates:
+        problems.append(f"ends {after.end}, was {before.end} (the cleanup itself failed)")
+    if after.calls != before.calls[: len(after.calls)]:
+        problems.append(f"calls {after.calls}, were {before.calls} (the cleanup itself failed)")
     return problems
 
 
@@ -494,23 +584,14 @@ FIXES = list(fixes())
 
 NOT_RUNNABLE: dict[str, str] = {
     "CF101/anyio_from_import_get_cancelled_exc_class-safe": "sync_forever: trio or anyio code: the harness runs asyncio",
-    "CF101/anyio_stream_pump_bare_except-safe": "pump: trio or anyio code: the harness runs asyncio",
     "CF101/reader_baseexception_raise_from-safe": "read_message: the success path fails on a fake",
-    "CF101/trio_heartbeat_aclose-safe": "heartbeat: trio or anyio code: the harness runs asyncio",
     "CF101/websocket_reader_async_for_body-safe": "read_events: the success path fails on a fake",
     "CF102/anyio_cancelled_class-safe": "consume: trio or anyio code: the harness runs asyncio",
-    "CF102/async_generator_return-unsafe": "stream_events: an async generator",
     "CF102/except_star_taskgroup-safe": "run_shards: the success path fails on a fake",
-    "CF102/for_loop_reraise_in_body-safe": "BufferedWriter.write_forever: cancel at suspension 1 (line 16): a fake cannot stand in (TypeError)",
-    "CF102/if_else_one_branch_reraises-safe": "Downloader.download: no run reaches the lines the fix changed",
     "CF102/pep758_unparenthesised-unsafe": "newer syntax than this Python's",
-    "CF102/return_bare-unsafe": "read_frames: the success path fails on a fake",
-    "CF102/split_with_nested_fix-safe": "relay: no run reaches the lines the fix changed",
-    "CF102/trio_cancelled-safe": "pump: trio or anyio code: the harness runs asyncio",
     "CF105/async_generator_return-unsafe": "stream_events: an async generator",
     "CF105/for_loop_reraise_in_body-unsafe": "BufferedWriter.write_forever: cancel at suspension 1 (line 16): a fake cannot stand in (TypeError)",
     "CF105/return_bare-unsafe": "read_frames: the success path fails on a fake",
-    "CF105/split_with_nested_fix-unsafe": "relay: no run reaches the lines the fix changed",
     "CF105/trio_cancelled-unsafe": "pump: trio or anyio code: the harness runs asyncio",
     "CF105/trio_heartbeat_aclose-unsafe": "heartbeat: trio or anyio code: the harness runs asyncio",
     "CF201/camelcase_release_conn_retry_loop-unsafe": "LedgerReader.balances: the success path fails on a fake",
@@ -559,27 +640,7 @@ NOT_RUNNABLE: dict[str, str] = {
 }
 """Fixes none of whose changed functions the harness can run, with the reason."""
 
-KNOWN_WRONG: dict[str, str] = {
-    "CF101/nested_try_inner_and_outer_broad-unsafe": "partial (issue 21 pattern 3): BatchUploader.upload: cancel at suspension 2 (line 17): ends ('returned', 'None'), not cancelled",
-    "CF101/pubsub_break_then_unsubscribe_trailing_cleanup-safe": "8 problem(s), e.g. listen: Exception at await 3: calls [\"logging.getLogger('fixture')\", 'redis.pubsub()', 'redis.pubsub().subscribe(channel)', 'redis.pubsub().get_message(ignor...",
-    "CF101/shutdown_services_oneline_handler-safe": "4 problem(s), e.g. App.shutdown: cancel at suspension 1 (line 16): ends ('returned', 'None'), not cancelled",
-    "CF101/shutdown_services_oneline_handler-unsafe": "partial (issue 21 pattern 3): App.shutdown: cancel at suspension 1 (line 16): ends ('returned', 'None'), not cancelled",
-    "CF102/fallthrough_then_unsubscribe-safe": "partial (issue 21 pattern 3): EventListener.listen: cancel at suspension 2 (line 18): ends ('returned', 'None'), not cancelled",
-    "CF102/tuple_split_skips_trailing_close-safe": "30 problem(s), e.g. forward: cancel at suspension 2 (line 13): ends ('returned', '0'), not cancelled",
-    "CF201/aiohttp_runner_cleanup-safe": "1 problem(s), e.g. serve_metrics: OSError at await 4: calls [\"logging.getLogger('fixture')\", 'aiohttp.web.AppRunner(app)', 'aiohttp.web.AppRunner().setup()', 'aiohttp.web.TCPSi...",
-    "CF201/amqp_publish_partial_handler_copies-safe": "3 problem(s), e.g. publish: OSError at await 3: calls [\"channel.default_exchange.publish(msg, routing_key='jobs')\", 'channel.close()', 'connection.close()'], were [\"channel.def...",
-    "CF201/asyncpg_attr_conn_close_and_reset-safe": "1 problem(s), e.g. ReportExporter.export: PostgresError at await 2: calls [\"logging.getLogger('fixture')\", 'asyncpg.connect(self._dsn)', \"(await asyncpg.connect()).fetch('SELEC...",
-    "CF201/cancelled_reraise_handler_skips_cleanup-safe": "1 problem(s), e.g. refresh_materialized_views: Exception at await 4: calls [\"logging.getLogger('fixture')\", 'asyncpg.connect(dsn)', \"(await asyncpg.connect()).execute('REFRESH ...",
-    "CF201/existing_finally_hoisted_first-safe": "3 problem(s), e.g. AuditLog.append: OperationalError at await 2: calls [\"logging.getLogger('fixture')\", 'time.perf_counter()', 'aiosqlite.connect(self._path)', 'time.time()', \"...",
-    "CF201/http_session_close_import_alias-safe": "6 problem(s), e.g. StatusPoller.poll: ClientError at await 1: calls [\"logging.getLogger('fixture')\", \"self.get('self.base_url/services[0]/health')\", 'self.close()'], were [\"log...",
-    "CF201/kafka_consumer_stop_return_count-unsafe": "7 problem(s), e.g. drain_topic: KafkaError at await 2: calls [\"logging.getLogger('fixture')\", 'self.start()', 'self.getmany(timeout_ms=2000)', 'self.stop()'], were [\"logging.ge...",
-    "CF201/subprocess_terminate_wait-safe": "4 problem(s), e.g. LogTailer.follow: UnicodeDecodeError at await 2: calls [\"logging.getLogger('fixture')\", \"asyncio.create_subprocess_exec('tail', '-F', '-n', '0', self.path, s...",
-    "CF201/unsafe_cancel_handler_terminates_instead-unsafe": "1 problem(s), e.g. query: Exception at await 2: calls ['conn.fetch(sql)', 'pool.release(conn)'], were ['conn.fetch(sql)', 'pool.release(conn)', 'pool.release(conn)']",
-    "CF201/unsafe_handler_counts_after_close-unsafe": "4 problem(s), e.g. WebhookSender.deliver: ClientResponseError at await 1: calls [\"logging.getLogger('fixture')\", 'self.post(self.endpoint, json=events[0])', 'self.close()'], we...",
-    "CF201/unsafe_subprocess_handler_without_kill-unsafe": "4 problem(s), e.g. ScratchRedis.run_suite: TimeoutError at await 4: calls [\"logging.getLogger('fixture')\", \"asyncio.create_subprocess_exec(self.binary, '--port', 'port', '--sav...",
-    "CF201/websocket_async_for_sync_disconnect-unsafe": "2 problem(s), e.g. TickerClient.run: ConnectionClosedError at await 1: calls [\"logging.getLogger('fixture')\", 'self.ws.transport.abort()'], were [\"logging.getLogger('fixture')\"]",
-    "CF203/nested_callback_with_return-safe": "1 problem(s), e.g. wait_for_leadership: success: calls [\"logging.getLogger('fixture')\", \"loop.call_later(timeout, logging.getLogger().warning, 'no leadership for %s after %.0fs...",
-}
+KNOWN_WRONG: dict[str, str] = {}
 """Fixes the harness shows wrong or partial (owner to fix), with what happened."""
 
 
@@ -595,6 +656,14 @@ def test_fix_behaves(fix: Fix) -> None:
             pytest.fail(f"{fix.id} behaves now: remove it from KNOWN_WRONG")
         pytest.xfail(KNOWN_WRONG[fix.id])
     assert not problems, "\n".join(problems)
+
+
+def test_every_listed_fix_exists() -> None:
+    """An entry of NOT_RUNNABLE or KNOWN_WRONG names a fix the fixtures still make: one whose
+    fix went away (reported whole now, say) goes from the lists with it."""
+    ids = {fix.id for fix in FIXES}
+    assert sorted(set(NOT_RUNNABLE) - ids) == []
+    assert sorted(set(KNOWN_WRONG) - ids) == []
 
 
 SWALLOW = """
@@ -637,3 +706,82 @@ def test_harness_passes_a_right_fix() -> None:
         Fix(Path("fixtures/CF101-x/case.py"), FixSafety.SAFE, SWALLOW, fixed)
     )
     assert ran and not problems, (skipped, problems)
+
+
+CLOSE_TWICE = """
+from aiokafka.errors import KafkaError
+
+
+async def fetch(conn):
+    try:
+        await conn.fetch()
+        await conn.close()
+    except KafkaError:
+        conn.log()
+        await conn.close()
+        raise
+"""
+CLOSE_IN_FINALLY = """
+from aiokafka.errors import KafkaError
+
+
+async def fetch(conn):
+    try:
+        await conn.fetch()
+    except KafkaError:
+        conn.log()
+        raise
+    finally:
+        await conn.close()
+"""
+
+
+def test_harness_raises_the_class_the_handler_names() -> None:
+    """A fake module's exception class is one class per path in a run, and the harness's
+    planned error (named from another load of the module) is that class: the handler that
+    names it catches it."""
+    node = entries(ast.parse(CLOSE_TWICE))["fetch"]
+    (error,) = handled_errors(node, fakes.load(CLOSE_TWICE, fakes.World()))
+    result = run(CLOSE_TWICE, "fetch", node, Plan(raise_at=(1, error)))
+    assert result.calls == ["conn.fetch()", "conn.log()", "conn.close()"]
+    assert result.end == ("raised", "KafkaError")
+
+
+def test_harness_passes_a_cleanup_moved_into_finally() -> None:
+    """The handled error raised by the cleanup itself (`close()` at the end of the body): the
+    original's handler ran the failed cleanup again, the fix runs it once, in `finally`.
+    The same end, and the same calls up to where the fixed code stops, pass."""
+    fix = Fix(Path("fixtures/CF201-x/case.py"), FixSafety.SAFE, CLOSE_TWICE, CLOSE_IN_FINALLY)
+    ran, skipped, problems = judge(fix)
+    assert ran and not problems, (skipped, problems)
+
+
+def test_harness_still_compares_the_other_error_paths_of_a_moved_cleanup() -> None:
+    """The allowance is for the cleanup's own error only: a fix that also drops the handler's
+    work on the error of the body is caught."""
+    wrong = CLOSE_IN_FINALLY.replace("        conn.log()\n", "")
+    fix = Fix(Path("fixtures/CF201-x/case.py"), FixSafety.SAFE, CLOSE_TWICE, wrong)
+    ran, _, problems = judge(fix)
+    assert ran
+    assert any("KafkaError at await 1: calls" in problem for problem in problems), problems
+
+
+HANGS = """
+import asyncio
+
+
+async def wait_for_leader(conn):
+    try:
+        await asyncio.Event().wait()
+    finally:
+        conn.close()
+"""
+
+
+def test_harness_records_nothing_of_ending_a_hung_run() -> None:
+    """A run that waits for ever is ended by the harness: what its `finally` blocks do then
+    is not what the run did, and is not compared."""
+    node = entries(ast.parse(HANGS))["wait_for_leader"]
+    result = run(HANGS, "wait_for_leader", node, Plan())
+    assert result.end == "hung"
+    assert result.calls == []

@@ -157,6 +157,8 @@ SUMMARY_KEYS = {
     "fixable",
     "fixable_with_unsafe_fixes",
     "errors",
+    "functions_reported_whole",
+    "functions_partly_fixed",
 }
 
 
@@ -164,7 +166,9 @@ def json_report(text: str, *, diffs: bool = False) -> dict[str, Any]:
     """Parse `--output-format json` output and check it against the documented schema."""
     document = json.loads(text)
     assert isinstance(document, dict)
-    assert set(document) == {"findings", "errors", "summary"} | ({"diffs"} if diffs else set())
+    keys = {"findings", "errors", "functions", "summary"}
+    assert set(document) == keys | ({"diffs"} if diffs else set())
+    assert set(document["functions"]) == {"reported_whole", "partly_fixed"}
     for finding in document["findings"]:
         assert set(finding) >= FINDING_KEYS, finding
         for key in ("line", "column", "end_line", "end_column"):
@@ -738,6 +742,8 @@ def test_json_check(project: Path) -> None:
         "fixable": 1,
         "fixable_with_unsafe_fixes": 2,
         "errors": 2,
+        "functions_reported_whole": 0,
+        "functions_partly_fixed": 0,
     }
 
 

@@ -14,6 +14,8 @@ from codemods.analysis.blocks import (
     leading_lines,
     statements,
 )
+from codemods.analysis.exits import handler_exits
+from codemods.analysis.handlers import enclosing_guards, statements_after
 from codemods.analysis.scope import children, enclosing_coroutine
 from codemods.analysis.task_groups import is_bare_cancel_idiom, started_stop
 from codemods.analysis.tasks import cancelled_before
@@ -103,8 +105,14 @@ class GatherAfterCancel(Rule):
     The fix is unsafe: an error other than cancellation raised by a task (for example by its
     cleanup on cancel) is now returned in the result list instead of raised, so it goes
     unnoticed unless the result is inspected, and a result that is used now contains exception
-    objects. A `try` around the `gather` whose one handler is `except CancelledError: pass`
-    goes: it would now only catch the caller's own cancellation.
+    objects.
+
+    A `try` around the `gather` whose one handler is `except CancelledError: pass`, with
+    nothing after it in the coroutine, goes: it would now only catch the caller's own
+    cancellation. Any other handler around the `gather` that catches `CancelledError` without
+    re-raising it makes the finding report only: after the fix it would swallow the caller's
+    own cancellation, so the function would be fixed in part only, and removing it would skip
+    what follows it on a cancellation of the caller, which its author may have meant.
 
     ## See also
     - CF301: `await task` of a single task just cancelled.
@@ -246,12 +254,58 @@ class GatherAfterCancel(Rule):
             if not cancelled_before(await_node, function, self.names).awaits_only_cancelled(call):
                 continue
             noqa = [*comments, *comments_within(await_node)]
-            if self.report(await_node, FixSafety.UNSAFE, through=call, comments=noqa):
+            swallows = self._swallowed_around(original)
+            fix = None if swallows else FixSafety.UNSAFE
+            message = f"{self.message} {_SWALLOWED_AROUND}" if swallows else None
+            if self.report(await_node, fix, through=call, comments=noqa, message=message):
                 self._gathers[id(original)] = call
                 # The rule does not descend into expressions: the updated statement holds
                 # the same call node as the original.
                 updated = cast(_StatementT, updated.deep_replace(call, _return_exceptions(call)))
         return updated
+
+    def _swallowed_around(self, statement: cst.CSTNode) -> bool:
+        """Whether a handler around `statement` catches CancelledError and does not always
+        re-raise it, other than the bare idiom that `leave_Try` removes."""
+        removed = self._removable_idiom(statement)
+        return any(
+            isinstance(guard, cst.ExceptHandler | cst.ExceptStarHandler)
+            and (removed is None or guard not in removed.handlers)
+            and self.names.caught(guard).catches_cancellation
+            and not handler_exits(guard, self.names, as_cancellation=True).always_reraises
+            for guard in enclosing_guards(statement, self.parents(statement))
+        )
+
+    def _removable_idiom(self, statement: cst.CSTNode) -> cst.Try | None:
+        """The `try: <statement>` / `except CancelledError: pass` right around `statement`,
+        if the coroutine runs nothing after it (not in a loop, no statement follows): with
+        `return_exceptions=True` it only swallows the caller's own cancellation, and
+        removing it skips nothing."""
+        ancestors = self.parents(statement)
+        if len(ancestors) < 2:
+            return None
+        block, try_node, outer = ancestors[0], ancestors[1], ancestors[2:]
+        if not isinstance(try_node, cst.Try) or block is not try_node.body:
+            return None
+        if statements(try_node.body) != [statement]:
+            return None
+        if not is_bare_cancel_idiom(try_node, self.names):
+            return None
+        function = enclosing_coroutine(outer)
+        if function is None:
+            return None
+        within = outer[: outer.index(function)]
+        if any(isinstance(ancestor, cst.For | cst.While) for ancestor in within):
+            return None
+        if any(True for _ in statements_after(try_node, outer, function)):
+            return None
+        return try_node
+
+
+_SWALLOWED_AROUND = (
+    "(report only: the handler around it that catches `CancelledError` would then catch only "
+    "the caller's own cancellation, and swallow it)"
+)
 
 
 def _in_finally(
