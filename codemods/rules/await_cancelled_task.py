@@ -64,7 +64,8 @@ class AwaitCancelledTask(Rule):
     self._writer): t.cancel()`, directly or through a name bound to it).
 
     Also flagged, without a fix: `await asyncio.wait_for(task, n)` after `task.cancel()`, and
-    `result = await task` (the task may answer its cancel with a value).
+    a plain `result = await task` (the task may answer its cancel with a value). Inside the
+    `try` and `suppress` shapes, `result = await task` is fixed as `await task` is.
 
     Not flagged: an `await` inside `pytest.raises(CancelledError)`, a `Future()` cancelled
     and awaited on purpose to raise, and a subscript whose collection or key is bound anew
@@ -439,7 +440,7 @@ class _Rewrite:
             # A cancellation of the caller in `asyncio.wait()`, outside the `try`, would skip
             # what the `finally` or the handlers do (their cleanup, their state changes).
             return None
-        if _is_bare_idiom(node, self.names):
+        if _is_bare_idiom(node, self.names) and not _assigns(line):
             return self._prologue(node, [self._waiting(None), self._checked()])
         body = _replaced(node.body, self._getting_result(line))
         return self._prologue(node, [self._waiting(None), node.with_changes(body=body)])
@@ -463,7 +464,7 @@ class _Rewrite:
             awaiting = [self._awaiting_ref(line)]
             body = cst.IndentedBlock(body=awaiting, header=header, footer=footer)
             return self._prologue(node, [cst.Try(body=body, handlers=handlers)])
-        if not others and not comments_within(node.body):
+        if not others and not comments_within(node.body) and not _assigns(line):
             return self._prologue(node, [self._waiting(None), self._checked()])
         body = _replaced(node.body, self._getting_result(line))
         return self._prologue(node, [self._waiting(None), node.with_changes(body=body)])
@@ -578,14 +579,14 @@ class _Rewrite:
 
 def _awaited_task(line: cst.BaseStatement | None) -> cst.Await | None:
     """The `await` of a line that is nothing but `await task` (a name, attribute chain or
-    subscript: `self._tasks[name]`)."""
-    if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
-        return None
-    expression = line.body[0]
-    if not isinstance(expression, cst.Expr) or not isinstance(expression.value, cst.Await):
-        return None
-    awaited = expression.value
-    return awaited if is_task_reference(awaited.expression) else None
+    subscript: `self._tasks[name]`), or `result = await task`."""
+    awaited = _line_await(line)
+    return awaited if awaited is not None and is_task_reference(awaited.expression) else None
+
+
+def _assigns(line: cst.SimpleStatementLine) -> bool:
+    """`result = await task`: a rewrite must keep the assignment."""
+    return not isinstance(line.body[0], cst.Expr)
 
 
 def _awaited_in(
@@ -593,18 +594,23 @@ def _awaited_in(
 ) -> tuple[cst.Await, cst.BaseExpression] | None:
     """The `await` of a line that only waits on one task, and that task: `await task`,
     `result = await task`, `await asyncio.wait_for(task, 5)`."""
-    if len(line.body) != 1:
+    awaited = _line_await(line)
+    task = waited_task(awaited.expression, names) if awaited is not None else None
+    return (awaited, task) if awaited is not None and task is not None else None
+
+
+def _line_await(line: cst.BaseStatement | None) -> cst.Await | None:
+    """The `await` of a line that is one `await ...` or one assignment of it (`x = await
+    ...`, `x: T = await ...`)."""
+    if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
         return None
     statement = line.body[0]
     if isinstance(statement, cst.Assign) and len(statement.targets) != 1:
         return None
-    awaited = statement.value if isinstance(statement, cst.Expr | cst.Assign) else None
+    value = statement.value if isinstance(statement, cst.Expr | cst.Assign) else None
     if isinstance(statement, cst.AnnAssign):
-        awaited = statement.value
-    if not isinstance(awaited, cst.Await):
-        return None
-    task = waited_task(awaited.expression, names)
-    return (awaited, task) if task is not None else None
+        value = statement.value
+    return value if isinstance(value, cst.Await) else None
 
 
 _WAIT_FOR_NOT_REWRITTEN = (
@@ -731,9 +737,10 @@ def _line(statement: cst.BaseSmallStatement) -> cst.SimpleStatementLine:
 def _with_value(
     line: cst.SimpleStatementLine, value: cst.BaseExpression
 ) -> cst.SimpleStatementLine:
-    """`line`, an expression statement, evaluating `value` instead (comments kept)."""
+    """`line`, an expression statement or an assignment (`result = await task`),
+    evaluating `value` instead (comments kept)."""
     expression = line.body[0]
-    assert isinstance(expression, cst.Expr)
+    assert isinstance(expression, cst.Expr | cst.Assign | cst.AnnAssign)
     return line.with_changes(
         body=[expression.with_changes(value=value, semicolon=cst.MaybeSentinel.DEFAULT)]
     )
