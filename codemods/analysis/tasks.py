@@ -7,6 +7,8 @@ it to the rule for that idiom.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import libcst as cst
 
 from codemods.analysis.names import ExceptionNames
@@ -33,9 +35,13 @@ class CancelledTasks:
         self.names = names
         self.tasks: list[cst.BaseExpression] = []
         self.collections: list[cst.BaseExpression] = []
-        self.literals: list[tuple[cst.BaseExpression, list[cst.BaseExpression]]] = []
-        """Names bound to a literal tuple or list (`tasks = [self._a, self._b]`), with the
-        task references it holds."""
+        self.literals: list[tuple[cst.BaseExpression, list[cst.Element | cst.StarredElement]]]
+        self.literals = []
+        """Names bound to a literal tuple or list (`tasks = [self._a, self._b]`), with its
+        elements."""
+        self.settled: list[cst.BaseExpression] = []
+        """Tasks and collections awaited to their end since (`asyncio.wait(tasks)`,
+        `gather(*tasks, return_exceptions=True)`): an `await` of one no longer suspends."""
 
     def note(self, node: cst.CSTNode) -> None:
         target = method_receiver(node, "cancel")
@@ -46,6 +52,8 @@ class CancelledTasks:
             self._forget(loop_variable)
             if self._is_collection(node.iter):
                 self.tasks.append(loop_variable)
+                if self.is_settled(node.iter):
+                    self.settled.append(loop_variable)
             elif any(
                 isinstance(task, cst.Name) and task.value == loop_variable.value
                 for task in (method_receiver(n, "cancel") for n in walk_same_frame(node.body))
@@ -57,6 +65,8 @@ class CancelledTasks:
         literal = _bound_literal(node)
         if literal is not None:
             self.literals.append(literal)
+        if isinstance(node, cst.Await):
+            self.settled += self._waited_to_the_end(node.expression)
 
     def _forget(self, assigned: cst.BaseExpression) -> None:
         # A name bound anew (`self._task = create_task(...)`) is no longer the cancelled task;
@@ -67,20 +77,29 @@ class CancelledTasks:
             return
         self.tasks = [task for task in self.tasks if not _depends_on(task, assigned)]
         self.collections = [c for c in self.collections if not _same(c, assigned)]
+        self.settled = [s for s in self.settled if not _depends_on(s, assigned)]
         self.literals = [
             (name, elements)
             for name, elements in self.literals
             if not _same(name, assigned)
-            and not any(_depends_on(element, assigned) for element in elements)
+            and not any(_depends_on(element.value, assigned) for element in elements)
         ]
 
     def is_task(self, expr: cst.BaseExpression) -> bool:
         return any(_same(expr, task) for task in self.tasks)
 
+    def is_settled(self, expr: cst.BaseExpression) -> bool:
+        """Whether a task or collection was awaited to its end since it was cancelled."""
+        return any(_same(expr, settled) for settled in self.settled)
+
     def _elements(self, expr: cst.BaseExpression) -> list[cst.BaseExpression]:
         """The task references of a literal tuple or list, or of the one a name is bound to."""
-        if isinstance(expr, cst.List | cst.Tuple):
-            return _references(expr)
+        elements = expr.elements if isinstance(expr, cst.List | cst.Tuple) else self._bound(expr)
+        return [
+            e.value for e in elements if isinstance(e, cst.Element) and is_task_reference(e.value)
+        ]
+
+    def _bound(self, expr: cst.BaseExpression) -> Sequence[cst.Element | cst.StarredElement]:
         bound = [elements for name, elements in self.literals if _same(expr, name)]
         return bound[-1] if bound else []
 
@@ -91,10 +110,36 @@ class CancelledTasks:
             and all(self.is_task(element.value) for element in expr.elements)
         ):
             return True
-        bound = self._elements(expr) if not isinstance(expr, cst.List | cst.Tuple) else []
-        if bound and all(map(self.is_task, bound)):
-            return True  # `tasks = [a, b]` after `a.cancel()`, `b.cancel()`
+        bound = self._bound(expr)
+        if bound and all(  # `tasks = (a, b, *others)` after `a.cancel()`, `b.cancel()`...
+            self._is_collection(e.value)
+            if isinstance(e, cst.StarredElement)
+            else self.is_task(e.value)
+            for e in bound
+        ):
+            return True
         return any(_same(expr, collection) for collection in self.collections)
+
+    def _waited_to_the_end(self, expr: cst.BaseExpression) -> list[cst.BaseExpression]:
+        """What `await expr` waits for until it is done: the argument of `asyncio.wait(x)`
+        without a timeout or `return_when`, the arguments of `gather(...,
+        return_exceptions=True)` (each starred one a collection)."""
+        if not isinstance(expr, cst.Call):
+            return []
+        function = self.names.names_of(expr.func)
+        keywords = {arg.keyword.value: arg.value for arg in expr.args if arg.keyword is not None}
+        positional = [arg.value for arg in expr.args if arg.keyword is None]
+        if "asyncio.wait" in function and not keywords and len(positional) == 1:
+            waited = positional[0]
+            return [*self._elements(waited), waited]
+        returns = keywords.get("return_exceptions")
+        if (
+            "asyncio.gather" in function
+            and isinstance(returns, cst.Name)
+            and returns.value == "True"
+        ):
+            return positional
+        return []
 
     def _cancelled_awaited(self, expr: cst.BaseExpression) -> list[bool]:
         """For each task `await expr` waits on, whether the function cancelled it: `await t`;
@@ -167,25 +212,16 @@ def _depends_on(task: cst.BaseExpression, assigned: cst.BaseExpression) -> bool:
     return any(_same(part, assigned) for part in parts)
 
 
-def _references(literal: cst.List | cst.Tuple) -> list[cst.BaseExpression]:
-    """The task references among the elements of a literal (not starred ones)."""
-    return [
-        element.value
-        for element in literal.elements
-        if isinstance(element, cst.Element) and is_task_reference(element.value)
-    ]
-
-
 def _bound_literal(
     node: cst.CSTNode,
-) -> tuple[cst.BaseExpression, list[cst.BaseExpression]] | None:
-    """`tasks = [self._reader, self._writer]` (or a tuple): the name and its references."""
+) -> tuple[cst.BaseExpression, list[cst.Element | cst.StarredElement]] | None:
+    """`tasks = [self._reader, self._writer]` (or a tuple): the name and its elements."""
     if not isinstance(node, cst.Assign | cst.AnnAssign) or len(assigned_targets(node)) != 1:
         return None
     target, value = assigned_targets(node)[0], node.value
     if dotted_name(target) is None or not isinstance(value, cst.List | cst.Tuple):
         return None
-    return target, _references(value)
+    return target, [e for e in value.elements if isinstance(e, cst.Element | cst.StarredElement)]
 
 
 def waited_task(expr: cst.BaseExpression, names: ExceptionNames) -> cst.BaseExpression | None:
@@ -341,4 +377,6 @@ def awaited_cancelled_tasks(
         if isinstance(point, cst.Await)
         and (task := waited_task(point.expression, names)) is not None
         and cancelled.is_task(task)
+        # Awaited to its end already: no cancellation of the caller can arrive here.
+        and not cancelled.is_settled(task)
     ]

@@ -70,6 +70,9 @@ class AwaitCancelledTask(Rule):
     Not flagged: an `await` inside `pytest.raises(CancelledError)`, a `Future()` cancelled
     and awaited on purpose to raise, and a subscript whose collection or key is bound anew
     between the `cancel()` and the `await`, or whose key is computed (`tasks[next_id()]`).
+    Nor, in the `try` and `suppress` shapes, a task awaited to its end since its cancel
+    (`asyncio.wait(tasks)`, `gather(*tasks, return_exceptions=True)`): the `await` of a task
+    already done does not suspend, so no cancellation of the caller can arrive there.
 
     ## Why is this bad?
     `task.cancel()` only asks; `await task` then waits for the task to finish and raises
