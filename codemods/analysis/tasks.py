@@ -7,6 +7,8 @@ it to the rule for that idiom.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import libcst as cst
 
 from codemods.analysis.names import ExceptionNames
@@ -25,12 +27,21 @@ _WAITERS = frozenset({"asyncio.gather", "asyncio.wait", "asyncio.wait_for", "asy
 
 class CancelledTasks:
     """What a function cancelled before a point: tasks, and collections cancelled in a loop
-    (whose loop variables, in a later loop over the same collection, are cancelled tasks)."""
+    (whose loop variables, in a later loop over the same collection, are cancelled tasks).
+    A literal tuple or list cancelled in a loop (`for t in (self._reader, self._writer):
+    t.cancel()`, directly or through a name bound to it) cancels each of its tasks."""
 
     def __init__(self, names: ExceptionNames) -> None:
         self.names = names
         self.tasks: list[cst.BaseExpression] = []
         self.collections: list[cst.BaseExpression] = []
+        self.literals: list[tuple[cst.BaseExpression, list[cst.Element | cst.StarredElement]]]
+        self.literals = []
+        """Names bound to a literal tuple or list (`tasks = [self._a, self._b]`), with its
+        elements."""
+        self.settled: list[cst.BaseExpression] = []
+        """Tasks and collections awaited to their end since (`asyncio.wait(tasks)`,
+        `gather(*tasks, return_exceptions=True)`): an `await` of one no longer suspends."""
 
     def note(self, node: cst.CSTNode) -> None:
         target = method_receiver(node, "cancel")
@@ -41,25 +52,56 @@ class CancelledTasks:
             self._forget(loop_variable)
             if self._is_collection(node.iter):
                 self.tasks.append(loop_variable)
+                if self.is_settled(node.iter):
+                    self.settled.append(loop_variable)
             elif any(
                 isinstance(task, cst.Name) and task.value == loop_variable.value
                 for task in (method_receiver(n, "cancel") for n in walk_same_frame(node.body))
             ):
                 self.collections.append(node.iter)
+                self.tasks += self._elements(node.iter)
         for assigned in assigned_targets(node):
             self._forget(assigned)
+        literal = _bound_literal(node)
+        if literal is not None:
+            self.literals.append(literal)
+        if isinstance(node, cst.Await):
+            self.settled += self._waited_to_the_end(node.expression)
 
     def _forget(self, assigned: cst.BaseExpression) -> None:
-        # A name bound anew (`self._task = create_task(...)`) is no longer the cancelled task.
+        # A name bound anew (`self._task = create_task(...)`) is no longer the cancelled task;
+        # nor is `self._tasks[name]` once `self._tasks` or `name` is bound anew.
         if isinstance(assigned, cst.Tuple | cst.List):
             for element in assigned.elements:
                 self._forget(element.value)
             return
-        self.tasks = [task for task in self.tasks if not _same(task, assigned)]
+        self.tasks = [task for task in self.tasks if not _depends_on(task, assigned)]
         self.collections = [c for c in self.collections if not _same(c, assigned)]
+        self.settled = [s for s in self.settled if not _depends_on(s, assigned)]
+        self.literals = [
+            (name, elements)
+            for name, elements in self.literals
+            if not _same(name, assigned)
+            and not any(_depends_on(element.value, assigned) for element in elements)
+        ]
 
     def is_task(self, expr: cst.BaseExpression) -> bool:
         return any(_same(expr, task) for task in self.tasks)
+
+    def is_settled(self, expr: cst.BaseExpression) -> bool:
+        """Whether a task or collection was awaited to its end since it was cancelled."""
+        return any(_same(expr, settled) for settled in self.settled)
+
+    def _elements(self, expr: cst.BaseExpression) -> list[cst.BaseExpression]:
+        """The task references of a literal tuple or list, or of the one a name is bound to."""
+        elements = expr.elements if isinstance(expr, cst.List | cst.Tuple) else self._bound(expr)
+        return [
+            e.value for e in elements if isinstance(e, cst.Element) and is_task_reference(e.value)
+        ]
+
+    def _bound(self, expr: cst.BaseExpression) -> Sequence[cst.Element | cst.StarredElement]:
+        bound = [elements for name, elements in self.literals if _same(expr, name)]
+        return bound[-1] if bound else []
 
     def _is_collection(self, expr: cst.BaseExpression) -> bool:
         if (
@@ -68,7 +110,36 @@ class CancelledTasks:
             and all(self.is_task(element.value) for element in expr.elements)
         ):
             return True
+        bound = self._bound(expr)
+        if bound and all(  # `tasks = (a, b, *others)` after `a.cancel()`, `b.cancel()`...
+            self._is_collection(e.value)
+            if isinstance(e, cst.StarredElement)
+            else self.is_task(e.value)
+            for e in bound
+        ):
+            return True
         return any(_same(expr, collection) for collection in self.collections)
+
+    def _waited_to_the_end(self, expr: cst.BaseExpression) -> list[cst.BaseExpression]:
+        """What `await expr` waits for until it is done: the argument of `asyncio.wait(x)`
+        without a timeout or `return_when`, the arguments of `gather(...,
+        return_exceptions=True)` (each starred one a collection)."""
+        if not isinstance(expr, cst.Call):
+            return []
+        function = self.names.names_of(expr.func)
+        keywords = {arg.keyword.value: arg.value for arg in expr.args if arg.keyword is not None}
+        positional = [arg.value for arg in expr.args if arg.keyword is None]
+        if "asyncio.wait" in function and not keywords and len(positional) == 1:
+            waited = positional[0]
+            return [*self._elements(waited), waited]
+        returns = keywords.get("return_exceptions")
+        if (
+            "asyncio.gather" in function
+            and isinstance(returns, cst.Name)
+            and returns.value == "True"
+        ):
+            return positional
+        return []
 
     def _cancelled_awaited(self, expr: cst.BaseExpression) -> list[bool]:
         """For each task `await expr` waits on, whether the function cancelled it: `await t`;
@@ -101,10 +172,67 @@ class CancelledTasks:
 
 
 def _same(expr: cst.BaseExpression, other: cst.BaseExpression) -> bool:
-    """The same expression, however it is spaced or parenthesised (for names and attribute
-    chains such as `self._task`)."""
+    """The same expression, however it is spaced or parenthesised (for task references such
+    as `self._task` and `self._tasks[name]`)."""
+    key = reference_key(expr)
+    return key == reference_key(other) if key is not None else expr.deep_equals(other)
+
+
+def reference_key(expr: cst.BaseExpression) -> str | None:
+    """How a task reference is spelled, without spacing: a name or attribute chain
+    (`self._task`), or one subscripted by a name, attribute chain or literal
+    (`self._tasks[name]`, `workers[0]`); None for anything else (`tasks[next(ids)]`)."""
     name = dotted_name(expr)
-    return name == dotted_name(other) if name is not None else expr.deep_equals(other)
+    if name is not None or not isinstance(expr, cst.Subscript) or len(expr.slice) != 1:
+        return name
+    base, index = dotted_name(expr.value), expr.slice[0].slice
+    if base is None or not isinstance(index, cst.Index) or index.star is not None:
+        return None
+    key = dotted_name(index.value)
+    if key is None and isinstance(index.value, cst.SimpleString | cst.Integer):
+        key = index.value.value
+    return f"{base}[{key}]" if key is not None else None
+
+
+def is_task_reference(expr: cst.BaseExpression) -> bool:
+    """A name, an attribute chain, or one subscripted by a name or literal: what a cancelled
+    task is followed by, from its `cancel()` to its `await`."""
+    return reference_key(expr) is not None
+
+
+def _depends_on(task: cst.BaseExpression, assigned: cst.BaseExpression) -> bool:
+    """Whether binding `assigned` may change what `task` refers to: the same reference, or
+    the collection or key of a subscript (`self._tasks`, `name` for `self._tasks[name]`)."""
+    if _same(task, assigned):
+        return True
+    if not isinstance(task, cst.Subscript):
+        return False
+    index = task.slice[0].slice if len(task.slice) == 1 else None
+    parts = [task.value, *([index.value] if isinstance(index, cst.Index) else [])]
+    return any(_same(part, assigned) for part in parts)
+
+
+def _bound_literal(
+    node: cst.CSTNode,
+) -> tuple[cst.BaseExpression, list[cst.Element | cst.StarredElement]] | None:
+    """`tasks = [self._reader, self._writer]` (or a tuple): the name and its elements."""
+    if not isinstance(node, cst.Assign | cst.AnnAssign) or len(assigned_targets(node)) != 1:
+        return None
+    target, value = assigned_targets(node)[0], node.value
+    if dotted_name(target) is None or not isinstance(value, cst.List | cst.Tuple):
+        return None
+    return target, [e for e in value.elements if isinstance(e, cst.Element | cst.StarredElement)]
+
+
+def waited_task(expr: cst.BaseExpression, names: ExceptionNames) -> cst.BaseExpression | None:
+    """The task reference `await expr` waits on alone: `task` itself, or the first argument
+    of `asyncio.wait_for(task, timeout)`; None for anything else."""
+    if is_task_reference(expr):
+        return expr
+    if not isinstance(expr, cst.Call) or "asyncio.wait_for" not in names.names_of(expr.func):
+        return None
+    first = next((arg.value for arg in expr.args if arg.keyword is None and not arg.star), None)
+    return first if first is not None and is_task_reference(first) else None
 
 
 def cancelled_before(
@@ -240,13 +368,15 @@ def awaits_only_existing_futures(try_node: cst.Try | cst.TryStar, names: Excepti
 def awaited_cancelled_tasks(
     guarded: Guarded, function: cst.FunctionDef, names: ExceptionNames
 ) -> list[cst.Await]:
-    """The guarded body's `await task` of tasks (names or attribute chains) the function
-    cancelled before."""
+    """The guarded body's `await task` (or `await asyncio.wait_for(task, n)`) of task
+    references the function cancelled before."""
     cancelled = cancelled_before(guarded, function, names)
     return [
         point
         for point in _guarded_points(guarded, names)
         if isinstance(point, cst.Await)
-        and dotted_name(point.expression) is not None
-        and cancelled.is_task(point.expression)
+        and (task := waited_task(point.expression, names)) is not None
+        and cancelled.is_task(task)
+        # Awaited to its end already: no cancellation of the caller can arrive here.
+        and not cancelled.is_settled(task)
     ]

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import ast
 import dataclasses
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -47,10 +49,12 @@ from codemods.analysis.tasks import (
     awaited_cancelled_tasks,
     awaits_only_cancelled_tasks,
     cancelled_before,
+    is_task_reference,
+    waited_task,
 )
 from codemods.model import FixSafety, RuleOptions
 from codemods.prefilter.source_text import awaits_name, calls_cancel
-from codemods.prefilter.statements import CoroutineCode, dotted
+from codemods.prefilter.statements import CoroutineCode, dotted, last_name
 from codemods.rule import Rule
 
 Statements = cst.FlattenSentinel[cst.BaseStatement]
@@ -59,17 +63,27 @@ Statements = cst.FlattenSentinel[cst.BaseStatement]
 class AwaitCancelledTask(Rule):
     """
     ## What it does
-    Flags `await task` after `task.cancel()` (the task a name or an attribute chain such as
-    `self._task`) in the three shapes it is written: a plain `await task`; `try: await
-    task` / `except asyncio.CancelledError: pass`; and `with
-    contextlib.suppress(asyncio.CancelledError): await task`. Also inside guards (`if task
-    is not None and not task.done():`) and over a list of tasks (`for t in tasks:
-    t.cancel()`, then `for t in tasks:` awaiting each). Tasks stopped together (a loop
-    cancelling and awaiting each in turn, pairs one after another) have one finding per wait
-    and one fix for the group.
+    Flags `await task` after `task.cancel()` (the task a name, an attribute chain such as
+    `self._task`, or one subscripted by a name or literal such as `self._tasks[name]`) in the
+    three shapes it is written: a plain `await task`; `try: await task` / `except
+    asyncio.CancelledError: pass`; and `with contextlib.suppress(asyncio.CancelledError):
+    await task`. Also inside guards (`if task is not None and not task.done():`), over a list
+    of tasks (`for t in tasks: t.cancel()`, then `for t in tasks:` awaiting each), and for
+    each task of a literal tuple or list cancelled in a loop (`for t in (self._reader,
+    self._writer): t.cancel()`, directly or through a name bound to it). Tasks stopped
+    together (a loop cancelling and awaiting each in turn, pairs one after another) have one
+    finding per wait and one fix for the group.
 
-    Not flagged: an `await` inside `pytest.raises(CancelledError)`, and a `Future()` cancelled
-    and awaited on purpose to raise.
+    Also flagged, without a fix: `await asyncio.wait_for(task, n)` after `task.cancel()`, and
+    a plain `result = await task` (the task may answer its cancel with a value). Inside the
+    `try` and `suppress` shapes, `result = await task` is fixed as `await task` is.
+
+    Not flagged: an `await` inside `pytest.raises(CancelledError)`, a `Future()` cancelled
+    and awaited on purpose to raise, and a subscript whose collection or key is bound anew
+    between the `cancel()` and the `await`, or whose key is computed (`tasks[next_id()]`).
+    Nor, in the `try` and `suppress` shapes, a task awaited to its end since its cancel
+    (`asyncio.wait(tasks)`, `gather(*tasks, return_exceptions=True)`): the `await` of a task
+    already done does not suspend, so no cancellation of the caller can arrive there.
 
     ## Why is this bad?
     `task.cancel()` only asks; `await task` then waits for the task to finish and raises
@@ -158,6 +172,14 @@ class AwaitCancelledTask(Rule):
     that rebinds its task, or a guard calls something (`not task.done()` may read otherwise
     once every task is cancelled first).
 
+    A subscript is read once into a local, as an attribute chain is; below 3.11 it counts as
+    an asyncio Task when its collection's name or binding says so (`self._tasks`).
+
+    No fix is offered for `wait_for(task, n)`: a rewrite must keep its timeout (it cancels
+    the task again and raises TimeoutError), which `asyncio.wait()` does not. Nor for an
+    assignment outside a `try`: where the task was cancelled before it answered, the name
+    would be left unbound instead of the CancelledError raised.
+
     No fix is offered where the rewrite could not keep the rest of the construct as it was:
     below 3.11, a `finally` or a handler doing more than pass, log or carry on (a cancellation
     of the caller in `asyncio.wait()` would skip it); a handler that also catches other
@@ -181,7 +203,15 @@ class AwaitCancelledTask(Rule):
 
     @classmethod
     def may_apply(cls, source: bytes, options: RuleOptions) -> bool:
-        return super().may_apply(source, options) and calls_cancel(source) and awaits_name(source)
+        return (
+            super().may_apply(source, options)
+            and calls_cancel(source)
+            and (
+                awaits_name(source)
+                or b"wait_for" in source
+                or _AWAITED_SUBSCRIPT.search(source) is not None
+            )
+        )
 
     @classmethod
     def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:
@@ -195,18 +225,22 @@ class AwaitCancelledTask(Rule):
     def leave_SimpleStatementLine(
         self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
     ) -> cst.BaseStatement | Statements:
-        awaited = _awaited_task(original_node)
+        found = _awaited_in(original_node, self.names)
         function = enclosing_coroutine(self.parents(original_node))
-        if awaited is None or function is None or self._in_swallowing_guard(original_node):
+        if found is None or function is None or self._in_swallowing_guard(original_node):
             return updated_node
-        task = awaited.expression
+        awaited, task = found
         if not cancelled_before(original_node, function, self.names).is_task(task):
             return updated_node
         if self._expects_cancellation(original_node) or _is_local_future(task, function):
             return updated_node
-        rewrite = self._rewrite(original_node, task, function)
+        why_no_fix = _why_no_plain_fix(original_node, awaited)
+        rewrite = self._rewrite(original_node, task, function) if why_no_fix is None else None
         new = rewrite.plain(updated_node) if rewrite is not None else None
-        return self._apply(awaited, rewrite, new, FixSafety.UNSAFE, original_node, updated_node)
+        message = f"{self.message} (report only: {why_no_fix})" if why_no_fix else None
+        return self._apply(
+            awaited, rewrite, new, FixSafety.UNSAFE, original_node, updated_node, message=message
+        )
 
     def leave_Try(
         self, original_node: cst.Try, updated_node: cst.Try
@@ -226,7 +260,8 @@ class AwaitCancelledTask(Rule):
         rewrite = self._guarded_rewrite(original_node, updated_node, function)
         new = rewrite.try_statement(updated_node, first[0]) if rewrite is not None else None
         fix = self._fix_safety(original_node, function)
-        return self._apply(awaits[0], rewrite, new, fix, original_node, updated_node)
+        message = self._waits_with_timeout(awaits[0])
+        return self._apply(awaits[0], rewrite, new, fix, original_node, updated_node, message)
 
     def leave_With(
         self, original_node: cst.With, updated_node: cst.With
@@ -245,7 +280,8 @@ class AwaitCancelledTask(Rule):
         rewrite = self._guarded_rewrite(original_node, updated_node, function)
         new = rewrite.with_statement(updated_node) if rewrite is not None else None
         fix = self._fix_safety(original_node, function)
-        return self._apply(awaits[0], rewrite, new, fix, original_node, updated_node)
+        message = self._waits_with_timeout(awaits[0])
+        return self._apply(awaits[0], rewrite, new, fix, original_node, updated_node, message)
 
     def _apply(
         self,
@@ -255,12 +291,14 @@ class AwaitCancelledTask(Rule):
         fix: FixSafety,
         original_node: cst.BaseStatement,
         updated_node: cst.BaseStatement,
+        message: str | None = None,
     ) -> cst.BaseStatement | Statements:
         """Report the `await`; the rewritten statements where the fix applies. A task
         stopped with others is fixed with its group (`_fixed_group`): its rewrite is held."""
         comments = _line_end_comments(original_node)
         reported = len(self.findings)
-        applies = self.report(awaited, fix if new else None, through=awaited, comments=comments)
+        offered = fix if new else None
+        applies = self.report(awaited, offered, through=awaited, comments=comments, message=message)
         if self._stopped_with_others(original_node):
             finding = reported if len(self.findings) > reported else None
             held = _Held(updated_node, original_node, rewrite, new, fix, applies, finding)
@@ -496,6 +534,12 @@ class AwaitCancelledTask(Rule):
             return None
         return self._rewrite(original_node, awaited.expression, function)
 
+    def _waits_with_timeout(self, awaited: cst.Await) -> str | None:
+        """The message for `await asyncio.wait_for(task, n)`, which no rewrite keeps."""
+        if is_task_reference(awaited.expression):
+            return None
+        return f"{self.message} (report only: {_WAIT_FOR_NOT_REWRITTEN})"
+
     def _fix_safety(self, guarded: Guarded, function: cst.FunctionDef) -> FixSafety:
         """Safe, except below 3.11 for what may not be an asyncio Task or Future: from 3.11,
         `asyncio.wait()` takes nothing else (a gRPC call, say, has no `remove_done_callback`)."""
@@ -662,7 +706,7 @@ class _Rewrite:
             # A cancellation of the caller in `asyncio.wait()`, outside the `try`, would skip
             # what the `finally` or the handlers do (their cleanup, their state changes).
             return None
-        if is_bare_cancel_idiom(node, self.names):
+        if is_bare_cancel_idiom(node, self.names) and not _assigns(line):
             return self._prologue(node, [self._waiting(None), self._checked()])
         body = _replaced(node.body, self._getting_result(line))
         return self._prologue(node, [self._waiting(None), node.with_changes(body=body)])
@@ -686,7 +730,7 @@ class _Rewrite:
             awaiting = [self._awaiting_ref(line)]
             body = cst.IndentedBlock(body=awaiting, header=header, footer=footer)
             return self._prologue(node, [cst.Try(body=body, handlers=handlers)])
-        if not others and not comments_within(node.body):
+        if not others and not comments_within(node.body) and not _assigns(line):
             return self._prologue(node, [self._waiting(None), self._checked()])
         body = _replaced(node.body, self._getting_result(line))
         return self._prologue(node, [self._waiting(None), node.with_changes(body=body)])
@@ -800,14 +844,56 @@ class _Rewrite:
 
 
 def _awaited_task(line: cst.BaseStatement | None) -> cst.Await | None:
-    """The `await` of a line that is nothing but `await task` (a name or attribute chain)."""
+    """The `await` of a line that is nothing but `await task` (a name, attribute chain or
+    subscript: `self._tasks[name]`), or `result = await task`."""
+    awaited = _line_await(line)
+    return awaited if awaited is not None and is_task_reference(awaited.expression) else None
+
+
+def _assigns(line: cst.SimpleStatementLine) -> bool:
+    """`result = await task`: a rewrite must keep the assignment."""
+    return not isinstance(line.body[0], cst.Expr)
+
+
+def _awaited_in(
+    line: cst.SimpleStatementLine, names: ExceptionNames
+) -> tuple[cst.Await, cst.BaseExpression] | None:
+    """The `await` of a line that only waits on one task, and that task: `await task`,
+    `result = await task`, `await asyncio.wait_for(task, 5)`."""
+    awaited = _line_await(line)
+    task = waited_task(awaited.expression, names) if awaited is not None else None
+    return (awaited, task) if awaited is not None and task is not None else None
+
+
+def _line_await(line: cst.BaseStatement | None) -> cst.Await | None:
+    """The `await` of a line that is one `await ...` or one assignment of it (`x = await
+    ...`, `x: T = await ...`)."""
     if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
         return None
-    expression = line.body[0]
-    if not isinstance(expression, cst.Expr) or not isinstance(expression.value, cst.Await):
+    statement = line.body[0]
+    if isinstance(statement, cst.Assign) and len(statement.targets) != 1:
         return None
-    awaited = expression.value
-    return awaited if dotted_name(awaited.expression) is not None else None
+    value = statement.value if isinstance(statement, cst.Expr | cst.Assign) else None
+    if isinstance(statement, cst.AnnAssign):
+        value = statement.value
+    return value if isinstance(value, cst.Await) else None
+
+
+_WAIT_FOR_NOT_REWRITTEN = (
+    "the fix does not rewrite `wait_for()`, whose timeout must still raise TimeoutError"
+)
+
+
+def _why_no_plain_fix(line: cst.SimpleStatementLine, awaited: cst.Await) -> str | None:
+    """Why a plain `await` of a cancelled task gets no fix, if it does not."""
+    if not is_task_reference(awaited.expression):
+        return _WAIT_FOR_NOT_REWRITTEN
+    if not isinstance(line.body[0], cst.Expr):
+        return (
+            "the task may answer the cancel with the value assigned here; where it does not, "
+            "a rewrite would leave the name unbound"
+        )
+    return None
 
 
 def _holds(statement: cst.BaseStatement, inner: cst.BaseStatement) -> bool:
@@ -842,6 +928,8 @@ def _is_local_future(task: cst.BaseExpression, function: cst.FunctionDef) -> boo
     """`fut = Future()` or `fut = loop.create_future()` in the function: a future cancelled
     and awaited there is a way of raising CancelledError, not a task being stopped."""
     name = dotted_name(task)
+    if name is None:
+        return False
     for node in walk_same_frame(function.body):
         value = node.value if isinstance(node, cst.Assign | cst.AnnAssign) else None
         if (
@@ -871,7 +959,8 @@ def _known_future(task: cst.BaseExpression, function: cst.FunctionDef, module: c
     `self._reader_task`, `pending_futures`), the module binds or annotates it as one
     (`self._call = asyncio.create_task(...)`, `worker: asyncio.Task`), or it is the variable
     of a loop over such a collection."""
-    name = dotted_name(task)
+    # `self._tasks[name]`: what the collection's name or binding says of its items.
+    name = dotted_name(task.value if isinstance(task, cst.Subscript) else task)
     if name is None:
         return False
     loops = [
@@ -942,9 +1031,10 @@ def _line(statement: cst.BaseSmallStatement) -> cst.SimpleStatementLine:
 def _with_value(
     line: cst.SimpleStatementLine, value: cst.BaseExpression
 ) -> cst.SimpleStatementLine:
-    """`line`, an expression statement, evaluating `value` instead (comments kept)."""
+    """`line`, an expression statement or an assignment (`result = await task`),
+    evaluating `value` instead (comments kept)."""
     expression = line.body[0]
-    assert isinstance(expression, cst.Expr)
+    assert isinstance(expression, cst.Expr | cst.Assign | cst.AnnAssign)
     return line.with_changes(
         body=[expression.with_changes(value=value, semicolon=cst.MaybeSentinel.DEFAULT)]
     )
@@ -996,9 +1086,20 @@ def _line_end_comments(statement: cst.BaseStatement) -> list[cst.Comment]:
 # The gates: what a file needs for this rule to have a finding (False: certainly none).
 
 
+_AWAITED_SUBSCRIPT = re.compile(rb"await[\s\\(]+[\w.\x80-\xff]+[ \t]*\[")
+"""`await self._tasks[name]`, for the byte prefilter."""
+
+
 def may_await_cancelled_task(code: CoroutineCode) -> bool:
-    """Whether some coroutine cancels something (`x.cancel()`) and awaits a name or an
-    attribute chain (`await task`, `await self._task`): CF301's shape."""
-    return "cancel" in code.coroutine_calls and any(
-        dotted(awaited) is not None for awaited in code.awaited
-    )
+    """Whether some coroutine cancels something (`x.cancel()`) and awaits a task reference
+    (`await task`, `await self._task`, `await self._tasks[name]`) or `wait_for()`s one:
+    CF301's shape."""
+    return "cancel" in code.coroutine_calls and any(map(_may_wait_on_task, code.awaited))
+
+
+def _may_wait_on_task(awaited: ast.expr) -> bool:
+    if isinstance(awaited, ast.Call) and last_name(awaited.func) == "wait_for":
+        awaited = awaited.args[0] if awaited.args else awaited
+    if isinstance(awaited, ast.Subscript):
+        awaited = awaited.value
+    return dotted(awaited) is not None

@@ -20,12 +20,15 @@ _SPAWNERS = frozenset(
     {
         "asyncio.create_task",
         "asyncio.ensure_future",
+        "asyncio.Task",
         "asyncio.tasks.create_task",
         "asyncio.tasks.ensure_future",
+        "asyncio.tasks.Task",
     }
 )
-"""Functions that schedule a coroutine and return the only strong reference to its task."""
-_SPAWNER_BYTES = (b"create_task", b"ensure_future")
+"""Functions that schedule a coroutine and return the only strong reference to its task
+(the `Task` constructor schedules it as `create_task` does)."""
+_SPAWNER_BYTES = (b"create_task", b"ensure_future", b"Task")
 """Their last names, and that of `<loop>.create_task`, for the byte prefilter."""
 
 _LOOP_GETTERS = frozenset(
@@ -78,23 +81,30 @@ class _Discard(enum.Enum):
 class DanglingTask(Rule):
     """
     ## What it does
-    Flags a call of `asyncio.create_task()`, `asyncio.ensure_future()` or
-    `<loop>.create_task()` whose result is thrown away: the call is a statement of its own
-    in a function (not assigned, awaited, returned or passed on), or such a statement only
-    adds a done callback to it (`asyncio.create_task(...).add_done_callback(cb)`: the task
-    holds its callbacks, not the other way round). A loop is `asyncio.get_event_loop()`,
+    Flags a call of `asyncio.create_task()`, `asyncio.ensure_future()`, the
+    `asyncio.Task()` constructor or `<loop>.create_task()` whose result is thrown away: the
+    call is a statement of its own in a function (not assigned, awaited, returned or passed
+    on), or such a statement only adds a done callback to it
+    (`asyncio.create_task(...).add_done_callback(cb)`: the task holds its callbacks, not the
+    other way round). A loop is `asyncio.get_event_loop()`,
     `get_running_loop()`, `new_event_loop()`, a call of a function or method named like
     them (`self._get_loop()`), or a name or attribute whose last part ends with `loop`
     (`loop`, `self._loop`, `hass.loop`).
 
     Also flagged, without a fix: a statement that schedules one of those functions as a
     callback, `loop.call_soon_threadsafe(loop.create_task, coro)` (likewise `call_soon`,
-    `call_later` and `call_at`): the loop throws away what the callback returns, so the task
+    `call_later` and `call_at`), or a lambda that calls one (`loop.call_soon(lambda:
+    loop.create_task(coro))`): the loop throws away what the callback returns, so the task
     is as unreferenced as above.
 
     Not flagged: `TaskGroup.create_task` (the group keeps its tasks), trio's `start_soon`,
     helpers that track their tasks (Home Assistant's `hass.async_create_task` and
-    `hass.create_task`), and calls at module or class level.
+    `hass.create_task`), calls at module or class level, and
+    `asyncio.run_coroutine_threadsafe(coro, loop)`: what it returns is a
+    `concurrent.futures.Future` for the calling thread, which usually has no lifetime to tie
+    the work to; submitting and not waiting (a thread pushing frames onto the loop's queue)
+    is its common, intended use, and the errors it then loses are a matter of error
+    handling, not of the task's life.
 
     ## Why is this bad?
     The event loop keeps only a weak reference to its tasks. A task nobody else references
@@ -276,9 +286,17 @@ class DanglingTask(Rule):
         if position is None or not self._is_loop(func.value) or len(call.args) <= position:
             return None
         callback = call.args[position]
-        if callback.keyword is None and not callback.star and self._is_spawner(callback.value):
+        if callback.keyword is None and not callback.star and self._spawns(callback.value):
             return _Discard.SCHEDULED
         return None
+
+    def _spawns(self, callback: cst.BaseExpression) -> bool:
+        """A callback whose return value is a new task: a spawner itself, or a lambda that
+        calls one (`lambda: loop.create_task(coro)`)."""
+        if isinstance(callback, cst.Lambda):
+            body = callback.body
+            return isinstance(body, cst.Call) and self._is_spawner(body.func)
+        return self._is_spawner(callback)
 
     def _is_spawner(self, func: cst.BaseExpression) -> bool:
         """`asyncio.create_task`, `asyncio.ensure_future` (or an alias), `<loop>.create_task`."""
@@ -469,7 +487,7 @@ def may_discard_task(code: CoroutineCode) -> bool:
     import create_task as x` binds) as a statement, discarding the task (CF303's shape): on
     its own, on a module, or on something that may be an event loop (not a TaskGroup); or
     calls `add_done_callback` on such a call, or schedules such a function as a callback."""
-    spawners = with_aliases(code, frozenset({"create_task", "ensure_future"}))
+    spawners = with_aliases(code, frozenset({"create_task", "ensure_future", "Task"}))
 
     def spawns(func: ast.expr) -> bool:
         return last_name(func) in spawners and _may_be_loop_or_module(func, code)
@@ -489,7 +507,11 @@ def _chained_or_scheduled(call: ast.Call) -> list[ast.expr]:
     if func.attr == "add_done_callback" and isinstance(func.value, ast.Call):
         return [func.value.func]
     if func.attr in _SCHEDULERS:
-        return list(call.args)
+        # `loop.call_soon(lambda: loop.create_task(coro))`: the lambda's call.
+        return [
+            arg.body.func if isinstance(arg, ast.Lambda) and isinstance(arg.body, ast.Call) else arg
+            for arg in call.args
+        ]
     return []
 
 

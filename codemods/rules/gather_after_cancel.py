@@ -52,8 +52,9 @@ class GatherAfterCancel(Rule):
     ## What it does
     Flags `await asyncio.gather(...)` in a coroutine when every task it gathers was cancelled
     before by the same function (`task.cancel()`, or `for t in tasks: t.cancel()` before
-    `gather(*tasks)`), and the call does not pass `return_exceptions=True`. Names are resolved
-    through imports (`aio.gather`, `from asyncio import gather as g`).
+    `gather(*tasks)`, or `for t in (a, b): t.cancel()` before `gather(a, b)`), and the call
+    does not pass `return_exceptions=True`. Names are resolved through imports (`aio.gather`,
+    `from asyncio import gather as g`).
 
     Not flagged: a `gather()` of something the function did not cancel (a fresh coroutine,
     a task not cancelled, a collection bound anew after the cancel loop), cancellations in a
