@@ -35,7 +35,7 @@ from codemods.analysis.cleanup import (
     is_logging_call,
 )
 from codemods.analysis.exits import Exit, handler_exits
-from codemods.analysis.names import ExceptionNames
+from codemods.analysis.names import ExceptionNames, handler_types
 from codemods.analysis.scope import assigned_targets, has_call, mentions, walk_same_frame
 
 
@@ -301,3 +301,25 @@ def repeated_elsewhere(node: cst.Try, lines: Sequence[cst.BaseStatement]) -> boo
         if isinstance(other, cst.BaseStatement)
     ]
     return any(same_code(line, other) for line in lines for other in others)
+
+
+_DATA_ERRORS = frozenset(
+    f"builtins.{name}"
+    for name in (
+        "ValueError",
+        "TypeError",
+        "KeyError",
+        "IndexError",
+        "LookupError",
+        "AttributeError",
+        "UnicodeError",
+        "UnicodeDecodeError",
+    )
+)
+"""Errors about the values a coroutine got, not about the exchange it was in."""
+
+
+def handles_only_data_errors(handler: cst.ExceptHandler, names: ExceptionNames) -> bool:
+    """`except ValueError:`: an answer that made no sense, not an interrupted exchange; what
+    the handler undoes then is about the data, not about being stopped midway."""
+    return all(names.names_of(expr) & _DATA_ERRORS for expr in handler_types(handler))

@@ -5,10 +5,14 @@ import ast
 import libcst as cst
 
 from codemods.analysis.blocks import same_code
-from codemods.analysis.compensation import Compensation, compensation, repeated_elsewhere
+from codemods.analysis.compensation import (
+    Compensation,
+    compensation,
+    handles_only_data_errors,
+    repeated_elsewhere,
+)
 from codemods.analysis.handler_rule import HandlerRule
 from codemods.analysis.handlers import enclosing_guards, guarded_coroutine
-from codemods.analysis.names import handler_types as types_named
 from codemods.analysis.reraise import with_reraise
 from codemods.analysis.scope import walk_same_frame
 from codemods.model import FixSafety, RuleOptions
@@ -141,16 +145,11 @@ class CleanupOnlyOnSomeErrors(HandlerRule):
             assert handler.type is not None  # a bare `except:` catches cancellation
             if "builtins.Exception" in self.names.names_of(handler.type):
                 return []
-            if not self._only_data_errors(handler):
+            if not handles_only_data_errors(handler, self.names):
                 found.append(undo)
         if found and self._undone_outside(node, found[0]):
             return []
         return found
-
-    def _only_data_errors(self, handler: cst.ExceptHandler) -> bool:
-        """`except ValueError:`: an answer that made no sense, not an interrupted exchange;
-        what the handler undoes then is about the data, not about being stopped midway."""
-        return all(self.names.names_of(expr) & _DATA_ERRORS for expr in types_named(handler))
 
     def _undone_outside(self, node: cst.Try, undo: Compensation) -> bool:
         """Whether an enclosing handler or `finally` already runs one of the undo lines."""
@@ -164,21 +163,6 @@ class CleanupOnlyOnSomeErrors(HandlerRule):
 
 
 # The gates: what a file needs for this rule to have a finding (False: certainly none).
-
-_DATA_ERRORS = frozenset(
-    f"builtins.{name}"
-    for name in (
-        "ValueError",
-        "TypeError",
-        "KeyError",
-        "IndexError",
-        "LookupError",
-        "AttributeError",
-        "UnicodeError",
-        "UnicodeDecodeError",
-    )
-)
-"""Errors about the values a coroutine got, not about the exchange it was in."""
 
 _NOT_PARTICULAR = frozenset({"Exception", "BaseException"})
 
