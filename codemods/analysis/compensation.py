@@ -33,6 +33,7 @@ from codemods.analysis.cleanup import (
     called_name,
     is_cleanup_call,
     is_logging_call,
+    words,
 )
 from codemods.analysis.exits import Exit, handler_exits
 from codemods.analysis.names import ExceptionNames, handler_types
@@ -99,6 +100,8 @@ class Judge:
         if isinstance(small, cst.Assign | cst.AnnAssign):
             if all(isinstance(target, cst.Name) for target in assigned_targets(small)):
                 return Effect.QUIET  # a local the raise abandons anyway
+            if not _clears(small.value) and _names_failure(small):
+                return Effect.REPORT  # `self._errored = True`, `self.state = State.ERROR`
             return Effect.UNDO if _is_inert(small.value) else Effect.OTHER
         if isinstance(small, cst.AugAssign):
             undoes = isinstance(small.operator, cst.SubtractAssign) and not has_call(small.value)
@@ -115,8 +118,8 @@ class Judge:
         if is_logging_call(expression):
             return Effect.QUIET if called_name(expression) in _QUIET_LOGGING else Effect.REPORT
         name = called_name(expression)
-        if name in _COUNTING:
-            return Effect.REPORT
+        if name in _COUNTING or any(_names_failure(arg.value) for arg in expression.args):
+            return Effect.REPORT  # `await self._set_state(State.Error)`
         if is_cleanup_call(expression, self.cleanup_names) or name in _REMOVING:
             return Effect.UNDO
         func = expression.func
@@ -166,6 +169,29 @@ def _is_inert(value: cst.BaseExpression | None) -> bool:
         return True
     if isinstance(value, cst.Attribute):
         return _is_inert(value.value)
+    return isinstance(value, cst.List | cst.Dict | cst.Set | cst.Tuple) and not value.elements
+
+
+_FAILURE_WORDS = frozenset({"error", "errored", "exception", "fail", "failed", "failure", "fault"})
+"""Words of a failure status: what a handler records so that later calls see the error."""
+
+
+def _names_failure(node: cst.CSTNode) -> bool:
+    """Whether `node` names a failure status (`self._connection_error`, `State.ERROR`,
+    `PubSubState.Error`): recording that the exchange failed reports the error, it undoes
+    nothing; run on a cancellation it would mark a cancelled call as failed for everyone."""
+    return any(
+        isinstance(child, cst.Name) and not _FAILURE_WORDS.isdisjoint(words(child.value))
+        for child in walk_same_frame(node)
+    )
+
+
+def _clears(value: cst.BaseExpression | None) -> bool:
+    """`None`, `False`, `0` or an empty collection: a reset, whatever the target's name."""
+    if isinstance(value, cst.Name):
+        return value.value in {"None", "False"}
+    if isinstance(value, cst.Integer):
+        return value.value == "0"
     return isinstance(value, cst.List | cst.Dict | cst.Set | cst.Tuple) and not value.elements
 
 

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-import ast
-
 import libcst as cst
+from libcst.helpers import get_full_name_for_node
 
 from codemods.analysis.blocks import same_code
+from codemods.analysis.cleanup import called_name
 from codemods.analysis.compensation import (
     Compensation,
     compensation,
@@ -19,9 +19,9 @@ from codemods.model import FixSafety, RuleOptions
 from codemods.prefilter.statements import (
     CANCELLATION_NAMES,
     CoroutineCode,
-    does_more_than_log,
     handler_types,
     last_name,
+    undoes_then_raises,
     with_aliases,
 )
 
@@ -84,7 +84,8 @@ class CleanupOnlyOnSomeErrors(HandlerRule):
     something else), which every cancellation would now do too.
 
     A handler only for errors about values (`ValueError`, `KeyError`...) is left alone: what
-    it undoes answers bad data, not an exchange stopped midway.
+    it undoes answers bad data, not an exchange stopped midway. So is a timeout handler that
+    only cancels the future `asyncio.wait_for` waited on: a cancelled `wait_for` cancels it too.
 
     Report only, without a fix (the message says why), when the undo uses a name the `try`
     binds (unbound if the cancellation comes first) or the exception it caught, is entangled
@@ -142,6 +143,8 @@ class CleanupOnlyOnSomeErrors(HandlerRule):
             undo = compensation(node, handler, function, self.names, cleanup_names)
             if undo is None or repeated_elsewhere(node, undo.lines):
                 continue
+            if _only_cancels_what_wait_for_cancels(node, undo):
+                continue
             assert handler.type is not None  # a bare `except:` catches cancellation
             if "builtins.Exception" in self.names.names_of(handler.type):
                 return []
@@ -162,6 +165,33 @@ class CleanupOnlyOnSomeErrors(HandlerRule):
         )
 
 
+def _only_cancels_what_wait_for_cancels(node: cst.Try, undo: Compensation) -> bool:
+    """`except asyncio.TimeoutError: fut.cancel(); raise` after `await asyncio.wait_for(fut,
+    t)`: a cancelled `wait_for` cancels `fut` itself, so the cancellation path already does
+    what the handler does."""
+    waited = {
+        get_full_name_for_node(call.args[0].value)
+        for call in walk_same_frame(node.body)
+        if isinstance(call, cst.Call) and called_name(call) == "wait_for" and call.args
+    }
+    cancelled = [
+        small.value.func.value
+        for line in undo.lines
+        if isinstance(line, cst.SimpleStatementLine)
+        for small in line.body
+        if isinstance(small, cst.Expr)
+        and isinstance(small.value, cst.Call)
+        and isinstance(small.value.func, cst.Attribute)
+        and small.value.func.attr.value == "cancel"
+    ]
+    lines = sum(len(line.body) for line in undo.lines if isinstance(line, cst.SimpleStatementLine))
+    return (
+        bool(cancelled)
+        and len(cancelled) == len(undo.lines) == lines
+        and all(get_full_name_for_node(receiver) in waited for receiver in cancelled)
+    )
+
+
 # The gates: what a file needs for this rule to have a finding (False: certainly none).
 
 _NOT_PARTICULAR = frozenset({"Exception", "BaseException"})
@@ -174,8 +204,7 @@ def may_clean_up_on_some_errors(code: CoroutineCode) -> bool:
     return any(
         handler.type is not None
         and not any(last_name(expr) in broad for expr in handler_types(handler))
-        and any(isinstance(node, ast.Raise) for node in ast.walk(handler))
-        and does_more_than_log(handler.body)
+        and undoes_then_raises(handler)
         for try_node in code.tries
         for handler in try_node.handlers
     )
