@@ -7,9 +7,13 @@ from codemods.analysis.blocks import same_code
 from codemods.analysis.cleanup import called_name
 from codemods.analysis.compensation import (
     Compensation,
+    Judge,
+    acts_on,
     compensation,
     handles_only_data_errors,
+    held_before,
     repeated_elsewhere,
+    set_up_before,
 )
 from codemods.analysis.handler_rule import HandlerRule
 from codemods.analysis.handlers import enclosing_guards, guarded_coroutine
@@ -87,9 +91,13 @@ class CleanupOnlyOnSomeErrors(HandlerRule):
     it undoes answers bad data, not an exchange stopped midway. So is a timeout handler that
     only cancels the future `asyncio.wait_for` waited on: a cancelled `wait_for` cancels it too.
 
-    Report only, without a fix (the message says why), when the undo uses a name the `try`
-    binds (unbound if the cancellation comes first) or the exception it caught, is entangled
-    with a `raise` or a jump, or when several handlers undo different things.
+    Report only, without a fix (the message says why), when an undo step acts on state the
+    function did not set up before the `try` (`self.available = False`, a cache entry dropped,
+    a shared connection closed): such a handler may answer what the error means (the device is
+    gone, the file unreadable), which a cancellation does not mean (unless the success path
+    after the `try` does the same); when the undo uses a name the `try` binds (unbound if the
+    cancellation comes first) or the exception it caught, is entangled with a `raise` or a
+    jump, or when several handlers undo different things.
     """
 
     code = "CF205"
@@ -115,6 +123,11 @@ class CleanupOnlyOnSomeErrors(HandlerRule):
         why_no_fix = undo[0].why_not_repeatable
         if not all(other.same_as(undo[0]) for other in undo):
             why_no_fix = "the handlers undo different things"
+        if why_no_fix is None and not self._undoes_own_setup(original_node, undo[0]):
+            why_no_fix = (
+                "the handler changes state the function did not set up before the `try`; "
+                "it may answer what the error means"
+            )
         spelling = self.cancellation_spelling_at(original_node)
         if why_no_fix is None and spelling is None:
             why_no_fix = "no spelling of the cancellation exception is usable here"
@@ -153,6 +166,31 @@ class CleanupOnlyOnSomeErrors(HandlerRule):
         if found and self._undone_outside(node, found[0]):
             return []
         return found
+
+    def _undoes_own_setup(self, node: cst.Try, undo: Compensation) -> bool:
+        """Whether each undo step acts on what the function set up before the `try` (the
+        lock it took, the entry it registered, the client it opened): the half-done work a
+        cancellation leaves too. A step on other, long-lived state (`self.available =
+        False`, a negative cache entry, a shared connection closed) reacts to the error."""
+        function = self.coroutine(node)
+        names = set_up_before(function, node)
+        judge = Judge(held_before(function, node), None, self.options.cleanup_names)
+        after = self._following(node)
+        return all(
+            any(same_code(line, later) for later in after)  # the success path does it too
+            or all(acts_on(small, names, judge) for small in line.body)
+            for line in undo.lines
+            if isinstance(line, cst.SimpleStatementLine)
+        )
+
+    def _following(self, node: cst.Try) -> list[cst.BaseStatement]:
+        """The statements after the `try` in its block."""
+        parents = self.parents(node)
+        block = parents[0] if parents else None
+        if not isinstance(block, cst.IndentedBlock | cst.Module):
+            return []
+        body = list(block.body)
+        return body[body.index(node) + 1 :] if node in body else []
 
     def _undone_outside(self, node: cst.Try, undo: Compensation) -> bool:
         """Whether an enclosing handler or `finally` already runs one of the undo lines."""
