@@ -6,14 +6,15 @@ class StreamReset(Exception):
 
 
 class H2Connection:
-    def __init__(self, conn, transport: asyncio.Transport) -> None:
+    def __init__(self, conn, transport: asyncio.Transport, new_queue=asyncio.Queue) -> None:
         self._conn = conn
         self._transport = transport
+        self._new_queue = new_queue
         self._streams: dict[int, asyncio.Queue] = {}
 
     async def request(self, headers: list[tuple[str, str]]) -> bytes:
         stream_id = self._conn.get_next_available_stream_id()
-        events: asyncio.Queue = asyncio.Queue()
+        events: asyncio.Queue = self._new_queue()
         self._streams[stream_id] = events
         try:
             self._conn.send_headers(stream_id, headers, end_stream=True)
