@@ -445,6 +445,8 @@ def _describe(request: _Request, run: api.Run) -> None:
     _verbose(request, f"configuration: {request.run.config.source or 'defaults'}")
     _verbose(request, f"target version: {version}")
     _verbose(request, f"rules: {', '.join(request.settings.rule_codes)}")
+    ignores = " ".join(map(str, request.settings.per_file_ignores)) or "none"
+    _verbose(request, f"per-file ignores: {ignores}")
     _verbose(request, f"{plural(len(run.files), 'file')}, {plural(request.run.jobs, 'job')}")
     if run.found_nothing:
         click.echo("cancelfix: warning: no Python files found", err=True)

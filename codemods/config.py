@@ -67,6 +67,20 @@ class RuleSelection:
 
 DEFAULT_SELECTION = RuleSelection(select=("CF",))
 
+TEST_FILES: tuple[str, ...] = ("test_*.py", "*_test.py", "conftest.py", "**/tests/**", "**/test/**")
+"""Where tests live, by pytest's conventions."""
+TEST_FILE_IGNORES: tuple[str, ...] = ("CF2",)
+"""What `per-file-ignores` silences in test files by default: a test exercises the very calls
+the cleanup rules take for cleanup (`queue.cancel(tag)`, a semaphore's `release()`), and a
+`try/finally` around a test's body lets a failing cleanup hide the assertion that failed."""
+
+
+def default_per_file_ignores(root: Path) -> tuple[PerFileIgnore, ...]:
+    """`per-file-ignores` where neither the file nor the command line sets it (as ruff's
+    `exclude`: setting it replaces the default; `extend-per-file-ignores` adds to it)."""
+    anchor = str(root.absolute())
+    return tuple(PerFileIgnore.parse(glob, TEST_FILE_IGNORES, anchor) for glob in TEST_FILES)
+
 
 @dataclass(frozen=True)
 class Config:
@@ -76,7 +90,8 @@ class Config:
     """The file they came from; None for built-in defaults."""
     selection: RuleSelection = field(default_factory=RuleSelection)
     per_file_ignores: tuple[PerFileIgnore, ...] | None = None
-    """`per-file-ignores`; None where the file does not set it (a command line may)."""
+    """`per-file-ignores`; None where the file does not set it (the command line's, else
+    `default_per_file_ignores`, apply)."""
     extend_per_file_ignores: tuple[PerFileIgnore, ...] = ()
     unsafe_fixes: bool = False
     target_version: tuple[int, int] | None = None
@@ -303,10 +318,13 @@ class CommandLine:
 
 
 def per_file_ignores(found: Config, command_line: CommandLine) -> tuple[PerFileIgnore, ...]:
-    """As in ruff: the command line's `per-file-ignores` replace the file's, and every
-    `extend-per-file-ignores` adds to them."""
-    chosen = command_line.per_file_ignores
-    base = chosen if chosen is not None else found.per_file_ignores or ()
+    """As in ruff: the command line's `per-file-ignores` replace the file's, which replace the
+    defaults (`default_per_file_ignores`), and every `extend-per-file-ignores` adds to them."""
+    base = command_line.per_file_ignores
+    if base is None:
+        base = found.per_file_ignores
+    if base is None:
+        base = default_per_file_ignores(found.root)
     return (*base, *found.extend_per_file_ignores, *command_line.extend_per_file_ignores)
 
 

@@ -111,15 +111,23 @@ class PerFileIgnore:
     def silences(self, code: str) -> bool:
         return any(code.startswith(prefix) for prefix in self.prefixes)
 
+    def __str__(self) -> str:
+        """As written in `--per-file-ignores`: `tests/*:CF303,CF1`."""
+        return f"{'!' if self.negated else ''}{self.pattern}:{','.join(self.prefixes)}"
+
 
 @functools.lru_cache(maxsize=256)
 def _glob(pattern: str) -> re.Pattern[str]:
-    """A glob as a regular expression: `*` and `**` any text, `?` one character, `[...]` a
-    class, `{a,b}` either (globset's rules, which ruff's per-file-ignores use)."""
+    """A glob as a regular expression: `*` and `**` any text, `**/` any directories or none,
+    `?` one character, `[...]` a class, `{a,b}` either (globset's rules, which ruff's
+    per-file-ignores use)."""
     parts, depth, index = [], 0, 0
     while index < len(pattern):
         char = pattern[index]
-        if char == "*":
+        if pattern.startswith("**/", index) and (index == 0 or pattern[index - 1] == "/"):
+            parts.append("(?:.*/)?")  # `**/`: in every directory, the top one included
+            index += 2
+        elif char == "*":
             parts.append(".*")
             while index + 1 < len(pattern) and pattern[index + 1] == "*":
                 index += 1

@@ -15,7 +15,8 @@ package is downloaded once (a wheel, else the sdist, by `pypi.py` through the co
 - `cancelfix check --output-format json` runs over the extracted tree, and
 - `cancelfix fix --unsafe-fixes --output-format json` over a fresh copy of it,
 
-both with a configuration that excludes nothing. Each finding gets a key that survives line
+both with a configuration that excludes nothing (and keeps the default per-file ignores: no
+cleanup rule in test files, as a user gets it). Each finding gets a key that survives line
 shifts: package, version, path, code, the qualified name of the enclosing function, the text of
 the flagged line, and which of several identical (function, text) findings it is. The fix of a
 finding is the part of its file's diff nearest to it, without line numbers.
@@ -216,9 +217,11 @@ def run_package(package: Package, root: Path) -> PackageRun:
     with tempfile.TemporaryDirectory(prefix="cancelfix-review-") as temp:
         config = Path(temp) / "cancelfix.toml"
         config.write_text(cli_config())
-        check = run_command(root, config, ["check"])
         tree = Path(temp) / package.label
         shutil.copytree(root, tree)
+        # Both runs in the copy, under the configuration's directory: the per-file ignores
+        # of test files (the default, as a user gets it) are anchored there.
+        check = run_command(tree, config, ["check"])
         fix = run_command(tree, config, ["fix", "--unsafe-fixes"])
         changed = {
             path: ((root / path).read_text("utf-8"), (tree / path).read_text("utf-8"))

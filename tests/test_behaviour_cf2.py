@@ -22,247 +22,37 @@ from __future__ import annotations
 
 import asyncio
 import textwrap
-from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import pytest
 
-from codemods.model import FileOutcome, FixSafety
-from tests.behaviour import Namespace, fixed, load, squash, task_end
+from codemods.model import FixSafety
+from tests import behaviour_cf2
+from tests.behaviour import Namespace, fixed, load
+from tests.behaviour_cf2 import (
+    CLEANUP_WAIT,
+    Call,
+    Case,
+    FakeConn,
+    FakePool,
+    FakeProcess,
+    FakeReader,
+    FakeTokenClient,
+    FakeWriter,
+    RecordingLock,
+    Versions,
+    World,
+    assert_gains_cleanup,
+    drive,
+    findings,
+)
 
 RULES = ("CF201", "CF202", "CF203", "CF101", "CF102")
-CLEANUP_WAIT = 1.0
-"""Generous bound for a task we expect to end; never reached when the code is correct."""
-TIMEOUT = 0.05
-"""The enclosing `asyncio.timeout()`: the region blocks forever, so it always expires."""
-
-Call = tuple[Any, ...]
 
 
-# --------------------------------------------------------------------------------------------
-# helpers: fix + exec
-# --------------------------------------------------------------------------------------------
-
-
-def findings(outcome: FileOutcome) -> list[tuple[str, FixSafety | None, bool]]:
-    return [(f.code, f.fix, f.fixed) for f in outcome.findings]
-
-
-# --------------------------------------------------------------------------------------------
-# the world the code runs against: fakes that record every call
-# --------------------------------------------------------------------------------------------
-
-
-class World:
-    """Everything one run touches. Every fake records into `record`, in order. The awaits of
-    the guarded region go through `step`, which counts them, makes the `block_at`-th one wait
-    until cancelled and the `fail_at`-th one raise `error`. Also the module's logger."""
-
-    def __init__(
-        self,
-        *,
-        block_at: int | None = None,
-        fail_at: int | None = None,
-        error: type[Exception] = OSError,
-        reply: bytes | None = None,
-        failing_cleanup: str | None = None,
-    ) -> None:
-        self.record: list[Call] = []
-        self.cleanups: list[str] = []
-        self.awaits = 0
-        self.block_at = block_at
-        self.fail_at = fail_at
-        self.error = error
-        self.reply = reply
-        """What every `readline()` returns instead of the case's normal reply."""
-        self.failing_cleanup = failing_cleanup
-        """An awaited cleanup that raises `error` each time it is called."""
-        self.blocked = asyncio.Event()
-        self.cancelled_with: BaseException | None = None
-
-    async def step(self, *call: Any) -> None:
-        """One await of the guarded region."""
-        self.record.append(call)
-        index, self.awaits = self.awaits, self.awaits + 1
-        if index == self.block_at:
-            self.blocked.set()
-            try:
-                await asyncio.get_running_loop().create_future()  # never resolved
-            except asyncio.CancelledError as cancelled:
-                self.cancelled_with = cancelled
-                raise
-        await asyncio.sleep(0)
-        if index == self.fail_at:
-            raise self.error(f"{call[0]} failed")
-
-    async def setup(self, *call: Any) -> None:
-        """An await before the region (acquiring): recorded, never blocks or fails."""
-        await asyncio.sleep(0)
-        self.record.append(call)
-
-    def note(self, *call: Any) -> None:
-        self.record.append(call)
-
-    async def cleanup(self, name: str) -> None:
-        await asyncio.sleep(0)  # an awaited cleanup must still complete under cancellation
-        self.cleanup_now(name)
-        if name == self.failing_cleanup:
-            raise self.error(f"{name} failed")
-
-    def cleanup_now(self, name: str) -> None:
-        self.record.append((name,))
-        self.cleanups.append(name)
-
-    def warning(self, message: str, *args: Any) -> None:
-        self.record.append(("warning", message % args))
-
-
-class FakeTransaction:
-    def __init__(self, world: World) -> None:
-        self.world = world
-
-    async def start(self) -> None:
-        await self.world.setup("begin")
-
-    async def commit(self) -> None:
-        await self.world.step("commit")
-
-    async def rollback(self) -> None:
-        await self.world.cleanup("rollback")
-
-
-class FakeConn:
-    """An asyncpg-like connection."""
-
-    def __init__(self, world: World) -> None:
-        self.world = world
-
-    async def execute(self, sql: str, *args: Any) -> str:
-        await self.world.step("execute", sql, *args)
-        return "OK"
-
-    async def fetchrow(self, sql: str, *args: Any) -> dict[str, Any]:
-        await self.world.step("fetchrow", sql, *args)
-        return {"name": "ada", "orders": 3}
-
-    def transaction(self) -> FakeTransaction:
-        return FakeTransaction(self.world)
-
-    async def close(self) -> None:
-        await self.world.cleanup("close")
-
-
-class FakePool:
-    def __init__(self, world: World) -> None:
-        self.world = world
-
-    async def acquire(self) -> FakeConn:
-        await self.world.setup("acquire")
-        return FakeConn(self.world)
-
-    async def release(self, conn: FakeConn) -> None:
-        await self.world.cleanup("release")
-
-
-class FakeReader:
-    def __init__(self, world: World, reply: bytes) -> None:
-        self.world = world
-        self.reply = reply
-
-    async def readline(self) -> bytes:
-        await self.world.step("readline")
-        return self.reply if self.world.reply is None else self.world.reply
-
-
-class FakeWriter:
-    def __init__(self, world: World) -> None:
-        self.world = world
-
-    def write(self, data: bytes) -> None:
-        self.world.note("write", data)
-
-    async def drain(self) -> None:
-        await self.world.step("drain")
-
-    def close(self) -> None:
-        self.world.cleanup_now("close")
-
-    async def wait_closed(self) -> None:
-        await self.world.cleanup("wait_closed")
-
-
-class FakeProcess:
-    pid = 4242
-
-    def __init__(self, world: World, reply: bytes) -> None:
-        self.world = world
-        self.stdin = FakeWriter(world)
-        self.stdout = FakeReader(world, reply)
-
-    def kill(self) -> None:
-        self.world.cleanup_now("kill")
-
-    async def wait(self) -> int:
-        await self.world.cleanup("wait")
-        return -9
-
-
-class FakeTokenClient:
-    def __init__(self, world: World) -> None:
-        self.world = world
-
-    async def fetch_token(self, audience: str) -> dict[str, str]:
-        await self.world.step("fetch_token", audience)
-        return {"access_token": "tok-1"}
-
-    async def verify(self, grant: dict[str, str]) -> None:
-        await self.world.step("verify", grant["access_token"])
-
-
-class RecordingLock(asyncio.Lock):
-    def __init__(self, world: World) -> None:
-        super().__init__()
-        self.world = world
-
-    async def acquire(self) -> Literal[True]:
-        self.world.note("acquire")
-        return await super().acquire()
-
-    def release(self) -> None:
-        super().release()
-        self.world.cleanup_now("release")
-
-
-# --------------------------------------------------------------------------------------------
-# the cases
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Case:
-    id: str
-    code: str
-    safety: FixSafety
-    source: str
-    expect: str
-    """A snippet of the fixed source (indentation ignored) that the original lacks."""
-    call: Callable[[Namespace, World], Coroutine[Any, Any, Any]]
-    """Builds the fakes (and module globals the code imports), calls the code."""
-    awaits: int
-    """How many awaits of the guarded region the success path makes."""
-    returns: Any
-    success_cleanups: tuple[str, ...]
-    after_cancel: tuple[Call, ...]
-    """What the fixed code does once cancelled in the region (and the original skips)."""
-    handled: type[Exception] | None = None
-    """An error the code handles; `handled_end` is how it then ends."""
-    handled_end: Any = None
-    unhandled: type[Exception] | None = None
-    """An error the code does not handle: it propagates, and now cleans up on the way."""
-
-    def param(self, *values: Any, suffix: str = "") -> Any:
-        return pytest.param(self, *values, id=self.id + suffix)
+def fix_and_load(case: Case) -> Versions:
+    """Fixed with the rules of this file, none of which may chime in."""
+    return behaviour_cf2.fix_and_load(case, RULES)
 
 
 # ---- CF201: cleanup at the end of the body and in the handler, not in `finally` ------------
@@ -668,85 +458,6 @@ COMMAND = [("write", b"STATUS\n"), ("drain",), ("readline",)]
 DROPPED = ("warning", "peer dropped the connection")
 EACH_CASE = [case.param() for case in CASES]
 EACH_AWAIT = [case.param(i, suffix=f"-await{i}") for case in CASES for i in range(case.awaits)]
-
-
-@dataclass(frozen=True)
-class Versions:
-    original: Namespace
-    fixed: Namespace
-
-
-def fix_and_load(case: Case) -> Versions:
-    """Fix the case's source, check that exactly its rule fixed it with a fix of its kind
-    into code containing `expect`, and load both versions."""
-    source = textwrap.dedent(case.source)
-    unsafe = case.safety is FixSafety.UNSAFE
-    if unsafe:  # reported, but only fixed when unsafe fixes are allowed
-        safe_only = fixed(source, RULES, unsafe=False)
-        assert safe_only.new_source is None
-        assert findings(safe_only) == [(case.code, case.safety, False)]
-    outcome = fixed(source, RULES, unsafe=unsafe)
-    assert outcome.new_source is not None, f"expected a {case.code} fix, got {outcome.findings}"
-    assert findings(outcome) == [(case.code, case.safety, True)]
-    fixed_source = outcome.new_source.decode()
-    assert squash(case.expect) in squash(fixed_source), fixed_source
-    assert squash(case.expect) not in squash(source)
-    return Versions(load(source), load(fixed_source))
-
-
-# --------------------------------------------------------------------------------------------
-# running a case
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Outcome:
-    end: Any
-    """"cancelled", ("returned", value) or ("raised", exception type name)."""
-    record: list[Call]
-    cleanups: list[str]
-    awaits: int
-
-
-async def within_timeout(call: Awaitable[Any]) -> Any:
-    async with asyncio.timeout(TIMEOUT):
-        return await call
-
-
-def drive(
-    case: Case,
-    ns: Namespace,
-    *,
-    cancel: bool = False,
-    timeout: bool = False,
-    **world_options: Any,
-) -> Outcome:
-    """Run the case's code on a fresh event loop against a fresh world; with `cancel`, cancel
-    it once the world's `block_at` await is reached; with `timeout`, under asyncio.timeout()."""
-
-    async def scenario() -> Outcome:
-        world = World(**world_options)
-        call = case.call(ns, world)
-        task = asyncio.create_task(within_timeout(call) if timeout else call)
-        if cancel:
-            await asyncio.wait_for(world.blocked.wait(), CLEANUP_WAIT)
-            task.cancel()
-        await asyncio.wait({task}, timeout=CLEANUP_WAIT)
-        if timeout:
-            assert world.blocked.is_set(), "the timeout expired outside the region"
-        return Outcome(task_end(task, error_name=True), world.record, world.cleanups, world.awaits)
-
-    return asyncio.run(scenario())
-
-
-def assert_gains_cleanup(case: Case, original: Outcome, fixed: Outcome) -> None:
-    """The original skipped the cleanup; the fixed code did everything the original did, then
-    the cleanup (each call exactly once), and ended the same way."""
-    assert original.cleanups == []
-    assert fixed.end == original.end
-    assert fixed.record == original.record + list(case.after_cancel)
-    assert fixed.cleanups, "no cleanup ran"
-    assert len(fixed.cleanups) == len(set(fixed.cleanups)), fixed.cleanups
 
 
 # --------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 Each case is realistic code that undoes something (a pooled holder put back, a registry
 entry removed, a lock released, a subscription dropped) on some failing paths but not on
 cancellation. The engine fixes it with every rule enabled (so no other rule may chime in), and
-the original and the fixed source run against the recording fakes of `test_behaviour_cf2`:
+the original and the fixed source run against the recording fakes of `tests/behaviour_cf2.py`:
 
 - cancelled at each await of the guarded region, the original skips the cleanup and the fixed
   code runs it exactly once, after everything the original did, and ends cancelled;
@@ -14,15 +14,15 @@ the original and the fixed source run against the recording fakes of `test_behav
 
 from __future__ import annotations
 
-import textwrap
 from typing import Any
 
 import pytest
 
-from codemods.model import FileOutcome, FixSafety
+from codemods.model import FixSafety
 from codemods.registry import all_rules
-from tests.behaviour import Namespace, fixed, load, squash
-from tests.test_behaviour_cf2 import (
+from tests import behaviour_cf2
+from tests.behaviour import Namespace
+from tests.behaviour_cf2 import (
     Case,
     FakePool,
     RecordingLock,
@@ -30,7 +30,6 @@ from tests.test_behaviour_cf2 import (
     World,
     assert_gains_cleanup,
     drive,
-    findings,
 )
 
 ALL_RULES = tuple(rule.code for rule in all_rules())
@@ -550,35 +549,9 @@ EACH_CASE = [case.param() for case in CASES]
 EACH_AWAIT = [case.param(i, suffix=f"-await{i}") for case in CASES for i in range(case.awaits)]
 
 
-Found = tuple[str, FixSafety | None, bool]
-
-
-def split_findings(outcome: FileOutcome, code: str) -> tuple[list[Found], list[Found]]:
-    """The findings of rule `code`, and those of the other rules."""
-    found = findings(outcome)
-    return [f for f in found if f[0] == code], [f for f in found if f[0] != code]
-
-
 def fix_and_load(case: Case) -> Versions:
-    """Fix the case with every rule; exactly its rule must fix it, with a fix of its kind,
-    into code containing `expect`."""
-    source = textwrap.dedent(case.source)
-    unsafe = case.safety is FixSafety.UNSAFE
-    if unsafe:
-        safe_only = fixed(source, ALL_RULES, unsafe=False)
-        assert safe_only.new_source is None
-        assert split_findings(safe_only, case.code)[0] == [(case.code, case.safety, False)]
-    outcome = fixed(source, ALL_RULES, unsafe=unsafe)
-    assert outcome.new_source is not None, f"expected a {case.code} fix, got {outcome.findings}"
-    ours, others = split_findings(outcome, case.code)
-    assert ours == [(case.code, case.safety, True)]
-    # Another rule may report the same bug without a fix of its own (it stays reported, as
-    # `check` reports it: check and fix agree); it must not rewrite the code too.
-    assert all(fix is None for _, fix, _ in others), others
-    fixed_source = outcome.new_source.decode()
-    assert squash(case.expect) in squash(fixed_source), fixed_source
-    assert squash(case.expect) not in squash(source)
-    return Versions(load(source), load(fixed_source))
+    """Fixed with every rule enabled: others may report the same bug, never fix it too."""
+    return behaviour_cf2.fix_and_load(case, ALL_RULES, others_report=True)
 
 
 @pytest.mark.parametrize(("case", "index"), EACH_AWAIT)

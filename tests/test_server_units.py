@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from lsprotocol import types
 from pygls.workspace import PositionCodec
 
+from codemods.config import default_per_file_ignores
 from codemods.model import FileOutcome, Finding, Mode, RuleOptions, Settings
 from codemods.registry import all_rules
 from codemods.server import diagnostics
@@ -178,6 +179,7 @@ def test_settings_follow_the_nearest_pyproject_and_its_changes(tmp_path: Path) -
         Mode.FIX,
         ("CF301",),
         RuleOptions(unsafe_fixes=False, cleanup_names=RuleOptions().cleanup_names),
+        per_file_ignores=default_per_file_ignores(project),  # CF2 off in test files
     )
     pyproject.write_text('[tool.cancelfix]\nselect = ["CF9"]\n')
     assert "CF9" in (cache.of(project / "m.py").error or "")

@@ -22,6 +22,16 @@ def called_name(call: cst.Call) -> str | None:
     return None
 
 
+_FUTURE_FACTORIES = frozenset({"Future", "create_future"})
+
+
+def creates_future(call: cst.Call) -> bool:
+    """`asyncio.Future()`, `loop.create_future()`: a bare future holds nothing to release.
+    Cancelling it resolves it for whoever waits on it (a signal, as `set_result`), so it is
+    no cleanup that a cancellation skips."""
+    return called_name(call) in _FUTURE_FACTORIES
+
+
 _WORD_BOUNDARY = re.compile(r"_+|(?<=[a-z0-9])(?=[A-Z])")
 
 _MODIFIERS = frozenset({"async", "do", "force", "safe", "sync"})

@@ -33,9 +33,10 @@ from codemods.analysis.cleanup import (
     called_name,
     is_cleanup_call,
     is_logging_call,
+    words,
 )
 from codemods.analysis.exits import Exit, handler_exits
-from codemods.analysis.names import ExceptionNames
+from codemods.analysis.names import ExceptionNames, handler_types
 from codemods.analysis.scope import assigned_targets, has_call, mentions, walk_same_frame
 
 
@@ -99,6 +100,8 @@ class Judge:
         if isinstance(small, cst.Assign | cst.AnnAssign):
             if all(isinstance(target, cst.Name) for target in assigned_targets(small)):
                 return Effect.QUIET  # a local the raise abandons anyway
+            if not _clears(small.value) and _names_failure(small):
+                return Effect.REPORT  # `self._errored = True`, `self.state = State.ERROR`
             return Effect.UNDO if _is_inert(small.value) else Effect.OTHER
         if isinstance(small, cst.AugAssign):
             undoes = isinstance(small.operator, cst.SubtractAssign) and not has_call(small.value)
@@ -115,8 +118,8 @@ class Judge:
         if is_logging_call(expression):
             return Effect.QUIET if called_name(expression) in _QUIET_LOGGING else Effect.REPORT
         name = called_name(expression)
-        if name in _COUNTING:
-            return Effect.REPORT
+        if name in _COUNTING or any(_names_failure(arg.value) for arg in expression.args):
+            return Effect.REPORT  # `await self._set_state(State.Error)`
         if is_cleanup_call(expression, self.cleanup_names) or name in _REMOVING:
             return Effect.UNDO
         func = expression.func
@@ -169,6 +172,29 @@ def _is_inert(value: cst.BaseExpression | None) -> bool:
     return isinstance(value, cst.List | cst.Dict | cst.Set | cst.Tuple) and not value.elements
 
 
+_FAILURE_WORDS = frozenset({"error", "errored", "exception", "fail", "failed", "failure", "fault"})
+"""Words of a failure status: what a handler records so that later calls see the error."""
+
+
+def _names_failure(node: cst.CSTNode) -> bool:
+    """Whether `node` names a failure status (`self._connection_error`, `State.ERROR`,
+    `PubSubState.Error`): recording that the exchange failed reports the error, it undoes
+    nothing; run on a cancellation it would mark a cancelled call as failed for everyone."""
+    return any(
+        isinstance(child, cst.Name) and not _FAILURE_WORDS.isdisjoint(words(child.value))
+        for child in walk_same_frame(node)
+    )
+
+
+def _clears(value: cst.BaseExpression | None) -> bool:
+    """`None`, `False`, `0` or an empty collection: a reset, whatever the target's name."""
+    if isinstance(value, cst.Name):
+        return value.value in {"None", "False"}
+    if isinstance(value, cst.Integer):
+        return value.value == "0"
+    return isinstance(value, cst.List | cst.Dict | cst.Set | cst.Tuple) and not value.elements
+
+
 def _is_own_private_helper(func: cst.BaseExpression) -> bool:
     """`self._abort`: a private method of the object itself, called on its own behalf."""
     return (
@@ -199,9 +225,68 @@ def held_before(function: cst.FunctionDef, node: cst.CSTNode) -> frozenset[str]:
     return frozenset(found)
 
 
+def set_up_before(function: cst.FunctionDef, node: cst.CSTNode) -> frozenset[str]:
+    """What the function sets up before `node`, in source order: the names and attribute
+    chains it assigns or counts (`conn = ...`, `self._in_use += 1`), the registries it writes
+    (`self._pending[key] = fut` -> `self._pending`) and the objects whose setting-up methods
+    it calls (`await self._bus.subscribe(topic)` -> `self._bus`, `await lock.acquire()`)."""
+    found: set[str] = set()
+    for child in walk_same_frame(function.body):
+        if child is node:
+            break
+        if isinstance(child, cst.Assign):
+            for target in child.targets:
+                found.update(_target_names(target.target))
+        elif isinstance(child, cst.AugAssign | cst.AnnAssign):
+            found.update(_target_names(child.target))
+        elif (
+            isinstance(child, cst.Call)
+            and isinstance(child.func, cst.Attribute)
+            and not _SETTING_UP.isdisjoint(words(child.func.attr.value))
+        ):
+            found.update(_target_names(child.func.value))
+    found.discard("self")
+    return frozenset(found)
+
+
+_SETTING_UP = frozenset(
+    {"acquire", "add", "append", "connect", "insert", "open", "put", "register", "start"}
+    | {"subscribe", "listen", "login", "setdefault", "update", "watch", "lock", "begin"}
+)
+"""Words of a method that sets something up on its object: what an undo may take back."""
+
+
+def acts_on(small: cst.BaseSmallStatement, names: frozenset[str], judge: Judge) -> bool:
+    """Whether an undo step acts on one of `names` (see `set_up_before`): a call on it or
+    with it, a reset of it to `None`, `False`, `0` or empty (another value is a new state),
+    its count taken back, an entry of it deleted; or the object's own cleanup (`await
+    self.disconnect()`). Steps that do not undo anything pass."""
+    if judge.small(small) is not Effect.UNDO:
+        return True
+    touched: list[str] = []
+    if isinstance(small, cst.Expr):
+        call = small.value.expression if isinstance(small.value, cst.Await) else small.value
+        if isinstance(call, cst.Call):
+            func = call.func
+            if isinstance(func, cst.Attribute):
+                if get_full_name_for_node(func.value) == "self" and is_cleanup_call(
+                    call, judge.cleanup_names
+                ):
+                    return True
+                touched += _target_names(func.value)
+            touched += [name for arg in call.args for name in _target_names(arg.value)]
+    elif isinstance(small, cst.Assign) and _clears(small.value):  # a reset, not a new state
+        touched = [name for t in small.targets for name in _target_names(t.target)]
+    elif isinstance(small, cst.AugAssign | cst.AnnAssign | cst.Del):
+        touched = _target_names(small.target)
+    return any(name == held or name.startswith(f"{held}.") for name in touched for held in names)
+
+
 def _target_names(target: cst.BaseExpression) -> list[str]:
     if isinstance(target, cst.Tuple | cst.List):
         return [name for element in target.elements for name in _target_names(element.value)]
+    if isinstance(target, cst.Subscript):  # `registry[key]`: the registry
+        return _target_names(target.value)
     name = get_full_name_for_node(target)
     return [name] if name else []
 
@@ -301,3 +386,25 @@ def repeated_elsewhere(node: cst.Try, lines: Sequence[cst.BaseStatement]) -> boo
         if isinstance(other, cst.BaseStatement)
     ]
     return any(same_code(line, other) for line in lines for other in others)
+
+
+_DATA_ERRORS = frozenset(
+    f"builtins.{name}"
+    for name in (
+        "ValueError",
+        "TypeError",
+        "KeyError",
+        "IndexError",
+        "LookupError",
+        "AttributeError",
+        "UnicodeError",
+        "UnicodeDecodeError",
+    )
+)
+"""Errors about the values a coroutine got, not about the exchange it was in."""
+
+
+def handles_only_data_errors(handler: cst.ExceptHandler, names: ExceptionNames) -> bool:
+    """`except ValueError:`: an answer that made no sense, not an interrupted exchange; what
+    the handler undoes then is about the data, not about being stopped midway."""
+    return all(names.names_of(expr) & _DATA_ERRORS for expr in handler_types(handler))

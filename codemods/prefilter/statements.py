@@ -317,6 +317,14 @@ _LOG_CALLS = frozenset(
 )
 
 
+def undoes_then_raises(handler: ast.ExceptHandler) -> bool:
+    """Whether a handler raises somewhere and does more than log: the compensating handler
+    the gates of CF204 and CF205 look for."""
+    return any(isinstance(node, ast.Raise) for node in ast.walk(handler)) and does_more_than_log(
+        handler.body
+    )
+
+
 def does_more_than_log(body: list[ast.stmt]) -> bool:
     """Whether a handler body holds a statement other than `raise`, `pass` or a log call."""
     return any(

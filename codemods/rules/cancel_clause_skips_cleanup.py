@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import ast
-
 import libcst as cst
 
 from codemods.analysis.blocks import same_code, statements
@@ -13,9 +11,9 @@ from codemods.model import FixSafety, RuleOptions
 from codemods.prefilter.statements import (
     CANCELLATION_NAMES,
     CoroutineCode,
-    does_more_than_log,
     handler_types,
     last_name,
+    undoes_then_raises,
     with_aliases,
 )
 
@@ -183,10 +181,6 @@ def may_skip_cleanup_after_cancel_clause(code: CoroutineCode) -> bool:
             ),
             None,
         )
-        if first is not None and any(
-            any(isinstance(node, ast.Raise) for node in ast.walk(handler))
-            and does_more_than_log(handler.body)
-            for handler in handlers[first + 1 :]
-        ):
+        if first is not None and any(map(undoes_then_raises, handlers[first + 1 :])):
             return True
     return False

@@ -22,7 +22,9 @@ class CleanupLoopStopsOnCancel(HandlerRule):
     errors.append(e)`), when nothing in it catches cancellation. A loop counts as cleanup
     when the coroutine is named like cleanup (`close`, `shutdown`, `aclose`, see
     `cleanup-names`), the loop goes over something named so (`self._cleanups`,
-    `self._on_close`), or each turn calls a cleanup.
+    `self._on_close`), or each turn calls a cleanup. In those names "cancel" does not count:
+    `_on_cancel_frame` looping over `on_cancel_callbacks` notifies listeners of a
+    cancellation, it cleans nothing up.
 
     ## Why is this bad?
     The loop is written so that one failing cleanup does not keep the others from running.
@@ -132,13 +134,15 @@ class CleanupLoopStopsOnCancel(HandlerRule):
 
     def _runs_cleanups(self, node: cst.For, try_node: cst.Try, function: cst.FunctionDef) -> bool:
         cleanup_names = self.options.cleanup_names
-        if is_cleanup_name(function.name.value, cleanup_names, loose=True):
-            return True
         if contains_cleanup(try_node.body, cleanup_names, loose=True):
             return True
-        return any(
-            _named_like_cleanup(child, cleanup_names) for child in walk_same_frame(node.iter)
-        )
+        # In a name, "cancel" says as often that something reacts to a cancellation
+        # (`_on_cancel_frame`, `on_consumer_cancel_callbacks`: notifications) as that it
+        # cancels: the names of the coroutine and of the loop's iterable count without it.
+        naming = cleanup_names - {"cancel"}
+        if is_cleanup_name(function.name.value, naming, loose=True):
+            return True
+        return any(_named_like_cleanup(child, naming) for child in walk_same_frame(node.iter))
 
 
 def _named_like_cleanup(node: cst.CSTNode, cleanup_names: frozenset[str]) -> bool:

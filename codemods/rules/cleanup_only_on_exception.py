@@ -78,7 +78,9 @@ class CleanupOnlyOnException(HandlerRule):
     and re-raise: only cancellation and interpreter exit change path, and they now clean up too
     before propagating unchanged. It is unsafe when the handler does more (logs an error, counts
     failures, notifies someone, calls something else): that now happens on every cancellation
-    too, and a cancellation would be reported as an error.
+    too, and a cancellation would be reported as an error. Recording a failure status
+    (`self._read_error = exc`, `self._errored = True`, `await self._set_state(State.ERROR)`)
+    undoes nothing: a handler that only does that is no finding.
 
     Report only, without a fix (the message says why), when widening would turn a cancellation
     into another error: a path raises another exception (`raise DBError() from exc`); the

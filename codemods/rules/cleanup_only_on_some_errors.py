@@ -1,23 +1,31 @@
 from __future__ import annotations
 
-import ast
-
 import libcst as cst
+from libcst.helpers import get_full_name_for_node
 
 from codemods.analysis.blocks import same_code
-from codemods.analysis.compensation import Compensation, compensation, repeated_elsewhere
+from codemods.analysis.cleanup import called_name
+from codemods.analysis.compensation import (
+    Compensation,
+    Judge,
+    acts_on,
+    compensation,
+    handles_only_data_errors,
+    held_before,
+    repeated_elsewhere,
+    set_up_before,
+)
 from codemods.analysis.handler_rule import HandlerRule
 from codemods.analysis.handlers import enclosing_guards, guarded_coroutine
-from codemods.analysis.names import handler_types as types_named
 from codemods.analysis.reraise import with_reraise
 from codemods.analysis.scope import walk_same_frame
 from codemods.model import FixSafety, RuleOptions
 from codemods.prefilter.statements import (
     CANCELLATION_NAMES,
     CoroutineCode,
-    does_more_than_log,
     handler_types,
     last_name,
+    undoes_then_raises,
     with_aliases,
 )
 
@@ -80,11 +88,16 @@ class CleanupOnlyOnSomeErrors(HandlerRule):
     something else), which every cancellation would now do too.
 
     A handler only for errors about values (`ValueError`, `KeyError`...) is left alone: what
-    it undoes answers bad data, not an exchange stopped midway.
+    it undoes answers bad data, not an exchange stopped midway. So is a timeout handler that
+    only cancels the future `asyncio.wait_for` waited on: a cancelled `wait_for` cancels it too.
 
-    Report only, without a fix (the message says why), when the undo uses a name the `try`
-    binds (unbound if the cancellation comes first) or the exception it caught, is entangled
-    with a `raise` or a jump, or when several handlers undo different things.
+    Report only, without a fix (the message says why), when an undo step acts on state the
+    function did not set up before the `try` (`self.available = False`, a cache entry dropped,
+    a shared connection closed): such a handler may answer what the error means (the device is
+    gone, the file unreadable), which a cancellation does not mean (unless the success path
+    after the `try` does the same); when the undo uses a name the `try` binds (unbound if the
+    cancellation comes first) or the exception it caught, is entangled with a `raise` or a
+    jump, or when several handlers undo different things.
     """
 
     code = "CF205"
@@ -110,6 +123,11 @@ class CleanupOnlyOnSomeErrors(HandlerRule):
         why_no_fix = undo[0].why_not_repeatable
         if not all(other.same_as(undo[0]) for other in undo):
             why_no_fix = "the handlers undo different things"
+        if why_no_fix is None and not self._undoes_own_setup(original_node, undo[0]):
+            why_no_fix = (
+                "the handler changes state the function did not set up before the `try`; "
+                "it may answer what the error means"
+            )
         spelling = self.cancellation_spelling_at(original_node)
         if why_no_fix is None and spelling is None:
             why_no_fix = "no spelling of the cancellation exception is usable here"
@@ -138,19 +156,41 @@ class CleanupOnlyOnSomeErrors(HandlerRule):
             undo = compensation(node, handler, function, self.names, cleanup_names)
             if undo is None or repeated_elsewhere(node, undo.lines):
                 continue
+            if _only_cancels_what_wait_for_cancels(node, undo):
+                continue
             assert handler.type is not None  # a bare `except:` catches cancellation
             if "builtins.Exception" in self.names.names_of(handler.type):
                 return []
-            if not self._only_data_errors(handler):
+            if not handles_only_data_errors(handler, self.names):
                 found.append(undo)
         if found and self._undone_outside(node, found[0]):
             return []
         return found
 
-    def _only_data_errors(self, handler: cst.ExceptHandler) -> bool:
-        """`except ValueError:`: an answer that made no sense, not an interrupted exchange;
-        what the handler undoes then is about the data, not about being stopped midway."""
-        return all(self.names.names_of(expr) & _DATA_ERRORS for expr in types_named(handler))
+    def _undoes_own_setup(self, node: cst.Try, undo: Compensation) -> bool:
+        """Whether each undo step acts on what the function set up before the `try` (the
+        lock it took, the entry it registered, the client it opened): the half-done work a
+        cancellation leaves too. A step on other, long-lived state (`self.available =
+        False`, a negative cache entry, a shared connection closed) reacts to the error."""
+        function = self.coroutine(node)
+        names = set_up_before(function, node)
+        judge = Judge(held_before(function, node), None, self.options.cleanup_names)
+        after = self._following(node)
+        return all(
+            any(same_code(line, later) for later in after)  # the success path does it too
+            or all(acts_on(small, names, judge) for small in line.body)
+            for line in undo.lines
+            if isinstance(line, cst.SimpleStatementLine)
+        )
+
+    def _following(self, node: cst.Try) -> list[cst.BaseStatement]:
+        """The statements after the `try` in its block."""
+        parents = self.parents(node)
+        block = parents[0] if parents else None
+        if not isinstance(block, cst.IndentedBlock | cst.Module):
+            return []
+        body = list(block.body)
+        return body[body.index(node) + 1 :] if node in body else []
 
     def _undone_outside(self, node: cst.Try, undo: Compensation) -> bool:
         """Whether an enclosing handler or `finally` already runs one of the undo lines."""
@@ -163,22 +203,34 @@ class CleanupOnlyOnSomeErrors(HandlerRule):
         )
 
 
-# The gates: what a file needs for this rule to have a finding (False: certainly none).
-
-_DATA_ERRORS = frozenset(
-    f"builtins.{name}"
-    for name in (
-        "ValueError",
-        "TypeError",
-        "KeyError",
-        "IndexError",
-        "LookupError",
-        "AttributeError",
-        "UnicodeError",
-        "UnicodeDecodeError",
+def _only_cancels_what_wait_for_cancels(node: cst.Try, undo: Compensation) -> bool:
+    """`except asyncio.TimeoutError: fut.cancel(); raise` after `await asyncio.wait_for(fut,
+    t)`: a cancelled `wait_for` cancels `fut` itself, so the cancellation path already does
+    what the handler does."""
+    waited = {
+        get_full_name_for_node(call.args[0].value)
+        for call in walk_same_frame(node.body)
+        if isinstance(call, cst.Call) and called_name(call) == "wait_for" and call.args
+    }
+    cancelled = [
+        small.value.func.value
+        for line in undo.lines
+        if isinstance(line, cst.SimpleStatementLine)
+        for small in line.body
+        if isinstance(small, cst.Expr)
+        and isinstance(small.value, cst.Call)
+        and isinstance(small.value.func, cst.Attribute)
+        and small.value.func.attr.value == "cancel"
+    ]
+    lines = sum(len(line.body) for line in undo.lines if isinstance(line, cst.SimpleStatementLine))
+    return (
+        bool(cancelled)
+        and len(cancelled) == len(undo.lines) == lines
+        and all(get_full_name_for_node(receiver) in waited for receiver in cancelled)
     )
-)
-"""Errors about the values a coroutine got, not about the exchange it was in."""
+
+
+# The gates: what a file needs for this rule to have a finding (False: certainly none).
 
 _NOT_PARTICULAR = frozenset({"Exception", "BaseException"})
 
@@ -190,8 +242,7 @@ def may_clean_up_on_some_errors(code: CoroutineCode) -> bool:
     return any(
         handler.type is not None
         and not any(last_name(expr) in broad for expr in handler_types(handler))
-        and any(isinstance(node, ast.Raise) for node in ast.walk(handler))
-        and does_more_than_log(handler.body)
+        and undoes_then_raises(handler)
         for try_node in code.tries
         for handler in try_node.handlers
     )

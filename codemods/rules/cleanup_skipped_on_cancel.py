@@ -14,8 +14,15 @@ from codemods.analysis.blocks import (
     referenced_names,
     try_finally,
 )
-from codemods.analysis.cleanup import called_name, cleaned_resources, cleans_up, words
-from codemods.analysis.compensation import Effect, Judge
+from codemods.analysis.cleanup import (
+    called_name,
+    cleaned_resources,
+    cleans_up,
+    creates_future,
+    words,
+)
+from codemods.analysis.compensation import Effect, Judge, handles_only_data_errors
+from codemods.analysis.exits import handler_exits
 from codemods.analysis.handlers import enclosing_guards
 from codemods.analysis.scope import (
     enclosing_coroutine,
@@ -96,6 +103,11 @@ class CleanupSkippedOnCancel(Rule):
     resource of the block too; when an enclosing handler goes on to use the resource; and when
     a constructed object is opened only later, after other code, so that where the `try`
     belongs is unclear.
+
+    No finding for a bare future (`asyncio.Future()`, `loop.create_future()`): it holds
+    nothing, and cancelling it only resolves it for whoever waits. Nor when the code between
+    waits only inside a `try` whose handler for errors cleans the resource up and re-raises:
+    the cancellation that handler misses is CF202's or CF205's finding, reported once, there.
 
     ## Options
     - `cleanup-names`, `extend-cleanup-names`: the calls that count as cleanup.
@@ -186,10 +198,14 @@ class CleanupSkippedOnCancel(Rule):
         if not any(map(has_cancellation_point, between)):
             return None
         cleanup_names = self.options.cleanup_names
-        if any(cleans_up(guard, resource, cleanup_names) for guard in guards) or any(
-            isinstance(node, cst.Try) and self._cleans_on_cancellation(node, resource)
-            for line in between
-            for node in walk_same_frame(line)
+        if (
+            any(cleans_up(guard, resource, cleanup_names) for guard in guards)
+            or any(
+                isinstance(node, cst.Try) and self._cleans_on_cancellation(node, resource)
+                for line in between
+                for node in walk_same_frame(line)
+            )
+            or self._handler_rules_report(between, resource)
         ):
             return None
         cleanup = lines[start:end]
@@ -214,6 +230,26 @@ class CleanupSkippedOnCancel(Rule):
         if node.finalbody is not None:
             guards.append(node.finalbody)
         return any(cleans_up(guard, resource, self.options.cleanup_names) for guard in guards)
+
+    def _handler_rules_report(self, between: Sequence[cst.BaseStatement], resource: str) -> bool:
+        """Whether every cancellation point between acquisition and cleanup is in the body of
+        a `try` whose handler, for the errors of an exchange (`except Exception:`, `except
+        (OSError, ProtocolError):`), cleans the resource up and re-raises: the cancellation
+        path that handler misses is CF202's or CF205's finding, the same bug, reported once
+        there (their fix also makes this cleanup run on cancellation)."""
+        waiting = [line for line in between if has_cancellation_point(line)]
+        return bool(waiting) and all(
+            isinstance(line, cst.Try)
+            and any(self._compensates(handler, resource) for handler in line.handlers)
+            for line in waiting
+        )
+
+    def _compensates(self, handler: cst.ExceptHandler, resource: str) -> bool:
+        return (
+            cleans_up(handler, resource, self.options.cleanup_names)
+            and handler_exits(handler, self.names).always_reraises
+            and not handles_only_data_errors(handler, self.names)
+        )
 
     def _entangled(
         self,
@@ -301,14 +337,14 @@ def _undoes(line: cst.BaseStatement, judge: Judge, set_up: set[str], computed: s
 
 def _acquired(line: cst.BaseStatement) -> set[str]:
     """What a line acquires: the targets of `x = [await] f(...)`, or `lock` in `[await]
-    lock.acquire()`; names and attribute chains."""
+    lock.acquire()`; names and attribute chains. Not a bare future (see `creates_future`)."""
     if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
         return set()
     small = line.body[0]
     value = small.value if isinstance(small, cst.Assign | cst.AnnAssign | cst.Expr) else None
     if isinstance(value, cst.Await):
         value = value.expression
-    if not isinstance(value, cst.Call):
+    if not isinstance(value, cst.Call) or creates_future(value):
         return set()
     if isinstance(small, cst.Expr):
         receiver = method_receiver(value, "acquire")

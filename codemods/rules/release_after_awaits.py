@@ -4,6 +4,7 @@ import ast
 from collections.abc import Sequence
 
 import libcst as cst
+from libcst.helpers import get_full_name_for_node
 
 from codemods.analysis.blocks import (
     bound_names,
@@ -12,9 +13,20 @@ from codemods.analysis.blocks import (
     referenced_names,
     try_finally,
 )
-from codemods.analysis.cleanup import cleaned_resources, cleans_up, is_cleanup_line
+from codemods.analysis.cleanup import (
+    called_name,
+    cleaned_resources,
+    cleans_up,
+    is_cleanup_line,
+    words,
+)
 from codemods.analysis.compensation import Effect, Judge
-from codemods.analysis.scope import has_cancellation_point, method_receiver, walk_same_frame
+from codemods.analysis.scope import (
+    has_cancellation_point,
+    is_cancellation_point,
+    method_receiver,
+    walk_same_frame,
+)
 from codemods.model import FixSafety, RuleOptions
 from codemods.prefilter.source_text import cleanup_statement
 from codemods.prefilter.statements import CoroutineCode, calls_cleanup, without_await
@@ -71,7 +83,10 @@ class ReleaseAfterAwaits(Rule):
 
     Not flagged when the code before stops tasks (`task.cancel()`: CF301's) or catches
     cancellation itself (CF1's fixes move what follows into `finally`), nor for the object's
-    own cleanup method (`await self.close()`).
+    own cleanup method (`await self.close()`). Nor when the ending is the coroutine's action
+    rather than a release: after a loop that only sleeps while it waits for a condition
+    (`while not idle: await asyncio.sleep(1)`, then `server.stop()`), or ending a cancel scope
+    (`tg.cancel_scope.cancel()`).
 
     Report only, without a fix, when the code before the cleanup may return, break or
     continue (it skips the cleanup on purpose), or rebinds something the cleanup reads. Not
@@ -150,6 +165,8 @@ class ReleaseAfterAwaits(Rule):
         region = before[region_start:]
         if self._owned_by_other_rules(before):
             return None
+        if _polls(region) or all(map(_cancels_a_scope, lines[start:end])):
+            return None  # the tail is the coroutine's action, not the release of a resource
         if any(
             cleans_up(line, resource, cleanup_names) for line in region for resource in resources
         ):
@@ -194,6 +211,34 @@ class ReleaseAfterAwaits(Rule):
             or any(resource.startswith(f"{name}.") for name in bound if name != "self")
             for resource in resources
         )
+
+
+def _polls(region: Sequence[cst.BaseStatement]) -> bool:
+    """Whether the region waits only by sleeping (`while not done: await asyncio.sleep(1)`):
+    a coroutine that waits for a condition and then acts holds nothing while it waits; if it
+    is cancelled, whoever cancels it has taken the action over."""
+    points = [
+        node for line in region for node in walk_same_frame(line) if is_cancellation_point(node)
+    ]
+    return all(
+        isinstance(node, cst.Await)
+        and isinstance(node.expression, cst.Call)
+        and called_name(node.expression) == "sleep"
+        for node in points
+    )
+
+
+def _cancels_a_scope(line: cst.BaseStatement) -> bool:
+    """`tg.cancel_scope.cancel()`: ending a cancel scope is control flow, not a release; the
+    coroutine cancelled inside it is cancelled because that scope (or an outer one) is."""
+    if not isinstance(line, cst.SimpleStatementLine):
+        return False
+    return all(
+        isinstance(small, cst.Expr)
+        and (receiver := method_receiver(small.value, "cancel")) is not None
+        and "scope" in words(get_full_name_for_node(receiver) or "")
+        for small in line.body
+    )
 
 
 def _is_plain_return(line: cst.BaseStatement) -> bool:
