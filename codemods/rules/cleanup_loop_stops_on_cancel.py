@@ -98,7 +98,7 @@ class CleanupLoopStopsOnCancel(HandlerRule):
             return updated_node
         spelling = self.cancellation_spelling_at(original_node)
         safety = FixSafety.SAFE if spelling is not None else None
-        # A `# noqa` stands where the finding is: at the end of the `for` line.
+        # A noqa comment stands where the finding is: at the end of the `for` line.
         header = header_end(original_node.body).comment
         comments = [header] if header is not None else []
         if not self.report(original_node, safety, keyword="for", comments=comments):
