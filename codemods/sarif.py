@@ -57,9 +57,7 @@ def to_sarif(report: Report) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False)
 
 
-def _result(
-    path: str, finding: Finding, rule_index: int, rule: type[Rule]
-) -> dict[str, object]:
+def _result(path: str, finding: Finding, rule_index: int, rule: type[Rule]) -> dict[str, object]:
     """A finding as a SARIF result, without fixes, at its rule's level."""
     return {
         "ruleId": finding.code,
