@@ -142,6 +142,13 @@ def _positive(text: str) -> int:
     return value
 
 
+def _runs_or_none(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of runs >= 0, got {text}")
+    return value
+
+
 def parse_args(argv: Sequence[str] | None = None) -> Options:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument(
@@ -151,7 +158,12 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         help="measure only this corpus (repeatable; default: all)",
     )
     parser.add_argument("--runs", type=_positive, default=5, help="runs of the fast tools")
-    parser.add_argument("--slow-runs", type=_positive, default=1, help="runs of flake8-async")
+    parser.add_argument(
+        "--slow-runs",
+        type=_runs_or_none,
+        default=1,
+        help="runs of flake8-async (0: not measured, its rows and target n/a)",
+    )
     parser.add_argument("--no-scaling", action="store_true", help="skip the 1x/2x/4x runs")
     parser.add_argument(
         "--quick", action="store_true", help="smoke run: one run of each, no scaling"
@@ -170,7 +182,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     return Options(
         corpora=tuple(name for name in CORPORA if name in chosen),
         runs=1 if args.quick else args.runs,
-        slow_runs=1 if args.quick else args.slow_runs,
+        slow_runs=min(1, args.slow_runs) if args.quick else args.slow_runs,
         scaling=not (args.quick or args.no_scaling),
         cache_dir=args.cache_dir,
         cancelfix=tuple(shlex.split(args.cancelfix)),

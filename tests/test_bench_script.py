@@ -68,7 +68,14 @@ def test_no_scaling_and_run_counts() -> None:
     assert (options.runs, options.slow_runs, options.scaling) == (3, 2, False)
 
 
-@pytest.mark.parametrize("argv", [["--runs", "0"], ["--corpus", "django"], ["--slow-runs", "x"]])
+def test_flake8_async_may_be_left_out() -> None:
+    assert bench.parse_args(["--slow-runs", "0"]).slow_runs == 0
+    assert bench.parse_args(["--quick", "--slow-runs", "0"]).slow_runs == 0
+
+
+@pytest.mark.parametrize(
+    "argv", [["--runs", "0"], ["--corpus", "django"], ["--slow-runs", "x"], ["--slow-runs", "-1"]]
+)
 def test_bad_arguments(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         bench.parse_args(argv)
@@ -347,6 +354,11 @@ def test_measure_takes_turns(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert [len(result.runs) for _, result in jobs] == [3, 1, 0]
     assert "exited 5" in (jobs[2][1].error or "")
     assert "demo: ruff --select ASYNC: `" in capsys.readouterr().err
+    log.unlink()
+    skipped = [(tool, bench.Measurement("demo", tool.key, 1, 1)) for tool in (fast, slow)]
+    bench.measure(skipped, tmp_path, runs=1, slow_runs=0)
+    assert log.read_text() == "pw"
+    assert skipped[1][1].seconds is None and skipped[1][1].error is None
 
 
 def fake_cancelfix(stderr: str, code: int) -> tuple[str, ...]:
