@@ -144,10 +144,26 @@ def test_results_table_ratios_to_ruff() -> None:
         "120,000",
         "2.10",
         f"2.1{TIMES} ruff",
+        "n/a",  # (no CPU time measured)
         "150",
     ]
     assert cells(rows[1])[5] == f"1.0{TIMES} ruff"
-    assert cells(rows[2])[4:] == ["error", "n/a", "n/a"]
+    assert cells(rows[2])[4:] == ["error", "n/a", "n/a", "n/a"]
+
+
+def test_cpu_time_is_the_median_of_the_runs_and_in_the_fix_targets() -> None:
+    cold = bench.Measurement("ws", bench.COLD, 10, 1000)
+    cold.runs += [bench.Run(5.0, 50.0, 0, cpu) for cpu in (1.0, 3.0, 2.0)]
+    fix = bench.Measurement("ws", bench.FIX, 10, 1000)
+    fix.runs.append(bench.Run(9.0, 50.0, 0, 3.2))
+    assert cold.cpu_seconds == 2.0
+    assert cells(bench.results_table([cold, fix]).splitlines()[2])[6] == "2.00"
+    found = {t.description: t for t in bench.targets([cold, fix], corpus="ws")}
+    assert found["ws: `fix --diff` / cold `check`"].status == "FAIL"  # wall: 1.8x
+    assert found["ws: `fix --diff` / cold `check` (CPU)"].status == "FAIL"  # 1.6x
+    fix.runs[0] = bench.Run(9.0, 50.0, 0, 2.8)
+    found = {t.description: t for t in bench.targets([cold, fix], corpus="ws")}
+    assert found["ws: `fix --diff` / cold `check` (CPU)"].status == "PASS"
 
 
 def test_targets_pass_and_fail() -> None:
@@ -164,6 +180,9 @@ def test_targets_pass_and_fail() -> None:
     ]
     slowest = [bench.SlowFile("websockets", "a.py", 2.5), bench.SlowFile("ha", "b.py", 0.5)]
     found = {target.description: target for target in bench.targets(results, slowest)}
+    ratios_of_cpu = [d for d in found if "/" in d and d.endswith("(CPU)")]
+    assert ratios_of_cpu and all(found[d].value is None for d in ratios_of_cpu), "not measured"
+    found = {d: target for d, target in found.items() if d not in ratios_of_cpu}
     assert [(t.value, t.status) for t in found.values()] == [
         (1.25, "PASS"),
         (0.5, "PASS"),
