@@ -15,8 +15,10 @@ receiving them (the first edit, which also starts the analysis process, is repor
 Memory is the resident size of the server and of its analysis process (from /proc, so Linux
 only), sampled as the edits go on.
 
-It prints Markdown: the machine's load, the latency's median, p95 and maximum, and the
-memory samples. Exit status 0, or 1 when the server does not answer.
+It prints Markdown: the machine's load, the latency's median, p95 and maximum, the memory
+samples, and the CPU time the server and its analysis process spent per edit (a loaded
+machine stretches the latency, much less the CPU time). Exit status 0, or 1 when the server
+does not answer.
 """
 
 from __future__ import annotations
@@ -95,6 +97,22 @@ def _rss_kib(pid: int) -> int:
     return 0
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _tree_cpu_seconds(pid: int) -> float:
+    """The CPU time of the server and of its analysis process (a new one after a stop
+    starts from zero, which the median of many edits shrugs off)."""
+    return _cpu_seconds(pid) + sum(_cpu_seconds(child) for child in _children(pid))
+
+
 def _children(pid: int) -> list[int]:
     try:
         with open(f"/proc/{pid}/task/{pid}/children") as children:
@@ -113,6 +131,10 @@ class Typist:
         self.arrived: dict[int, float] = {}
         self.published: asyncio.Event = asyncio.Event()
         self.last: Sequence[types.Diagnostic] = ()
+        self.server_pid: int | None = None
+        self.cpu: list[float] = []
+        """CPU seconds the server and its analysis process spent on each edit: what the
+        edits cost, whatever else the machine runs (the latency counts the waits too)."""
 
         @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)  # type: ignore[untyped-decorator]
         def published(params: types.PublishDiagnosticsParams) -> None:
@@ -139,6 +161,7 @@ class Typist:
         change = types.TextDocumentContentChangePartial(
             range=types.Range(types.Position(index, 0), types.Position(index, 0)), text=new
         )
+        cpu = _tree_cpu_seconds(self.server_pid) if self.server_pid else 0.0
         sent = time.perf_counter()
         self.client.text_document_did_change(
             types.DidChangeTextDocumentParams(
@@ -146,6 +169,8 @@ class Typist:
             )
         )
         await self.wait_for(self.version)
+        if self.server_pid:
+            self.cpu.append(_tree_cpu_seconds(self.server_pid) - cpu)
         return self.arrived[self.version] - sent
 
 
@@ -175,8 +200,10 @@ async def run(arguments: argparse.Namespace) -> int:
     await typist.wait_for(1)
     server = client._server
     assert server is not None
+    typist.server_pid = server.pid
     first = await typist.edit(0)
     latencies = [await typist.edit(number) for number in range(1, arguments.edits)]
+    cpu = typist.cpu[1:]
     samples = []
     marks = {max(1, arguments.memory_edits * k // 10) for k in range(1, 11)}
     for number in range(arguments.edits, arguments.edits + arguments.memory_edits):
@@ -189,6 +216,10 @@ async def run(arguments: argparse.Namespace) -> int:
     client.exit(None)
     await client.stop()  # type: ignore[no-untyped-call]
     _print(arguments, text, first, latencies, samples)
+    print(
+        f"\nCPU per edit (server and analysis process, the {len(cpu)} after the first): "
+        f"median {statistics.median(cpu) * 1000:.0f} ms, p95 {_p95(cpu) * 1000:.0f} ms"
+    )
     print(f"\nThe analysis alone, in-process, on the last version: {_analysis_ms(typist):.0f} ms")
     codes = sorted(str(d.code) for d in typist.last)
     print(f"\nDiagnostics of the last version: {', '.join(codes) or 'none'}.")
@@ -212,6 +243,11 @@ def _analysis_ms(typist: Typist) -> float:
     return statistics.median(times) * 1000
 
 
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
 def _print(
     arguments: argparse.Namespace,
     text: str,
@@ -220,7 +256,7 @@ def _print(
     samples: list[tuple[int, int, int]],
 ) -> None:
     ordered = sorted(latencies)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    p95 = _p95(latencies)
     lines = text.count("\n")
     name = arguments.module or f"generated, {arguments.findings} findings"
     print(f"## cancelfix server: {lines:,}-line module ({name})\n")

@@ -25,7 +25,9 @@ command there as a fresh process:
 After each corpus, `bench/slowest.py .` (once, untimed) gives the CPU time of each file in fix
 mode, alone, and the report lists the ten slowest.
 
-Wall time is the median over the runs; peak memory is the largest, over the runs, of the
+Wall time is the median over the runs, and so is CPU time (user and system, of the command
+and every process it waited for: its workers), which a loaded machine changes least; the fix
+targets are given in both. Peak memory is the largest, over the runs, of the
 resident memory of the whole process tree (cancelfix has worker processes), sampled from /proc
 every few milliseconds (`ru_maxrss` only for a command too short to sample: it also counts the
 memory of the benchmark itself, which the command is forked from). Linux only.
@@ -142,6 +144,13 @@ def _positive(text: str) -> int:
     return value
 
 
+def _runs_or_none(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of runs >= 0, got {text}")
+    return value
+
+
 def parse_args(argv: Sequence[str] | None = None) -> Options:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument(
@@ -151,7 +160,12 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         help="measure only this corpus (repeatable; default: all)",
     )
     parser.add_argument("--runs", type=_positive, default=5, help="runs of the fast tools")
-    parser.add_argument("--slow-runs", type=_positive, default=1, help="runs of flake8-async")
+    parser.add_argument(
+        "--slow-runs",
+        type=_runs_or_none,
+        default=1,
+        help="runs of flake8-async (0: not measured, its rows and target n/a)",
+    )
     parser.add_argument("--no-scaling", action="store_true", help="skip the 1x/2x/4x runs")
     parser.add_argument(
         "--quick", action="store_true", help="smoke run: one run of each, no scaling"
@@ -170,7 +184,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     return Options(
         corpora=tuple(name for name in CORPORA if name in chosen),
         runs=1 if args.quick else args.runs,
-        slow_runs=1 if args.quick else args.slow_runs,
+        slow_runs=min(1, args.slow_runs) if args.quick else args.slow_runs,
         scaling=not (args.quick or args.no_scaling),
         cache_dir=args.cache_dir,
         cancelfix=tuple(shlex.split(args.cancelfix)),
@@ -246,6 +260,9 @@ class Run:
     seconds: float
     rss_mb: float
     exit_code: int
+    cpu_seconds: float | None = None
+    """User and system CPU time of the command and every process it waited for (its
+    workers): what a loaded machine changes least."""
 
 
 def process_tree(pid: int) -> list[int]:
@@ -339,7 +356,7 @@ def run_command(argv: Sequence[str], cwd: Path) -> Run:
     # A child's ru_maxrss counts the memory of this process, which it was forked from: it is
     # only the fallback for a command that ends before the first sample.
     peak_kb = sampler.peak_kb or usage.ru_maxrss  # ru_maxrss is in KB on Linux
-    return Run(seconds, peak_kb / 1024, exit_code)
+    return Run(seconds, peak_kb / 1024, exit_code, usage.ru_utime + usage.ru_stime)
 
 
 # --- the tools --------------------------------------------------------------------------------
@@ -457,6 +474,14 @@ class Measurement:
     def seconds(self) -> float | None:
         """The median wall time; None if a run failed (the others do not count) or none ran."""
         return None if self.error else median([run.seconds for run in self.runs])
+
+    @property
+    def cpu_seconds(self) -> float | None:
+        """The median CPU time; None as for `seconds`, or where a run has none."""
+        cpu = [run.cpu_seconds for run in self.runs]
+        if self.error or not cpu or None in cpu:
+            return None
+        return median([value for value in cpu if value is not None])
 
     @property
     def rss_mb(self) -> float | None:
@@ -666,10 +691,14 @@ def results_table(results: Sequence[Measurement]) -> str:
                 f"{result.lines:,}",
                 "error" if result.error else format_seconds(result.seconds),
                 "n/a" if versus is None else f"{format_ratio(versus)} ruff",
+                format_seconds(result.cpu_seconds),
                 "n/a" if result.rss_mb is None else f"{result.rss_mb:.0f}",
             ]
         )
-    header = ["corpus", "tool", "files", "lines", "wall s (median)", "vs ruff", "peak RSS MB"]
+    header = [
+        *("corpus", "tool", "files", "lines", "wall s (median)", "vs ruff"),
+        *("CPU s (median)", "peak RSS MB"),
+    ]
     return markdown_table(header, rows)
 
 
@@ -713,9 +742,14 @@ def targets(
         result = find(results, where, tool)
         return result.seconds if result else None
 
+    def cpu(tool: str, where: str = corpus) -> float | None:
+        result = find(results, where, tool)
+        return result.cpu_seconds if result else None
+
     memory = [r.rss_mb for r in results if r.tool in CANCELFIX_TOOLS and r.rss_mb is not None]
     found = [
         Target("cold `check` / stages 1-2 alone", ratio(seconds(COLD), seconds(FLOOR)), 1.5, True),
+        Target("cold `check` / stages 1-2 alone (CPU)", ratio(cpu(COLD), cpu(FLOOR)), 1.5, True),
         Target("warm `check` / ruff", ratio(seconds(WARM), seconds(RUFF)), 0.7, True),
         Target(
             "flake8-async / cold `check`", ratio(seconds(FLAKE8_ASYNC), seconds(COLD)), 100, False
@@ -726,6 +760,15 @@ def targets(
             Target(
                 f"{name}: `{LABELS[tool].removeprefix('cancelfix ')}` / cold `check`",
                 ratio(seconds(tool, name), seconds(COLD, name)),
+                1.5,
+                True,
+            )
+            for tool in FIX_TOOLS
+        ]
+        found += [
+            Target(
+                f"{name}: `{LABELS[tool].removeprefix('cancelfix ')}` / cold `check` (CPU)",
+                ratio(cpu(tool, name), cpu(COLD, name)),
                 1.5,
                 True,
             )
@@ -827,7 +870,12 @@ def as_json(
     slowest: Sequence[SlowFile] = (),
 ) -> dict[str, object]:
     def numbers(result: Measurement) -> dict[str, object]:
-        return {**asdict(result), "median_seconds": result.seconds, "peak_rss_mb": result.rss_mb}
+        return {
+            **asdict(result),
+            "median_seconds": result.seconds,
+            "median_cpu_seconds": result.cpu_seconds,
+            "peak_rss_mb": result.rss_mb,
+        }
 
     return {
         "machine": asdict(machine),

@@ -26,7 +26,7 @@ from libcst.metadata import MetadataWrapper
 
 from codemods.model import FileOutcome, Finding, RuleOptions, Settings, digest
 from codemods.positions import StatementPositions
-from codemods.prefilter.focus import stubbed, unstubbed
+from codemods.prefilter.focus import still_stubbed, stubbed, unstubbed
 from codemods.prefilter.statements import Function, ModuleCode, module_code
 from codemods.registry import rule_by_code
 from codemods.rule import Rule
@@ -442,7 +442,8 @@ def _fixes(
     """The fixed source and the findings left, as `_fix` gives them for the whole module;
     `wrapper` holds `code.focused`, parsed, in which the rules found `findings`. The fixes
     are computed on the focused module where that gives the whole module's (see
-    `codemods.prefilter.focus`), else on the whole module; the outcome that says why not
+    `codemods.prefilter.focus`), else on one with fewer stubs (those that spell none of the
+    names the fixes chose), at last on the whole module; the outcome that says why not
     when the whole module does not parse."""
     if code.focused != code.source:
         fixed, remaining = _fix(wrapper, code.focused, findings, rules, options, path, frozen)
@@ -451,6 +452,12 @@ def _fixes(
             if compiles(code.source, path) and not compiles(whole, path):
                 raise VerificationError("fixed code does not compile")
             return whole, remaining
+        fewer = still_stubbed(fixed, code.source, code.stubs) if whole is None else None
+        if fewer and len(fewer) < len(code.stubs):
+            refocused = _Module(code.source, stubbed(code.source, fewer), fewer)
+            module = _parse(refocused.focused, path, None)
+            if not isinstance(module, FileOutcome):
+                return _fixes(_fresh(module), refocused, findings, rules, options, path, frozen)
         module = _parse(code.source, path, None)
         if isinstance(module, FileOutcome):
             return module

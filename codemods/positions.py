@@ -6,8 +6,8 @@ innermost statement that holds them is regenerated alone, from line 1 and at its
 and moved to where its text stands in the module's code. Where that text is not found exactly
 once (the same text twice, counting the end of a module without a final line break, where
 it stands without its own), the enclosing statements are tried in turn, up to the outermost
-function; where none is (a module regenerated after a fix, whose code is not known), the
-whole module's positions are used.
+function; where none is, the whole module's positions are used. The code of a module that
+a fix rebuilt is generated when first needed (a fraction of the whole module's positions).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ class _Recorder:
 
 class StatementPositions:
     """Positions of nodes of the module in `wrapper`, whose code (in the module's encoding)
-    is `code` if known."""
+    is `code` if known (else generated when needed)."""
 
     def __init__(self, wrapper: MetadataWrapper, code: bytes | None = None) -> None:
         self._wrapper = wrapper
@@ -55,7 +55,7 @@ class StatementPositions:
         """The positions within `root` as if it began the module, and how many lines down
         it begins; None where its text is not found exactly once at a line's start."""
         if self._code is None:
-            return None
+            self._code = self._module.bytes
         recorder = _Recorder()
         state = PositionProvidingCodegenState(
             default_indent=self._module.default_indent,

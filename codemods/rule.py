@@ -16,6 +16,7 @@ from libcst.codemod import Codemod, CodemodContext, VisitorBasedCodemodCommand
 from libcst.metadata import (
     BaseMetadataProvider,
     MetadataWrapper,
+    Scope,
     ScopeProvider,
 )
 
@@ -27,6 +28,7 @@ from codemods.analysis.names import (
     module_names,
 )
 from codemods.analysis.scope import children, spelled_names
+from codemods.analysis.statement_scopes import statement_scopes
 from codemods.imports import ImportEdits
 from codemods.model import Finding, FixSafety, RuleOptions, Severity
 from codemods.positions import StatementPositions
@@ -286,8 +288,16 @@ class Rule(VisitorBasedCodemodCommand):
     def names(self) -> ExceptionNames:
         return ExceptionNames(module_names(self.module), self.options.target_version)
 
+    def scope_of(self, node: cst.CSTNode) -> Scope | None:
+        """The scope of `node`, computed over the top-level statement being visited where
+        `node` lies in it (see `codemods.analysis.statement_scopes`), else over the module."""
+        scopes = statement_scopes(self.module).around(self._stack)
+        if scopes is not None and node in scopes:
+            return scopes[node]
+        return self._metadata_of(ScopeProvider, node, None)
+
     def cancellation_spelling_at(self, node: cst.CSTNode) -> Spelling | None:
-        scope = self._metadata_of(ScopeProvider, node, None)
+        scope = self.scope_of(node)
         return None if scope is None else cancellation_spelling(self.module, scope)
 
     def drop_unused_imports(
@@ -305,7 +315,7 @@ class Rule(VisitorBasedCodemodCommand):
         """`base`, or `base_1`, `base_2`...: the first that names nothing visible from
         `node`'s scope (a local, an enclosing function's name, a global, a builtin) and is
         spelled nowhere in `within` (the function that will bind it)."""
-        scope = self._metadata_of(ScopeProvider, node, None)
+        scope = self.scope_of(node)
         taken = spelled_names(within)
         name, suffix = base, 0
         while name in taken or (scope is not None and name in scope):

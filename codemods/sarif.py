@@ -9,13 +9,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from codemods import __version__
-from codemods.model import Finding, Mode
+from codemods.model import Finding, Mode, Severity
 from codemods.output import Report
 from codemods.registry import all_rules
 from codemods.rule import Rule
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://pypi.org/project/cancelfix/"
+
+LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFORMATION: "note"}
+"""SARIF's level for each rule severity (SARIF has "note" where LSP has "information")."""
 
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@")
 
@@ -29,7 +32,7 @@ def to_sarif(report: Report) -> str:
     fixes = {} if report.mode is Mode.FIX else _file_fixes(report)
     results = [
         {
-            **_result(path, finding, index[finding.code]),
+            **_result(path, finding, index[finding.code], rules[index[finding.code]]),
             **(
                 {"fixes": [fixes[path]]}
                 if path in fixes and report.options.allows(finding.fix)
@@ -54,12 +57,12 @@ def to_sarif(report: Report) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False)
 
 
-def _result(path: str, finding: Finding, rule_index: int) -> dict[str, object]:
-    """A finding as a SARIF result, without fixes."""
+def _result(path: str, finding: Finding, rule_index: int, rule: type[Rule]) -> dict[str, object]:
+    """A finding as a SARIF result, without fixes, at its rule's level."""
     return {
         "ruleId": finding.code,
         "ruleIndex": rule_index,
-        "level": "error",
+        "level": LEVELS[rule.severity],
         "message": {"text": finding.message},
         "locations": [
             {
@@ -100,7 +103,7 @@ def _descriptor(rule: type[Rule]) -> dict[str, object]:
         "shortDescription": {"text": rule.message},
         "fullDescription": {"text": _section(documentation, "What it does")},
         "help": {"text": documentation, "markdown": documentation},
-        "defaultConfiguration": {"level": "error"},
+        "defaultConfiguration": {"level": LEVELS[rule.severity]},
         "properties": {"fix": "/".join(kind.value for kind in rule.fix_kinds) or "none"},
     }
 

@@ -68,7 +68,14 @@ def test_no_scaling_and_run_counts() -> None:
     assert (options.runs, options.slow_runs, options.scaling) == (3, 2, False)
 
 
-@pytest.mark.parametrize("argv", [["--runs", "0"], ["--corpus", "django"], ["--slow-runs", "x"]])
+def test_flake8_async_may_be_left_out() -> None:
+    assert bench.parse_args(["--slow-runs", "0"]).slow_runs == 0
+    assert bench.parse_args(["--quick", "--slow-runs", "0"]).slow_runs == 0
+
+
+@pytest.mark.parametrize(
+    "argv", [["--runs", "0"], ["--corpus", "django"], ["--slow-runs", "x"], ["--slow-runs", "-1"]]
+)
 def test_bad_arguments(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         bench.parse_args(argv)
@@ -137,10 +144,26 @@ def test_results_table_ratios_to_ruff() -> None:
         "120,000",
         "2.10",
         f"2.1{TIMES} ruff",
+        "n/a",  # (no CPU time measured)
         "150",
     ]
     assert cells(rows[1])[5] == f"1.0{TIMES} ruff"
-    assert cells(rows[2])[4:] == ["error", "n/a", "n/a"]
+    assert cells(rows[2])[4:] == ["error", "n/a", "n/a", "n/a"]
+
+
+def test_cpu_time_is_the_median_of_the_runs_and_in_the_fix_targets() -> None:
+    cold = bench.Measurement("ws", bench.COLD, 10, 1000)
+    cold.runs += [bench.Run(5.0, 50.0, 0, cpu) for cpu in (1.0, 3.0, 2.0)]
+    fix = bench.Measurement("ws", bench.FIX, 10, 1000)
+    fix.runs.append(bench.Run(9.0, 50.0, 0, 3.2))
+    assert cold.cpu_seconds == 2.0
+    assert cells(bench.results_table([cold, fix]).splitlines()[2])[6] == "2.00"
+    found = {t.description: t for t in bench.targets([cold, fix], corpus="ws")}
+    assert found["ws: `fix --diff` / cold `check`"].status == "FAIL"  # wall: 1.8x
+    assert found["ws: `fix --diff` / cold `check` (CPU)"].status == "FAIL"  # 1.6x
+    fix.runs[0] = bench.Run(9.0, 50.0, 0, 2.8)
+    found = {t.description: t for t in bench.targets([cold, fix], corpus="ws")}
+    assert found["ws: `fix --diff` / cold `check` (CPU)"].status == "PASS"
 
 
 def test_targets_pass_and_fail() -> None:
@@ -157,6 +180,9 @@ def test_targets_pass_and_fail() -> None:
     ]
     slowest = [bench.SlowFile("websockets", "a.py", 2.5), bench.SlowFile("ha", "b.py", 0.5)]
     found = {target.description: target for target in bench.targets(results, slowest)}
+    ratios_of_cpu = [d for d in found if "/" in d and d.endswith("(CPU)")]
+    assert ratios_of_cpu and all(found[d].value is None for d in ratios_of_cpu), "not measured"
+    found = {d: target for d, target in found.items() if d not in ratios_of_cpu}
     assert [(t.value, t.status) for t in found.values()] == [
         (1.25, "PASS"),
         (0.5, "PASS"),
@@ -347,6 +373,11 @@ def test_measure_takes_turns(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert [len(result.runs) for _, result in jobs] == [3, 1, 0]
     assert "exited 5" in (jobs[2][1].error or "")
     assert "demo: ruff --select ASYNC: `" in capsys.readouterr().err
+    log.unlink()
+    skipped = [(tool, bench.Measurement("demo", tool.key, 1, 1)) for tool in (fast, slow)]
+    bench.measure(skipped, tmp_path, runs=1, slow_runs=0)
+    assert log.read_text() == "pw"
+    assert skipped[1][1].seconds is None and skipped[1][1].error is None
 
 
 def fake_cancelfix(stderr: str, code: int) -> tuple[str, ...]:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import ast
 import textwrap
+from typing import Any
 
 import libcst as cst
+import pytest
 
+from codemods import engine
 from codemods.engine import process_source
-from codemods.model import FixSafety, Mode, RuleOptions, Settings
-from codemods.prefilter.focus import stubbed
+from codemods.model import Finding, FixSafety, Mode, RuleOptions, Settings
+from codemods.prefilter.focus import still_stubbed, stubbed, unstubbed
 from codemods.prefilter.statements import module_code
 from codemods.registry import all_rules
 
@@ -174,3 +177,47 @@ def test_the_task_set_another_function_keeps_is_reused() -> None:
     fixed = _fixed_both_ways(TASK_SET_KEPT_ELSEWHERE, settings)
     assert fixed.count(b"= set()") == 1
     assert b"_background.add(task)\n    task.add_done_callback(_background.discard)\n" in fixed
+
+
+def test_fixes_computed_again_keep_stubbed_what_spells_none_of_their_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where a stub spells an import the fixes remove, the fixes are computed again with only
+    that stub given its code back: the others stay stubs, and the result is the whole
+    module's."""
+    source = (
+        SUPPRESS_USED_ELSEWHERE
+        + textwrap.dedent(
+            """
+
+        def unrelated(value: int) -> int:
+            return value + 1
+        """
+        ).encode()
+    )
+    settings = Settings(Mode.FIX, ("CF301",), RuleOptions())
+    fixed_modules: list[bytes] = []
+    fix = engine._fix
+
+    def recording_fix(*arguments: Any) -> tuple[bytes, list[Finding]]:
+        fixed_modules.append(arguments[1])
+        return fix(*arguments)
+
+    monkeypatch.setattr(engine, "_fix", recording_fix)
+    fixed = _fixed_both_ways(source, settings)
+
+    assert b"from contextlib import suppress\n" in fixed
+    first, second, whole = fixed_modules  # focused, refocused, then with focus=False
+    assert b'def close(): """' in first and b'def unrelated(): """' in first
+    assert b"with suppress(OSError)" in second and b'def unrelated(): """' in second
+    assert whole == source
+
+
+def test_still_stubbed_names_the_stubs_that_spell_none_of_the_chosen_names() -> None:
+    source = b"import os\nimport sys\n\n\ndef a():\n    return os\n\n\ndef b():\n    return sys\n"
+    functions = [function for function, _ in module_code(ast.parse(source)).units]
+    focused = stubbed(source, functions)
+    without_os = focused.replace(b"import os\n", b"")
+    assert [f.name for f in still_stubbed(without_os, source, functions) or []] == ["b"]
+    assert unstubbed(without_os, source, functions) is None
+    assert still_stubbed(b"", source, functions) is None  # the stubs are gone

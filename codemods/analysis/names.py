@@ -259,14 +259,11 @@ class Framework(enum.Enum):
 
 
 def _imports(module: cst.Module) -> Iterator[cst.Import | cst.ImportFrom]:
-    """Every import statement in the module, in source order (expressions hold none)."""
-    stack: list[cst.CSTNode] = [module]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, cst.Import | cst.ImportFrom):
-            yield node
-        elif not isinstance(node, cst.BaseExpression):
-            stack.extend(reversed(children(node)))
+    """Every import statement in the module (statements hold them: the walk reads no
+    expression, parameter or whitespace)."""
+    return (
+        node for node in _binding_nodes(module) if isinstance(node, cst.Import | cst.ImportFrom)
+    )
 
 
 def _root_module(name: str) -> str:

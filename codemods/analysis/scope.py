@@ -6,11 +6,18 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
 _NEW_FRAME = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
+_NEW_FRAME_TYPES = frozenset(_NEW_FRAME)
+"""The same, compared by type: the walks below test every node, node classes are ABCs
+(`isinstance` against them is slow), and these three have no subclasses."""
+_CALLS = frozenset((cst.Call, cst.Await))
+_SEQUENCE = (tuple, list)
+_DEFAULT = cst.MaybeSentinel.DEFAULT
 
 
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
@@ -18,14 +25,16 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     property rebuilds the node to collect them, which costs more than the analyses that
     walk the tree."""
     fields = _CHILD_FIELDS.get(type(node))
-    if fields is None or any(_holds_nodes(getattr(node, name)) for name in fields.unseen):
+    if fields is None or (
+        fields.unseen and any(_holds_nodes(getattr(node, name)) for name in fields.unseen)
+    ):
         fields = _CHILD_FIELDS[type(node)] = _ChildFields.learn(node)
     found: list[cst.CSTNode] = []
     for name in fields.visited:
         value = getattr(node, name)
-        if isinstance(value, tuple | list):
+        if isinstance(value, _SEQUENCE):
             found.extend(value)
-        elif value is not None and value is not cst.MaybeSentinel.DEFAULT:
+        elif value is not None and value is not _DEFAULT:
             found.append(value)
     return found
 
@@ -79,7 +88,7 @@ def walk_same_frame(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     while stack:
         current = stack.pop()
         yield current
-        if not isinstance(current, _NEW_FRAME):
+        if type(current) not in _NEW_FRAME_TYPES:
             stack.extend(reversed(children(current)))
 
 
@@ -95,12 +104,11 @@ def enclosing_coroutine(ancestors: Sequence[cst.CSTNode]) -> cst.FunctionDef | N
 
 def is_cancellation_point(node: cst.CSTNode) -> bool:
     """`await`, `async for` and `async with`: where a CancelledError can be delivered."""
-    if isinstance(node, cst.Await):
+    kind = type(node)  # (by type: asked of every node of a walk; none has subclasses)
+    if kind is cst.Await:
         return True
-    if isinstance(node, cst.For | cst.With):
-        return node.asynchronous is not None
-    if isinstance(node, cst.CompFor):
-        return node.asynchronous is not None
+    if kind is cst.For or kind is cst.With or kind is cst.CompFor:
+        return cast("cst.For | cst.With | cst.CompFor", node).asynchronous is not None
     return False
 
 
@@ -110,7 +118,7 @@ def has_cancellation_point(node: cst.CSTNode) -> bool:
 
 def has_call(node: cst.CSTNode) -> bool:
     """Whether evaluating `node` calls or awaits anything (in its own frame)."""
-    return any(isinstance(child, cst.Call | cst.Await) for child in walk_same_frame(node))
+    return any(type(child) in _CALLS for child in walk_same_frame(node))
 
 
 def mentions(node: cst.CSTNode, names: set[str]) -> bool:

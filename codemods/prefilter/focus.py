@@ -21,6 +21,7 @@ import re
 import warnings
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -71,6 +72,40 @@ def unstubbed(fixed: bytes, source: bytes, functions: Sequence[Function]) -> byt
     """`fixed`, the module `stubbed(source, functions)` after fixes, with each stub's lines
     those of `source` again; None when that would not be the whole module fixed (see the
     module's docstring), or when a stub is no longer there as it was."""
+    restored = _restored(fixed, source, functions)
+    if restored is None:
+        return None
+    whole, stubs = restored
+    try:
+        chosen = _chosen(stubbed(source, functions), fixed)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None  # (syntax newer than this Python's)
+    return None if chosen.seen_in(b"".join(stubs)) else whole
+
+
+def still_stubbed(
+    fixed: bytes, source: bytes, functions: Sequence[Function]
+) -> list[Function] | None:
+    """Where `unstubbed` declines because stubs spell names the fixes chose: the functions
+    of `functions` that spell none of them. Fixes computed with only those stubbed may be
+    the whole module's (`unstubbed` says). None where the stubs are not all found."""
+    restored = _restored(fixed, source, functions)
+    if restored is None:
+        return None
+    try:
+        chosen = _chosen(stubbed(source, functions), fixed)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    spans = _spans(functions)
+    pairs = zip(spans, restored[1], strict=True)
+    return [function for (function, _), stub in pairs if not chosen.seen_in(stub)]
+
+
+def _restored(
+    fixed: bytes, source: bytes, functions: Sequence[Function]
+) -> tuple[bytes, list[bytes]] | None:
+    """`fixed` with each stub's lines those of `source` again, and the code of each stub (in
+    the order of `_spans`); None when a stub is no longer there as it was."""
     focused = stubbed(source, functions)
     lines = source.splitlines(keepends=True)
     starts = _line_starts(focused)
@@ -91,12 +126,7 @@ def unstubbed(fixed: bytes, source: bytes, functions: Sequence[Function]) -> byt
         stub_text.append(whole)
         done, searched = found + len(stub), starts[last]
     parts.append(fixed[done:])
-    try:
-        if _names_differ(focused, fixed, b"".join(stub_text)):
-            return None
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None  # (syntax newer than this Python's)
-    return b"".join(parts)
+    return b"".join(parts), stub_text
 
 
 def _line_starts(text: bytes) -> list[int]:
@@ -119,23 +149,32 @@ _WORD = re.compile(rb"[A-Za-z_][A-Za-z_0-9]*")
 _GLOBAL = re.compile(rb"\bglobal\b([^\r\n;#]*)")
 
 
-def _names_differ(focused: bytes, fixed: bytes, stubs: bytes) -> bool:
-    """Whether the fixes of `focused` (giving `fixed`) may have chosen otherwise with the
-    stubbed code `stubs` in view: they bind a new name it spells, spell more often a name it
-    declares `global` (a global the focused module does not bind), or remove an import whose
-    name it spells."""
-    stub_words = set(_WORD.findall(stubs))
-    declared = {name for names in _GLOBAL.findall(stubs) for name in _WORD.findall(names)}
-    if any(_count(name, fixed) > _count(name, focused) for name in declared):
-        return True
+@dataclass(frozen=True)
+class _Chosen:
+    """What the fixes of a focused module chose that code left out of it may change."""
+
+    focused: bytes
+    fixed: bytes
+    names: set[str]
+    """The names they bind anew, and those of the imports they remove."""
+
+    def seen_in(self, stubs: bytes) -> bool:
+        """Whether the fixes may have chosen otherwise with the stubbed code `stubs` in view:
+        it spells one of `names`, or declares `global` a name (one the focused module does
+        not bind) that the fixes spell more often."""
+        declared = {name for names in _GLOBAL.findall(stubs) for name in _WORD.findall(names)}
+        if any(_count(name, self.fixed) > _count(name, self.focused) for name in declared):
+            return True
+        stub_words = set(_WORD.findall(stubs))
+        return any(not name.isascii() or name.encode() in stub_words for name in self.names)
+
+
+def _chosen(focused: bytes, fixed: bytes) -> _Chosen:
     (bound_before, imported_before), (bound_after, imported_after) = map(
         _bindings, (focused, fixed)
     )
     removed = imported_before - imported_after
-    return any(
-        not name.isascii() or name.encode() in stub_words
-        for name in (bound_after - bound_before) | removed.keys()
-    )
+    return _Chosen(focused, fixed, (bound_after - bound_before) | removed.keys())
 
 
 def _count(name: bytes, source: bytes) -> int:

@@ -9,7 +9,6 @@ from functools import cached_property
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node, parse_template_statement
-from libcst.metadata import ScopeProvider
 
 from codemods.analysis.blocks import (
     comments_within,
@@ -633,7 +632,7 @@ class AwaitCancelledTask(Rule):
         module (trio and anyio tasks have no `cancel()` to await after)."""
         if framework_of(self.module) is not Framework.ASYNCIO:
             return None
-        scope = self._metadata_of(ScopeProvider, node, None)
+        scope = self.scope_of(node)
         if scope is None:
             return None
         asyncio = module_spelling(self.module, scope, "asyncio")

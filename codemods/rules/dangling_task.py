@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import libcst as cst
-from libcst.metadata import GlobalScope, ScopeProvider
+from libcst.metadata import GlobalScope
 
 from codemods.analysis.blocks import comments_within, end_comments
 from codemods.analysis.scope import dotted_name, spelled_names, walk
@@ -327,7 +327,7 @@ class DanglingTask(Rule):
     def _set_for(self, statement: cst.Expr) -> str:
         """The set that keeps the task of `statement`: an existing one the module uses for
         that, if it is visible there, else the module's new one."""
-        scope = self._metadata_of(ScopeProvider, statement, None)
+        scope = self.scope_of(statement)
         if self._existing_sets is None:
             self._existing_sets = _existing_sets(self.module, self.names.names_of)
         for name in self._existing_sets:

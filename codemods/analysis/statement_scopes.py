@@ -1,0 +1,153 @@
+"""Scopes of nodes, computed over the top-level statement that holds them.
+
+LibCST's ScopeProvider analyses the whole module, every expression of every function, and
+costs several times a rule's visit; a rule asks about the scope of a few nodes (how the code
+there spells CancelledError, whether a name is taken). The answer depends on the function
+that holds the node, the functions and classes around it, and the names the module binds.
+So the scopes are computed over a reduced module: the module's statements without every
+other top-level function and class, nor every other method of the class that holds the node;
+each definition left out binds its name in its scope all the same, as LibCST's analysis
+binds it before reading the definition.
+
+The names bound in each scope are then the whole module's: the code of a definition binds
+names only inside it, unless it declares one `global` or binds one with `:=` in a decorator,
+a default, an annotation or a base class. A module with either has no reduced scopes: the
+rules ask the whole module's (as they do for a node outside the statement they visit).
+The names read (accesses) differ: ask the whole module's scopes about them.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator, Mapping, Sequence
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, Scope, ScopeProvider
+
+from codemods.analysis.scope import walk
+
+Scopes = Mapping[cst.CSTNode, Scope | None]
+
+_BLOCKS = ("body", "orelse", "handlers", "finalbody", "cases")
+"""The attributes that hold the statements (and clauses) of compound statements."""
+
+_Definition = cst.FunctionDef | cst.ClassDef
+
+
+class StatementScopes:
+    """The scopes of the nodes of `module`, computed per top-level statement (and method)."""
+
+    def __init__(self, module: cst.Module) -> None:
+        self._module = module
+        self._reducible: bool | None = None
+        self._computed: dict[tuple[cst.CSTNode, cst.CSTNode | None], Scopes] = {}
+
+    def around(self, ancestors: Sequence[cst.CSTNode]) -> Scopes | None:
+        """The scopes of the nodes in the statement on the path `ancestors` (outermost first,
+        from the module down), as the whole module's scopes give them; None where they
+        cannot be computed apart (see the module's docstring)."""
+        if len(ancestors) < 2 or ancestors[0] is not self._module:
+            return None
+        if self._reducible is None:
+            self._reducible = not _binds_outside(self._module)
+        if not self._reducible:
+            return None
+        statement = ancestors[1]
+        member = _member(statement, ancestors[2:])
+        key = (statement, member)
+        if key not in self._computed:
+            self._computed[key] = _scopes(self._module, statement, member)
+        return self._computed[key]
+
+
+@functools.lru_cache(maxsize=4)  # the rules of a pass ask in turn about the same module
+def statement_scopes(module: cst.Module) -> StatementScopes:
+    return StatementScopes(module)
+
+
+def _member(statement: cst.CSTNode, below: Sequence[cst.CSTNode]) -> cst.CSTNode | None:
+    """The method (or nested class) of the class `statement` that `below` (the path under
+    it) goes through; None when there is none."""
+    if not isinstance(statement, cst.ClassDef) or len(below) < 2 or below[0] is not statement.body:
+        return None
+    return below[1] if isinstance(below[1], _Definition) else None
+
+
+def _scopes(module: cst.Module, statement: cst.CSTNode, member: cst.CSTNode | None) -> Scopes:
+    """The scopes of a reduced `module`: without its top-level definitions but `statement`
+    and, in `statement`, if a class, without its methods and nested classes but `member`.
+    Each definition left out binds its name all the same, as LibCST's scope analysis binds
+    it before it reads the definition. The nodes kept are the module's own (not copies), so
+    the scopes map them."""
+    body = [node for node in module.body if node is statement or not isinstance(node, _Definition)]
+    left_out = [
+        node for node in module.body if node is not statement and isinstance(node, _Definition)
+    ]
+    kept, class_left_out = _without_members(statement, member)
+    reduced = module.with_changes(body=[kept if node is statement else node for node in body])
+    scopes = MetadataWrapper(reduced, unsafe_skip_copy=True).resolve(ScopeProvider)
+    _bind(scopes[reduced], left_out)
+    if isinstance(kept, cst.ClassDef) and isinstance(kept.body, cst.IndentedBlock):
+        _bind(scopes[kept.body.body[0]], class_left_out)
+    return scopes
+
+
+def _without_members(
+    statement: cst.CSTNode, member: cst.CSTNode | None
+) -> tuple[cst.CSTNode, list[_Definition]]:
+    """`statement`, if a class, without its methods and nested classes but `member`; and
+    those left out."""
+    if not isinstance(statement, cst.ClassDef) or not isinstance(statement.body, cst.IndentedBlock):
+        return statement, []
+    members = statement.body.body
+    kept = [node for node in members if node is member or not isinstance(node, _Definition)]
+    left_out = [node for node in members if isinstance(node, _Definition) and node is not member]
+    if not left_out:
+        return statement, []
+    body = statement.body.with_changes(body=kept or [cst.SimpleStatementLine([cst.Pass()])])
+    return statement.with_changes(body=body), left_out
+
+
+def _bind(scope: Scope | None, definitions: list[_Definition]) -> None:
+    assert scope is not None
+    for definition in definitions:
+        scope.record_assignment(definition.name.value, definition)
+
+
+def _binds_outside(module: cst.Module) -> bool:
+    """Whether code of `module` binds a name outside the definition it stands in: a `global`
+    statement anywhere, or `:=` in the header of a function or class."""
+    return any(
+        isinstance(node, cst.Global)
+        or (
+            isinstance(node, _Definition)
+            and any(isinstance(part, cst.NamedExpr) for part in _header_nodes(node))
+        )
+        for node in _statements(module)
+    )
+
+
+def _statements(module: cst.Module) -> Iterator[cst.CSTNode]:
+    """The statements, small statements and clauses of the module, nested ones included."""
+    pending: list[cst.CSTNode] = [module]
+    while pending:
+        node = pending.pop()
+        yield node
+        for field in _BLOCKS:
+            block = getattr(node, field, None)
+            if isinstance(block, cst.CSTNode):
+                pending.append(block)
+            elif isinstance(block, Sequence):
+                pending.extend(block)
+
+
+def _header_nodes(definition: _Definition) -> Iterator[cst.CSTNode]:
+    """The nodes of a definition's decorators, parameters, annotations and base classes."""
+    parts: list[cst.CSTNode | None] = [*definition.decorators, definition.type_parameters]
+    if isinstance(definition, cst.FunctionDef):
+        parts += [definition.params, definition.returns]
+    else:
+        parts += [*definition.bases, *definition.keywords]
+    for part in parts:
+        if part is not None:
+            yield from walk(part)

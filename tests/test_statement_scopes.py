@@ -1,0 +1,179 @@
+"""Scopes computed per top-level statement answer as the whole module's scopes do: for every
+node of every fixture and sample module, which names are bound, their qualified names and
+the scopes that bind them."""
+
+from __future__ import annotations
+
+import builtins
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import libcst as cst
+import pytest
+from libcst.metadata import MetadataWrapper, Scope, ScopeProvider
+
+from codemods.analysis.scope import walk
+from codemods.analysis.statement_scopes import StatementScopes
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+SAMPLES = {
+    "classes": """\
+        import asyncio
+        from asyncio import CancelledError as Cancelled
+
+        task = None
+
+        class Service:
+            task = 1
+            asyncio = "shadowed in the class only"
+
+            async def run(self, cancelled=None):
+                task_1 = asyncio.create_task(self.work())
+                try:
+                    await task_1
+                except BaseException:
+                    pass
+
+            async def work(self):
+                def inner():
+                    asyncio = None
+                    return asyncio
+                class Nested:
+                    def method(self):
+                        return Cancelled
+                return [task for task in range(3)]
+
+            @property
+            def name(self):
+                return "service"
+
+        async def main():
+            async with asyncio.timeout(1):
+                await Service().run()
+
+        def main():
+            lambda asyncio: asyncio
+        """,
+    "conditional": """\
+        import typing
+        if typing.TYPE_CHECKING:
+            import asyncio
+        else:
+            def helper(): ...
+        try:
+            import trio
+        except ImportError:
+            trio = None
+
+        class Empty:
+            def only(self):
+                import asyncio
+                return asyncio.CancelledError
+
+        async def user():
+            try:
+                await trio.sleep(1)
+            except BaseException:
+                raise
+        """,
+}
+
+NOT_REDUCIBLE = {
+    "global": """\
+        async def first():
+            global asyncio
+            import asyncio
+
+        async def second():
+            try:
+                await asyncio.sleep(1)
+            except BaseException:
+                pass
+        """,
+    "walrus in a default": """\
+        def first(value=(task := None)):
+            return value
+
+        async def second():
+            return task
+        """,
+}
+
+
+def _modules() -> Iterator[object]:
+    """The samples, then every fixture (slow: several hundred modules)."""
+    for name, text in SAMPLES.items():
+        yield pytest.param(name, textwrap.dedent(text), id=name)
+    for path in sorted(FIXTURES.glob("*/*.py")):
+        yield pytest.param(path.name, path.read_text(), id=path.name, marks=pytest.mark.slow)
+
+
+def _paths(module: cst.Module) -> Iterator[list[cst.CSTNode]]:
+    """The paths `StatementScopes.around` is given: to each top-level statement, and through
+    each class statement to each of its members."""
+    for statement in module.body:
+        yield [module, statement]
+        if isinstance(statement, cst.ClassDef) and isinstance(statement.body, cst.IndentedBlock):
+            for member in statement.body.body:
+                yield [module, statement, statement.body, member]
+
+
+def _names(module: cst.Module) -> set[str]:
+    spelled = {node.value for node in walk(module) if isinstance(node, cst.Name)}
+    return spelled | {"asyncio", "asyncio.CancelledError", "trio", "anyio", "open", "len"}
+
+
+def _answers(scope: Scope | None, names: set[str]) -> object:
+    if scope is None:
+        return None
+    return (
+        type(scope).__name__,
+        scope._name_prefix,
+        {
+            name: (
+                name in scope,
+                {(q.name, q.source) for q in scope.get_qualified_names_for(name)},
+                sorted((type(a.scope).__name__, a.name) for a in scope[name])
+                if name in scope and not hasattr(builtins, name)
+                else None,
+            )
+            for name in names
+        },
+    )
+
+
+@pytest.mark.parametrize(("name", "text"), list(_modules()))
+def test_statement_scopes_answer_as_the_whole_modules(name: str, text: str) -> None:
+    module = cst.parse_module(text)
+    whole = MetadataWrapper(module, unsafe_skip_copy=True).resolve(ScopeProvider)
+    names = _names(module)
+    scopes = StatementScopes(module)
+    compared: set[tuple[int, int]] = set()
+    for path in _paths(module):
+        reduced = scopes.around(path)
+        if reduced is None:
+            assert "global" in text or ":=" in text
+            continue
+        for node in walk(path[-1]):
+            if node not in reduced:
+                continue
+            pair = (id(reduced[node]), id(whole[node]))  # (many nodes share a scope)
+            if pair not in compared:
+                assert _answers(reduced[node], names) == _answers(whole[node], names), node
+                compared.add(pair)
+    assert compared or "global" in text or ":=" in text
+
+
+@pytest.mark.parametrize("text", NOT_REDUCIBLE.values(), ids=list(NOT_REDUCIBLE))
+def test_a_module_that_binds_names_from_inside_a_definition_is_not_reduced(text: str) -> None:
+    module = cst.parse_module(textwrap.dedent(text))
+    assert StatementScopes(module).around([module, module.body[1]]) is None
+
+
+def test_a_path_from_another_module_is_not_reduced() -> None:
+    module = cst.parse_module("def f():\n    pass\n")
+    other = cst.parse_module("def f():\n    pass\n")
+    assert StatementScopes(module).around([other, other.body[0]]) is None
+    assert StatementScopes(module).around([module]) is None
