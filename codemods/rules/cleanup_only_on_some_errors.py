@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
 from codemods.analysis.blocks import same_code
-from codemods.analysis.cleanup import called_name
+from codemods.analysis.cleanup import called_name, is_cleanup_name
 from codemods.analysis.compensation import (
     Compensation,
     compensation,
@@ -14,7 +16,8 @@ from codemods.analysis.compensation import (
 from codemods.analysis.handler_rule import HandlerRule
 from codemods.analysis.handlers import enclosing_guards, guarded_coroutine
 from codemods.analysis.reraise import with_reraise
-from codemods.analysis.scope import walk_same_frame
+from codemods.analysis.scope import mentions, walk_same_frame
+from codemods.analysis.setup import is_setup_name, set_up_before, undoes_only_set_up
 from codemods.model import FixSafety, RuleOptions
 from codemods.prefilter.statements import (
     CANCELLATION_NAMES,
@@ -102,6 +105,16 @@ class CleanupOnlyOnSomeErrors(HandlerRule):
     def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:
         return may_clean_up_on_some_errors(code)
 
+    @classmethod
+    def is_context(cls, code: CoroutineCode, options: RuleOptions) -> bool:
+        """A method that binds the object's attributes or tears something down: whether a
+        handler's `await self._cleanup()` undoes what a `self._connect()` of the function set
+        up is read in them."""
+        return any(_binds_attribute(node) for node in code.bindings) or any(
+            isinstance(call.func, ast.Attribute) and _starts_or_ends(call.func.attr, options)
+            for call in code.discarded_calls
+        )
+
     def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> cst.Try:
         if self.options.target_version < (3, 8):
             return updated_node  # CancelledError was an Exception: `except Exception` is CF202's
@@ -112,7 +125,10 @@ class CleanupOnlyOnSomeErrors(HandlerRule):
         undo = self._undo(original_node)
         if not undo:
             return updated_node
-        why_no_fix = undo[0].why_not_repeatable
+        undoes, why_no_fix = self._undoes_set_up(original_node, undo)
+        if not undoes:
+            return updated_node
+        why_no_fix = why_no_fix or undo[0].why_not_repeatable
         if not all(other.same_as(undo[0]) for other in undo):
             why_no_fix = "the handlers undo different things"
         spelling = self.cancellation_spelling_at(original_node)
@@ -153,6 +169,33 @@ class CleanupOnlyOnSomeErrors(HandlerRule):
         if found and self._undone_outside(node, found[0]):
             return []
         return found
+
+    def _undoes_set_up(self, node: cst.Try, undo: list[Compensation]) -> tuple[bool, str | None]:
+        """Whether a handler undoes what the function set up (if none does, the handlers
+        answer what the error means: a device marked unreachable, a negative cache entry),
+        and why the finding is reported only: a handler does more than that undo, or its
+        undo uses an attribute the `try` sets (None: neither)."""
+        setup = set_up_before(node, self.parents(node), self.options.cleanup_names)
+        verdicts = [undoes_only_set_up(setup, compensation.lines) for compensation in undo]
+        if not any(undoing for undoing, _ in verdicts):
+            return False, None
+        other = next((line for _, line in verdicts if line is not None), None)
+        if other is not None:
+            return True, (
+                f"besides undoing what the function set up, the handler runs `{other}`, "
+                "an answer to what the error means that a cancellation does not mean"
+            )
+        unset = [
+            chain
+            for chain in sorted(setup.set_in_try)
+            if any(mentions(line, {chain}) for line in undo[0].lines)
+        ]
+        if unset:
+            return True, (
+                f"the handler's undo uses `{unset[0]}`, which the `try` sets: unset, or "
+                "another object, if the cancellation comes before that line"
+            )
+        return True, None
 
     def _undone_outside(self, node: cst.Try, undo: Compensation) -> bool:
         """Whether an enclosing handler or `finally` already runs one of the undo lines."""
@@ -195,6 +238,16 @@ def _only_cancels_what_wait_for_cancels(node: cst.Try, undo: Compensation) -> bo
 # The gates: what a file needs for this rule to have a finding (False: certainly none).
 
 _NOT_PARTICULAR = frozenset({"Exception", "BaseException"})
+
+
+def _binds_attribute(node: ast.arg | ast.Assign | ast.AnnAssign) -> bool:
+    targets = node.targets if isinstance(node, ast.Assign) else []
+    targets += [node.target] if isinstance(node, ast.AnnAssign) else []
+    return any(isinstance(part, ast.Attribute) for target in targets for part in ast.walk(target))
+
+
+def _starts_or_ends(name: str, options: RuleOptions) -> bool:
+    return is_cleanup_name(name, options.cleanup_names, loose=True) or is_setup_name(name)
 
 
 def may_clean_up_on_some_errors(code: CoroutineCode) -> bool:
