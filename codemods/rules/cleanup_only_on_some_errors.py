@@ -33,10 +33,20 @@ class CleanupOnlyOnSomeErrors(HandlerRule):
     """
     ## What it does
     Flags a coroutine's handler for particular errors (`except asyncio.TimeoutError:`,
-    `except (OSError, ProtocolError):`) that undoes something and then raises (unsubscribes,
-    disconnects, releases the lock the function took, resets state; see CF202 for what counts
-    as undoing), when no handler of the `try` catches cancellation and the `try` body contains
-    a cancellation point.
+    `except (OSError, ProtocolError):`) that undoes what the function itself set up and then
+    raises, when no handler of the `try` catches cancellation and the `try` body contains a
+    cancellation point. Undoing is the pairing "set up here / undone in the handler": closing
+    the client the function created before the `try`, releasing the lock it acquired,
+    removing the entry it registered, lowering the count it raised, disconnecting what it
+    (or one of its class's own helpers) connected, tearing down a connection it was given,
+    closing the object itself when the `try` was mid-exchange on the object's own
+    connection, or repeating a cleanup the function runs after the `try` anyway.
+
+    A handler that acts on nothing the function set up records what the error *means*: a
+    device marked unreachable, a negative cache entry, an endpoint disabled for good, a
+    shared connection closed because the server stopped answering, a lock token cleared
+    because the lock expired, a user notification. A cancellation means none of that: no
+    finding.
 
     ## Why is this bad?
     The code knows that a failure in the middle must be undone, but cancellation is a failure
@@ -44,6 +54,11 @@ class CleanupOnlyOnSomeErrors(HandlerRule):
     cleanup that runs when `wait_for` gives up is skipped when the caller cancels, or when an
     enclosing `asyncio.timeout()` expires. The lock stays held and every later call hangs; the
     subscription keeps delivering to nobody.
+
+    Only the undo carries over: a cancelled call holds the same lock, client or registration
+    the failed one did. What a handler concludes from the error (the device is gone, the file
+    is unreadable, the endpoint is unsupported) does not, and running it on every cancelled
+    call would be a bug of its own.
 
     ## Example
     ```python
@@ -82,17 +97,20 @@ class CleanupOnlyOnSomeErrors(HandlerRule):
     final `raise`) and re-raises. The handlers stay as they are: a timeout or error still
     raises exactly what it raised, and other errors are not caught.
 
-    Safe when the repeated lines only undo state: only cancellation changes path, and it
-    propagates unchanged after the same cleanup. Unsafe when they do more (count, notify, call
-    something else), which every cancellation would now do too.
+    Safe when every repeated line undoes what the function set up: only cancellation changes
+    path, and it propagates unchanged after the same cleanup. Unsafe when such a line also
+    reports (a state set to an error value), which every cancellation would now do too.
+
+    Report only, without a fix (the message says why), when the handler does more than the
+    undo (counts the failure, notifies, sets a flag: an answer to the error that a
+    cancellation must not give); when the undo uses a name or an attribute the `try` binds
+    (unset, or another object, if the cancellation comes first) or the exception it caught;
+    when it is entangled with a `raise` or a jump; or when several handlers undo different
+    things.
 
     A handler only for errors about values (`ValueError`, `KeyError`...) is left alone: what
     it undoes answers bad data, not an exchange stopped midway. So is a timeout handler that
     only cancels the future `asyncio.wait_for` waited on: a cancelled `wait_for` cancels it too.
-
-    Report only, without a fix (the message says why), when the undo uses a name the `try`
-    binds (unbound if the cancellation comes first) or the exception it caught, is entangled
-    with a `raise` or a jump, or when several handlers undo different things.
     """
 
     code = "CF205"
