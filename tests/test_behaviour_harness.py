@@ -618,7 +618,6 @@ NOT_RUNNABLE: dict[str, str] = {
     "CF205/semaphore_release_on_connection_error-safe": "Crawler.fetch: cancel at suspension 2 (line 12): a fake cannot stand in (TypeError)",
     "CF205/timeout_pending_request_del_on_wait_for-safe": "RpcClient.call: the success path fails on a fake",
     "CF205/timeout_stream_subscription_unsubscribe_async_timeout-safe": "PriceFeed.first_quote: the success path fails on a fake",
-    "CF205/transport_close_counts_failures_unsafe-unsafe": "Uplink.push: cancel at suspension 2 (line 17): a fake cannot stand in (TypeError)",
     "CF207/lock_release_after_flush-unsafe": "Journal.flush_locked: the success path fails on a fake",
     "CF301/match_capture_named_task_py311-safe": "handle: no run reaches the lines the fix changed",
     "CF301/ok_await_meant_to_raise_in_assert_raises-safe": "WorkerTest.test_cancel_stops_worker: the success path fails on a fake",

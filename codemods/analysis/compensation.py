@@ -225,68 +225,9 @@ def held_before(function: cst.FunctionDef, node: cst.CSTNode) -> frozenset[str]:
     return frozenset(found)
 
 
-def set_up_before(function: cst.FunctionDef, node: cst.CSTNode) -> frozenset[str]:
-    """What the function sets up before `node`, in source order: the names and attribute
-    chains it assigns or counts (`conn = ...`, `self._in_use += 1`), the registries it writes
-    (`self._pending[key] = fut` -> `self._pending`) and the objects whose setting-up methods
-    it calls (`await self._bus.subscribe(topic)` -> `self._bus`, `await lock.acquire()`)."""
-    found: set[str] = set()
-    for child in walk_same_frame(function.body):
-        if child is node:
-            break
-        if isinstance(child, cst.Assign):
-            for target in child.targets:
-                found.update(_target_names(target.target))
-        elif isinstance(child, cst.AugAssign | cst.AnnAssign):
-            found.update(_target_names(child.target))
-        elif (
-            isinstance(child, cst.Call)
-            and isinstance(child.func, cst.Attribute)
-            and not _SETTING_UP.isdisjoint(words(child.func.attr.value))
-        ):
-            found.update(_target_names(child.func.value))
-    found.discard("self")
-    return frozenset(found)
-
-
-_SETTING_UP = frozenset(
-    {"acquire", "add", "append", "connect", "insert", "open", "put", "register", "start"}
-    | {"subscribe", "listen", "login", "setdefault", "update", "watch", "lock", "begin"}
-)
-"""Words of a method that sets something up on its object: what an undo may take back."""
-
-
-def acts_on(small: cst.BaseSmallStatement, names: frozenset[str], judge: Judge) -> bool:
-    """Whether an undo step acts on one of `names` (see `set_up_before`): a call on it or
-    with it, a reset of it to `None`, `False`, `0` or empty (another value is a new state),
-    its count taken back, an entry of it deleted; or the object's own cleanup (`await
-    self.disconnect()`). Steps that do not undo anything pass."""
-    if judge.small(small) is not Effect.UNDO:
-        return True
-    touched: list[str] = []
-    if isinstance(small, cst.Expr):
-        call = small.value.expression if isinstance(small.value, cst.Await) else small.value
-        if isinstance(call, cst.Call):
-            func = call.func
-            if isinstance(func, cst.Attribute):
-                if get_full_name_for_node(func.value) == "self" and is_cleanup_call(
-                    call, judge.cleanup_names
-                ):
-                    return True
-                touched += _target_names(func.value)
-            touched += [name for arg in call.args for name in _target_names(arg.value)]
-    elif isinstance(small, cst.Assign) and _clears(small.value):  # a reset, not a new state
-        touched = [name for t in small.targets for name in _target_names(t.target)]
-    elif isinstance(small, cst.AugAssign | cst.AnnAssign | cst.Del):
-        touched = _target_names(small.target)
-    return any(name == held or name.startswith(f"{held}.") for name in touched for held in names)
-
-
 def _target_names(target: cst.BaseExpression) -> list[str]:
     if isinstance(target, cst.Tuple | cst.List):
         return [name for element in target.elements for name in _target_names(element.value)]
-    if isinstance(target, cst.Subscript):  # `registry[key]`: the registry
-        return _target_names(target.value)
     name = get_full_name_for_node(target)
     return [name] if name else []
 

@@ -1,24 +1,23 @@
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
 from codemods.analysis.blocks import same_code
-from codemods.analysis.cleanup import called_name
+from codemods.analysis.cleanup import called_name, is_cleanup_name
 from codemods.analysis.compensation import (
     Compensation,
-    Judge,
-    acts_on,
     compensation,
     handles_only_data_errors,
-    held_before,
     repeated_elsewhere,
-    set_up_before,
 )
 from codemods.analysis.handler_rule import HandlerRule
 from codemods.analysis.handlers import enclosing_guards, guarded_coroutine
 from codemods.analysis.reraise import with_reraise
-from codemods.analysis.scope import walk_same_frame
+from codemods.analysis.scope import mentions, walk_same_frame
+from codemods.analysis.setup import is_setup_name, set_up_before, undoes_only_set_up
 from codemods.model import FixSafety, RuleOptions
 from codemods.prefilter.statements import (
     CANCELLATION_NAMES,
@@ -34,10 +33,20 @@ class CleanupOnlyOnSomeErrors(HandlerRule):
     """
     ## What it does
     Flags a coroutine's handler for particular errors (`except asyncio.TimeoutError:`,
-    `except (OSError, ProtocolError):`) that undoes something and then raises (unsubscribes,
-    disconnects, releases the lock the function took, resets state; see CF202 for what counts
-    as undoing), when no handler of the `try` catches cancellation and the `try` body contains
-    a cancellation point.
+    `except (OSError, ProtocolError):`) that undoes what the function itself set up and then
+    raises, when no handler of the `try` catches cancellation and the `try` body contains a
+    cancellation point. Undoing is the pairing "set up here / undone in the handler": closing
+    the client the function created before the `try`, releasing the lock it acquired,
+    removing the entry it registered, lowering the count it raised, disconnecting what it
+    (or one of its class's own helpers) connected, tearing down a connection it was given,
+    closing the object itself when the `try` was mid-exchange on the object's own
+    connection, or repeating a cleanup the function runs after the `try` anyway.
+
+    A handler that acts on nothing the function set up records what the error *means*: a
+    device marked unreachable, a negative cache entry, an endpoint disabled for good, a
+    shared connection closed because the server stopped answering, a lock token cleared
+    because the lock expired, a user notification. A cancellation means none of that: no
+    finding.
 
     ## Why is this bad?
     The code knows that a failure in the middle must be undone, but cancellation is a failure
@@ -45,6 +54,11 @@ class CleanupOnlyOnSomeErrors(HandlerRule):
     cleanup that runs when `wait_for` gives up is skipped when the caller cancels, or when an
     enclosing `asyncio.timeout()` expires. The lock stays held and every later call hangs; the
     subscription keeps delivering to nobody.
+
+    Only the undo carries over: a cancelled call holds the same lock, client or registration
+    the failed one did. What a handler concludes from the error (the device is gone, the file
+    is unreadable, the endpoint is unsupported) does not, and running it on every cancelled
+    call would be a bug of its own.
 
     ## Example
     ```python
@@ -83,21 +97,20 @@ class CleanupOnlyOnSomeErrors(HandlerRule):
     final `raise`) and re-raises. The handlers stay as they are: a timeout or error still
     raises exactly what it raised, and other errors are not caught.
 
-    Safe when the repeated lines only undo state: only cancellation changes path, and it
-    propagates unchanged after the same cleanup. Unsafe when they do more (count, notify, call
-    something else), which every cancellation would now do too.
+    Safe when every repeated line undoes what the function set up: only cancellation changes
+    path, and it propagates unchanged after the same cleanup. Unsafe when such a line also
+    reports (a state set to an error value), which every cancellation would now do too.
+
+    Report only, without a fix (the message says why), when the handler does more than the
+    undo (counts the failure, notifies, sets a flag: an answer to the error that a
+    cancellation must not give); when the undo uses a name or an attribute the `try` binds
+    (unset, or another object, if the cancellation comes first) or the exception it caught;
+    when it is entangled with a `raise` or a jump; or when several handlers undo different
+    things.
 
     A handler only for errors about values (`ValueError`, `KeyError`...) is left alone: what
     it undoes answers bad data, not an exchange stopped midway. So is a timeout handler that
     only cancels the future `asyncio.wait_for` waited on: a cancelled `wait_for` cancels it too.
-
-    Report only, without a fix (the message says why), when an undo step acts on state the
-    function did not set up before the `try` (`self.available = False`, a cache entry dropped,
-    a shared connection closed): such a handler may answer what the error means (the device is
-    gone, the file unreadable), which a cancellation does not mean (unless the success path
-    after the `try` does the same); when the undo uses a name the `try` binds (unbound if the
-    cancellation comes first) or the exception it caught, is entangled with a `raise` or a
-    jump, or when several handlers undo different things.
     """
 
     code = "CF205"
@@ -110,6 +123,16 @@ class CleanupOnlyOnSomeErrors(HandlerRule):
     def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:
         return may_clean_up_on_some_errors(code)
 
+    @classmethod
+    def is_context(cls, code: CoroutineCode, options: RuleOptions) -> bool:
+        """A method that binds the object's attributes or tears something down: whether a
+        handler's `await self._cleanup()` undoes what a `self._connect()` of the function set
+        up is read in them."""
+        return any(_binds_attribute(node) for node in code.bindings) or any(
+            isinstance(call.func, ast.Attribute) and _starts_or_ends(call.func.attr, options)
+            for call in code.discarded_calls
+        )
+
     def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> cst.Try:
         if self.options.target_version < (3, 8):
             return updated_node  # CancelledError was an Exception: `except Exception` is CF202's
@@ -120,14 +143,12 @@ class CleanupOnlyOnSomeErrors(HandlerRule):
         undo = self._undo(original_node)
         if not undo:
             return updated_node
-        why_no_fix = undo[0].why_not_repeatable
+        undoes, why_no_fix = self._undoes_set_up(original_node, undo)
+        if not undoes:
+            return updated_node
+        why_no_fix = why_no_fix or undo[0].why_not_repeatable
         if not all(other.same_as(undo[0]) for other in undo):
             why_no_fix = "the handlers undo different things"
-        if why_no_fix is None and not self._undoes_own_setup(original_node, undo[0]):
-            why_no_fix = (
-                "the handler changes state the function did not set up before the `try`; "
-                "it may answer what the error means"
-            )
         spelling = self.cancellation_spelling_at(original_node)
         if why_no_fix is None and spelling is None:
             why_no_fix = "no spelling of the cancellation exception is usable here"
@@ -167,30 +188,32 @@ class CleanupOnlyOnSomeErrors(HandlerRule):
             return []
         return found
 
-    def _undoes_own_setup(self, node: cst.Try, undo: Compensation) -> bool:
-        """Whether each undo step acts on what the function set up before the `try` (the
-        lock it took, the entry it registered, the client it opened): the half-done work a
-        cancellation leaves too. A step on other, long-lived state (`self.available =
-        False`, a negative cache entry, a shared connection closed) reacts to the error."""
-        function = self.coroutine(node)
-        names = set_up_before(function, node)
-        judge = Judge(held_before(function, node), None, self.options.cleanup_names)
-        after = self._following(node)
-        return all(
-            any(same_code(line, later) for later in after)  # the success path does it too
-            or all(acts_on(small, names, judge) for small in line.body)
-            for line in undo.lines
-            if isinstance(line, cst.SimpleStatementLine)
-        )
-
-    def _following(self, node: cst.Try) -> list[cst.BaseStatement]:
-        """The statements after the `try` in its block."""
-        parents = self.parents(node)
-        block = parents[0] if parents else None
-        if not isinstance(block, cst.IndentedBlock | cst.Module):
-            return []
-        body = list(block.body)
-        return body[body.index(node) + 1 :] if node in body else []
+    def _undoes_set_up(self, node: cst.Try, undo: list[Compensation]) -> tuple[bool, str | None]:
+        """Whether a handler undoes what the function set up (if none does, the handlers
+        answer what the error means: a device marked unreachable, a negative cache entry),
+        and why the finding is reported only: a handler does more than that undo, or its
+        undo uses an attribute the `try` sets (None: neither)."""
+        setup = set_up_before(node, self.parents(node), self.options.cleanup_names)
+        verdicts = [undoes_only_set_up(setup, compensation.lines) for compensation in undo]
+        if not any(undoing for undoing, _ in verdicts):
+            return False, None
+        other = next((line for _, line in verdicts if line is not None), None)
+        if other is not None:
+            return True, (
+                f"besides undoing what the function set up, the handler runs `{other}`, "
+                "an answer to what the error means that a cancellation does not mean"
+            )
+        unset = [
+            chain
+            for chain in sorted(setup.set_in_try)
+            if any(mentions(line, {chain}) for line in undo[0].lines)
+        ]
+        if unset:
+            return True, (
+                f"the handler's undo uses `{unset[0]}`, which the `try` sets: unset, or "
+                "another object, if the cancellation comes before that line"
+            )
+        return True, None
 
     def _undone_outside(self, node: cst.Try, undo: Compensation) -> bool:
         """Whether an enclosing handler or `finally` already runs one of the undo lines."""
@@ -233,6 +256,16 @@ def _only_cancels_what_wait_for_cancels(node: cst.Try, undo: Compensation) -> bo
 # The gates: what a file needs for this rule to have a finding (False: certainly none).
 
 _NOT_PARTICULAR = frozenset({"Exception", "BaseException"})
+
+
+def _binds_attribute(node: ast.arg | ast.Assign | ast.AnnAssign) -> bool:
+    targets = node.targets if isinstance(node, ast.Assign) else []
+    targets += [node.target] if isinstance(node, ast.AnnAssign) else []
+    return any(isinstance(part, ast.Attribute) for target in targets for part in ast.walk(target))
+
+
+def _starts_or_ends(name: str, options: RuleOptions) -> bool:
+    return is_cleanup_name(name, options.cleanup_names, loose=True) or is_setup_name(name)
 
 
 def may_clean_up_on_some_errors(code: CoroutineCode) -> bool:
