@@ -9,7 +9,7 @@ from codemods.analysis.handler_rule import HandlerRule
 from codemods.analysis.handlers import Handler, TryNode, TryT
 from codemods.analysis.names import Caught
 from codemods.analysis.reraise import (
-    JumpsToRaise,
+    PlansOnTry,
     is_inert,
     reraise_statement,
     reraising_clause,
@@ -58,7 +58,7 @@ class _Split:
         return clause.handler if clause else None
 
 
-class CancelledErrorNotReraised(JumpsToRaise, HandlerRule):
+class CancelledErrorNotReraised(PlansOnTry, HandlerRule):
     """
     ## What it does
     Flags an `except CancelledError` handler (also `trio.Cancelled`,
@@ -167,19 +167,7 @@ class CancelledErrorNotReraised(JumpsToRaise, HandlerRule):
     ) -> cst.IndentedBlock:
         return self.move_tails(original_node, updated_node, self._tails_to_move)
 
-    def visit_Try(self, node: cst.Try) -> None:
-        self._plan(node)
-
-    def visit_TryStar(self, node: cst.TryStar) -> None:
-        self._plan(node)
-
-    def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> cst.Try:
-        return self._apply(original_node, updated_node)
-
-    def leave_TryStar(self, original_node: cst.TryStar, updated_node: cst.TryStar) -> cst.TryStar:
-        return self._apply(original_node, updated_node)
-
-    def _plan(self, node: TryNode) -> None:
+    def plan(self, node: TryNode) -> None:
         found = self.first_cancellation_handler(node)
         if found is None:
             return
@@ -261,7 +249,7 @@ class CancelledErrorNotReraised(JumpsToRaise, HandlerRule):
         )
         return split if split.clause(handler, self.options.cleanup_names) else None
 
-    def _apply(self, original: TryT, updated: TryT) -> TryT:
+    def apply(self, original: TryT, updated: TryT) -> TryT:
         planned = self._planned.pop(original, None)
         if planned is None:
             return updated

@@ -7,7 +7,7 @@ from codemods.analysis.handler_rule import HandlerRule
 from codemods.analysis.handlers import Handler, TryNode, TryT
 from codemods.analysis.names import Caught
 from codemods.analysis.reraise import (
-    JumpsToRaise,
+    PlansOnTry,
     reraise_statement,
     reraising_clause,
     with_reraise,
@@ -23,7 +23,7 @@ from codemods.prefilter.statements import (
 )
 
 
-class TaskEndsNormallyWhenCancelled(JumpsToRaise, HandlerRule):
+class TaskEndsNormallyWhenCancelled(PlansOnTry, HandlerRule):
     """
     ## What it does
     Flags a handler that catches the cancellation of a coroutine (`except CancelledError`, a
@@ -101,19 +101,7 @@ class TaskEndsNormallyWhenCancelled(JumpsToRaise, HandlerRule):
         self._planned = {}
         self.jumps_to_raise = {}
 
-    def visit_Try(self, node: cst.Try) -> None:
-        self._plan(node)
-
-    def visit_TryStar(self, node: cst.TryStar) -> None:
-        self._plan(node)
-
-    def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> cst.Try:
-        return self._apply(original_node, updated_node)
-
-    def leave_TryStar(self, original_node: cst.TryStar, updated_node: cst.TryStar) -> cst.TryStar:
-        return self._apply(original_node, updated_node)
-
-    def _plan(self, node: TryNode) -> None:
+    def plan(self, node: TryNode) -> None:
         found = self.first_cancellation_handler(node)
         if found is None:
             return
@@ -149,7 +137,7 @@ class TaskEndsNormallyWhenCancelled(JumpsToRaise, HandlerRule):
         """The handler, bound to a name where an `except*` re-raise needs one."""
         return handler.with_changes(name=self.group_binding(handler) or handler.name)
 
-    def _apply(self, original: TryT, updated: TryT) -> TryT:
+    def apply(self, original: TryT, updated: TryT) -> TryT:
         planned = self._planned.pop(original, None)
         if planned is None:
             return updated
