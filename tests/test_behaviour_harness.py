@@ -498,9 +498,9 @@ NOT_RUNNABLE: dict[str, str] = {
     "CF101/reader_baseexception_raise_from-safe": "read_message: the success path fails on a fake",
     "CF101/trio_heartbeat_aclose-safe": "heartbeat: trio or anyio code: the harness runs asyncio",
     "CF101/websocket_reader_async_for_body-safe": "read_events: the success path fails on a fake",
-    "CF102/anyio_cancelled_class-safe": "consume: trio or anyio code: the harness runs asyncio",
+    "CF102/anyio_cancelled_class-unsafe": "consume: trio or anyio code: the harness runs asyncio",
     "CF102/async_generator_return-unsafe": "stream_events: an async generator",
-    "CF102/except_star_taskgroup-safe": "run_shards: the success path fails on a fake",
+    "CF102/except_star_taskgroup-unsafe": "run_shards: the success path fails on a fake",
     "CF102/for_loop_reraise_in_body-safe": "BufferedWriter.write_forever: cancel at suspension 1 (line 16): a fake cannot stand in (TypeError)",
     "CF102/if_else_one_branch_reraises-safe": "Downloader.download: no run reaches the lines the fix changed",
     "CF102/pep758_unparenthesised-unsafe": "newer syntax than this Python's",
@@ -560,11 +560,10 @@ NOT_RUNNABLE: dict[str, str] = {
 """Fixes none of whose changed functions the harness can run, with the reason."""
 
 KNOWN_WRONG: dict[str, str] = {
-    "CF101/nested_try_inner_and_outer_broad-unsafe": "partial (issue 21 pattern 3): BatchUploader.upload: cancel at suspension 2 (line 17): ends ('returned', 'None'), not cancelled",
-    "CF101/pubsub_break_then_unsubscribe_trailing_cleanup-safe": "8 problem(s), e.g. listen: Exception at await 3: calls [\"logging.getLogger('fixture')\", 'redis.pubsub()', 'redis.pubsub().subscribe(channel)', 'redis.pubsub().get_message(ignor...",
+    "CF105/pubsub_break_then_unsubscribe_trailing_cleanup-safe": "8 problem(s), e.g. listen: Exception at await 3: calls [\"logging.getLogger('fixture')\", 'redis.pubsub()', 'redis.pubsub().subscribe(channel)', 'redis.pubsub().get_message(ignor...",
     "CF101/shutdown_services_oneline_handler-safe": "4 problem(s), e.g. App.shutdown: cancel at suspension 1 (line 16): ends ('returned', 'None'), not cancelled",
     "CF101/shutdown_services_oneline_handler-unsafe": "partial (issue 21 pattern 3): App.shutdown: cancel at suspension 1 (line 16): ends ('returned', 'None'), not cancelled",
-    "CF102/fallthrough_then_unsubscribe-safe": "partial (issue 21 pattern 3): EventListener.listen: cancel at suspension 2 (line 18): ends ('returned', 'None'), not cancelled",
+    "CF105/fallthrough_then_unsubscribe-safe": "partial (issue 21 pattern 3): EventListener.listen: cancel at suspension 2 (line 18): ends ('returned', 'None'), not cancelled",
     "CF102/ok_gather_after_cancel-unsafe": "2 problem(s), e.g. WorkerPool.stop: cancel at suspension 1 (line 20): ends ('returned', 'None'), not cancelled",
     "CF102/tuple_split_skips_trailing_close-safe": "30 problem(s), e.g. forward: cancel at suspension 2 (line 13): ends ('returned', '0'), not cancelled",
     "CF201/aiohttp_runner_cleanup-safe": "1 problem(s), e.g. serve_metrics: OSError at await 4: calls [\"logging.getLogger('fixture')\", 'aiohttp.web.AppRunner(app)', 'aiohttp.web.AppRunner().setup()', 'aiohttp.web.TCPSi...",

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from codemods.analysis.exits import Exit, ExitPaths, Jump
-from codemods.analysis.handler_rule import HandlerRule
+from codemods.analysis.handler_rule import SwallowingRule
 from codemods.analysis.handlers import Handler, TryNode, TryT
 from codemods.analysis.names import Caught
 from codemods.analysis.reraise import (
@@ -58,7 +58,7 @@ class _Split:
         return clause.handler if clause else None
 
 
-class CancelledErrorNotReraised(PlansOnTry, HandlerRule):
+class CancelledErrorNotReraised(PlansOnTry, SwallowingRule):
     """
     ## What it does
     Flags an `except CancelledError` handler (also `trio.Cancelled`,
@@ -68,7 +68,13 @@ class CancelledErrorNotReraised(PlansOnTry, HandlerRule):
 
     Not flagged: handlers that call `uncancel()` or test `cancelling()` (deliberate), a
     cancellation raised again later in the function, and `task.cancel()` followed by
-    `await task` inside the `try`, where the error is the child's (CF301's concern).
+    `await task` inside the `try`, where the error is the child's (CF301's concern). Nor a
+    handler that raises on every path and re-raises the cancellation on some (`if closed:
+    raise ConnectionClosedError` then `raise`: a translation on purpose), one that raises a
+    stored exception object (`raise self._exception`, which may be the cancellation), or a
+    `try` that only awaits a future another function of the module cancels (`await
+    self._done` where `self._done.cancel()` is the owner's "stopped" signal: the error is
+    the future's).
 
     ## Why is this bad?
     Cancellation is cooperative: `task.cancel()` only asks. A coroutine that catches the
@@ -104,7 +110,8 @@ class CancelledErrorNotReraised(PlansOnTry, HandlerRule):
     becomes `raise`, its comment kept above it); in an `except*` handler,
     `raise <group>.exceptions[0] from None`, binding the group if needed, because a bare `raise`
     there re-raises an exception group, which asyncio does not treat as cancellation. This fix is
-    safe.
+    safe, unless the swallowing path goes on to a `return` of a value after the `try` (which
+    the fix skips): then it is unsafe.
 
     A `break`/`continue`/bare `return` that leaves the handler is replaced by `raise`. This fix
     is unsafe: the loop no longer goes on after a cancellation. A tuple handler is split: the
@@ -117,13 +124,17 @@ class CancelledErrorNotReraised(PlansOnTry, HandlerRule):
     Where every path of the `try` goes on to that code and it ends the function, it moves into
     the `try`'s `finally` with the fix; otherwise the finding is reported only, and its message
     says so. Reported only, with the reason in the message, too: a handler that re-raises on
-    some paths only (`if self._closing: raise`: it chooses when to stop), one that returns a
+    some paths only (`if self._closing: raise`: it chooses when to stop), one with a branch
+    of its own for the cancellation (`elif isinstance(e, CancelledError):`), a tuple handler
+    that turns the cancellation into another exception (`raise QueueEmpty()`: a split-out
+    `raise` would bypass the callers' handlers for it), one that returns a
     value when cancelled (a partial result, on purpose), a `yield` in the handler of an async
     generator (the cancelled generator suspends there), a jump in a nested `except`, and a
     `try` that only awaits an existing task or future (`await self._task`: the
     `CancelledError` may be that task's). A handler that hands the exception on
     (`fut.set_exception(exc)`, `queue.put_nowait(exc)`) is not flagged; nor is one whose
-    swallowing leads straight to the end of a coroutine that returns nothing: that is CF105.
+    swallowing leads to the end of a coroutine that returns nothing, after at most some
+    teardown: that is CF105.
 
     ## Options
     - `cleanup-names`, `extend-cleanup-names`: the calls that count as cleanup after the `try`.
@@ -212,6 +223,8 @@ class CancelledErrorNotReraised(PlansOnTry, HandlerRule):
             for jump in exits.jumps
         ):
             return None, "the handler returns a value when cancelled, on purpose"
+        if caught.others and Exit.RAISE_OTHER in exits.kinds:
+            return None, TRANSLATES
         if caught.others:
             split = self._split(node, handler, caught)
             if split is None:
@@ -220,7 +233,8 @@ class CancelledErrorNotReraised(PlansOnTry, HandlerRule):
         reraise = self._reraise(handler, exits)
         if reraise is None:
             return None, "the handler raises another exception, or jumps from a nested handler"
-        return (reraise, FixSafety.UNSAFE if reraise.jumps else FixSafety.SAFE), None
+        unsafe = reraise.jumps or judgement.skips_a_result
+        return (reraise, FixSafety.UNSAFE if unsafe else FixSafety.SAFE), None
 
     def _reraise(self, handler: Handler, exits: ExitPaths) -> _Reraise | None:
         if Exit.RAISE_OTHER in exits.kinds:
@@ -272,6 +286,12 @@ class CancelledErrorNotReraised(PlansOnTry, HandlerRule):
             handler = handler.with_changes(name=fix.binding or handler.name)
             handlers[index] = with_reraise(handler) if fix.append else handler
         return updated.with_changes(handlers=handlers)
+
+
+TRANSLATES = (
+    "the handler turns the cancellation into another exception, on which its callers may "
+    "act (a split-out `raise` would bypass their handlers)"
+)
 
 
 def _replaceable(jump: Jump) -> bool:
