@@ -166,8 +166,7 @@ def _falsified(test: cst.BaseExpression, cleared: dict[str, bool]) -> bool:
 
 def _quiet(statement: cst.BaseStatement, outer: frozenset[str]) -> bool:
     """A statement a re-raise may skip: it only logs, sleeps, counts locally, passes or
-    returns (the value the swallowing produced is what the fix changes; a fix that skips a
-    `return` of a value is unsafe, see `Judgement.skips_a_result`)."""
+    returns (the value the swallowing produced is what the fix changes)."""
     if isinstance(statement, cst.SimpleStatementLine) and all(
         isinstance(small, cst.Return | cst.Pass)
         or (isinstance(small, cst.Expr) and isinstance(small.value, cst.Ellipsis))
@@ -260,16 +259,6 @@ class Judgement:
     """The code after the `try` must move into its `finally` for a re-raise to skip nothing."""
     reason: str | None
     """Why no fix is offered, when none is."""
-
-    @property
-    def skips_a_result(self) -> bool:
-        """The swallowing path goes on to return a value after the `try` (`return response`):
-        a fix that re-raises skips that code, so it is never safe."""
-        return any(
-            isinstance(node, cst.Return) and returns_value(node)
-            for line in self.path.reached
-            for node in walk_same_frame(line)
-        )
 
 
 def judge(

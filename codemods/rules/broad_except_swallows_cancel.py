@@ -69,8 +69,7 @@ class BroadExceptSwallowsCancel(SwallowingRule):
     unsafe when the handler does more than that before it swallows (reconnects, calls
     `task_done()`, updates attributes...): those steps no longer run on cancellation, and a
     person should decide whether some must. Logging, a back-off `sleep` and local retry counters
-    do not count. It is unsafe too when the swallowing path goes on to a `return` of a value
-    after the `try`, which the clause skips.
+    do not count.
 
     The clause never skips code after the `try` (or after the loop a `break` leaves) that the
     swallowing let run: where every path of the `try` goes on to it and it ends the function,
@@ -144,8 +143,7 @@ class BroadExceptSwallowsCancel(SwallowingRule):
         clause, why_no_fix = self._clause(original, updated, index, judgement)
         safety = None
         if clause is not None:
-            safe = clause.complete and not judgement.skips_a_result
-            safety = FixSafety.SAFE if safe else FixSafety.UNSAFE
+            safety = FixSafety.SAFE if clause.complete else FixSafety.UNSAFE
         if not self.report_handler(handler, safety, why_no_fix=why_no_fix):
             return updated
         assert clause is not None

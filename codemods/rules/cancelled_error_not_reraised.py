@@ -110,8 +110,7 @@ class CancelledErrorNotReraised(PlansOnTry, SwallowingRule):
     becomes `raise`, its comment kept above it); in an `except*` handler,
     `raise <group>.exceptions[0] from None`, binding the group if needed, because a bare `raise`
     there re-raises an exception group, which asyncio does not treat as cancellation. This fix is
-    safe, unless the swallowing path goes on to a `return` of a value after the `try` (which
-    the fix skips): then it is unsafe.
+    safe.
 
     A `break`/`continue`/bare `return` that leaves the handler is replaced by `raise`. This fix
     is unsafe: the loop no longer goes on after a cancellation. A tuple handler is split: the
@@ -233,8 +232,7 @@ class CancelledErrorNotReraised(PlansOnTry, SwallowingRule):
         reraise = self._reraise(handler, exits)
         if reraise is None:
             return None, "the handler raises another exception, or jumps from a nested handler"
-        unsafe = reraise.jumps or judgement.skips_a_result
-        return (reraise, FixSafety.UNSAFE if unsafe else FixSafety.SAFE), None
+        return (reraise, FixSafety.UNSAFE if reraise.jumps else FixSafety.SAFE), None
 
     def _reraise(self, handler: Handler, exits: ExitPaths) -> _Reraise | None:
         if Exit.RAISE_OTHER in exits.kinds:
