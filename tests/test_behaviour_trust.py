@@ -83,9 +83,10 @@ async def _serve(ns: Namespace, data: list[bytes], cancel: bool, fail: bool) -> 
 
 
 def test_trailing_abort_runs_in_finally_on_every_path() -> None:
-    source = _fixture("CF101", "trailing_abort_moves_into_finally")
-    original, fixed_ns, kinds = _versions(source, unsafe=False)
-    assert kinds == [("CF101", FixSafety.SAFE, True)]
+    source = _fixture("CF105", "trailing_abort_moves_into_finally")
+    assert fixed(source, CF1, unsafe=False).new_source is None  # the coroutine ends: unsafe
+    original, fixed_ns, kinds = _versions(source, unsafe=True)
+    assert kinds == [("CF105", FixSafety.UNSAFE, True)]
 
     # Cancelled while reading: both abort the transport once; only the fixed one ends cancelled.
     assert _run(_serve, original, [b"a"], True, False) == {
@@ -123,11 +124,11 @@ async def _pump(ns: Namespace) -> Any:
 
 
 def test_flush_after_the_try_keeps_the_finding_report_only() -> None:
-    source = _fixture("CF102", "flush_after_try_report_only")
+    source = _fixture("CF105", "flush_after_try_report_only")
     for unsafe in (False, True):
         outcome = fixed(source, CF1, unsafe=unsafe)
         assert outcome.new_source is None
-        assert [(f.code, f.fix) for f in outcome.findings] == [("CF102", None)]
+        assert [(f.code, f.fix) for f in outcome.findings] == [("CF105", None)]
     # Why: the swallowing path flushes; a `raise` in the handler would lose the data.
     assert _run(_pump, load(source)) == {"end": ("returned", None), "written": [b"x"]}
     naive = source.replace("pass  # stop() cancels us so that we flush", "raise")

@@ -50,6 +50,7 @@ async def cf105(conn):
 async def cf103(conn):
     with contextlib.suppress(BaseException):
         await conn.read()
+    return conn
 
 
 async def cf104(conn):

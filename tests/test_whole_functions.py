@@ -17,7 +17,7 @@ from codemods.whole_functions import Functions, held_whole, partly_fixed
 
 CODES = tuple(rule.code for rule in all_rules())
 
-# A report-only CF102 (re-raising would skip the close after the try) and a safe CF203 (the
+# A report-only CF105 (re-raising would skip the close after the try) and a safe CF203 (the
 # close after the awaits) in one function; a CF102 with a safe fix in another.
 HELD = b"""import asyncio
 
@@ -77,8 +77,8 @@ def test_a_function_with_a_report_only_swallow_is_reported_whole(unsafe: bool) -
         kinds(checked)
         == kinds(fixed)
         == [
-            (10, "CF102", None),
             (19, "CF102", "safe"),
+            (10, "CF105", None),
             (12, "CF203", None),
         ]
     )
@@ -86,7 +86,7 @@ def test_a_function_with_a_report_only_swallow_is_reported_whole(unsafe: bool) -
     assert held.held_in == "forward"
     assert held.message.endswith(
         "(report only: fixing part of `forward` would leave it swallowing the cancellation: "
-        "CF102 at line 10)"
+        "CF105 at line 10)"
     )
     # `forward` is left as it was; `pump`, another function, is fixed.
     assert fixed.new_source is not None

@@ -16,7 +16,7 @@ import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
 from codemods.analysis.names import ExceptionNames
-from codemods.analysis.scope import children
+from codemods.analysis.scope import assigned_targets, children, dotted_name, walk_same_frame
 
 
 class Exit(enum.Enum):
@@ -69,7 +69,8 @@ def handler_exits(
     """Every way control can leave `handler`'s body, with the jumps that do it.
 
     With `as_cancellation`, the ways a CancelledError takes: an `isinstance` test for a class
-    the module does not know (`ProtocolError`) is taken to be false for it."""
+    the module does not know (`ProtocolError`) is taken to be false for it, and raising a
+    stored exception object (`raise self._exception`) may raise the cancellation itself."""
     bound = _bound_name(handler)
     context = _Context(
         reraise_names=frozenset({bound} if bound else ()),
@@ -77,7 +78,8 @@ def handler_exits(
         in_loop=False,
         in_nested_handler=False,
     )
-    return _Walker(names, as_cancellation).block(handler.body, context)
+    stored = _stored_exceptions(handler) if as_cancellation else frozenset()
+    return _Walker(names, as_cancellation, stored).block(handler.body, context)
 
 
 def _bound_name(handler: cst.ExceptHandler | cst.ExceptStarHandler) -> str | None:
@@ -97,6 +99,34 @@ def _names_caught(exc: cst.BaseExpression, reraise_names: frozenset[str]) -> boo
     return isinstance(exc, cst.Name) and exc.value in reraise_names
 
 
+def _stored_exceptions(handler: cst.ExceptHandler | cst.ExceptStarHandler) -> frozenset[str]:
+    """The exception objects a `raise` in the handler might name whose value the handler
+    does not make: names and attribute chains ending in a lower-case name (`self._exception`,
+    `error`; a class is `CapWords`) that the handler neither assigns nor binds in a nested
+    `except ... as`. Kept from elsewhere
+    (the reason an object was closed with, which defaults to the cancellation), they may be
+    the CancelledError itself: raising one is no proof of swallowing."""
+    made = [
+        target
+        for node in walk_same_frame(handler.body)
+        for target in (
+            [node.name.name]
+            if isinstance(node, cst.ExceptHandler | cst.ExceptStarHandler) and node.name
+            else assigned_targets(node)
+        )
+    ]
+    assigned = {dotted for target in made if (dotted := dotted_name(target))}
+    raised = {
+        dotted
+        for node in walk_same_frame(handler.body)
+        if isinstance(node, cst.Raise) and node.exc is not None
+        if (dotted := dotted_name(node.exc))
+    }
+    return frozenset(
+        name for name in raised - assigned if not name.rsplit(".", 1)[-1].lstrip("_")[:1].isupper()
+    )
+
+
 def _is_infinite(test: cst.BaseExpression) -> bool:
     if isinstance(test, cst.Name):
         return test.value == "True"
@@ -106,9 +136,12 @@ def _is_infinite(test: cst.BaseExpression) -> bool:
 
 
 class _Walker:
-    def __init__(self, names: ExceptionNames, as_cancellation: bool) -> None:
+    def __init__(
+        self, names: ExceptionNames, as_cancellation: bool, stored: frozenset[str]
+    ) -> None:
         self.names = names
         self.as_cancellation = as_cancellation
+        self.stored = stored
 
     def block(self, body: cst.BaseSuite, context: _Context) -> ExitPaths:
         statements: Sequence[cst.BaseStatement | cst.BaseSmallStatement]
@@ -156,7 +189,7 @@ class _Walker:
         exc = node.exc
         if exc is None:
             return Exit.RERAISE if context.bare_raise_reraises else Exit.RAISE_OTHER
-        if _names_caught(exc, context.reraise_names):
+        if _names_caught(exc, context.reraise_names) or dotted_name(exc) in self.stored:
             return Exit.RERAISE
         return Exit.RERAISE if self.names.raises_cancellation(exc) else Exit.RAISE_OTHER
 

@@ -1,4 +1,4 @@
-"""The base of the rules that judge exception handlers (CF101, CF102, CF201, CF202): which
+"""The base of the rules that judge exception handlers (CF101, CF102, CF105, CF201, CF202): which
 handler catches cancellation, which of its paths swallow it, and how to report on it."""
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from codemods.analysis import handlers, swallowing, tasks
 from codemods.analysis.exits import ExitPaths
 from codemods.analysis.names import Caught
 from codemods.analysis.scope import enclosing_coroutine
-from codemods.model import FixSafety
+from codemods.model import FixSafety, RuleOptions
+from codemods.prefilter.statements import CoroutineCode, last_name
 from codemods.rule import Rule
 
 
@@ -77,3 +78,16 @@ class HandlerRule(Rule):
                 # The tail holds no other `try` (see `movable_into_finally`): one a block.
                 return swallowing.with_tail_in_finally(original, updated, line)
         return updated
+
+
+class SwallowingRule(HandlerRule):
+    """A rule that asks whether a handler swallows the coroutine's own cancellation (CF101,
+    CF102, CF105). A CancelledError may instead be the result of a future the module cancels
+    elsewhere (`self._done.cancel()`), and whoever starts the coroutine as a task may rely on
+    how it ends, so the functions that cancel something or bind a task are read too."""
+
+    @classmethod
+    def is_context(cls, code: CoroutineCode, options: RuleOptions) -> bool:
+        return any(last_name(call.func) == "cancel" for call in code.discarded_calls) or bool(
+            code.future_names
+        )

@@ -8,20 +8,22 @@ from typing import TypeVar
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
-from codemods.analysis.blocks import header_end
+from codemods.analysis.blocks import comments_within, header_end
 from codemods.analysis.cleanup import is_logging_call
-from codemods.analysis.exits import ExitPaths, handler_exits
+from codemods.analysis.exits import Exit, ExitPaths, handler_exits
 from codemods.analysis.names import Caught, ExceptionNames
 from codemods.analysis.scope import (
     assigned_targets,
     children,
+    dotted_name,
     enclosing_coroutine,
     has_cancellation_point,
     mentions,
     method_receiver,
+    walk,
     walk_same_frame,
 )
-from codemods.analysis.tasks import awaits_cancelled_task
+from codemods.analysis.tasks import awaits_cancelled_task, awaits_only_existing_futures
 
 Handler = cst.ExceptHandler | cst.ExceptStarHandler
 TryNode = cst.Try | cst.TryStar
@@ -157,6 +159,39 @@ def _is_name(expr: cst.BaseExpression, name: str) -> bool:
     return isinstance(expr, cst.Name) and expr.value == name
 
 
+def _translates_on_purpose(exits: ExitPaths) -> bool:
+    """Every path raises, and some re-raise the cancellation: the handler knows to let it
+    through, and turns it into another exception on the others on purpose (`if closed:
+    raise ConnectionClosedError`, as `asyncio.timeout()` turns it into `TimeoutError`)."""
+    return Exit.RERAISE in exits.kinds and exits.kinds <= {Exit.RERAISE, Exit.RAISE_OTHER}
+
+
+def _awaits_what_the_module_cancels(
+    try_node: TryNode,
+    ancestors: Sequence[cst.CSTNode],
+    function: cst.FunctionDef,
+    names: ExceptionNames,
+) -> bool:
+    """The `try` only awaits existing futures (`await self._done`), and another function of
+    the module cancels each of them (`self._done.cancel()`): the CancelledError caught is
+    that future's result, the way its owner signals "stopped", not the coroutine's own.
+    (A `cancel()` in the coroutine itself is CF301's idiom, judged there.)"""
+    if not awaits_only_existing_futures(try_node, names) or not ancestors:
+        return False
+    awaited = {
+        dotted_name(node.expression)
+        for node in walk_same_frame(try_node.body)
+        if isinstance(node, cst.Await)
+    }
+    own = {id(node) for node in walk(function)}
+    cancelled = {
+        dotted_name(receiver)
+        for node in walk(ancestors[-1])
+        if id(node) not in own and (receiver := method_receiver(node, "cancel")) is not None
+    }
+    return None not in awaited and awaited <= cancelled
+
+
 def header_comments(handler: Handler) -> list[cst.Comment]:
     """Comments on a handler's header lines: `except ...:  # noqa`, also inside a multi-line
     tuple of types."""
@@ -166,6 +201,15 @@ def header_comments(handler: Handler) -> list[cst.Comment]:
     if trailing.comment is not None:
         found.append(trailing.comment)
     return found
+
+
+def with_header_comments(node: cst.With) -> list[cst.Comment]:
+    """Comments in the `with` header, where a `# noqa` for the flagged item may stand: among
+    its items (when they span lines) and at the end of the `with` line."""
+    header: list[object] = [*node.items, node.lpar, node.rpar, node.whitespace_before_colon]
+    header.append(header_end(node.body))
+    parts = [part for part in header if isinstance(part, cst.CSTNode)]
+    return [comment for part in parts for comment in comments_within(part)]
 
 
 def enclosing_guards(node: cst.CSTNode, ancestors: Sequence[cst.CSTNode]) -> list[cst.CSTNode]:
@@ -222,7 +266,9 @@ def swallowing_paths(
     if function is None or manages_cancellation(handler):
         return None
     exits = handler_exits(handler, names, as_cancellation=True)
-    if exits.always_reraises:
+    if exits.always_reraises or _translates_on_purpose(exits):
+        return None
+    if _awaits_what_the_module_cancels(try_node, ancestors, function, names):
         return None
     if awaits_cancelled_task(try_node, function, names):
         return None

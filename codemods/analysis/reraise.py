@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from dataclasses import dataclass
+from typing import TypeVar
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
@@ -282,3 +284,29 @@ class JumpsToRaise(cst.CSTTransformer):
     ) -> cst.BaseSmallStatement:
         raising = self.jumps_to_raise.pop(original, None)
         return updated if raising is None else raising.with_changes(semicolon=updated.semicolon)
+
+
+_TryT = TypeVar("_TryT", cst.Try, cst.TryStar)
+
+
+class PlansOnTry(JumpsToRaise):
+    """A rule's part that decides its fix when it enters a `try` (`plan`), before the
+    handler's jumps are left, and applies it when it leaves the `try` (`apply`)."""
+
+    @abstractmethod
+    def plan(self, node: cst.Try | cst.TryStar) -> None: ...
+
+    @abstractmethod
+    def apply(self, original: _TryT, updated: _TryT) -> _TryT: ...
+
+    def visit_Try(self, node: cst.Try) -> None:
+        self.plan(node)
+
+    def visit_TryStar(self, node: cst.TryStar) -> None:
+        self.plan(node)
+
+    def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> cst.Try:
+        return self.apply(original_node, updated_node)
+
+    def leave_TryStar(self, original_node: cst.TryStar, updated_node: cst.TryStar) -> cst.TryStar:
+        return self.apply(original_node, updated_node)

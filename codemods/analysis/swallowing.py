@@ -5,8 +5,8 @@ A handler that swallows a CancelledError lets control go on: past the `try` (fal
 handler's end), past the loop (`break`), round the loop again (`continue`, or falling off
 inside a loop body), or out of the function (`return`). Re-raising instead skips every
 statement on that way. Those statements decide three things: whether the swallow only ends
-the coroutine (nothing after it, no value: CF105), whether it keeps the coroutine going
-(CF101/CF102), and whether a re-raise may be offered at all (it must skip nothing that
+the coroutine (at most teardown after it, no value: CF105), whether it keeps the coroutine
+going (CF101/CF102), and whether a re-raise may be offered at all (it must skip nothing that
 matters).
 """
 
@@ -16,12 +16,21 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
+from libcst.helpers import get_full_name_for_node
 
 from codemods.analysis.blocks import jumps_out, statements
 from codemods.analysis.exits import Exit, ExitPaths, handler_exits, loop_runs_forever
 from codemods.analysis.names import ExceptionNames
 from codemods.analysis.reraise import matters_after_raise, outer_names
-from codemods.analysis.scope import walk_same_frame
+from codemods.analysis.scope import (
+    dotted_name,
+    enclosing_coroutine,
+    has_cancellation_point,
+    method_receiver,
+    walk,
+    walk_same_frame,
+)
+from codemods.analysis.tasks import awaits_only_cancelled_tasks
 
 
 @dataclass
@@ -60,19 +69,22 @@ def _ends_here(lines: Sequence[cst.BaseStatement]) -> bool:
 
 
 def path_after(
-    try_node: cst.Try | cst.TryStar,
+    start: cst.CSTNode,
     exits: ExitPaths,
     ancestors: Sequence[cst.CSTNode],
     function: cst.FunctionDef,
+    handler: cst.ExceptHandler | cst.ExceptStarHandler | None = None,
 ) -> PathAfter:
-    """Where the swallowing paths of a handler of `try_node` (with `exits`) go."""
+    """Where the swallowing paths (`exits`) of a handler of `start` (a `try`, or a `with
+    suppress(...)` without `handler`) go."""
     result = PathAfter(
         returns_value=any(
             returns_value(j.statement) for j in exits.jumps if isinstance(j.statement, cst.Return)
         )
     )
+    cleared = _cleared_flags(handler) if handler is not None else {}
     for kind in exits.kinds & {Exit.FALLTHROUGH, Exit.BREAK, Exit.CONTINUE}:
-        _follow(try_node, kind, ancestors, function, result)
+        _follow(start, kind, ancestors, function, result, cleared)
     for line in result.reached:
         for node in walk_same_frame(line):
             if isinstance(node, cst.Return) and returns_value(node):
@@ -86,10 +98,12 @@ def _follow(
     ancestors: Sequence[cst.CSTNode],
     function: cst.FunctionDef,
     result: PathAfter,
+    cleared: dict[str, bool],
 ) -> None:
     """Walk out from `start`, left by `kind`, noting what runs after it. What runs in a loop
     body before the loop goes round again is the continuation that the swallowing causes,
-    which a re-raise is meant to stop; what runs once the loop ends is reached."""
+    which a re-raise is meant to stop; what runs once the loop ends is reached. A `while`
+    whose condition the handler cleared (`self._running = False`) ends after its body."""
     child = start
     going = kind  # FALLTHROUGH: on to the next statement; BREAK/CONTINUE: to the loop
     pending: list[cst.BaseStatement] = []
@@ -102,7 +116,8 @@ def _follow(
             if _ends_here(lines):
                 break
         elif isinstance(parent, cst.For | cst.While) and child is parent.body:
-            if going is not Exit.BREAK:
+            stops = isinstance(parent, cst.While) and _falsified(parent.test, cleared)
+            if going is not Exit.BREAK and not stops:
                 result.loops_back = True
                 pending = []
                 if loop_runs_forever(parent):
@@ -117,6 +132,36 @@ def _follow(
             pending += statements(parent.orelse.body)
         child = parent
     result.reached += pending
+
+
+def _cleared_flags(handler: cst.ExceptHandler | cst.ExceptStarHandler) -> dict[str, bool]:
+    """The flags (names, attribute chains) the handler sets to a constant on every path
+    through it (in its own statements, not a branch): `self._running = False` -> False."""
+    flags: dict[str, bool] = {}
+    for line in statements(handler.body):
+        if not isinstance(line, cst.SimpleStatementLine):
+            continue
+        for small in line.body:
+            if not isinstance(small, cst.Assign) or not isinstance(small.value, cst.Name):
+                continue
+            value = {"False": False, "None": False, "True": True}.get(small.value.value)
+            for target in small.targets:
+                name = get_full_name_for_node(target.target)
+                if name is not None and value is not None:
+                    flags[name] = value
+    return flags
+
+
+def _falsified(test: cst.BaseExpression, cleared: dict[str, bool]) -> bool:
+    """Whether a loop condition is false once the `cleared` flags are set: a conjunct that
+    is a flag set false, or `not` a flag set true."""
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        return _falsified(test.left, cleared) or _falsified(test.right, cleared)
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return cleared.get(get_full_name_for_node(test.expression) or "") is True
+    if isinstance(test, cst.Name | cst.Attribute):
+        return cleared.get(get_full_name_for_node(test) or "") is False
+    return False
 
 
 def _quiet(statement: cst.BaseStatement, outer: frozenset[str]) -> bool:
@@ -137,15 +182,18 @@ def skipped_work(path: PathAfter, function: cst.FunctionDef) -> list[cst.BaseSta
     return [line for line in path.reached if not _quiet(line, outer)]
 
 
-def ends_coroutine(path: PathAfter, exits: ExitPaths, function: cst.FunctionDef) -> bool:
-    """Swallow-then-end: every swallowing path runs nothing that matters after the handler,
-    goes round no loop, and ends the coroutine, which returns no value on any path."""
+def ends_coroutine(path: PathAfter, function: cst.FunctionDef, *, none_is_failure: bool) -> bool:
+    """Swallow-then-end: every swallowing path goes round no loop and ends the coroutine
+    after at most some teardown (no `while` of its own, which would be the coroutine going
+    on with its work), returning no value; and the coroutine gives no results, or None is
+    what it gives on other failures too (`none_is_failure`)."""
     return (
         not path.loops_back
         and not path.returns_value
-        and not _gives_results(function)
-        and Exit.RAISE_OTHER not in exits.kinds
-        and not skipped_work(path, function)
+        and (none_is_failure or not _gives_results(function))
+        and not any(
+            isinstance(node, cst.While) for line in path.reached for node in walk_same_frame(line)
+        )
     )
 
 
@@ -222,27 +270,48 @@ def judge(
     names: ExceptionNames,
 ) -> Judgement:
     """How a handler of `try_node` with swallowing `exits` swallows, and what blocks a fix."""
-    path = path_after(try_node, exits, ancestors, function)
+    path = path_after(try_node, exits, ancestors, function, handler)
     if Exit.RERAISE in exits.kinds and _decides_when_to_stop(handler):
         reason = "the handler chooses when to stop (it re-raises on some paths only)"
         return Judgement(path, False, False, reason)
-    if ends_coroutine(path, exits, function):
-        return Judgement(path, True, False, None)
+    if _treats_cancellation_apart(handler, names):
+        reason = "the handler chooses what a cancellation does (it tests for one with `isinstance`)"
+        return Judgement(path, False, False, reason)
+    swallows = bool(exits.kinds - {Exit.RERAISE, Exit.RAISE_OTHER})
+    none_is_failure = _none_on_other_failures(try_node, handler, names)
+    ends = swallows and ends_coroutine(path, function, none_is_failure=none_is_failure)
     skipped = skipped_work(path, function)
     if not skipped:
-        return Judgement(path, False, False, None)
+        return Judgement(path, ends, False, None)
     tail = _function_tail(try_node, ancestors, function)
     if tail == path.reached and movable_into_finally(
         try_node, tail, _all_fall_through(try_node, names), _catches_everything(try_node, names)
     ):
-        return Judgement(path, False, True, None)
-    first = skipped[0]
+        return Judgement(path, ends, True, None)
+    return Judgement(path, ends, False, skipping_reason(skipped[0], exits))
+
+
+def skipping_reason(first: cst.BaseStatement, exits: ExitPaths) -> str:
+    """Why no fix: re-raising would skip `first` and what follows it."""
     where = "loop" if Exit.BREAK in exits.kinds else "`try`"
-    reason = (
+    return (
         f"re-raising would skip the code after the {where} that the swallowing path runs "
         f"(line `{_first_line(first)}`)"
     )
-    return Judgement(path, False, False, reason)
+
+
+def _none_on_other_failures(
+    try_node: cst.Try | cst.TryStar,
+    handler: cst.ExceptHandler | cst.ExceptStarHandler,
+    names: ExceptionNames,
+) -> bool:
+    """Another handler of the `try` swallows an error the same way, falling off its end:
+    the coroutine's callers already take the `None` it then returns for a failure (a
+    wrapper of fire-and-forget work), not for a partial result."""
+    return Exit.FALLTHROUGH in handler_exits(handler, names, as_cancellation=True).kinds and any(
+        other is not handler and Exit.FALLTHROUGH in handler_exits(other, names).kinds
+        for other in try_node.handlers
+    )
 
 
 def _decides_when_to_stop(handler: cst.ExceptHandler | cst.ExceptStarHandler) -> bool:
@@ -253,6 +322,36 @@ def _decides_when_to_stop(handler: cst.ExceptHandler | cst.ExceptStarHandler) ->
         and any(isinstance(inner, cst.Raise) for inner in walk_same_frame(node))
         for node in walk_same_frame(handler.body)
     )
+
+
+def _treats_cancellation_apart(
+    handler: cst.ExceptHandler | cst.ExceptStarHandler, names: ExceptionNames
+) -> bool:
+    """A handler of several exceptions with a branch of its own for the cancellation
+    (`elif isinstance(e, asyncio.CancelledError):`): what it does there is a decision."""
+    caught = names.caught(handler)
+    if handler.name is None or not (caught.others or caught.is_broad):
+        return False
+    return any(
+        isinstance(node, cst.If) and _tests_for_cancellation(node.test, names)
+        for node in walk_same_frame(handler.body)
+    )
+
+
+def _tests_for_cancellation(test: cst.BaseExpression, names: ExceptionNames) -> bool:
+    """`isinstance(x, CancelledError)` (or a tuple holding it) somewhere in `test`."""
+    for node in walk_same_frame(test):
+        if not (isinstance(node, cst.Call) and len(node.args) == 2):
+            continue
+        if "builtins.isinstance" not in names.names_of(node.func):
+            continue
+        classes = node.args[1].value
+        members = (
+            [e.value for e in classes.elements] if isinstance(classes, cst.Tuple) else [classes]
+        )
+        if any(names.is_cancellation(member) for member in members):
+            return True
+    return False
 
 
 def _first_line(statement: cst.BaseStatement) -> str:
@@ -316,3 +415,75 @@ def yields_when_cancelled(
 ) -> bool:
     """A `yield` in a cancellation handler of an async generator (as flake8-async reports)."""
     return is_async_generator(function) and yields_in(handler)
+
+
+def suppressed_cancellation(
+    node: cst.With, ancestors: Sequence[cst.CSTNode], names: ExceptionNames
+) -> tuple[cst.BaseExpression, cst.FunctionDef] | None:
+    """The first item of a coroutine's `with` that suppresses a cancellation around a
+    cancellation point (`suppress(CancelledError)`), and the coroutine; None if there is
+    none, or if the block awaits tasks cancelled before it (CF301's idiom)."""
+    function = enclosing_coroutine(ancestors)
+    if function is None or not has_cancellation_point(node.body):
+        return None
+    suppressing = [item.item for item in node.items if names.suppresses_cancellation(item.item)]
+    if not suppressing or awaits_only_cancelled_tasks(node, function, names):
+        return None
+    return suppressing[0], function
+
+
+def suppress_ends_coroutine(
+    node: cst.With, ancestors: Sequence[cst.CSTNode], function: cst.FunctionDef
+) -> bool:
+    """Swallow-then-end for a `with suppress(...)`: after the block, which a cancellation
+    leaves as a handler falling off its end would, the coroutine only ends."""
+    path = path_after(node, ExitPaths({Exit.FALLTHROUGH}), ancestors, function)
+    return ends_coroutine(path, function, none_is_failure=False)
+
+
+def awaited_unguarded_after_cancel(module: cst.Module, function: cst.FunctionDef) -> bool:
+    """The coroutine runs as a task (`self._t = create_task(self.<function>())`) whose owner
+    cancels it and then awaits it with no guard (`self._t.cancel()` and, later in the same
+    block, `await self._t`): the owner relies on the task ending normally, and would raise
+    if it re-raised. (CF301 rewrites that owner's wait; the two fixes only go together.)"""
+    tasks = {
+        name
+        for node in walk(module)
+        if isinstance(node, cst.Assign) and _starts(node.value, function.name.value)
+        for target in node.targets
+        if (name := dotted_name(target.target)) is not None
+    }
+    for node in walk(module):
+        if not isinstance(node, cst.IndentedBlock):
+            continue
+        cancelled: set[str] = set()
+        for line in statements(node):
+            expression = _expression_of(line)
+            if expression is None:
+                continue
+            receiver = method_receiver(expression, "cancel")
+            if receiver is not None and dotted_name(receiver) in tasks:
+                cancelled.add(dotted_name(receiver) or "")
+            if (
+                isinstance(expression, cst.Await)
+                and dotted_name(expression.expression) in cancelled
+            ):
+                return True
+    return False
+
+
+def _starts(value: cst.BaseExpression, coroutine: str) -> bool:
+    """`create_task(self.<coroutine>(...))` or any call handed a call of `coroutine`."""
+    return isinstance(value, cst.Call) and any(
+        isinstance(arg.value, cst.Call)
+        and (get_full_name_for_node(arg.value.func) or "").rsplit(".", 1)[-1] == coroutine
+        for arg in value.args
+    )
+
+
+def _expression_of(line: cst.BaseStatement) -> cst.BaseExpression | None:
+    if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1:
+        small = line.body[0]
+        if isinstance(small, cst.Expr):
+            return small.value
+    return None

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from codemods.analysis.handler_rule import HandlerRule
+from codemods.analysis.handler_rule import SwallowingRule
 from codemods.analysis.handlers import Handler, TryNode, TryT
 from codemods.analysis.reraise import ReraisingClause, reraising_clause
 from codemods.analysis.swallowing import AWAITS_EXISTING_FUTURE, YIELD_IN_HANDLER, Judgement
@@ -11,7 +11,7 @@ from codemods.prefilter.source_text import catches_everything
 from codemods.prefilter.statements import CoroutineCode, broad_classes, has_handler_for
 
 
-class BroadExceptSwallowsCancel(HandlerRule):
+class BroadExceptSwallowsCancel(SwallowingRule):
     """
     ## What it does
     Flags a bare `except:`, an `except BaseException:`, or a tuple holding either, in a
@@ -80,8 +80,8 @@ class BroadExceptSwallowsCancel(HandlerRule):
     future (`await self._task`), and a place where no spelling of the exception is usable.
     Not flagged: a handler that re-raises every cancellation (an `isinstance` test for an
     error class of the project routes none there), one that hands the exception on
-    (`fut.set_exception(exc)`), and one whose swallowing ends a coroutine that returns
-    nothing (CF105).
+    (`fut.set_exception(exc)`), and one whose swallowing leads to the end of a coroutine
+    that returns nothing, after at most some teardown (CF105).
 
     ## Options
     - `cleanup-names`, `extend-cleanup-names`: the calls that count as cleanup.

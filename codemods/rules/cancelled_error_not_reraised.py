@@ -5,11 +5,11 @@ from dataclasses import dataclass
 import libcst as cst
 
 from codemods.analysis.exits import Exit, ExitPaths, Jump
-from codemods.analysis.handler_rule import HandlerRule
+from codemods.analysis.handler_rule import SwallowingRule
 from codemods.analysis.handlers import Handler, TryNode, TryT
 from codemods.analysis.names import Caught
 from codemods.analysis.reraise import (
-    JumpsToRaise,
+    PlansOnTry,
     is_inert,
     reraise_statement,
     reraising_clause,
@@ -58,7 +58,7 @@ class _Split:
         return clause.handler if clause else None
 
 
-class CancelledErrorNotReraised(JumpsToRaise, HandlerRule):
+class CancelledErrorNotReraised(PlansOnTry, SwallowingRule):
     """
     ## What it does
     Flags an `except CancelledError` handler (also `trio.Cancelled`,
@@ -68,7 +68,13 @@ class CancelledErrorNotReraised(JumpsToRaise, HandlerRule):
 
     Not flagged: handlers that call `uncancel()` or test `cancelling()` (deliberate), a
     cancellation raised again later in the function, and `task.cancel()` followed by
-    `await task` inside the `try`, where the error is the child's (CF301's concern).
+    `await task` inside the `try`, where the error is the child's (CF301's concern). Nor a
+    handler that raises on every path and re-raises the cancellation on some (`if closed:
+    raise ConnectionClosedError` then `raise`: a translation on purpose), one that raises a
+    stored exception object (`raise self._exception`, which may be the cancellation), or a
+    `try` that only awaits a future another function of the module cancels (`await
+    self._done` where `self._done.cancel()` is the owner's "stopped" signal: the error is
+    the future's).
 
     ## Why is this bad?
     Cancellation is cooperative: `task.cancel()` only asks. A coroutine that catches the
@@ -117,13 +123,17 @@ class CancelledErrorNotReraised(JumpsToRaise, HandlerRule):
     Where every path of the `try` goes on to that code and it ends the function, it moves into
     the `try`'s `finally` with the fix; otherwise the finding is reported only, and its message
     says so. Reported only, with the reason in the message, too: a handler that re-raises on
-    some paths only (`if self._closing: raise`: it chooses when to stop), one that returns a
+    some paths only (`if self._closing: raise`: it chooses when to stop), one with a branch
+    of its own for the cancellation (`elif isinstance(e, CancelledError):`), a tuple handler
+    that turns the cancellation into another exception (`raise QueueEmpty()`: a split-out
+    `raise` would bypass the callers' handlers for it), one that returns a
     value when cancelled (a partial result, on purpose), a `yield` in the handler of an async
     generator (the cancelled generator suspends there), a jump in a nested `except`, and a
     `try` that only awaits an existing task or future (`await self._task`: the
     `CancelledError` may be that task's). A handler that hands the exception on
     (`fut.set_exception(exc)`, `queue.put_nowait(exc)`) is not flagged; nor is one whose
-    swallowing leads straight to the end of a coroutine that returns nothing: that is CF105.
+    swallowing leads to the end of a coroutine that returns nothing, after at most some
+    teardown: that is CF105.
 
     ## Options
     - `cleanup-names`, `extend-cleanup-names`: the calls that count as cleanup after the `try`.
@@ -167,19 +177,7 @@ class CancelledErrorNotReraised(JumpsToRaise, HandlerRule):
     ) -> cst.IndentedBlock:
         return self.move_tails(original_node, updated_node, self._tails_to_move)
 
-    def visit_Try(self, node: cst.Try) -> None:
-        self._plan(node)
-
-    def visit_TryStar(self, node: cst.TryStar) -> None:
-        self._plan(node)
-
-    def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> cst.Try:
-        return self._apply(original_node, updated_node)
-
-    def leave_TryStar(self, original_node: cst.TryStar, updated_node: cst.TryStar) -> cst.TryStar:
-        return self._apply(original_node, updated_node)
-
-    def _plan(self, node: TryNode) -> None:
+    def plan(self, node: TryNode) -> None:
         found = self.first_cancellation_handler(node)
         if found is None:
             return
@@ -224,6 +222,8 @@ class CancelledErrorNotReraised(JumpsToRaise, HandlerRule):
             for jump in exits.jumps
         ):
             return None, "the handler returns a value when cancelled, on purpose"
+        if caught.others and Exit.RAISE_OTHER in exits.kinds:
+            return None, TRANSLATES
         if caught.others:
             split = self._split(node, handler, caught)
             if split is None:
@@ -261,7 +261,7 @@ class CancelledErrorNotReraised(JumpsToRaise, HandlerRule):
         )
         return split if split.clause(handler, self.options.cleanup_names) else None
 
-    def _apply(self, original: TryT, updated: TryT) -> TryT:
+    def apply(self, original: TryT, updated: TryT) -> TryT:
         planned = self._planned.pop(original, None)
         if planned is None:
             return updated
@@ -284,6 +284,12 @@ class CancelledErrorNotReraised(JumpsToRaise, HandlerRule):
             handler = handler.with_changes(name=fix.binding or handler.name)
             handlers[index] = with_reraise(handler) if fix.append else handler
         return updated.with_changes(handlers=handlers)
+
+
+TRANSLATES = (
+    "the handler turns the cancellation into another exception, on which its callers may "
+    "act (a split-out `raise` would bypass their handlers)"
+)
 
 
 def _replaceable(jump: Jump) -> bool:

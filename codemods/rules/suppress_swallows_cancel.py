@@ -4,9 +4,8 @@ import ast
 
 import libcst as cst
 
-from codemods.analysis.blocks import comments_within, header_end
-from codemods.analysis.scope import enclosing_coroutine, has_cancellation_point
-from codemods.analysis.tasks import awaits_only_cancelled_tasks
+from codemods.analysis.handlers import with_header_comments
+from codemods.analysis.swallowing import suppress_ends_coroutine, suppressed_cancellation
 from codemods.model import RuleOptions
 from codemods.prefilter.source_text import catches_cancellation
 from codemods.prefilter.statements import (
@@ -27,7 +26,8 @@ class SuppressSwallowsCancel(Rule):
     coroutine.
 
     Not flagged: `task.cancel()` followed by `with suppress(CancelledError): await task`, which
-    CF301 reports and fixes.
+    CF301 reports and fixes, and a block after which the coroutine only ends (nothing but
+    teardown after it, no value returned): CF105 reports that milder case.
 
     ## Why is this bad?
     `suppress` is an `except ...: pass` in disguise. When the coroutine is cancelled inside
@@ -78,23 +78,13 @@ class SuppressSwallowsCancel(Rule):
         return may_suppress(code, options.target_version)
 
     def visit_With(self, node: cst.With) -> None:
-        function = enclosing_coroutine(self.parents(node))
-        if function is None or not has_cancellation_point(node.body):
+        found = suppressed_cancellation(node, self.parents(node), self.names)
+        if found is None:
             return
-        suppressing = [item for item in node.items if self.names.suppresses_cancellation(item.item)]
-        if not suppressing or awaits_only_cancelled_tasks(node, function, self.names):
-            return
-        flagged = suppressing[0].item
-        self.report(flagged, None, through=flagged, comments=_header_comments(node))
-
-
-def _header_comments(node: cst.With) -> list[cst.Comment]:
-    """Comments in the `with` header, where a `# noqa` for the flagged item may stand: among
-    its items (when they span lines) and at the end of the `with` line."""
-    header: list[object] = [*node.items, node.lpar, node.rpar, node.whitespace_before_colon]
-    header.append(header_end(node.body))
-    parts = [part for part in header if isinstance(part, cst.CSTNode)]
-    return [comment for part in parts for comment in comments_within(part)]
+        flagged, function = found
+        if suppress_ends_coroutine(node, self.parents(node), function):
+            return  # swallow-then-end: CF105's concern
+        self.report(flagged, None, through=flagged, comments=with_header_comments(node))
 
 
 # The gates: what a file needs for this rule to have a finding (False: certainly none).
