@@ -349,3 +349,51 @@ def handles_only_data_errors(handler: cst.ExceptHandler, names: ExceptionNames) 
     """`except ValueError:`: an answer that made no sense, not an interrupted exchange; what
     the handler undoes then is about the data, not about being stopped midway."""
     return all(names.names_of(expr) & _DATA_ERRORS for expr in handler_types(handler))
+
+
+def deleted_entry_owners(lines: Sequence[cst.BaseStatement]) -> frozenset[str]:
+    """The attributes an entry of which the lines delete: `del self._pending[key]` ->
+    `self._pending`."""
+    found: set[str] = set()
+    for line in lines:
+        if not isinstance(line, cst.SimpleStatementLine):
+            continue
+        for small in line.body:
+            if isinstance(small, cst.Del):
+                found.update(_entry_owners(small.target))
+    return frozenset(found)
+
+
+def _entry_owners(target: cst.BaseExpression) -> list[str]:
+    if isinstance(target, cst.Tuple | cst.List):
+        return [name for element in target.elements for name in _entry_owners(element.value)]
+    if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Attribute):
+        name = get_full_name_for_node(target.value)
+        return [name] if name else []
+    return []
+
+
+def rebound_outside_init(cls: cst.ClassDef, attributes: frozenset[str]) -> bool:
+    """Whether a method of `cls` other than `__init__` binds one of `attributes` anew or
+    empties it (`self._pending = {}`, `self._pending.clear()` in `stop()`): whoever cancels
+    a coroutine of the object may have done so before the coroutine resumes."""
+    for statement in cls.body.body:
+        if not isinstance(statement, cst.FunctionDef) or statement.name.value == "__init__":
+            continue
+        if any(_resets(node, attributes) for node in walk_same_frame(statement.body)):
+            return True
+    return False
+
+
+def _resets(node: cst.CSTNode, attributes: frozenset[str]) -> bool:
+    if isinstance(node, cst.Assign | cst.AnnAssign):
+        return any(
+            isinstance(target, cst.Attribute) and get_full_name_for_node(target) in attributes
+            for target in assigned_targets(node)
+        )
+    return (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value == "clear"
+        and get_full_name_for_node(node.func.value) in attributes
+    )

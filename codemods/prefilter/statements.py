@@ -338,3 +338,11 @@ def does_more_than_log(body: list[ast.stmt]) -> bool:
         )
         for statement in body
     )
+
+
+def binds_attribute(node: ast.arg | ast.Assign | ast.AnnAssign) -> bool:
+    """An assignment to an attribute (`self._pending = {}`): a method that sets up or resets
+    the object's state, which rules judging another method read for context."""
+    targets = node.targets if isinstance(node, ast.Assign) else []
+    targets += [node.target] if isinstance(node, ast.AnnAssign) else []
+    return any(isinstance(part, ast.Attribute) for target in targets for part in ast.walk(target))

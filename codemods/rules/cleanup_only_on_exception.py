@@ -9,7 +9,9 @@ from codemods.analysis.compensation import (
     Effect,
     Judge,
     compensation,
+    deleted_entry_owners,
     held_before,
+    rebound_outside_init,
     repeated_elsewhere,
 )
 from codemods.analysis.exits import Exit, handler_exits
@@ -18,6 +20,7 @@ from codemods.analysis.handlers import guarded_coroutine
 from codemods.model import FixSafety, RuleOptions
 from codemods.prefilter.statements import (
     CoroutineCode,
+    binds_attribute,
     does_more_than_log,
     last_name,
     with_aliases,
@@ -80,7 +83,11 @@ class CleanupOnlyOnException(HandlerRule):
     failures, notifies someone, calls something else): that now happens on every cancellation
     too, and a cancellation would be reported as an error. Recording a failure status
     (`self._read_error = exc`, `self._errored = True`, `await self._set_state(State.ERROR)`)
-    undoes nothing: a handler that only does that is no finding.
+    undoes nothing: a handler that only does that is no finding. It is unsafe too when the
+    handler deletes an entry of an attribute that another method of the class binds anew
+    (`del self._pending[key]`, and `self._pending = {}` in `stop()`): when that method is
+    what cancels the coroutine, the entry is gone already and the `del` raises KeyError in
+    place of the cancellation.
 
     Report only, without a fix (the message says why), when widening would turn a cancellation
     into another error: a path raises another exception (`raise DBError() from exc`); the
@@ -104,6 +111,17 @@ class CleanupOnlyOnException(HandlerRule):
     @classmethod
     def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:
         return options.target_version >= (3, 8) and may_compensate_then_raise(code)
+
+    @classmethod
+    def is_context(cls, code: CoroutineCode, options: RuleOptions) -> bool:
+        """A method that binds the object's attributes or empties one: whether it resets a
+        registry a handler deletes from is read in it."""
+        return any(binds_attribute(node) for node in code.bindings) or any(
+            isinstance(call.func, ast.Attribute)
+            and call.func.attr == "clear"
+            and isinstance(call.func.value, ast.Attribute)
+            for call in code.discarded_calls
+        )
 
     def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> cst.Try:
         if self.options.target_version < (3, 8):
@@ -154,9 +172,23 @@ class CleanupOnlyOnException(HandlerRule):
 
     def _safety(self, node: cst.Try, handler: cst.ExceptHandler) -> FixSafety:
         """Safe when the handler only undoes state and logs quietly; unsafe when it also
-        reports the error or does something else, which every cancellation would now do."""
-        effects = self._judge(node, handler).effects(statements(handler.body))
+        reports the error or does something else, which every cancellation would now do, or
+        when its `del` may find the entry gone (`_deletes_what_may_be_gone`)."""
+        lines = statements(handler.body)
+        if self._deletes_what_may_be_gone(node, lines):
+            return FixSafety.UNSAFE
+        effects = self._judge(node, handler).effects(lines)
         return FixSafety.SAFE if effects <= {Effect.QUIET, Effect.UNDO} else FixSafety.UNSAFE
+
+    def _deletes_what_may_be_gone(self, node: cst.Try, lines: list[cst.BaseStatement]) -> bool:
+        """`del self._pending[key]` where another method binds `self._pending` anew (a
+        `stop()` that resets it): on a cancellation from that method the entry is gone
+        already, and the `del` raises KeyError in place of the CancelledError."""
+        owners = deleted_entry_owners(lines)
+        if not owners:
+            return False
+        cls = next((a for a in self.parents(node) if isinstance(a, cst.ClassDef)), None)
+        return cls is not None and rebound_outside_init(cls, owners)
 
 
 def _widened(handler: cst.ExceptHandler) -> cst.ExceptHandler:

@@ -22,6 +22,7 @@ from codemods.model import FixSafety, RuleOptions
 from codemods.prefilter.statements import (
     CANCELLATION_NAMES,
     CoroutineCode,
+    binds_attribute,
     handler_types,
     last_name,
     undoes_then_raises,
@@ -128,7 +129,7 @@ class CleanupOnlyOnSomeErrors(HandlerRule):
         """A method that binds the object's attributes or tears something down: whether a
         handler's `await self._cleanup()` undoes what a `self._connect()` of the function set
         up is read in them."""
-        return any(_binds_attribute(node) for node in code.bindings) or any(
+        return any(binds_attribute(node) for node in code.bindings) or any(
             isinstance(call.func, ast.Attribute) and _starts_or_ends(call.func.attr, options)
             for call in code.discarded_calls
         )
@@ -256,12 +257,6 @@ def _only_cancels_what_wait_for_cancels(node: cst.Try, undo: Compensation) -> bo
 # The gates: what a file needs for this rule to have a finding (False: certainly none).
 
 _NOT_PARTICULAR = frozenset({"Exception", "BaseException"})
-
-
-def _binds_attribute(node: ast.arg | ast.Assign | ast.AnnAssign) -> bool:
-    targets = node.targets if isinstance(node, ast.Assign) else []
-    targets += [node.target] if isinstance(node, ast.AnnAssign) else []
-    return any(isinstance(part, ast.Attribute) for target in targets for part in ast.walk(target))
 
 
 def _starts_or_ends(name: str, options: RuleOptions) -> bool:
