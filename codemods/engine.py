@@ -197,6 +197,7 @@ def _fix(
     compiled = compiles(source, path)
     look = replace(options, apply_fixes=False)
     current = source
+    checked = findings
     held_numbers = _held_numbers(findings, options)
     for round_ in range(MAX_FIX_ROUNDS - 1):
         # The first pass applies what `check` offers (a frozen line may read like another).
@@ -217,10 +218,33 @@ def _fix(
         _, findings = _run_rules(wrapper, current, rules, look, path)
         findings = held_whole(findings, current)
         if not _to_fix(findings, options, current, frozen):
-            return current, findings
+            return current, _as_checked(findings, current, checked, source, frozen)
     raise VerificationError(
         f"fixes are not idempotent: pass {MAX_FIX_ROUNDS} still changes the code"
     )
+
+
+def _as_checked(
+    left: list[Finding],
+    code: bytes,
+    checked: list[Finding],
+    source: bytes,
+    frozen: frozenset[bytes],
+) -> list[Finding]:
+    """The findings `left` in the fixed `code`, those on a frozen line as `check` reported
+    them in `source` (their fix kind and message): another rule's fix may have made one
+    fixable (a guarded owner lets CF105 re-raise), but the run did not fix it, and `check`
+    and `fix` must agree on every finding."""
+    source_lines, lines = source.splitlines(), code.splitlines()
+    before = {(f.code, _line(source_lines, f.line)): f for f in checked}
+    as_checked = []
+    for finding in left:
+        text = _line(lines, finding.line)
+        original = before.get((finding.code, text)) if text in frozen else None
+        if original is not None:
+            finding = replace(finding, fix=original.fix, message=original.message)
+        as_checked.append(finding)
+    return as_checked
 
 
 def _held_numbers(findings: list[Finding], options: RuleOptions) -> frozenset[int]:

@@ -355,7 +355,9 @@ def _tests_for_cancellation(test: cst.BaseExpression, names: ExceptionNames) -> 
 
 
 def _first_line(statement: cst.BaseStatement) -> str:
-    text = cst.Module(body=[]).code_for_node(statement).strip().splitlines()[0]
+    """The statement's first line of code: not the comments above it."""
+    code = cst.Module(body=[]).code_for_node(statement.with_changes(leading_lines=()))
+    text = code.strip().splitlines()[0]
     return text if len(text) <= 60 else text[:57] + "..."
 
 
