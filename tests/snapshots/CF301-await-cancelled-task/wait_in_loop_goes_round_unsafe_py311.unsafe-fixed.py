@@ -9,10 +9,7 @@ import asyncio
 async def supervise(make_worker, restarts):
     for _ in range(restarts):
         worker = asyncio.create_task(make_worker())
-        try:
-            await asyncio.sleep(1)
-        finally:
-            worker.cancel()
+        worker.cancel()
         cancelling = asyncio.current_task().cancelling()
         try:
             await worker
