@@ -189,10 +189,15 @@ class Case:
     finished: Any = "stopped"
     """What stopping ends with when the child returned instead."""
     workers: int = 1
+    tail: bool = True
+    """Statements follow the wait (`self.state = "stopped"`): a cancellation of the caller
+    while it waits, which the original swallowed before running them, now skips them, so the
+    fix is unsafe (scenario B shows it)."""
 
     @property
     def safety(self) -> FixSafety:
-        return FixSafety.UNSAFE if self.shape is Shape.PLAIN else FixSafety.SAFE
+        unsafe = self.shape is Shape.PLAIN or self.tail
+        return FixSafety.UNSAFE if unsafe else FixSafety.SAFE
 
 
 # ---- plain `await task` --------------------------------------------------------------------
@@ -462,6 +467,7 @@ CASES = [
         "task",
         stopped=None,
         finished=None,
+        tail=False,
     ),
     Case(
         "supervisor-try-loop", Shape.TRY, SUPERVISOR_LOOP_TRY, pool("Supervisor"), "task", workers=3
@@ -477,6 +483,7 @@ CASES = [
         "reader",
         stopped="cancelled",
         finished="finished",
+        tail=False,
     ),
     Case(
         "heartbeat-suppress-attribute",
@@ -493,6 +500,7 @@ CASES = [
         "task",
         stopped=None,
         finished=None,
+        tail=False,
     ),
     Case(
         "crawler-suppress-loop",
@@ -551,9 +559,10 @@ class Versions:
 
 def fix_and_load(case: Case, target: tuple[int, int]) -> Versions:
     """Fix the case for `target`, check that CF301 fixed it (unsafe fixes only for the plain
-    shape) into the target's template, and load both versions."""
+    shape and a wait with statements after it) into the target's template, and load both
+    versions."""
     source = textwrap.dedent(case.source)
-    unsafe = case.shape is Shape.PLAIN
+    unsafe = case.safety is FixSafety.UNSAFE
     if unsafe:  # reported, but only fixed when unsafe fixes are allowed
         safe_only = fixed(source, RULES, unsafe=False, target=target)
         assert safe_only.new_source is None

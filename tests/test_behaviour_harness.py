@@ -622,7 +622,8 @@ NOT_RUNNABLE: dict[str, str] = {
     "CF205/timeout_pending_request_del_on_wait_for-safe": "RpcClient.call: the success path fails on a fake",
     "CF205/timeout_stream_subscription_unsubscribe_async_timeout-safe": "PriceFeed.first_quote: the success path fails on a fake",
     "CF207/lock_release_after_flush-unsafe": "Journal.flush_locked: the success path fails on a fake",
-    "CF301/match_capture_named_task_py311-safe": "handle: no run reaches the lines the fix changed",
+    "CF301/match_capture_named_task_py311-unsafe": "handle: no run reaches the lines the fix changed",
+    "CF301/wait_in_loop_goes_round_unsafe_py311-unsafe": "supervise: the success path fails on a fake",
     "CF301/ok_await_meant_to_raise_in_assert_raises-safe": "WorkerTest.test_cancel_stops_worker: the success path fails on a fake",
     "CF301/ok_suppress_inside_pytest_raises-safe": "test_stop_raises_cancelled: the success path fails on a fake",
     "CF302/crawler_import_asyncio_as_aio-unsafe": "Crawler.crawl: the success path fails on a fake",
@@ -649,7 +650,13 @@ NOT_RUNNABLE: dict[str, str] = {
 }
 """Fixes none of whose changed functions the harness can run, with the reason."""
 
-KNOWN_WRONG: dict[str, str] = {}
+KNOWN_WRONG: dict[str, str] = {
+    "CF301/pairs_split_by_other_await_py311-safe": (
+        "Session.close: the safe run fixes the last wait alone; the first, unsafe now that"
+        " a flush follows it, still swallows a cancellation of the caller"
+        " (codemods.whole_functions holds a function back for CF1 findings only)"
+    ),
+}
 """Fixes the harness shows wrong or partial (owner to fix), with what happened."""
 
 

@@ -92,6 +92,16 @@ def path_after(
     return result
 
 
+def reached_after(
+    statement: cst.BaseStatement, ancestors: Sequence[cst.CSTNode], function: cst.FunctionDef
+) -> PathAfter:
+    """What runs once `statement` completes normally, up to the function's end: what an
+    exception raised out of `statement` would skip."""
+    result = PathAfter()
+    _follow(statement, Exit.FALLTHROUGH, ancestors, function, result)
+    return result
+
+
 def _follow(
     start: cst.CSTNode,
     kind: Exit,

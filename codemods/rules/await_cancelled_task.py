@@ -3,7 +3,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -36,6 +36,7 @@ from codemods.analysis.scope import (
     walk,
     walk_same_frame,
 )
+from codemods.analysis.swallowing import path_after, reached_after, returns_value
 from codemods.analysis.task_groups import (
     BlockStop,
     block_stops,
@@ -148,8 +149,16 @@ class AwaitCancelledTask(Rule):
     may reset `self._task` before the caller resumes), and the names introduced collide with
     nothing in scope.
 
-    The fix is safe for the `try` and `suppress` shapes: the task's own outcome is handled as
-    before, and only a cancellation of the caller, which was swallowed, now propagates. It is
+    The fix is safe for the `try` and `suppress` shapes where the wait ends the coroutine (or
+    only a `pass` or a bare `return` follows, or the handler's own `return`): the task's own
+    outcome is handled as before, and only a cancellation of the caller, which was swallowed,
+    now propagates. Where statements follow the wait (`self._task = None`, closing the
+    connection, code after an enclosing loop or `try`, or a loop going round), the original
+    ran them after swallowing a cancellation of the caller and the fix skips them: the fix is
+    unsafe, its message says so. They are not moved into a `finally` around the wait: the
+    wait is one statement of a `close()` whose tail often awaits, returns or is shared with
+    other paths, and a `finally` holding it would also run it where the task's own error now
+    propagates; reporting it as unsafe is the certain choice. It is
     unsafe for a plain `await task`: the caller no longer raises the task's CancelledError, so
     the code after the `await`, which that error used to skip, now runs.
 
@@ -165,7 +174,8 @@ class AwaitCancelledTask(Rule):
     under its guard) and one that waits for each noted; pairs one after another in a block
     (each also under an `if` whose test calls nothing, followed by what does not await, such
     as `self._task = None`) get their cancels moved before the first wait. The group's fix
-    is unsafe if one of its waits' is. The one change besides: a task is now cancelled even
+    is unsafe if one of its waits' is, or if statements follow its last wait or stand
+    between its waits (other than its cancels). The one change besides: a task is now cancelled even
     if the one awaited before it fails. The whole group is reported only where one of its
     waits cannot be fixed (a `# noqa`, a shape below), a cancel would move above a statement
     that rebinds its task, or a guard calls something (`not task.done()` may read otherwise
@@ -296,9 +306,14 @@ class AwaitCancelledTask(Rule):
         stopped with others is fixed with its group (`_fixed_group`): its rewrite is held."""
         comments = _line_end_comments(original_node)
         reported = len(self.findings)
+        stopped_with_others = self._stopped_with_others(original_node)
+        # A group's tail is judged once the group is known (`_fixed_group`).
+        safe = new and fix is FixSafety.SAFE and not stopped_with_others
+        if safe and self._skips_tail(original_node, ()):
+            fix, message = FixSafety.UNSAFE, _SKIPS_TAIL_MESSAGE
         offered = fix if new else None
         applies = self.report(awaited, offered, through=awaited, comments=comments, message=message)
-        if self._stopped_with_others(original_node):
+        if stopped_with_others:
             finding = reported if len(self.findings) > reported else None
             held = _Held(updated_node, original_node, rewrite, new, fix, applies, finding)
             self._held[id(original_node)] = held
@@ -323,7 +338,11 @@ class AwaitCancelledTask(Rule):
         stop = loop_stop(original_node, self._waited_task)
         function = enclosing_coroutine(self.parents(original_node))
         # Only a wait inside a coroutine is held: none is, outside one.
-        held = self._fixed_group([stop.wait]) if stop and function else None
+        held = (
+            self._fixed_group([stop.wait], skips_tail=self._skips_tail(original_node, []))
+            if stop and function
+            else None
+        )
         if stop is None or held is None or function is None:
             return updated_node
         noted = cst.Name(self.fresh_name(original_node, "cancelled", function))
@@ -359,7 +378,9 @@ class AwaitCancelledTask(Rule):
         lines = list(updated_node.body)
         function = enclosing_coroutine(self.parents(original_node))
         for stop in self._block_stops(original_node) if function is not None else ():
-            held = self._fixed_group(stop.waits, fixable=stop.fixable)
+            within = [original_node, *self.parents(original_node)]
+            skips = self._skips_tail(stop.span[-1], _group_members(stop), within)
+            held = self._fixed_group(stop.waits, fixable=stop.fixable, skips_tail=skips)
             if held is None or function is None:
                 continue
             start = next(i for i, line in enumerate(lines) if _holds(line, held[0].updated))
@@ -469,23 +490,26 @@ class AwaitCancelledTask(Rule):
         return stop is not None and stop.wait is statement
 
     def _fixed_group(
-        self, waits: Sequence[cst.BaseStatement], *, fixable: bool = True
+        self, waits: Sequence[cst.BaseStatement], *, skips_tail: bool, fixable: bool = True
     ) -> list[_Held] | None:
         """The held rewrites of a group's waits when the group is fixed whole; None when
-        not. Its findings get the group's fix safety (unsafe if one is), or none when one
+        not. Its findings get the group's fix safety (unsafe if one is, or if a cancellation
+        of the caller while it waits now skips what follows: `skips_tail`), or none when one
         of them cannot be fixed; a `# noqa` on one leaves the others unfixed."""
         held = [self._held.pop(id(wait), None) for wait in waits]
         complete = [h for h in held if h is not None]
         fixable = fixable and len(complete) == len(held)
         fixable = fixable and all(h.new is not None for h in complete)
         fixable = fixable and all(h.finding is not None for h in complete)
-        unsafe = any(h.fix is FixSafety.UNSAFE for h in complete)
+        unsafe = skips_tail or any(h.fix is FixSafety.UNSAFE for h in complete)
         fix = (FixSafety.UNSAFE if unsafe else FixSafety.SAFE) if fixable else None
         applies = fixable and all(h.applies for h in complete) and self.options.allows(fix)
         for h in complete:
             if h.finding is not None:
                 finding = self.findings[h.finding]
                 message = finding.message if fixable or h.new is None else _GROUP_MESSAGE
+                if fixable and skips_tail and message == self.message:
+                    message = _SKIPS_TAIL_MESSAGE
                 self.findings[h.finding] = dataclasses.replace(
                     finding, fix=fix, fixed=applies, message=message
                 )
@@ -548,6 +572,35 @@ class AwaitCancelledTask(Rule):
         if awaited is not None and _known_future(awaited.expression, function, self.module):
             return FixSafety.SAFE
         return FixSafety.UNSAFE
+
+    def _skips_tail(
+        self,
+        last: cst.BaseStatement,
+        members: Collection[cst.BaseStatement],
+        ancestors: Sequence[cst.CSTNode] | None = None,
+    ) -> bool:
+        """Whether a cancellation of the caller raised out of the rewritten wait (ending at
+        `last`, within `ancestors`, its parents by default) skips what the original, which
+        swallowed it, ran next: a statement after it in the coroutine but the group's own
+        (`members`) and those that do nothing, or a loop going round. A `for` loop whose
+        body is the wait alone goes round to nothing but waits: what follows the loop counts."""
+        ancestors = self.parents(last) if ancestors is None else ancestors
+        function = enclosing_coroutine(ancestors)
+        if function is None:
+            return False
+        loop = _loop_of_sole(last, ancestors)
+        if loop is not None:
+            return self._skips_tail(loop, members, ancestors[2:])
+        path = reached_after(last, ancestors, function)
+        if isinstance(last, cst.Try):
+            # The handler's own jump (a `return`) is kept: the 3.11 guard stands before it.
+            index = first_cancellation_handler(last, self.names)
+            handler = last.handlers[index[0]] if index is not None else None
+            exits = handler_exits(handler, self.names) if handler is not None else None
+            path = path_after(last, exits, ancestors, function) if exits else path
+        return path.loops_back or any(
+            line not in members and not _ends_quietly(line) for line in path.reached
+        )
 
     def _in_swallowing_guard(self, line: cst.SimpleStatementLine) -> bool:
         """Inside a `try` that catches cancellation or a `suppress` of it: there the `await`
@@ -641,6 +694,11 @@ class AwaitCancelledTask(Rule):
             return None
         return asyncio, cancellation
 
+
+_SKIPS_TAIL_MESSAGE = (
+    "`await` of a cancelled task: its CancelledError is taken for the caller's (unsafe fix: "
+    "a cancellation of the caller while it waits now skips what follows)"
+)
 
 _GROUP_MESSAGE = (
     "`await` of a cancelled task: its CancelledError is taken for the caller's (not fixed: "
@@ -893,6 +951,31 @@ def _why_no_plain_fix(line: cst.SimpleStatementLine, awaited: cst.Await) -> str 
             "a rewrite would leave the name unbound"
         )
     return None
+
+
+def _group_members(stop: BlockStop) -> list[cst.BaseStatement]:
+    """The statements of a group's span that only cancel or wait (a guarded pair holding
+    nothing else): what a cancellation of the caller skips there is the group's own wait."""
+    pairs = [pair.guard for pair in stop.guarded if len(statements(pair.guard.body)) == 2]
+    return [*stop.waits, *stop.late_cancels, *pairs]
+
+
+def _loop_of_sole(statement: cst.BaseStatement, ancestors: Sequence[cst.CSTNode]) -> cst.For | None:
+    """The `for` loop (without `else`) whose body is `statement` alone, if it is in one."""
+    block, loop = (*ancestors[:2], None, None)[:2]
+    if not isinstance(loop, cst.For) or loop.orelse is not None or loop.body is not block:
+        return None
+    lines = statements(loop.body)
+    return loop if len(lines) == 1 and lines[0] is statement else None
+
+
+def _ends_quietly(line: cst.BaseStatement) -> bool:
+    """`pass`, `...`, a lone string, or `return` of nothing: a line whose skipping changes
+    nothing once the coroutine raises."""
+    return is_placeholder(line) or (
+        isinstance(line, cst.SimpleStatementLine)
+        and all(isinstance(small, cst.Return) and not returns_value(small) for small in line.body)
+    )
 
 
 def _holds(statement: cst.BaseStatement, inner: cst.BaseStatement) -> bool:

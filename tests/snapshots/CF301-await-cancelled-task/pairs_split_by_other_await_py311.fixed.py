@@ -3,18 +3,14 @@
 on its own."""
 
 import asyncio
+import contextlib
 
 
 class Session:
     async def close(self) -> None:
         self._keepalive.cancel()
-        task = self._keepalive
-        cancelling = asyncio.current_task().cancelling()
-        try:
-            await task
-        except asyncio.CancelledError:
-            if not task.done() or asyncio.current_task().cancelling() > cancelling:
-                raise
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._keepalive
         await self._transport.flush()
         self._reader.cancel()
         task = self._reader
