@@ -98,7 +98,7 @@ def reached_after(
     """What runs once `statement` completes normally, up to the function's end: what an
     exception raised out of `statement` would skip."""
     result = PathAfter()
-    _follow(statement, Exit.FALLTHROUGH, ancestors, function, result)
+    _follow(statement, Exit.FALLTHROUGH, ancestors, function, result, cleared={})
     return result
 
 
