@@ -218,7 +218,8 @@ def _fix(
         _, findings = _run_rules(wrapper, current, rules, look, path)
         findings = held_whole(findings, current)
         if not _to_fix(findings, options, current, frozen):
-            return current, _as_checked(findings, current, checked, source, frozen)
+            reported_only = [f for f in checked if not options.allows(f.fix)]
+            return current, _as_checked(findings, current, reported_only, source, frozen)
     raise VerificationError(
         f"fixes are not idempotent: pass {MAX_FIX_ROUNDS} still changes the code"
     )
@@ -232,7 +233,8 @@ def _as_checked(
     frozen: frozenset[bytes],
 ) -> list[Finding]:
     """The findings `left` in the fixed `code`, those on a frozen line as `check` reported
-    them in `source` (their fix kind and message): another rule's fix may have made one
+    them in `source` (`checked`: those it reported without a fix the run may apply; their
+    fix kind and message): another rule's fix may have made one
     fixable (a guarded owner lets CF105 re-raise), but the run did not fix it, and `check`
     and `fix` must agree on every finding."""
     source_lines, lines = source.splitlines(), code.splitlines()
