@@ -67,18 +67,6 @@ class HandlerRule(Rule):
         function = handlers.guarded_coroutine(try_node, self.parents(try_node))
         return function is not None and swallowing.yields_when_cancelled(handler, function)
 
-    @staticmethod
-    def move_tails(
-        original: cst.IndentedBlock, updated: cst.IndentedBlock, tries: set[handlers.TryNode]
-    ) -> cst.IndentedBlock:
-        """The block with the code after each `try` of `tries` in it moved into its `finally`."""
-        for line in original.body:
-            if isinstance(line, cst.Try | cst.TryStar) and line in tries:
-                tries.discard(line)
-                # The tail holds no other `try` (see `movable_into_finally`): one a block.
-                return swallowing.with_tail_in_finally(original, updated, line)
-        return updated
-
 
 class SwallowingRule(HandlerRule):
     """A rule that asks whether a handler swallows the coroutine's own cancellation (CF101,
@@ -91,3 +79,22 @@ class SwallowingRule(HandlerRule):
         return any(last_name(call.func) == "cancel" for call in code.discarded_calls) or bool(
             code.future_names
         )
+
+    tails_to_move: set[handlers.TryNode]
+    """`try` statements whose following code moves into their `finally` with the fix."""
+
+    def visit_Module(self, node: cst.Module) -> None:
+        super().visit_Module(node)
+        self.tails_to_move = set()
+
+    def leave_IndentedBlock(
+        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
+        """The block with the code after each `try` of `tails_to_move` in it moved into its
+        `finally`."""
+        for line in original_node.body:
+            if isinstance(line, cst.Try | cst.TryStar) and line in self.tails_to_move:
+                self.tails_to_move.discard(line)
+                # The tail holds no other `try` (see `movable_into_finally`): one a block.
+                return swallowing.with_tail_in_finally(original_node, updated_node, line)
+        return updated_node

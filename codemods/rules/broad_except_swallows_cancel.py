@@ -3,7 +3,7 @@ from __future__ import annotations
 import libcst as cst
 
 from codemods.analysis.handler_rule import SwallowingRule
-from codemods.analysis.handlers import Handler, TryNode, TryT
+from codemods.analysis.handlers import Handler, TryT
 from codemods.analysis.reraise import ReraisingClause, reraising_clause
 from codemods.analysis.swallowing import AWAITS_EXISTING_FUTURE, YIELD_IN_HANDLER, Judgement
 from codemods.model import FixSafety, RuleOptions
@@ -110,15 +110,6 @@ class BroadExceptSwallowsCancel(SwallowingRule):
     def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:
         return may_catch_everything(code, options.target_version)
 
-    def visit_Module(self, node: cst.Module) -> None:
-        super().visit_Module(node)
-        self._tails_to_move: set[TryNode] = set()
-
-    def leave_IndentedBlock(
-        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
-    ) -> cst.IndentedBlock:
-        return self.move_tails(original_node, updated_node, self._tails_to_move)
-
     def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> cst.Try:
         return self._check(original_node, updated_node)
 
@@ -151,7 +142,7 @@ class BroadExceptSwallowsCancel(SwallowingRule):
         assert spelling is not None
         self.require_import(spelling)
         if judgement.tail_to_finally:
-            self._tails_to_move.add(original)
+            self.tails_to_move.add(original)
         handlers: list[Handler] = list(updated.handlers)
         handlers.insert(index, clause.handler)
         return updated.with_changes(handlers=handlers)

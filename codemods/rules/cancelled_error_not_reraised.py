@@ -159,8 +159,6 @@ class CancelledErrorNotReraised(PlansOnTry, SwallowingRule):
 
     _planned: dict[TryNode, tuple[int, _Reraise | _Split]]
     """Fixes decided when a `try` is entered, applied when it is left."""
-    _tails_to_move: set[TryNode]
-    """`try` statements whose following code moves into their `finally` with the fix."""
 
     @classmethod
     def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:
@@ -170,12 +168,6 @@ class CancelledErrorNotReraised(PlansOnTry, SwallowingRule):
         super().visit_Module(node)
         self._planned = {}
         self.jumps_to_raise = {}
-        self._tails_to_move = set()
-
-    def leave_IndentedBlock(
-        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
-    ) -> cst.IndentedBlock:
-        return self.move_tails(original_node, updated_node, self._tails_to_move)
 
     def plan(self, node: TryNode) -> None:
         found = self.first_cancellation_handler(node)
@@ -202,7 +194,7 @@ class CancelledErrorNotReraised(PlansOnTry, SwallowingRule):
                 raising = reraise_statement(bound)
                 self.jumps_to_raise |= dict.fromkeys(fix[0].jumps, raising)
             if judgement.tail_to_finally:
-                self._tails_to_move.add(node)
+                self.tails_to_move.add(node)
 
     def _fix(
         self,

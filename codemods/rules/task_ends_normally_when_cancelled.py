@@ -113,19 +113,11 @@ class TaskEndsNormallyWhenCancelled(PlansOnTry, SwallowingRule):
     _planned: dict[TryNode, tuple[int, bool]]
     """The handlers (by index) that re-raise once their `try` is left, and whether a `raise`
     is appended to them (they fall off their end)."""
-    _tails_to_move: set[TryNode]
-    """`try` statements whose following code moves into their `finally` with the fix."""
 
     def visit_Module(self, node: cst.Module) -> None:
         super().visit_Module(node)
         self._planned = {}
         self.jumps_to_raise = {}
-        self._tails_to_move = set()
-
-    def leave_IndentedBlock(
-        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
-    ) -> cst.IndentedBlock:
-        return self.move_tails(original_node, updated_node, self._tails_to_move)
 
     def plan(self, node: TryNode) -> None:
         found = self.first_cancellation_handler(node)
@@ -149,7 +141,7 @@ class TaskEndsNormallyWhenCancelled(PlansOnTry, SwallowingRule):
                 raising = reraise_statement(self._bound(handler))
                 self.jumps_to_raise |= dict.fromkeys((j.statement for j in exits.jumps), raising)
             if judgement.tail_to_finally:
-                self._tails_to_move.add(node)
+                self.tails_to_move.add(node)
 
     def visit_With(self, node: cst.With) -> None:
         found = suppressed_cancellation(node, self.parents(node), self.names)
