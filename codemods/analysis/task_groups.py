@@ -46,7 +46,8 @@ def cancelled_task(statement: cst.BaseStatement) -> str | None:
 @dataclass(frozen=True)
 class LoopStop:
     """`for task in tasks:` whose body cancels the task and then waits for it before going on
-    to the next one, the two alone or under one `if` (`if not task.done():`)."""
+    to the next one, the two alone, under one `if` (`if not task.done():`), or the cancel
+    alone under it."""
 
     loop: cst.For
     guard: cst.If | None
@@ -60,13 +61,13 @@ def loop_stop(loop: cst.For, waited: WaitedTask) -> LoopStop | None:
     if not isinstance(loop.body, cst.IndentedBlock):
         return None
     body = statements(loop.body)
-    guard = body[0] if len(body) == 1 and isinstance(body[0], cst.If) else None
+    guard = body[0] if body and isinstance(body[0], cst.If) else None
     if guard is not None:
         if guard.orelse is not None or not isinstance(guard.body, cst.IndentedBlock):
             return None
         if has_cancellation_point(guard.test):
             return None
-        body = statements(guard.body)
+        body = [*statements(guard.body), *body[1:]]
     if len(body) != 2 or not isinstance(body[0], cst.SimpleStatementLine):
         return None
     variable = loop.target.value

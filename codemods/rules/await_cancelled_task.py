@@ -383,19 +383,13 @@ class AwaitCancelledTask(Rule):
             suffix += 1
             name = self.fresh_name(stop.loop, f"cancelled_{suffix}", function)
         taken.add(name)
-        noted, variable, body = cst.Name(name), updated.target, updated.body
-        assert isinstance(body, cst.IndentedBlock)
-        guard = body.body[0] if stop.guard is not None else None
-        block = guard.body if isinstance(guard, cst.If) else body
-        assert isinstance(block, cst.IndentedBlock)
+        noted, variable = cst.Name(name), updated.target
         noting = parse_template_statement("{noted}.append({task})", noted=noted, task=variable)
-        cancelling = block.with_changes(body=[block.body[0], noting])
-        if isinstance(guard, cst.If):
-            cancelling = body.with_changes(body=[guard.with_changes(body=cancelling)])
+        cancelling = _in_place_of(updated, held.updated, noting)
         waiting = cst.For(target=variable, iter=noted, body=cst.IndentedBlock(body=held.new or ()))
         start = parse_template_statement("{noted} = []", noted=noted)
         start = start.with_changes(leading_lines=updated.leading_lines)
-        return [start, updated.with_changes(body=cancelling, leading_lines=())], waiting
+        return [start, cancelling.with_changes(leading_lines=())], waiting
 
     def _in_block_group(self, stop: LoopStop) -> bool:
         """Whether the loop is stopped with other tasks of its block (`BlockStop.loops`)."""
@@ -1047,6 +1041,22 @@ def _replacing(
 ) -> list[cst.BaseStatement]:
     """`lines`, those rewritten (by id) replaced by their rewrite."""
     return [new for line in lines for new in rewritten.get(id(line), [line])]
+
+
+def _in_place_of(
+    statement: cst.For | cst.If, inner: cst.BaseStatement, new: cst.BaseStatement
+) -> cst.For | cst.If:
+    """`statement` with `new` in place of `inner`, in its block or in that of an `if` there."""
+    assert isinstance(statement.body, cst.IndentedBlock)
+    lines = [
+        new
+        if line is inner
+        else _in_place_of(line, inner, new)
+        if isinstance(line, cst.If)
+        else line
+        for line in statement.body.body
+    ]
+    return statement.with_changes(body=statement.body.with_changes(body=lines))
 
 
 def _with_body(statement: cst.If, lines: Sequence[cst.BaseStatement]) -> cst.If:
