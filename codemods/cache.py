@@ -285,7 +285,7 @@ class _Pending:
 
 # An entry, as stored: [digest, size, mtime_ns, ctime_ns, inode, trusted, parsed, error,
 # findings], each finding [code, name, message, line, column, end_line, end_column, fix,
-# held_in].
+# held_in, swallows].
 _DIGEST, _SIGNATURE, _TRUSTED, _PARSED, _ERROR, _FINDINGS = 0, slice(1, 5), 5, 6, 7, 8
 _LENGTH = 9
 
@@ -300,15 +300,17 @@ def _outcome(path: str, entry: list[Any]) -> FileOutcome:
 
 
 def _finding(*fields: Any) -> Finding:
-    code, name, message, line, column, end_line, end_column, fix, held_in = fields
+    code, name, message, line, column, end_line, end_column, fix, held_in, swallows = fields
     if not all(isinstance(text, str) for text in (code, name, message)) or not all(
         type(number) is int for number in (line, column, end_line, end_column)
     ):
         raise TypeError("not a finding")
-    if not (held_in is None or isinstance(held_in, str)):
+    if not (held_in is None or isinstance(held_in, str)) or not isinstance(swallows, bool):
         raise TypeError("not a finding")
     safety = fix and FixSafety(fix)
-    return Finding(code, name, message, line, column, end_line, end_column, safety, False, held_in)
+    return Finding(
+        code, name, message, line, column, end_line, end_column, safety, False, held_in, swallows
+    )
 
 
 def _entry(digest: str, signature: Signature, trusted: bool, outcome: FileOutcome) -> list[Any]:
@@ -323,6 +325,7 @@ def _entry(digest: str, signature: Signature, trusted: bool, outcome: FileOutcom
             f.end_column,
             f.fix and f.fix.value,
             f.held_in,
+            f.swallows,
         ]
         for f in outcome.findings
     ]

@@ -45,6 +45,10 @@ class Finding:
     """The function (qualified name) whose findings are fixed whole or reported whole, where
     this finding's own fix was lowered to that of a finding of swallowed cancellation in it
     (see `codemods.whole_functions`)."""
+    swallows: bool = False
+    """The finding says its function swallows the caller's cancellation though its rule is
+    not a CF1 rule (CF301's `try` and `suppress` shapes): its function is fixed whole or
+    reported whole, as for a CF1 finding."""
 
 
 @dataclass(frozen=True)

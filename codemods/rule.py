@@ -212,13 +212,15 @@ class Rule(VisitorBasedCodemodCommand):
         keyword: str | None = None,
         comments: Iterable[cst.Comment] = (),
         message: str | None = None,
+        swallows: bool = False,
     ) -> bool:
         """Record a finding at `node`; True when the caller should apply its fix.
 
         The finding spans from `node` to the end of `through`, or, without it, the `keyword`
         that starts `node` (so that a finding on a whole handler points at its header). A
         `# noqa` among `comments` (those on the flagged lines) suppresses it. A `message`
-        replaces the rule's own where one shape of the rule needs to say more.
+        replaces the rule's own where one shape of the rule needs to say more; `swallows`
+        marks a shape that swallows the caller's cancellation (see `Finding.swallows`).
         """
         if any(suppresses(comment.value, self.code) for comment in comments):
             return False
@@ -245,6 +247,7 @@ class Rule(VisitorBasedCodemodCommand):
                 end_column=end.column + 1,
                 fix=fix,
                 fixed=apply,
+                swallows=swallows,
             )
         )
         return apply

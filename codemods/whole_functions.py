@@ -1,18 +1,20 @@
 """A function is fixed whole, or reported whole.
 
 The CF1 rules keep cancellation propagating: a CF1 finding says its function swallows the
-caller's cancellation. When a function holds one whose fix the run may not apply (report
-only, or unsafe in a safe run), fixing the function's other findings leaves it swallowing
-the cancellation all the same: the fix is partial (a cleanup moved into `finally` that then
-runs, and the coroutine still returns normally). So every finding of that function offers
-no stronger fix than its weakest CF1 finding: with a report-only one, the whole function is
-reported, each finding saying which finding holds it back; with an unsafe one, the whole
-function is fixed with `--unsafe-fixes` only.
+caller's cancellation, and so does a finding another rule marks as swallowing (CF301's
+`try: await task` / `except CancelledError: pass` and `suppress(CancelledError)`, which
+catch the caller's cancellation with the task's). When a function holds one whose fix the
+run may not apply (report only, or unsafe in a safe run), fixing the function's other
+findings leaves it swallowing the cancellation all the same: the fix is partial (a cleanup
+moved into `finally` that then runs, and the coroutine still returns normally). So every
+finding of that function offers no stronger fix than its weakest swallowing finding: with a
+report-only one, the whole function is reported, each finding saying which finding holds it
+back; with an unsafe one, the whole function is fixed with `--unsafe-fixes` only.
 
 The grouping reads only the findings and the function each lies in, so `check` and `fix`
 announce the same fix kind for every finding, in safe and unsafe runs alike. After a fix run,
-`partly_fixed` names the functions that had a fix applied and still hold a CF1 finding: none,
-unless a fix made a function swallow the cancellation anew.
+`partly_fixed` names the functions that had a fix applied and still hold a swallowing
+finding: none, unless a fix made a function swallow the cancellation anew.
 """
 
 from __future__ import annotations
@@ -27,6 +29,12 @@ from codemods.model import Finding, FixSafety
 SWALLOWING_RULES = "CF1"
 """The prefix of the rules whose findings say the function swallows the cancellation."""
 
+
+def swallows(finding: Finding) -> bool:
+    """Whether `finding` says its function swallows the caller's cancellation."""
+    return finding.swallows or finding.code.startswith(SWALLOWING_RULES)
+
+
 _STRENGTH: dict[FixSafety | None, int] = {None: 0, FixSafety.UNSAFE: 1, FixSafety.SAFE: 2}
 
 
@@ -40,7 +48,7 @@ def held_whole(findings: list[Finding], source: bytes) -> list[Finding]:
     weakest: dict[str, Finding] = {}
     for finding in findings:
         name = functions.at(finding.line)
-        if name is None or not finding.code.startswith(SWALLOWING_RULES):
+        if name is None or not swallows(finding):
             continue
         held = weakest.get(name)
         if held is None or _STRENGTH[finding.fix] < _STRENGTH[held.fix]:
@@ -50,7 +58,7 @@ def held_whole(findings: list[Finding], source: bytes) -> list[Finding]:
 
 def _may_hold(findings: list[Finding]) -> bool:
     """Whether some finding offers a stronger fix than some swallowing finding."""
-    swallowing = [f for f in findings if f.code.startswith(SWALLOWING_RULES)]
+    swallowing = [f for f in findings if swallows(f)]
     if not swallowing:
         return False
     weakest = min(_STRENGTH[f.fix] for f in swallowing)
@@ -80,7 +88,7 @@ def partly_fixed(
     if not touched:
         return ()
     after = Functions(new_source)
-    swallowing = {after.at(f.line) for f in remaining if f.code.startswith(SWALLOWING_RULES)}
+    swallowing = {after.at(f.line) for f in remaining if swallows(f)}
     return tuple(sorted(name for name in touched & swallowing if name is not None))
 
 

@@ -650,13 +650,7 @@ NOT_RUNNABLE: dict[str, str] = {
 }
 """Fixes none of whose changed functions the harness can run, with the reason."""
 
-KNOWN_WRONG: dict[str, str] = {
-    "CF301/pairs_split_by_other_await_py311-safe": (
-        "Session.close: the safe run fixes the last wait alone; the first, unsafe now that"
-        " a flush follows it, still swallows a cancellation of the caller"
-        " (codemods.whole_functions holds a function back for CF1 findings only)"
-    ),
-}
+KNOWN_WRONG: dict[str, str] = {}
 """Fixes the harness shows wrong or partial (owner to fix), with what happened."""
 
 

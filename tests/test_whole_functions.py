@@ -4,6 +4,7 @@ that still swallows the caller's cancellation, and `check` and `fix` say so alik
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -99,6 +100,50 @@ def test_a_function_with_a_report_only_swallow_is_reported_whole(unsafe: bool) -
 def test_a_function_without_a_swallow_keeps_its_fix() -> None:
     assert kinds(outcome(ALONE, Mode.CHECK)) == [(9, "CF203", "safe")]
     assert all(f.held_in is None for f in outcome(ALONE, Mode.FIX).findings)
+
+
+# Two stops with a flush between them (our own): the first wait's fix is unsafe (a flush
+# follows it), the second's safe alone; both swallow the caller's cancellation (CF301's
+# `suppress` shape).
+SPLIT = b"""import asyncio
+import contextlib
+
+
+class Session:
+    async def close(self) -> None:
+        self._keepalive.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._keepalive
+        await self._transport.flush()
+        self._reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._reader
+"""
+
+
+@pytest.mark.parametrize("unsafe", [False, True])
+def test_a_swallowing_cf301_finding_holds_its_function_like_a_cf1_one(unsafe: bool) -> None:
+    """The function is fixed whole with `--unsafe-fixes`, left whole without: never the
+    second stop alone while the first still swallows the caller's cancellation."""
+    options = RuleOptions(unsafe_fixes=unsafe, target_version=(3, 11))
+    checked = process_source(SPLIT, "case.py", Settings(Mode.CHECK, CODES, options))
+    fixed = process_source(SPLIT, "case.py", Settings(Mode.FIX, CODES, options))
+
+    assert kinds(checked) == kinds(fixed) == [(9, "CF301", "unsafe"), (13, "CF301", "unsafe")]
+    assert all(f.swallows for f in checked.findings)
+    held = checked.findings[1]
+    assert held.held_in == "Session.close"
+    assert "CF301 at line 9, whose fix is unsafe" in held.message
+    assert (fixed.new_source is not None) is unsafe
+    assert [f.fixed for f in fixed.findings] == [unsafe, unsafe]
+    assert fixed.partly_fixed == ()
+
+
+def test_partly_fixed_counts_a_swallowing_finding_of_another_rule() -> None:
+    fixed = [finding("CF203", 4, FixSafety.SAFE)]
+    left = [replace(finding("CF301", 4, None), swallows=True)]
+    assert partly_fixed(fixed, NESTED, left, NESTED) == ("outer",)
+    assert partly_fixed(fixed, NESTED, [finding("CF301", 4, None)], NESTED) == ()
 
 
 def finding(code: str, line: int, fix: FixSafety | None) -> Finding:

@@ -46,8 +46,10 @@ def cancelled_task(statement: cst.BaseStatement) -> str | None:
 @dataclass(frozen=True)
 class LoopStop:
     """`for task in tasks:` whose body cancels the task and then waits for it before going on
-    to the next one, the two alone or under one `if` (`if not task.done():`)."""
+    to the next one, the two alone, under one `if` (`if not task.done():`), or the cancel
+    alone under it."""
 
+    loop: cst.For
     guard: cst.If | None
     wait: cst.BaseStatement
 
@@ -59,19 +61,23 @@ def loop_stop(loop: cst.For, waited: WaitedTask) -> LoopStop | None:
     if not isinstance(loop.body, cst.IndentedBlock):
         return None
     body = statements(loop.body)
-    guard = body[0] if len(body) == 1 and isinstance(body[0], cst.If) else None
+    guard = body[0] if body and isinstance(body[0], cst.If) else None
     if guard is not None:
         if guard.orelse is not None or not isinstance(guard.body, cst.IndentedBlock):
             return None
         if has_cancellation_point(guard.test):
             return None
-        body = statements(guard.body)
+        body = [*statements(guard.body), *body[1:]]
     if len(body) != 2 or not isinstance(body[0], cst.SimpleStatementLine):
         return None
     variable = loop.target.value
     if cancelled_task(body[0]) != variable or waited(body[1]) != variable:
         return None
-    return LoopStop(guard, body[1])
+    return LoopStop(loop, guard, body[1])
+
+
+def _loop_stop_of(statement: cst.BaseStatement, waited: WaitedTask) -> LoopStop | None:
+    return loop_stop(statement, waited) if isinstance(statement, cst.For) else None
 
 
 @dataclass(frozen=True)
@@ -109,7 +115,8 @@ def guarded_stop(statement: cst.BaseStatement, waited: WaitedTask) -> GuardedSto
 class BlockStop:
     """Statements of one block that cancel tasks and wait for them, where a task is cancelled
     after another was waited for (`a.cancel()`, wait for `a`, `b.cancel()`, wait for `b`; or
-    each pair under an `if`: `GuardedStop`). Between them nothing else awaits."""
+    each pair under an `if`: `GuardedStop`; or a collection of them, each cancelled and
+    waited for in turn: `LoopStop`). Between them nothing else awaits."""
 
     span: tuple[cst.BaseStatement, ...]
     """From the first statement that waits to the last, in order."""
@@ -117,12 +124,16 @@ class BlockStop:
     """The `task.cancel()` lines in the span: each of a task waited for after it."""
     guarded: tuple[GuardedStop, ...]
     """The guarded pairs in the span: each splits in two, its cancel moving before the span."""
+    loops: tuple[LoopStop, ...]
+    """The loops in the span: each splits in two, a loop cancelling every task (noting
+    which) moving before the span, and one waiting for each noted staying in its place."""
     waits: tuple[cst.BaseStatement, ...]
-    """The statements that wait, those of the guarded pairs included."""
+    """The statements that wait, those of the guarded pairs and the loops included."""
     fixable: bool
     """False where a cancel or a guard that moves up could read something else there: a
     statement it moves over rebinds what it reads (`self._task = Task()`), or the guard
-    calls something (`not task.done()` turns true once the task, cancelled earlier, ends)."""
+    calls something (`not task.done()` turns true once the task, cancelled earlier, ends),
+    or a statement a loop moves over changes the collection it goes over (`tasks.clear()`)."""
 
 
 def block_stops(body: Sequence[cst.BaseStatement], waited: WaitedTask) -> list[BlockStop]:
@@ -149,6 +160,8 @@ def _run_end(body: Sequence[cst.BaseStatement], start: int, waited: WaitedTask) 
         if task is not None:
             cancelled.add(task)
             continue
+        if _loop_stop_of(statement, waited) is not None:
+            continue
         task = waited(statement)
         if (task is None or task not in cancelled) and has_cancellation_point(statement):
             return index
@@ -158,26 +171,58 @@ def _run_end(body: Sequence[cst.BaseStatement], start: int, waited: WaitedTask) 
 def _stop_in(run: Sequence[cst.BaseStatement], waited: WaitedTask) -> BlockStop | None:
     """The `BlockStop` of a run, if a task in it is cancelled after another was waited for."""
     pairs = [guarded_stop(statement, waited) for statement in run]
-    waiting = [i for i, s in enumerate(run) if pairs[i] is not None or waited(s) is not None]
+    loops = [_loop_stop_of(statement, waited) for statement in run]
+    waiting = [i for i, s in enumerate(run) if pairs[i] or loops[i] or waited(s) is not None]
     if not waiting:
         return None
     first, last = waiting[0], waiting[-1]
     guarded = [pair for pair in pairs[first : last + 1] if pair is not None]
+    looped = [stop for stop in loops[first : last + 1] if stop is not None]
     later = {waited(run[i]) for i in waiting} | {pair.task for pair in guarded}
     late = [s for s in run[first:last] if _is_line(s) and cancelled_task(s) in later]
-    if not late and all(pair.guard is run[first] for pair in guarded):
+    splits = [*(pair.guard for pair in guarded), *(stop.loop for stop in looped)]
+    if not late and all(split is run[first] for split in splits):
         return None
-    waits = [pair.wait if (pair := pairs[i]) is not None else run[i] for i in waiting]
+    waits = [_wait_of(run[i], pairs[i], loops[i]) for i in waiting]
     moved = {id(statement): _read_by(statement) for statement in late}
     moved.update((id(pair.guard), _read_by(pair.guard.test)) for pair in guarded)
-    fixable = not any(has_call(pair.guard.test) for pair in guarded) and not any(
-        _rebinds(earlier, moved[id(statement)])
+    moved.update((id(stop.loop), _loop_reads(stop)) for stop in looped)
+    collections = {id(stop.loop): dotted_name(stop.loop.iter) for stop in looped}
+    tests = [pair.guard.test for pair in guarded] + [s.guard.test for s in looped if s.guard]
+    fixable = not any(map(has_call, tests)) and not any(
+        _rebinds(earlier, moved[id(statement)]) or _mutates(earlier, collections.get(id(statement)))
         for index, statement in enumerate(run[first : last + 1], first)
         if id(statement) in moved
         for earlier in run[first:index]
     )
     span = tuple(run[first : last + 1])
-    return BlockStop(span, tuple(late), tuple(guarded), tuple(waits), fixable)
+    return BlockStop(span, tuple(late), tuple(guarded), tuple(looped), tuple(waits), fixable)
+
+
+def _wait_of(
+    statement: cst.BaseStatement, pair: GuardedStop | None, loop: LoopStop | None
+) -> cst.BaseStatement:
+    """The statement that waits, of a run's statement that stops one task or several."""
+    return pair.wait if pair is not None else loop.wait if loop is not None else statement
+
+
+def _loop_reads(stop: LoopStop) -> set[str]:
+    """What the cancelling half of a loop reads but its own variable: the collection, and
+    what its guard tests."""
+    read = _read_by(stop.loop.iter) | (_read_by(stop.guard.test) if stop.guard else set())
+    variable = dotted_name(stop.loop.target)
+    return {name for name in read if name != variable and not name.startswith(f"{variable}.")}
+
+
+def _mutates(statement: cst.BaseStatement, collection: str | None) -> bool:
+    """Whether `statement` calls a method of `collection` (`tasks.clear()`, `tasks.add(t)`):
+    a loop over it that moves above the statement would see other tasks."""
+    return collection is not None and any(
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and dotted_name(node.func.value) == collection
+        for node in walk_same_frame(statement)
+    )
 
 
 def _is_line(statement: cst.BaseStatement) -> TypeGuard[cst.SimpleStatementLine]:

@@ -39,6 +39,7 @@ from codemods.analysis.scope import (
 from codemods.analysis.swallowing import path_after, reached_after, returns_value
 from codemods.analysis.task_groups import (
     BlockStop,
+    LoopStop,
     block_stops,
     is_bare_cancel_idiom,
     is_placeholder,
@@ -171,15 +172,24 @@ class AwaitCancelledTask(Rule):
     Tasks stopped together are fixed together: waiting for one before cancelling the next
     would leave the next running for ever if the caller is cancelled meanwhile. A loop that
     cancels and awaits each task in turn becomes a loop that cancels them all (noting which,
-    under its guard) and one that waits for each noted; pairs one after another in a block
-    (each also under an `if` whose test calls nothing, followed by what does not await, such
-    as `self._task = None`) get their cancels moved before the first wait. The group's fix
-    is unsafe if one of its waits' is, or if statements follow its last wait or stand
-    between its waits (other than its cancels). The one change besides: a task is now cancelled even
+    under its guard) and one that waits for each noted; pairs and such loops one after
+    another in a block (each pair also under an `if` whose test calls nothing, followed by
+    what does not await, such as `self._task = None`; statements that do not await between
+    them) get their cancels moved before the first wait, a loop's as the loop that cancels
+    them all, while every wait and every statement between stays in its place and order.
+    The group's fix is unsafe if one of its waits' is, or if statements follow its last
+    wait or stand between its waits (other than its cancels): a cancellation of the caller
+    in an earlier wait now skips them. The one change besides: a task is now cancelled even
     if the one awaited before it fails. The whole group is reported only where one of its
     waits cannot be fixed (a `# noqa`, a shape below), a cancel would move above a statement
-    that rebinds its task, or a guard calls something (`not task.done()` may read otherwise
-    once every task is cancelled first).
+    that rebinds its task (or, for a loop, changes its collection: `tasks.clear()`), or a
+    guard calls something (`not task.done()` may read otherwise once every task is
+    cancelled first).
+
+    The `try` and `suppress` shapes swallow the caller's cancellation: until they are fixed,
+    so does their function, and its other findings (of any rule) are fixed with them or
+    reported with them: where a wait's fix is unsafe, a safe fix elsewhere in the function
+    waits for `--unsafe-fixes` too; where it is report only, the whole function is reported.
 
     A subscript is read once into a local, as an attribute chain is; below 3.11 it counts as
     an asyncio Task when its collection's name or binding says so (`self._tasks`).
@@ -270,7 +280,9 @@ class AwaitCancelledTask(Rule):
         new = rewrite.try_statement(updated_node, first[0]) if rewrite is not None else None
         fix = self._fix_safety(original_node, function)
         message = self._waits_with_timeout(awaits[0])
-        return self._apply(awaits[0], rewrite, new, fix, original_node, updated_node, message)
+        return self._apply(
+            awaits[0], rewrite, new, fix, original_node, updated_node, message, swallows=True
+        )
 
     def leave_With(
         self, original_node: cst.With, updated_node: cst.With
@@ -290,7 +302,9 @@ class AwaitCancelledTask(Rule):
         new = rewrite.with_statement(updated_node) if rewrite is not None else None
         fix = self._fix_safety(original_node, function)
         message = self._waits_with_timeout(awaits[0])
-        return self._apply(awaits[0], rewrite, new, fix, original_node, updated_node, message)
+        return self._apply(
+            awaits[0], rewrite, new, fix, original_node, updated_node, message, swallows=True
+        )
 
     def _apply(
         self,
@@ -301,9 +315,13 @@ class AwaitCancelledTask(Rule):
         original_node: cst.BaseStatement,
         updated_node: cst.BaseStatement,
         message: str | None = None,
+        *,
+        swallows: bool = False,
     ) -> cst.BaseStatement | Statements:
         """Report the `await`; the rewritten statements where the fix applies. A task
-        stopped with others is fixed with its group (`_fixed_group`): its rewrite is held."""
+        stopped with others is fixed with its group (`_fixed_group`): its rewrite is held.
+        The `try` and `suppress` shapes swallow the caller's cancellation (`swallows`): their
+        function is fixed whole or reported whole (`codemods.whole_functions`)."""
         comments = _line_end_comments(original_node)
         reported = len(self.findings)
         stopped_with_others = self._stopped_with_others(original_node)
@@ -312,7 +330,9 @@ class AwaitCancelledTask(Rule):
         if safe and self._skips_tail(original_node, ()):
             fix, message = FixSafety.UNSAFE, _SKIPS_TAIL_MESSAGE
         offered = fix if new else None
-        applies = self.report(awaited, offered, through=awaited, comments=comments, message=message)
+        applies = self.report(
+            awaited, offered, through=awaited, comments=comments, message=message, swallows=swallows
+        )
         if stopped_with_others:
             finding = reported if len(self.findings) > reported else None
             held = _Held(updated_node, original_node, rewrite, new, fix, applies, finding)
@@ -334,52 +354,62 @@ class AwaitCancelledTask(Rule):
         self, original_node: cst.For, updated_node: cst.For
     ) -> cst.BaseStatement | Statements:
         """`for task in tasks:` cancelling and waiting for each in turn becomes a loop that
-        cancels them all, noting which, then one that waits for each noted."""
+        cancels them all, noting which, then one that waits for each noted. A loop stopped
+        with other tasks of its block is fixed with them (`leave_IndentedBlock`)."""
         stop = loop_stop(original_node, self._waited_task)
         function = enclosing_coroutine(self.parents(original_node))
         # Only a wait inside a coroutine is held: none is, outside one.
-        held = (
-            self._fixed_group([stop.wait], skips_tail=self._skips_tail(original_node, []))
-            if stop and function
-            else None
-        )
-        if stop is None or held is None or function is None:
+        if stop is None or function is None or self._in_block_group(stop):
             return updated_node
-        noted = cst.Name(self.fresh_name(original_node, "cancelled", function))
-        variable = updated_node.target
-        body = updated_node.body
-        assert isinstance(body, cst.IndentedBlock)
-        guard = body.body[0] if stop.guard is not None else None
-        block = guard.body if isinstance(guard, cst.If) else body
-        assert isinstance(block, cst.IndentedBlock)
+        held = self._fixed_group([stop.wait], skips_tail=self._skips_tail(original_node, []))
+        if held is None:
+            return updated_node
+        cancelling, waiting = self._split_loop(stop, updated_node, held[0], function, set())
+        return cst.FlattenSentinel([*cancelling, waiting])
+
+    def _split_loop(
+        self,
+        stop: LoopStop,
+        updated: cst.For,
+        held: _Held,
+        function: cst.FunctionDef,
+        taken: set[str],
+    ) -> tuple[list[cst.BaseStatement], cst.For]:
+        """The two halves of a loop that stops each task in turn: `noted = []` and the loop
+        cancelling every task (under its guard), noting which; the loop waiting for each
+        noted. `taken`: the names of the lists noted before, in the same group."""
+        name, suffix = self.fresh_name(stop.loop, "cancelled", function), 0
+        while name in taken:
+            suffix += 1
+            name = self.fresh_name(stop.loop, f"cancelled_{suffix}", function)
+        taken.add(name)
+        noted, variable = cst.Name(name), updated.target
         noting = parse_template_statement("{noted}.append({task})", noted=noted, task=variable)
-        cancelling = block.with_changes(body=[block.body[0], noting])
-        if isinstance(guard, cst.If):
-            cancelling = body.with_changes(body=[guard.with_changes(body=cancelling)])
-        waiting = cst.For(
-            target=variable, iter=noted, body=cst.IndentedBlock(body=held[0].new or ())
-        )
-        return cst.FlattenSentinel(
-            [
-                parse_template_statement("{noted} = []", noted=noted).with_changes(
-                    leading_lines=updated_node.leading_lines
-                ),
-                updated_node.with_changes(body=cancelling, leading_lines=()),
-                waiting,
-            ]
+        cancelling = _in_place_of(updated, held.updated, noting)
+        waiting = cst.For(target=variable, iter=noted, body=cst.IndentedBlock(body=held.new or ()))
+        start = parse_template_statement("{noted} = []", noted=noted)
+        start = start.with_changes(leading_lines=updated.leading_lines)
+        return [start, cancelling.with_changes(leading_lines=())], waiting
+
+    def _in_block_group(self, stop: LoopStop) -> bool:
+        """Whether the loop is stopped with other tasks of its block (`BlockStop.loops`)."""
+        block = self.parents(stop.loop)[0]
+        return isinstance(block, cst.IndentedBlock) and any(
+            member.loop is stop.loop for group in self._block_stops(block) for member in group.loops
         )
 
     def leave_IndentedBlock(
         self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
     ) -> cst.IndentedBlock:
         """Each group of the block whose tasks are cancelled one after another's wait: the
-        cancels in it, and the cancelling half of each guarded pair, move before its first
-        wait."""
+        cancels in it, and the cancelling half of each guarded pair and loop, move before its
+        first wait."""
         lines = list(updated_node.body)
         function = enclosing_coroutine(self.parents(original_node))
         for stop in self._block_stops(original_node) if function is not None else ():
             within = [original_node, *self.parents(original_node)]
             skips = self._skips_tail(stop.span[-1], _group_members(stop), within)
+            skips = skips or _runs_between(stop)
             held = self._fixed_group(stop.waits, fixable=stop.fixable, skips_tail=skips)
             if held is None or function is None:
                 continue
@@ -398,17 +428,27 @@ class AwaitCancelledTask(Rule):
         """The span of a group, its cancels first, then its waits (consecutive ones of the
         same form as one loop)."""
         rewritten = {id(h.updated): h for h in held}
+        by_original = {id(h.original): h for h in held}
+        loops = {id(member.loop): member for member in stop.loops}
         cancelling: list[cst.BaseStatement] = []
         waiting: list[cst.BaseStatement | _Held] = []
+        taken: set[str] = set()
         for original, line in zip(stop.span, span, strict=True):
+            first = original is stop.span[0]  # its leading lines go above the cancels
             if original in stop.late_cancels:
                 cancelling.append(_comments_only(line))
             elif any(pair.guard is original for pair in stop.guarded):
                 assert isinstance(line, cst.If) and isinstance(line.body, cst.IndentedBlock)
                 cancel, *rest = line.body.body
-                cancelling.append(_comments_only(_with_body(line, [cancel])))
+                cancelling.append(_comments_only(_with_body(line, [cancel]), first))
                 waits = {key: h.new or () for key, h in rewritten.items()}
                 waiting.append(_with_body(line, _replacing(rest, waits)))
+            elif (member := loops.get(id(original))) is not None:
+                assert isinstance(line, cst.For)
+                wait = by_original[id(member.wait)]
+                noting, loop = self._split_loop(member, line, wait, function, taken)
+                cancelling += [_comments_only(noting[0], first), *noting[1:]]
+                waiting.append(loop.with_changes(leading_lines=_blank_lines(line)))
             else:
                 waiting.append(rewritten.get(id(line), line))
         lines = self._merged_waits(waiting, function)
@@ -957,7 +997,15 @@ def _group_members(stop: BlockStop) -> list[cst.BaseStatement]:
     """The statements of a group's span that only cancel or wait (a guarded pair holding
     nothing else): what a cancellation of the caller skips there is the group's own wait."""
     pairs = [pair.guard for pair in stop.guarded if len(statements(pair.guard.body)) == 2]
-    return [*stop.waits, *stop.late_cancels, *pairs]
+    return [*stop.waits, *stop.late_cancels, *pairs, *(member.loop for member in stop.loops)]
+
+
+def _runs_between(stop: BlockStop) -> bool:
+    """Whether a statement of the group's span but its own (`_group_members`) does something
+    (`self._task = None` after a wait, a wake-up between two stops): a cancellation of the
+    caller in a wait before it now skips it, where the original, which swallowed it, ran it."""
+    members = _group_members(stop)
+    return any(line not in members and not _ends_quietly(line) for line in stop.span)
 
 
 def _loop_of_sole(statement: cst.BaseStatement, ancestors: Sequence[cst.CSTNode]) -> cst.For | None:
@@ -979,11 +1027,12 @@ def _ends_quietly(line: cst.BaseStatement) -> bool:
 
 
 def _holds(statement: cst.BaseStatement, inner: cst.BaseStatement) -> bool:
-    """Whether `statement` is `inner` or an `if` whose block holds it."""
+    """Whether `statement` is `inner` or an `if` or `for` whose block holds it (the wait of a
+    guarded pair, or of a loop, under its guard or not)."""
     return statement is inner or (
-        isinstance(statement, cst.If)
+        isinstance(statement, cst.If | cst.For)
         and isinstance(statement.body, cst.IndentedBlock)
-        and any(line is inner for line in statement.body.body)
+        and any(_holds(line, inner) for line in statement.body.body)
     )
 
 
@@ -994,16 +1043,38 @@ def _replacing(
     return [new for line in lines for new in rewritten.get(id(line), [line])]
 
 
+def _in_place_of(
+    statement: cst.For | cst.If, inner: cst.BaseStatement, new: cst.BaseStatement
+) -> cst.For | cst.If:
+    """`statement` with `new` in place of `inner`, in its block or in that of an `if` there."""
+    assert isinstance(statement.body, cst.IndentedBlock)
+    lines = [
+        new
+        if line is inner
+        else _in_place_of(line, inner, new)
+        if isinstance(line, cst.If)
+        else line
+        for line in statement.body.body
+    ]
+    return statement.with_changes(body=statement.body.with_changes(body=lines))
+
+
 def _with_body(statement: cst.If, lines: Sequence[cst.BaseStatement]) -> cst.If:
     assert isinstance(statement.body, cst.IndentedBlock)
     return statement.with_changes(body=statement.body.with_changes(body=lines))
 
 
-def _comments_only(statement: cst.BaseStatement) -> cst.BaseStatement:
+def _comments_only(statement: cst.BaseStatement, first: bool = False) -> cst.BaseStatement:
     """`statement` with the comment lines above it, not the blank ones: it moves up to join
-    the lines that cancel."""
+    the lines that cancel (with none, for the `first` of the span: the span's leading lines
+    go above the cancels)."""
     kept = [line for line in leading_lines(statement) if line.comment is not None]
-    return statement.with_changes(leading_lines=kept)
+    return statement.with_changes(leading_lines=() if first else kept)
+
+
+def _blank_lines(statement: cst.BaseStatement) -> list[cst.EmptyLine]:
+    """The blank lines above `statement`, without its comments (which moved up)."""
+    return [line for line in leading_lines(statement) if line.comment is None]
 
 
 def _is_local_future(task: cst.BaseExpression, function: cst.FunctionDef) -> bool:

@@ -14,6 +14,7 @@ from codemods.analysis.blocks import (
     referenced_names,
     try_finally,
 )
+from codemods.analysis.blocks import statements as suite_statements
 from codemods.analysis.cleanup import (
     called_name,
     cleaned_resources,
@@ -82,7 +83,11 @@ class CleanupSkippedOnCancel(Rule):
     `finally:`. The teardown right after the cleanup moves with it, in order: the statements
     that undo what the block set up before (`self._channel = None`, `self._busy = False`,
     `del self._clients[key]`, `self._in_flight -= 1`), up to the first that does something else
-    or reads what the guarded code computed. Other code after the cleanup (a `return`, a log
+    or reads what the guarded code computed. So does the teardown right before the cleanup,
+    after the last await (`for task in pending: task.cancel()`, `self._active = None`), in
+    order; where it reads a local the guarded code binds, the lines up to that local's first
+    binding, which do not await, stay before the `try` (read unbound in `finally`, it would
+    hide the error). Other code after the cleanup (a `return`, a log
     line) stays after the `try`. For an object only constructed
     (`client = Client()`), the call that opens it right after (`await client.connect()`) stays
     outside the `try` too: cleaning up an object that never opened may fail and hide the real
@@ -161,9 +166,9 @@ class CleanupSkippedOnCancel(Rule):
                 result.append(updated[index])
                 index += 1
                 continue
-            region = slice(guarded.guarded_start, guarded.cleanup_start)
+            region = slice(guarded.guarded_start, guarded.teardown_start)
             body = self._rewrite(original[region], updated[region], guards)
-            cleanup = updated[guarded.cleanup_start : guarded.teardown_end]
+            cleanup = updated[guarded.teardown_start : guarded.teardown_end]
             result += [*updated[index : guarded.guarded_start], try_finally(body, cleanup)]
             index = guarded.teardown_end
         return result
@@ -215,11 +220,13 @@ class CleanupSkippedOnCancel(Rule):
             or any(mentions(guard, {resource}) for guard in guards)
             or self._entangled(resource, between, cleanup, lines[:start], lines[start:])
         ):
-            return _Unguarded(guarded, start, end, None, end)
+            return _Unguarded(guarded, start, end, None, end, start)
         teardown = _teardown_end(lines, guarded, start, end, self.options.cleanup_names)
+        first, guarded = _teardown_start(lines, guarded, start, self.options.cleanup_names)
+        safety = FixSafety.SAFE
         if any(map(leaves_block, between)) or any(map(_deletes, cleanup)):
-            return _Unguarded(guarded, start, end, FixSafety.UNSAFE, teardown)
-        return _Unguarded(guarded, start, end, FixSafety.SAFE, teardown)
+            safety = FixSafety.UNSAFE
+        return _Unguarded(guarded, start, end, safety, teardown, first)
 
     def _cleans_on_cancellation(self, node: cst.Try, resource: str) -> bool:
         """A `try` inside the region whose `finally`, or handler catching cancellation,
@@ -289,13 +296,16 @@ class _Unguarded:
     with the statements from `guarded_start` to them to wrap in `try`."""
 
     guarded_start: int
-    """The first statement the `try` wraps: after the acquisition (and its opening call)."""
+    """The first statement the `try` wraps: after the acquisition (and its opening call, and
+    the bindings the teardown before the cleanup reads: see `_teardown_start`)."""
     cleanup_start: int
     cleanup_end: int
     safety: FixSafety | None
     teardown_end: int
     """Where the teardown that moves into `finally` with the cleanup ends (see
     `_teardown_end`): at `cleanup_end` or after it."""
+    teardown_start: int
+    """Where it starts (see `_teardown_start`): at `cleanup_start` or before it."""
 
 
 def _teardown_end(
@@ -321,6 +331,70 @@ def _teardown_end(
             break
         end += 1
     return end
+
+
+def _teardown_start(
+    lines: Sequence[cst.BaseStatement], guarded: int, start: int, cleanup_names: frozenset[str]
+) -> tuple[int, int]:
+    """Before the cleanup `lines[start]`, after the last await of the guarded code from
+    `lines[guarded]`: where the statements right before it that undo what the function set
+    up begin (`for task in pending: task.cancel()`, `self._busy = False`), which move into
+    `finally` with it, in order; and where the `try` then starts. A teardown reading a local
+    the guarded code binds moves only where each such local is bound, unconditionally, before
+    the guarded code first awaits: the statements up to there stay before the `try` (read
+    unbound in `finally`, it would hide the error). Otherwise none moves: (start, guarded)."""
+    judge = Judge(frozenset(), None, cleanup_names)
+    acquired = set().union(*map(_acquired, lines[:start]))
+    first = start
+    while first > guarded and _undoes_before(lines[first - 1], judge, lines[: first - 1]):
+        if cleaned_resources(lines[first - 1], cleanup_names) & acquired:
+            break  # another resource's cleanup: it has its own `try`
+        first -= 1
+    teardown = lines[first:start]
+    read = set().union(*map(referenced_names, teardown)) - bound_names(teardown)
+    needed = {name for name in bound_names(lines[guarded:first]) & read if "." not in name}
+    bindings = [_first_binding(lines, guarded, first, name) for name in needed]
+    if None in bindings:
+        return start, guarded
+    moved = max((index + 1 for index in bindings if index is not None), default=guarded)
+    kept = lines[guarded:moved]
+    if any(map(has_cancellation_point, kept)) or any(map(leaves_block, kept)):
+        return start, guarded
+    # An acquisition kept before the `try` whose cleanup stays in it would lose its own.
+    cleaned = set().union(*(cleaned_resources(line, cleanup_names) for line in lines[moved:first]))
+    if cleaned & set().union(*map(_acquired, kept)):
+        return start, guarded
+    return first, moved
+
+
+def _first_binding(
+    lines: Sequence[cst.BaseStatement], guarded: int, end: int, name: str
+) -> int | None:
+    """The index of the statement of `lines[guarded:end]` that first binds `name`, if it is
+    a simple statement (its binding is unconditional)."""
+    index = next(i for i in range(guarded, end) if name in bound_names([lines[i]]))
+    return index if isinstance(lines[index], cst.SimpleStatementLine) else None
+
+
+def _undoes_before(
+    line: cst.BaseStatement, judge: Judge, before: Sequence[cst.BaseStatement]
+) -> bool:
+    """A line that does not await, made of undo steps (see `Judge`) on what the function set
+    up `before` it, or a loop of them over a collection (`for task in pending:
+    task.cancel()`)."""
+    if has_cancellation_point(line):
+        return False
+    body: Sequence[cst.BaseStatement] = [line]
+    if isinstance(line, cst.For):
+        if line.orelse is not None or not isinstance(line.target, cst.Name):
+            return False
+        body = suite_statements(line.body)
+    if not body or not all(isinstance(step, cst.SimpleStatementLine) for step in body):
+        return False
+    if judge.effects(body) != {Effect.UNDO}:
+        return False
+    set_up = bound_names(before) | set().union(*map(referenced_names, before))
+    return not (referenced_names(line) - bound_names([line])).isdisjoint(set_up)
 
 
 def _undoes(line: cst.BaseStatement, judge: Judge, set_up: set[str], computed: set[str]) -> bool:

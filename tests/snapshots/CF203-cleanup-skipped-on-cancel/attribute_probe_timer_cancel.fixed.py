@@ -25,7 +25,7 @@ class PeerLink:
         try:
             await self._transport.send(b"PING")
             await self._pong.wait()
-            self._pong.clear()
         finally:
+            self._pong.clear()
             self._probe_timer.cancel()
         self.suspect = False

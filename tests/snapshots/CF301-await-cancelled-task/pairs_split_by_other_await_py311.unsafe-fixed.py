@@ -1,6 +1,8 @@
 # cancelfix: target-version=py311
-"""Two stops with a flush between them: not one group (the flush awaits), each pair is fixed
-on its own."""
+"""Two stops with a flush between them: not one group (the flush awaits). The first wait's fix
+is unsafe (a cancellation of the caller there now skips the flush and the second stop), and
+until it is applied the function swallows the caller's cancellation: the second, safe alone,
+is fixed with the first, with `--unsafe-fixes` (the function is fixed whole)."""
 
 import asyncio
 
