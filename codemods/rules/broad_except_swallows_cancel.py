@@ -134,8 +134,10 @@ class BroadExceptSwallowsCancel(SwallowingRule):
         clause, why_no_fix = self._clause(original, updated, index, judgement)
         safety = None
         if clause is not None:
-            safety = FixSafety.SAFE if clause.complete else FixSafety.UNSAFE
-        if not self.report_handler(handler, safety, why_no_fix=why_no_fix):
+            safe = clause.complete and judgement.why_unsafe is None
+            safety = FixSafety.SAFE if safe else FixSafety.UNSAFE
+        why_unsafe = judgement.why_unsafe
+        if not self.report_handler(handler, safety, why_no_fix=why_no_fix, why_unsafe=why_unsafe):
             return updated
         assert clause is not None
         spelling = self.cancellation_spelling_at(handler)

@@ -187,7 +187,9 @@ class CancelledErrorNotReraised(PlansOnTry, SwallowingRule):
         if judgement.ends:
             return  # swallow-then-end: CF105's concern
         fix, why_no_fix = self._fix(node, handler, caught, exits, judgement)
-        if self.report_handler(handler, fix[1] if fix else None, why_no_fix=why_no_fix) and fix:
+        safety, why_unsafe = (fix[1] if fix else None), judgement.why_unsafe
+        if self.report_handler(handler, safety, why_no_fix=why_no_fix, why_unsafe=why_unsafe):
+            assert fix is not None  # report_handler applies only a fix that exists
             self._planned[node] = (index, fix[0])
             if isinstance(fix[0], _Reraise):
                 bound = handler.with_changes(name=fix[0].binding or handler.name)
@@ -224,7 +226,8 @@ class CancelledErrorNotReraised(PlansOnTry, SwallowingRule):
         reraise = self._reraise(handler, exits)
         if reraise is None:
             return None, "the handler raises another exception, or jumps from a nested handler"
-        return (reraise, FixSafety.UNSAFE if reraise.jumps else FixSafety.SAFE), None
+        unsafe = reraise.jumps or judgement.why_unsafe
+        return (reraise, FixSafety.UNSAFE if unsafe else FixSafety.SAFE), None
 
     def _reraise(self, handler: Handler, exits: ExitPaths) -> _Reraise | None:
         if Exit.RAISE_OTHER in exits.kinds:
