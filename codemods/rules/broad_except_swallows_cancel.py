@@ -136,7 +136,8 @@ class BroadExceptSwallowsCancel(SwallowingRule):
         if clause is not None:
             safe = clause.complete and judgement.why_unsafe is None
             safety = FixSafety.SAFE if safe else FixSafety.UNSAFE
-        why_unsafe = judgement.why_unsafe
+        # The skipped code is named where it alone makes the fix unsafe.
+        why_unsafe = judgement.why_unsafe if clause is not None and clause.complete else None
         if not self.report_handler(handler, safety, why_no_fix=why_no_fix, why_unsafe=why_unsafe):
             return updated
         assert clause is not None

@@ -187,7 +187,10 @@ class CancelledErrorNotReraised(PlansOnTry, SwallowingRule):
         if judgement.ends:
             return  # swallow-then-end: CF105's concern
         fix, why_no_fix = self._fix(node, handler, caught, exits, judgement)
-        safety, why_unsafe = (fix[1] if fix else None), judgement.why_unsafe
+        safety = fix[1] if fix else None
+        # The skipped code is named where it alone makes the fix unsafe.
+        plain = fix is not None and isinstance(fix[0], _Reraise) and not fix[0].jumps
+        why_unsafe = judgement.why_unsafe if plain else None
         if self.report_handler(handler, safety, why_no_fix=why_no_fix, why_unsafe=why_unsafe):
             assert fix is not None  # report_handler applies only a fix that exists
             self._planned[node] = (index, fix[0])

@@ -135,8 +135,7 @@ class TaskEndsNormallyWhenCancelled(PlansOnTry, SwallowingRule):
             return
         why_no_fix = self._why_no_fix(node, handler, caught, exits, judgement)
         fix = None if why_no_fix else FixSafety.UNSAFE
-        why_unsafe = judgement.why_unsafe
-        if self.report_handler(handler, fix, why_no_fix=why_no_fix, why_unsafe=why_unsafe):
+        if self.report_handler(handler, fix, why_no_fix=why_no_fix):
             self._planned[node] = (index, Exit.FALLTHROUGH in exits.kinds)
             if not caught.is_broad:
                 raising = reraise_statement(self._bound(handler))
