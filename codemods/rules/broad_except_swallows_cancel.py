@@ -69,7 +69,9 @@ class BroadExceptSwallowsCancel(SwallowingRule):
     unsafe when the handler does more than that before it swallows (reconnects, calls
     `task_done()`, updates attributes...): those steps no longer run on cancellation, and a
     person should decide whether some must. Logging, a back-off `sleep` and local retry counters
-    do not count.
+    do not count. It is unsafe too when the swallowing path goes on to code after the `try` that
+    the clause skips (a `return` of a value, a log line: anything but a bare `return` or the
+    coroutine's end) and that cannot move into the `finally`; the message names the line.
 
     The clause never skips code after the `try` (or after the loop a `break` leaves) that the
     swallowing let run: where every path of the `try` goes on to it and it ends the function,

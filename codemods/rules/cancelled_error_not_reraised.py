@@ -110,7 +110,10 @@ class CancelledErrorNotReraised(PlansOnTry, SwallowingRule):
     becomes `raise`, its comment kept above it); in an `except*` handler,
     `raise <group>.exceptions[0] from None`, binding the group if needed, because a bare `raise`
     there re-raises an exception group, which asyncio does not treat as cancellation. This fix is
-    safe.
+    safe, unless the swallowing path goes on to code after the `try` (or after its loop) that
+    the `raise` skips: a `return` of a value (`return response`), a log line, anything but a
+    bare `return` or the coroutine's end. Such code moves into the `finally` where that is
+    right for every path (below); otherwise the fix is unsafe, and the message names the line.
 
     A `break`/`continue`/bare `return` that leaves the handler is replaced by `raise`. This fix
     is unsafe: the loop no longer goes on after a cancellation. A tuple handler is split: the
