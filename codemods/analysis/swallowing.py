@@ -6,8 +6,8 @@ handler's end), past the loop (`break`), round the loop again (`continue`, or fa
 inside a loop body), or out of the function (`return`). Re-raising instead skips every
 statement on that way. Those statements decide three things: whether the swallow only ends
 the coroutine (at most teardown after it, no value: CF105), whether it keeps the coroutine
-going (CF101/CF102), and whether a re-raise may be offered at all (it must skip nothing that
-matters).
+going (CF101/CF102), whether a re-raise may be offered at all (it must skip nothing that
+matters), and whether it is safe (it skips nothing at all but a bare `return`).
 """
 
 from __future__ import annotations
