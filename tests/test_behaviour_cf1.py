@@ -337,7 +337,10 @@ async def timeout_scenario(ns: Namespace) -> dict[str, Any]:
 def test_enclosing_timeout_fires_only_after_fix(
     source: str, code: str, expect: str, log_on_timeout: list[str]
 ) -> None:
-    versions = fix_and_load(source, code=code, safety=FixSafety.SAFE, expect=expect)
+    # CF102's fix skips the `return "cached"` after the `try` that the swallowing path ran:
+    # unsafe (CF101's handler returns inside it, which its clause is meant to bypass).
+    safety, unsafe = (FixSafety.SAFE, False) if code == "CF101" else (FixSafety.UNSAFE, True)
+    versions = fix_and_load(source, code=code, safety=safety, expect=expect, unsafe=unsafe)
 
     # Original: the timeout's cancellation is eaten, the block "succeeds" with stale data.
     assert run(timeout_scenario, versions.original) == {
@@ -356,7 +359,8 @@ def test_enclosing_timeout_fires_only_after_fix(
 def test_timeout_fallback_without_cancellation_is_unchanged() -> None:
     """The same two functions, on paths where no cancellation happens."""
     for source, code in ((FALLBACK_CF101, "CF101"), (FALLBACK_CF102, "CF102")):
-        versions = fix_and_load(source, code=code, safety=FixSafety.SAFE, expect="raise")
+        safety, unsafe = (FixSafety.SAFE, False) if code == "CF101" else (FixSafety.UNSAFE, True)
+        versions = fix_and_load(source, code=code, safety=safety, expect="raise", unsafe=unsafe)
         for ns in (versions.original, versions.fixed):
             log = Log()
             assert run(_call, ns, "fetch_with_fallback", FakeConn(log, reply="fresh")) == "fresh"
@@ -678,10 +682,12 @@ async def session_scenario(ns: Namespace) -> dict[str, Any]:
 
 
 def test_taskgroup_sibling_failure_propagates_only_after_fix() -> None:
+    # Unsafe: the clause also skips the `log.warning("heartbeat exiting")` after the loop.
     versions = fix_and_load(
         SESSION_TASKGROUP,
         code="CF101",
-        safety=FixSafety.SAFE,
+        safety=FixSafety.UNSAFE,
+        unsafe=True,
         expect="""
         except asyncio.CancelledError:
             raise
@@ -743,7 +749,10 @@ def test_except_star_fix_propagates_cancellation() -> None:
         raise cancelled.exceptions[0] from None
     except* BaseException:
     """
-    fallback = fix_and_load(FALLBACK_TRYSTAR, code="CF101", safety=FixSafety.SAFE, expect=expect)
+    # The fallback's fix skips the `return "cached"` after the `try`: unsafe.
+    fallback = fix_and_load(
+        FALLBACK_TRYSTAR, code="CF101", safety=FixSafety.UNSAFE, expect=expect, unsafe=True
+    )
     worker = fix_and_load(WORKER_TRYSTAR, code="CF101", safety=FixSafety.SAFE, expect=expect)
 
     # Original: swallows, like the plain `except BaseException` cases above.

@@ -39,12 +39,12 @@ import asyncio
 
 async def poll(conn):
     try:
-        await conn.ping()
+        return await conn.ping()
     except asyncio.CancelledError:
         pass
-    return conn
 """
-"""CF102 at 7:5, safe fix (`pass` becomes `raise`); `poll` returns a value to its caller."""
+"""CF102 at 7:5, safe fix (`pass` becomes `raise`, which skips nothing after the `try`); `poll`
+returns a value to its caller."""
 
 SWALLOW_PASS_FIXED = SWALLOW_PASS.replace("        pass\n", "        raise\n")
 
@@ -446,10 +446,9 @@ WRITER = """\
 
 async def writer(conn, payload):
     try:
-        await conn.write(payload)
+        return await conn.write(payload)
     except:
         pass
-    return len(payload)
 """
 TWO_BROAD = BROAD + WRITER
 """CF101 twice: at 8:9 and 16:5."""

@@ -25,19 +25,19 @@ import contextlib
 
 
 async def cf101(conn):
-    try:
-        await conn.read()
-    except BaseException:
-        pass
-    return conn
+    while True:
+        try:
+            await conn.read()
+        except BaseException:
+            pass
 
 
 async def cf102(conn):
-    try:
-        await conn.read()
-    except asyncio.CancelledError:
-        pass
-    return conn
+    while True:
+        try:
+            await conn.read()
+        except asyncio.CancelledError:
+            pass
 
 
 async def cf105(conn):
@@ -409,7 +409,7 @@ def test_per_file_ignores_do_not_stop_other_files_being_fixed(project: Path) -> 
     fixed = {(f["path"], f["code"]) for f in json.loads(result.stdout)["findings"] if f["fixed"]}
     assert ("fixed.py", "CF101") in fixed
     assert ("keep.py", "CF101") not in fixed
-    assert "except BaseException:\n        pass" in keep.read_text()
+    assert "except BaseException:\n            pass" in keep.read_text()
 
 
 def test_changing_per_file_ignores_invalidates_the_cache(project: Path) -> None:
@@ -481,8 +481,8 @@ def test_file_level_noqa_keeps_fix_from_touching_the_file(project: Path) -> None
 
     cli("fix", "every.py")
 
-    assert "except BaseException:\n        pass" in path.read_text()
-    fixed = "except asyncio.CancelledError:\n        raise\n    return conn"
+    assert "except BaseException:\n            pass" in path.read_text()
+    fixed = "except asyncio.CancelledError:\n            raise\n\n\nasync def cf105"
     assert fixed in path.read_text()  # CF102 fixed
 
 

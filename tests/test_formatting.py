@@ -19,14 +19,15 @@ import asyncio
 
 
 async def send(conn):
-    try:
-        await conn.send_message_to_every_listener(first_argument, second_argument)
-    except BaseException:
-        pass
-    return conn
+    while True:
+        try:
+            await conn.send_message_to_every_listener(first_argument, second_argument)
+        except BaseException:
+            pass
 """
-"""CF101 with a safe fix (`send` returns a value: swallow-and-continue), and a call that fits
-100 columns but not the project's 60."""
+"""CF101 with a safe fix (`send` goes round its loop again: swallow-and-continue, with nothing
+after the `try` that the fix would skip), and a call that fits 100 columns but not the
+project's 60."""
 
 UNFORMATTED_CLEAN = "x = [1,2,3]\n"
 """A file without findings that a formatter would change: it must stay as it is."""
@@ -44,11 +45,11 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 WRAPPED = """\
-        await conn.send_message_to_every_listener(
-            first_argument, second_argument
-        )
-    except asyncio.CancelledError:
-        raise
+            await conn.send_message_to_every_listener(
+                first_argument, second_argument
+            )
+        except asyncio.CancelledError:
+            raise
 """
 
 

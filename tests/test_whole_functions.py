@@ -19,7 +19,8 @@ from codemods.whole_functions import Functions, held_whole, partly_fixed
 CODES = tuple(rule.code for rule in all_rules())
 
 # A report-only CF105 (re-raising would skip the close after the try) and a safe CF203 (the
-# close after the awaits) in one function; a CF102 with a safe fix in another.
+# close after the awaits) in one function; a CF102 with a safe fix in another (its loop goes
+# round again: the added `raise` skips nothing after the `try`).
 HELD = b"""import asyncio
 
 
@@ -36,12 +37,12 @@ async def forward(reader, host):
 
 
 async def pump(queue, store):
-    try:
-        await queue.get()
-    except asyncio.CancelledError:
-        print("cancelled")
-        await store.flush()
-    return store
+    while True:
+        try:
+            await queue.get()
+        except asyncio.CancelledError:
+            print("cancelled")
+            await store.flush()
 """
 
 # The same close, in a function with no swallowing: its CF203 fix stands.
@@ -78,7 +79,7 @@ def test_a_function_with_a_report_only_swallow_is_reported_whole(unsafe: bool) -
         kinds(checked)
         == kinds(fixed)
         == [
-            (19, "CF102", "safe"),
+            (20, "CF102", "safe"),
             (10, "CF105", None),
             (12, "CF203", None),
         ]
@@ -92,8 +93,8 @@ def test_a_function_with_a_report_only_swallow_is_reported_whole(unsafe: bool) -
     # `forward` is left as it was; `pump`, another function, is fixed.
     assert fixed.new_source is not None
     assert fixed.new_source.split(b"async def pump")[0] == HELD.split(b"async def pump")[0]
-    assert b"        raise\n" in fixed.new_source.split(b"async def pump")[1]
-    assert [f.line for f in fixed.findings if f.fixed] == [19]
+    assert b"            raise\n" in fixed.new_source.split(b"async def pump")[1]
+    assert [f.line for f in fixed.findings if f.fixed] == [20]
     assert fixed.partly_fixed == ()
 
 

@@ -27,13 +27,23 @@ class HandlerRule(Rule):
         return cst.AsName(name=cst.Name(self.fresh_name(handler, "cancelled", self.module)))
 
     def report_handler(
-        self, handler: handlers.Handler, fix: FixSafety | None, *, why_no_fix: str | None = None
+        self,
+        handler: handlers.Handler,
+        fix: FixSafety | None,
+        *,
+        why_no_fix: str | None = None,
+        why_unsafe: str | None = None,
     ) -> bool:
         """Report on a handler's header: from `except` to its type or bound name; with
-        `why_no_fix`, the message says why the finding is reported only."""
+        `why_no_fix`, the message says why the finding is reported only, with `why_unsafe`
+        why its (unsafe) fix is."""
         end = handler.name.name if handler.name else handler.type
         comments = handlers.header_comments(handler)
-        message = f"{self.message} (report only: {why_no_fix})" if why_no_fix else None
+        message = None
+        if why_no_fix:
+            message = f"{self.message} (report only: {why_no_fix})"
+        elif why_unsafe and fix is FixSafety.UNSAFE:
+            message = f"{self.message} (unsafe fix: {why_unsafe})"
         if end is not None:
             return self.report(handler, fix, through=end, comments=comments, message=message)
         return self.report(handler, fix, keyword="except", comments=comments, message=message)

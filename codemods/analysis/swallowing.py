@@ -6,8 +6,8 @@ handler's end), past the loop (`break`), round the loop again (`continue`, or fa
 inside a loop body), or out of the function (`return`). Re-raising instead skips every
 statement on that way. Those statements decide three things: whether the swallow only ends
 the coroutine (at most teardown after it, no value: CF105), whether it keeps the coroutine
-going (CF101/CF102), and whether a re-raise may be offered at all (it must skip nothing that
-matters).
+going (CF101/CF102), whether a re-raise may be offered at all (it must skip nothing that
+matters), and whether it is safe (it skips nothing at all but a bare `return`).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from codemods.analysis.scope import (
     walk,
     walk_same_frame,
 )
+from codemods.analysis.task_groups import is_placeholder
 from codemods.analysis.tasks import awaits_only_cancelled_tasks
 
 
@@ -175,8 +176,8 @@ def _falsified(test: cst.BaseExpression, cleared: dict[str, bool]) -> bool:
 
 
 def _quiet(statement: cst.BaseStatement, outer: frozenset[str]) -> bool:
-    """A statement a re-raise may skip: it only logs, sleeps, counts locally, passes or
-    returns (the value the swallowing produced is what the fix changes)."""
+    """A statement a re-raise may skip without losing work: it only logs, sleeps, counts
+    locally, passes or returns (a fix that skips one is still unsafe: `Judgement.why_unsafe`)."""
     if isinstance(statement, cst.SimpleStatementLine) and all(
         isinstance(small, cst.Return | cst.Pass)
         or (isinstance(small, cst.Expr) and isinstance(small.value, cst.Ellipsis))
@@ -190,6 +191,15 @@ def skipped_work(path: PathAfter, function: cst.FunctionDef) -> list[cst.BaseSta
     """The statements after the handler that a re-raise would skip and that matter."""
     outer = outer_names(function)
     return [line for line in path.reached if not _quiet(line, outer)]
+
+
+def ends_quietly(line: cst.BaseStatement) -> bool:
+    """`pass`, `...`, a lone string, or `return` of nothing: a line whose skipping changes
+    nothing once the coroutine raises."""
+    return is_placeholder(line) or (
+        isinstance(line, cst.SimpleStatementLine)
+        and all(isinstance(small, cst.Return) and not returns_value(small) for small in line.body)
+    )
 
 
 def ends_coroutine(path: PathAfter, function: cst.FunctionDef, *, none_is_failure: bool) -> bool:
@@ -269,6 +279,10 @@ class Judgement:
     """The code after the `try` must move into its `finally` for a re-raise to skip nothing."""
     reason: str | None
     """Why no fix is offered, when none is."""
+    why_unsafe: str | None = None
+    """Why a re-raise is unsafe however it is made: it skips code after the `try` that the
+    swallowing path runs, which may not matter once the coroutine raises but did run (a log
+    line, `return response`), and which cannot move into the `finally`."""
 
 
 def judge(
@@ -290,7 +304,7 @@ def judge(
     swallows = bool(exits.kinds - {Exit.RERAISE, Exit.RAISE_OTHER})
     none_is_failure = _none_on_other_failures(try_node, handler, names)
     ends = swallows and ends_coroutine(path, function, none_is_failure=none_is_failure)
-    skipped = skipped_work(path, function)
+    skipped = [line for line in path.reached if not ends_quietly(line)]
     if not skipped:
         return Judgement(path, ends, False, None)
     tail = _function_tail(try_node, ancestors, function)
@@ -298,7 +312,10 @@ def judge(
         try_node, tail, _all_fall_through(try_node, names), _catches_everything(try_node, names)
     ):
         return Judgement(path, ends, True, None)
-    return Judgement(path, ends, False, skipping_reason(skipped[0], exits))
+    work = skipped_work(path, function)
+    if work:
+        return Judgement(path, ends, False, skipping_reason(work[0], exits))
+    return Judgement(path, ends, False, None, why_unsafe=skipping_reason(skipped[0], exits))
 
 
 def skipping_reason(first: cst.BaseStatement, exits: ExitPaths) -> str:

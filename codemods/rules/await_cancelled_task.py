@@ -36,7 +36,7 @@ from codemods.analysis.scope import (
     walk,
     walk_same_frame,
 )
-from codemods.analysis.swallowing import path_after, reached_after, returns_value
+from codemods.analysis.swallowing import ends_quietly, path_after, reached_after
 from codemods.analysis.task_groups import (
     BlockStop,
     LoopStop,
@@ -639,7 +639,7 @@ class AwaitCancelledTask(Rule):
             exits = handler_exits(handler, self.names) if handler is not None else None
             path = path_after(last, exits, ancestors, function) if exits else path
         return path.loops_back or any(
-            line not in members and not _ends_quietly(line) for line in path.reached
+            line not in members and not ends_quietly(line) for line in path.reached
         )
 
     def _in_swallowing_guard(self, line: cst.SimpleStatementLine) -> bool:
@@ -1015,15 +1015,6 @@ def _loop_of_sole(statement: cst.BaseStatement, ancestors: Sequence[cst.CSTNode]
         return None
     lines = statements(loop.body)
     return loop if len(lines) == 1 and lines[0] is statement else None
-
-
-def _ends_quietly(line: cst.BaseStatement) -> bool:
-    """`pass`, `...`, a lone string, or `return` of nothing: a line whose skipping changes
-    nothing once the coroutine raises."""
-    return is_placeholder(line) or (
-        isinstance(line, cst.SimpleStatementLine)
-        and all(isinstance(small, cst.Return) and not returns_value(small) for small in line.body)
-    )
 
 
 def _holds(statement: cst.BaseStatement, inner: cst.BaseStatement) -> bool:

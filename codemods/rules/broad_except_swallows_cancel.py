@@ -69,7 +69,9 @@ class BroadExceptSwallowsCancel(SwallowingRule):
     unsafe when the handler does more than that before it swallows (reconnects, calls
     `task_done()`, updates attributes...): those steps no longer run on cancellation, and a
     person should decide whether some must. Logging, a back-off `sleep` and local retry counters
-    do not count.
+    do not count. It is unsafe too when the swallowing path goes on to code after the `try` that
+    the clause skips (a `return` of a value, a log line: anything but a bare `return` or the
+    coroutine's end) and that cannot move into the `finally`; the message names the line.
 
     The clause never skips code after the `try` (or after the loop a `break` leaves) that the
     swallowing let run: where every path of the `try` goes on to it and it ends the function,
@@ -134,8 +136,11 @@ class BroadExceptSwallowsCancel(SwallowingRule):
         clause, why_no_fix = self._clause(original, updated, index, judgement)
         safety = None
         if clause is not None:
-            safety = FixSafety.SAFE if clause.complete else FixSafety.UNSAFE
-        if not self.report_handler(handler, safety, why_no_fix=why_no_fix):
+            safe = clause.complete and judgement.why_unsafe is None
+            safety = FixSafety.SAFE if safe else FixSafety.UNSAFE
+        # The skipped code is named where it alone makes the fix unsafe.
+        why_unsafe = judgement.why_unsafe if clause is not None and clause.complete else None
+        if not self.report_handler(handler, safety, why_no_fix=why_no_fix, why_unsafe=why_unsafe):
             return updated
         assert clause is not None
         spelling = self.cancellation_spelling_at(handler)

@@ -110,7 +110,10 @@ class CancelledErrorNotReraised(PlansOnTry, SwallowingRule):
     becomes `raise`, its comment kept above it); in an `except*` handler,
     `raise <group>.exceptions[0] from None`, binding the group if needed, because a bare `raise`
     there re-raises an exception group, which asyncio does not treat as cancellation. This fix is
-    safe.
+    safe, unless the swallowing path goes on to code after the `try` (or after its loop) that
+    the `raise` skips: a `return` of a value (`return response`), a log line, anything but a
+    bare `return` or the coroutine's end. Such code moves into the `finally` where that is
+    right for every path (below); otherwise the fix is unsafe, and the message names the line.
 
     A `break`/`continue`/bare `return` that leaves the handler is replaced by `raise`. This fix
     is unsafe: the loop no longer goes on after a cancellation. A tuple handler is split: the
@@ -187,7 +190,12 @@ class CancelledErrorNotReraised(PlansOnTry, SwallowingRule):
         if judgement.ends:
             return  # swallow-then-end: CF105's concern
         fix, why_no_fix = self._fix(node, handler, caught, exits, judgement)
-        if self.report_handler(handler, fix[1] if fix else None, why_no_fix=why_no_fix) and fix:
+        safety = fix[1] if fix else None
+        # The skipped code is named where it alone makes the fix unsafe.
+        plain = fix is not None and isinstance(fix[0], _Reraise) and not fix[0].jumps
+        why_unsafe = judgement.why_unsafe if plain else None
+        if self.report_handler(handler, safety, why_no_fix=why_no_fix, why_unsafe=why_unsafe):
+            assert fix is not None  # report_handler applies only a fix that exists
             self._planned[node] = (index, fix[0])
             if isinstance(fix[0], _Reraise):
                 bound = handler.with_changes(name=fix[0].binding or handler.name)
@@ -224,7 +232,8 @@ class CancelledErrorNotReraised(PlansOnTry, SwallowingRule):
         reraise = self._reraise(handler, exits)
         if reraise is None:
             return None, "the handler raises another exception, or jumps from a nested handler"
-        return (reraise, FixSafety.UNSAFE if reraise.jumps else FixSafety.SAFE), None
+        unsafe = reraise.jumps or judgement.why_unsafe
+        return (reraise, FixSafety.UNSAFE if unsafe else FixSafety.SAFE), None
 
     def _reraise(self, handler: Handler, exits: ExitPaths) -> _Reraise | None:
         if Exit.RAISE_OTHER in exits.kinds:
