@@ -1005,7 +1005,7 @@ def _runs_between(stop: BlockStop) -> bool:
     (`self._task = None` after a wait, a wake-up between two stops): a cancellation of the
     caller in a wait before it now skips it, where the original, which swallowed it, ran it."""
     members = _group_members(stop)
-    return any(line not in members and not _ends_quietly(line) for line in stop.span)
+    return any(line not in members and not ends_quietly(line) for line in stop.span)
 
 
 def _loop_of_sole(statement: cst.BaseStatement, ancestors: Sequence[cst.CSTNode]) -> cst.For | None:
