@@ -656,6 +656,11 @@ KNOWN_WRONG: dict[str, str] = {
         " a flush follows it, still swallows a cancellation of the caller"
         " (codemods.whole_functions holds a function back for CF1 findings only)"
     ),
+    "CF301/subscription_listener_keepalive_py311-safe": (
+        "Subscription.close: the safe run fixes the last of two waits after one cancel loop;"
+        " the first, unsafe since the second follows it, still swallows a cancellation of"
+        " the caller (as pairs_split_by_other_await_py311)"
+    ),
 }
 """Fixes the harness shows wrong or partial (owner to fix), with what happened."""
 
