@@ -93,9 +93,10 @@ class DanglingTask(Rule):
 
     Also flagged, without a fix: a statement that schedules one of those functions as a
     callback, `loop.call_soon_threadsafe(loop.create_task, coro)` (likewise `call_soon`,
-    `call_later` and `call_at`), or a lambda that calls one (`loop.call_soon(lambda:
-    loop.create_task(coro))`): the loop throws away what the callback returns, so the task
-    is as unreferenced as above.
+    `call_later` and `call_at`), a lambda that calls one (`loop.call_soon(lambda:
+    loop.create_task(coro))`) or a `functools.partial` of one (`loop.call_soon_threadsafe(
+    partial(loop.create_task, coro, name=n))`): the loop throws away what the callback
+    returns, so the task is as unreferenced as above.
 
     Not flagged: `TaskGroup.create_task` (the group keeps its tasks), trio's `start_soon`,
     helpers that track their tasks (Home Assistant's `hass.async_create_task` and
@@ -291,11 +292,16 @@ class DanglingTask(Rule):
         return None
 
     def _spawns(self, callback: cst.BaseExpression) -> bool:
-        """A callback whose return value is a new task: a spawner itself, or a lambda that
-        calls one (`lambda: loop.create_task(coro)`)."""
+        """A callback whose return value is a new task: a spawner itself, a lambda that
+        calls one (`lambda: loop.create_task(coro)`) or a partial of one."""
         if isinstance(callback, cst.Lambda):
             body = callback.body
             return isinstance(body, cst.Call) and self._is_spawner(body.func)
+        if isinstance(callback, cst.Call) and "functools.partial" in self.names.names_of(
+            callback.func
+        ):
+            first = callback.args[0] if callback.args else None
+            return first is not None and first.keyword is None and self._is_spawner(first.value)
         return self._is_spawner(callback)
 
     def _is_spawner(self, func: cst.BaseExpression) -> bool:
@@ -507,12 +513,18 @@ def _chained_or_scheduled(call: ast.Call) -> list[ast.expr]:
     if func.attr == "add_done_callback" and isinstance(func.value, ast.Call):
         return [func.value.func]
     if func.attr in _SCHEDULERS:
-        # `loop.call_soon(lambda: loop.create_task(coro))`: the lambda's call.
-        return [
-            arg.body.func if isinstance(arg, ast.Lambda) and isinstance(arg.body, ast.Call) else arg
-            for arg in call.args
-        ]
+        return [_scheduled(arg) for arg in call.args]
     return []
+
+
+def _scheduled(callback: ast.expr) -> ast.expr:
+    """What a scheduled callback calls: the lambda's call (`lambda: loop.create_task(coro)`),
+    the first argument of a call (`partial(loop.create_task, coro)`), or the callback."""
+    if isinstance(callback, ast.Lambda) and isinstance(callback.body, ast.Call):
+        return callback.body.func
+    if isinstance(callback, ast.Call) and callback.args:
+        return callback.args[0]
+    return callback
 
 
 def _removes_from_a_set(call: ast.Call) -> bool:
