@@ -7,7 +7,8 @@ modules are real, and everything else (the library under use, `logging`, `os`...
 
 - an attribute is another fake, the same one each time (`self._reader` is one object);
 - a call is recorded in the world's log and returns a fake; a call with a function as its
-  only argument returns that function (a decorator);
+  only argument returns that function (a decorator); `create_task(coro)` (a loop's, a
+  group's) returns a real task running the coroutine, as `asyncio.create_task` does;
 - `await fake` suspends once (a scheduling point, where the harness may cancel the task),
   then returns a fake, or raises the error the harness chose for that await;
 - iteration yields two fakes (a collection of two: loops show what they do to a group);
@@ -115,6 +116,12 @@ class World:
             return self.tasks[path]
         return Fake(self, path)
 
+    def spawn(self, awaitable: Any) -> asyncio.Task[Any]:
+        """A real task the code created (a fake is awaited in it as anywhere)."""
+        task = asyncio.ensure_future(_awaiting(awaitable))
+        self.created.append(task)
+        return task
+
     def call(self, path: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         if not self.recording:
             return
@@ -198,6 +205,8 @@ class Fake:
         if len(args) == 1 and not kwargs and isinstance(args[0], (types.FunctionType, type)):
             return args[0]  # a decorator
         self._world.call(self._path, args, kwargs)
+        if self._path.endswith(".create_task") and args and asyncio.iscoroutine(args[0]):
+            return self._world.spawn(args[0])
         return Fake(self._world, f"{self._path}()")
 
     def __await__(self) -> Generator[None, None, Any]:
@@ -354,9 +363,8 @@ class AsyncioProxy(types.ModuleType):
         return Fake(world, f"asyncio.{name}")
 
     def _create_task(self, awaitable: Any, **kwargs: Any) -> asyncio.Task[Any]:
-        task = asyncio.ensure_future(_awaiting(awaitable))
-        self.__dict__["_world"].created.append(task)
-        return task
+        world: World = self.__dict__["_world"]
+        return world.spawn(awaitable)
 
 
 async def _awaiting(awaitable: Any) -> Any:

@@ -210,8 +210,10 @@ class ExceptionNames:
         if self.is_broad(expr) or self.is_cancellation(expr):
             return True
         names = self.names_of(expr)
-        if any(name.startswith("builtins.") for name in names):
-            return False  # Exception (since 3.8) and its builtin subclasses
+        if any(name.startswith(("builtins.", "asyncio.")) for name in names):
+            # Exception (since 3.8), its builtin subclasses, and asyncio's other errors
+            # (`asyncio.TimeoutError`, `asyncio.IncompleteReadError`): none is a base of it.
+            return False
         return None
 
     def suppressed(self, manager: cst.BaseExpression) -> Sequence[cst.Arg] | None:

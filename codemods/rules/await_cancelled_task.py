@@ -76,8 +76,9 @@ class AwaitCancelledTask(Rule):
     finding per wait and one fix for the group.
 
     Also flagged, without a fix: `await asyncio.wait_for(task, n)` after `task.cancel()`, and
-    a plain `result = await task` (the task may answer its cancel with a value). Inside the
-    `try` and `suppress` shapes, `result = await task` is fixed as `await task` is.
+    a plain `result = await task` or `return await task` (the task may answer its cancel with
+    a value). Inside the `try` and `suppress` shapes, `result = await task` is fixed as
+    `await task` is.
 
     Not flagged: an `await` inside `pytest.raises(CancelledError)`, a `Future()` cancelled
     and awaited on purpose to raise, and a subscript whose collection or key is bound anew
@@ -956,8 +957,9 @@ def _awaited_in(
     line: cst.SimpleStatementLine, names: ExceptionNames
 ) -> tuple[cst.Await, cst.BaseExpression] | None:
     """The `await` of a line that only waits on one task, and that task: `await task`,
-    `result = await task`, `await asyncio.wait_for(task, 5)`."""
-    awaited = _line_await(line)
+    `result = await task`, `return await task`, `await asyncio.wait_for(task, 5)`."""
+    returned = line.body[0].value if isinstance(line.body[0], cst.Return) else None
+    awaited = returned if isinstance(returned, cst.Await) else _line_await(line)
     task = waited_task(awaited.expression, names) if awaited is not None else None
     return (awaited, task) if awaited is not None and task is not None else None
 
@@ -985,6 +987,8 @@ def _why_no_plain_fix(line: cst.SimpleStatementLine, awaited: cst.Await) -> str 
     """Why a plain `await` of a cancelled task gets no fix, if it does not."""
     if not is_task_reference(awaited.expression):
         return _WAIT_FOR_NOT_REWRITTEN
+    if isinstance(line.body[0], cst.Return):
+        return "the task may answer the cancel with the value returned here"
     if not isinstance(line.body[0], cst.Expr):
         return (
             "the task may answer the cancel with the value assigned here; where it does not, "

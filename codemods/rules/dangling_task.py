@@ -43,10 +43,17 @@ _LOOP_GETTERS = frozenset(
 )
 """Calls that return an event loop: `asyncio.get_running_loop().create_task(...)`."""
 
-_SCHEDULERS = {"call_soon": 0, "call_soon_threadsafe": 0, "call_later": 1, "call_at": 1}
+_SCHEDULERS = {
+    "call_soon": 0,
+    "call_soon_threadsafe": 0,
+    "call_later": 1,
+    "call_at": 1,
+    "add_signal_handler": 1,
+}
 """Event loop methods that call a callback later, with the callback's position: its return
 value (a task, for `loop.create_task`) is thrown away."""
-_SCHEDULER_BYTES = (b"call_soon", b"call_later", b"call_at")
+_SCHEDULER_BYTES = (b"call_soon", b"call_later", b"call_at", b"add_signal_handler")
+_DONE_CALLBACK_BYTES = b"add_done_callback"
 _SCHEDULED_MESSAGE = (
     "task created by a scheduled callback and discarded; it can be garbage-collected before "
     "it finishes (no fix: the loop throws away what the callback returns)"
@@ -93,9 +100,12 @@ class DanglingTask(Rule):
 
     Also flagged, without a fix: a statement that schedules one of those functions as a
     callback, `loop.call_soon_threadsafe(loop.create_task, coro)` (likewise `call_soon`,
-    `call_later` and `call_at`), or a lambda that calls one (`loop.call_soon(lambda:
-    loop.create_task(coro))`): the loop throws away what the callback returns, so the task
-    is as unreferenced as above.
+    `call_later`, `call_at` and `add_signal_handler`), a lambda that calls one
+    (`loop.call_soon(lambda: loop.create_task(coro))`) or a `functools.partial` of one
+    (`loop.call_soon_threadsafe(partial(loop.create_task, coro, name=n))`), and such a lambda
+    or partial given to `add_done_callback` (`fut.add_done_callback(lambda _:
+    asyncio.create_task(restart()))`): the loop throws away what the callback returns, so the
+    task is as unreferenced as above.
 
     Not flagged: `TaskGroup.create_task` (the group keeps its tasks), trio's `start_soon`,
     helpers that track their tasks (Home Assistant's `hass.async_create_task` and
@@ -188,6 +198,7 @@ class DanglingTask(Rule):
             calls_as_statement(source, _SPAWNER_BYTES, whole=True)
             or imported_as(source, _SPAWNER_BYTES)
             or any(scheduler in source for scheduler in _SCHEDULER_BYTES)
+            or _DONE_CALLBACK_BYTES in source
         )
 
     @classmethod
@@ -281,9 +292,17 @@ class DanglingTask(Rule):
             receiver = func.value
             if isinstance(receiver, cst.Call) and self._is_spawner(receiver.func):
                 return _Discard.CHAINED
-            return None
+            # A bare spawner would be given the future itself: only a lambda or partial spawns.
+            made = call.args and isinstance(call.args[0].value, cst.Lambda | cst.Call)
+            return self._scheduled(call, 0) if made else None
         position = _SCHEDULERS.get(func.attr.value)
-        if position is None or not self._is_loop(func.value) or len(call.args) <= position:
+        if position is None or not self._is_loop(func.value):
+            return None
+        return self._scheduled(call, position)
+
+    def _scheduled(self, call: cst.Call, position: int) -> _Discard | None:
+        """SCHEDULED where the callback at `position` of `call` returns a new task."""
+        if len(call.args) <= position:
             return None
         callback = call.args[position]
         if callback.keyword is None and not callback.star and self._spawns(callback.value):
@@ -291,11 +310,16 @@ class DanglingTask(Rule):
         return None
 
     def _spawns(self, callback: cst.BaseExpression) -> bool:
-        """A callback whose return value is a new task: a spawner itself, or a lambda that
-        calls one (`lambda: loop.create_task(coro)`)."""
+        """A callback whose return value is a new task: a spawner itself, a lambda that
+        calls one (`lambda: loop.create_task(coro)`) or a partial of one."""
         if isinstance(callback, cst.Lambda):
             body = callback.body
             return isinstance(body, cst.Call) and self._is_spawner(body.func)
+        if isinstance(callback, cst.Call) and "functools.partial" in self.names.names_of(
+            callback.func
+        ):
+            first = callback.args[0] if callback.args else None
+            return first is not None and first.keyword is None and self._is_spawner(first.value)
         return self._is_spawner(callback)
 
     def _is_spawner(self, func: cst.BaseExpression) -> bool:
@@ -504,15 +528,22 @@ def _chained_or_scheduled(call: ast.Call) -> list[ast.expr]:
     func = call.func
     if not isinstance(func, ast.Attribute):
         return []
-    if func.attr == "add_done_callback" and isinstance(func.value, ast.Call):
-        return [func.value.func]
+    if func.attr == "add_done_callback":
+        chained = [func.value.func] if isinstance(func.value, ast.Call) else []
+        return chained + [_scheduled(arg) for arg in call.args]
     if func.attr in _SCHEDULERS:
-        # `loop.call_soon(lambda: loop.create_task(coro))`: the lambda's call.
-        return [
-            arg.body.func if isinstance(arg, ast.Lambda) and isinstance(arg.body, ast.Call) else arg
-            for arg in call.args
-        ]
+        return [_scheduled(arg) for arg in call.args]
     return []
+
+
+def _scheduled(callback: ast.expr) -> ast.expr:
+    """What a scheduled callback calls: the lambda's call (`lambda: loop.create_task(coro)`),
+    the first argument of a call (`partial(loop.create_task, coro)`), or the callback."""
+    if isinstance(callback, ast.Lambda) and isinstance(callback.body, ast.Call):
+        return callback.body.func
+    if isinstance(callback, ast.Call) and callback.args:
+        return callback.args[0]
+    return callback
 
 
 def _removes_from_a_set(call: ast.Call) -> bool:
