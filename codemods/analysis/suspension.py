@@ -29,6 +29,7 @@ import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
 from codemods.analysis.blocks import bound_names
+from codemods.analysis.handlers import TryNode, guarded_coroutine
 from codemods.analysis.scope import children, dotted_name, is_cancellation_point, walk_same_frame
 
 _SHIELDING_SCOPES = frozenset(
@@ -274,6 +275,17 @@ def _shields(item: cst.WithItem) -> bool:
             for arg in manager.args
         )
     )
+
+
+def cancellable_coroutine(
+    try_node: TryNode, ancestors: Sequence[cst.CSTNode], module: cst.Module
+) -> cst.FunctionDef | None:
+    """The `async def` whose `try` this is, if its body may suspend: `guarded_coroutine`,
+    without the awaits that cannot (`await self._reset()` of a method with no await)."""
+    function = guarded_coroutine(try_node, ancestors)
+    if function is None or not suspending(module, function).within(try_node.body):
+        return None
+    return function
 
 
 def done_before(node: cst.CSTNode, ancestors: Sequence[cst.CSTNode]) -> frozenset[str]:

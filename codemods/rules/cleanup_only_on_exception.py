@@ -16,7 +16,7 @@ from codemods.analysis.compensation import (
 )
 from codemods.analysis.exits import Exit, handler_exits
 from codemods.analysis.handler_rule import HandlerRule
-from codemods.analysis.handlers import guarded_coroutine
+from codemods.analysis.suspension import cancellable_coroutine, may_never_suspend
 from codemods.model import FixSafety, RuleOptions
 from codemods.prefilter.statements import (
     CoroutineCode,
@@ -115,7 +115,10 @@ class CleanupOnlyOnException(HandlerRule):
     @classmethod
     def is_context(cls, code: CoroutineCode, options: RuleOptions) -> bool:
         """A method that binds the object's attributes or empties one: whether it resets a
-        registry a handler deletes from is read in it."""
+        registry a handler deletes from is read in it. A coroutine that may never suspend:
+        whether an await of the `try` suspends is read in it."""
+        if may_never_suspend(code.coroutines):
+            return True
         return any(binds_attribute(node) for node in code.bindings) or any(
             isinstance(call.func, ast.Attribute)
             and call.func.attr == "clear"
@@ -126,7 +129,7 @@ class CleanupOnlyOnException(HandlerRule):
     def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> cst.Try:
         if self.options.target_version < (3, 8):
             return updated_node  # CancelledError was an Exception: the handler runs
-        if guarded_coroutine(original_node, self.parents(original_node)) is None:
+        if cancellable_coroutine(original_node, self.parents(original_node), self.module) is None:
             return updated_node
         if self.first_cancellation_handler(original_node) is not None:
             return updated_node
