@@ -77,6 +77,11 @@ class ReleaseAfterAwaits(Rule):
     object alone; releasing a connection whose conversation failed midway may hand a broken
     connection to the next user (a pool that checks connections on release does not mind).
 
+    Not flagged when no await before the cleanup can suspend (`await self.reset()` of a
+    method of the class with no await of its own: no cancellation arrives there), nor in a
+    private coroutine that its module only runs shielded (`asyncio.shield(self._close())`, or
+    awaited in `trio.CancelScope(shield=True)`): no caller's cancellation reaches it.
+
     Not flagged when the code before stops tasks (`task.cancel()`: CF301's) or catches
     cancellation itself (CF1's fixes move what follows into `finally`), nor for the object's
     own cleanup method (`await self.close()`). Nor when the ending is the coroutine's action
