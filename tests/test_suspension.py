@@ -18,9 +18,16 @@ def _module(source: str) -> cst.Module:
 
 
 def _function(module: cst.Module, name: str) -> cst.FunctionDef:
+    """The function `name`, or the method `Class.name`."""
+    scope: cst.CSTNode = module
+    if "." in name:
+        cls, name = name.split(".")
+        scope = next(
+            n for n in _walk(module) if isinstance(n, cst.ClassDef) and n.name.value == cls
+        )
     found = [
         node
-        for node in _walk(module)
+        for node in _walk(scope)
         if isinstance(node, cst.FunctionDef) and node.name.value == name
     ]
     assert len(found) == 1, name
@@ -66,6 +73,9 @@ NEVER = """
         async def reset_all(self):
             await self.reset()
 
+        async def drain(self):
+            await self.reset()
+
         async def close(self):
             async with self.lock:
                 pass
@@ -73,6 +83,23 @@ NEVER = """
         @staticmethod
         async def helper(self):
             await self.reset()
+
+    class Base:
+        async def on_close(self):
+            pass
+
+        async def flush(self):
+            self.buffer = []
+
+        async def close(self):
+            await self.on_close()
+
+        async def drain(self):
+            await self.flush()
+
+    class Buffered(Base):
+        async def flush(self):
+            await self.transport.write(self.buffer)
 
     def decorate(f):
         return f
@@ -96,7 +123,10 @@ NEVER = """
         ("gen", False),  # an async generator
         ("reset", True),
         ("reset_all", True),  # a method of the same class, on `self`
-        ("close", False),  # `async with`
+        ("Batch.close", False),  # `async with`
+        ("Base.close", False),  # `on_close` does nothing: a hook that subclasses override
+        ("Base.drain", False),  # another class of the module overrides `flush`
+        ("Batch.drain", True),  # (another class defines a `drain` too: no matter)
         ("helper", False),  # a static method's first parameter is not the instance
         ("decorated", False),  # the decorator may wrap it in anything
     ],

@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import ast
 import functools
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
-from codemods.analysis.blocks import bound_names
+from codemods.analysis.blocks import bound_names, statements
 from codemods.analysis.handlers import TryNode, guarded_coroutine
 from codemods.analysis.scope import children, dotted_name, is_cancellation_point, walk_same_frame
 
@@ -45,26 +46,32 @@ class Suspensions:
     """Which coroutine functions of a module never suspend, computed on demand."""
 
     module: cst.Module
-    functions: dict[str, cst.FunctionDef | None] = field(default_factory=dict)
+    functions: dict[str, cst.FunctionDef | None] = field(init=False)
     """The module-level functions by name; None for a name bound more than once."""
-    methods: dict[cst.ClassDef, dict[str, cst.FunctionDef | None]] = field(default_factory=dict)
-    owner: dict[cst.FunctionDef, cst.ClassDef] = field(default_factory=dict)
+    methods: dict[cst.ClassDef, dict[str, cst.FunctionDef | None]] = field(init=False)
+    """The methods of each class by name; None for a name bound more than once, or that
+    another class of the module defines too (a subclass may override it)."""
+    owner: dict[cst.FunctionDef, cst.ClassDef] = field(init=False)
     """The class whose body defines each method."""
-    _never: dict[cst.FunctionDef, bool] = field(default_factory=dict)
-    _uses: dict[str, list[bool]] | None = None
+    _never: dict[cst.FunctionDef, bool] = field(init=False, default_factory=dict)
+    _uses: dict[str, list[bool]] | None = field(init=False, default=None)
     """Each name the module reads, with whether each reading is a shielded call."""
 
     def __post_init__(self) -> None:
         self.functions = _definitions(self.module.body)
+        self.methods, self.owner = {}, {}
         pending = [s for s in self.module.body if isinstance(s, cst.ClassDef)]
         while pending:
             cls = pending.pop()
             body = list(cls.body.body) if isinstance(cls.body, cst.IndentedBlock) else []
             self.methods[cls] = _definitions(body)
-            for method in self.methods[cls].values():
-                if method is not None:
-                    self.owner[method] = cls
+            self.owner.update((s, cls) for s in body if isinstance(s, cst.FunctionDef))
             pending += [s for s in body if isinstance(s, cst.ClassDef)]
+        defined = Counter(name for methods in self.methods.values() for name in methods)
+        for methods in self.methods.values():
+            for name in methods:
+                if defined[name] > 1:
+                    methods[name] = None
 
     def may_suspend(
         self, node: cst.CSTNode, function: cst.FunctionDef, done: frozenset[str] = frozenset()
@@ -116,6 +123,8 @@ class Suspensions:
         cancellation point in it is an await of a function that never suspends either."""
         if function.asynchronous is None or function.decorators:
             return False
+        if function in self.owner and _is_hook(function):
+            return False  # a method that does nothing is there to be overridden
         for node in walk_same_frame(function.body):
             if isinstance(node, cst.Yield):
                 return False  # an async generator
@@ -132,7 +141,8 @@ class Suspensions:
         name = function.name.value
         if not name.startswith("_") or name.startswith("__") or function.decorators:
             return False
-        if self.functions.get(name) is not function and function not in self.owner:
+        cls = self.owner.get(function)
+        if function is not (self.functions if cls is None else self.methods[cls]).get(name):
             return False  # not bound once in the module or its class
         if self._uses is None:
             self._uses = {}
@@ -189,6 +199,21 @@ def _bindings(statement: cst.CSTNode) -> Iterator[tuple[str, cst.FunctionDef | N
             for target in targets:
                 if isinstance(target.target, cst.Name):
                     yield target.target.value, None
+
+
+def _is_hook(method: cst.FunctionDef) -> bool:
+    """A method whose body is only a docstring, `pass`, `...` or a `raise`
+    (`NotImplementedError`): a hook that subclasses override, maybe with one that suspends."""
+    return all(
+        isinstance(line, cst.SimpleStatementLine) and all(map(_does_nothing, line.body))
+        for line in statements(method.body)
+    )
+
+
+def _does_nothing(small: cst.BaseSmallStatement) -> bool:
+    if isinstance(small, cst.Expr):
+        return isinstance(small.value, cst.SimpleString | cst.ConcatenatedString | cst.Ellipsis)
+    return isinstance(small, cst.Pass | cst.Raise)
 
 
 def _first_parameter(method: cst.FunctionDef) -> str | None:
