@@ -209,6 +209,22 @@ def test_only_runs_shielded(name: str, shielded: bool) -> None:
     assert Suspensions(module).only_runs_shielded(_function(module, name)) is shielded
 
 
+def test_another_librarys_shield_is_not_asyncios() -> None:
+    module = _module(
+        """
+        from guards import shield
+
+        class Server:
+            async def _close(self):
+                await self.proto.bye()
+
+            async def run(self):
+                await shield(self._close())
+        """
+    )
+    assert not Suspensions(module).only_runs_shielded(_function(module, "_close"))
+
+
 def test_completed_futures_forget_a_rebound_name() -> None:
     body = _module(
         """

@@ -31,6 +31,7 @@ from libcst.helpers import get_full_name_for_node
 
 from codemods.analysis.blocks import bound_names, statements
 from codemods.analysis.handlers import TryNode, guarded_coroutine
+from codemods.analysis.names import ModuleNames, module_names
 from codemods.analysis.scope import children, dotted_name, is_cancellation_point, walk_same_frame
 
 _SHIELDING_SCOPES = frozenset(
@@ -240,10 +241,11 @@ def _references(module: cst.Module) -> Iterator[tuple[str, bool]]:
     """Each name the module reads (`f`, the `m` of `x.m`), with whether it is called in a
     shielded way there: `shield(f())`, or awaited in a shielding cancel scope."""
     shielded: set[cst.BaseExpression] = set()
+    names = module_names(module)
     pending: list[tuple[cst.CSTNode, bool]] = [(module, False)]
     while pending:
         node, in_scope = pending.pop()
-        if isinstance(node, cst.Call) and _is_named(node.func, "shield") and node.args:
+        if isinstance(node, cst.Call) and node.args and _is_shield(node.func, names):
             shielded.add(node.args[0].value)
         if isinstance(node, cst.Await) and in_scope:
             shielded.add(node.expression)
@@ -276,6 +278,10 @@ def _read_parts(node: cst.CSTNode) -> list[cst.CSTNode]:
     if isinstance(node, cst.With) and any(map(_shields, node.items)):
         return [child for child in children(node) if child is not node.body]
     return children(node)
+
+
+def _is_shield(func: cst.BaseExpression, names: ModuleNames) -> bool:
+    return "asyncio.shield" in names.qualified_names(func)
 
 
 def _called_name(call: cst.Call) -> str | None:
