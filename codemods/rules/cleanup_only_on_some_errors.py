@@ -15,6 +15,7 @@ from codemods.analysis.compensation import (
 )
 from codemods.analysis.handler_rule import HandlerRule
 from codemods.analysis.handlers import enclosing_guards
+from codemods.analysis.names import handler_types as caught_types
 from codemods.analysis.reraise import with_reraise
 from codemods.analysis.scope import mentions, walk_same_frame
 from codemods.analysis.setup import is_setup_name, set_up_before, undoes_only_set_up
@@ -185,6 +186,8 @@ class CleanupOnlyOnSomeErrors(HandlerRule):
             if _only_cancels_what_wait_for_cancels(node, undo):
                 continue
             assert handler.type is not None  # a bare `except:` catches cancellation
+            if _spells_cancellation(handler):
+                continue  # `asyncio.CancelledError` with `asyncio` not imported: not particular
             if "builtins.Exception" in self.names.names_of(handler.type):
                 return []
             if not handles_only_data_errors(handler, self.names):
@@ -256,6 +259,15 @@ def _only_cancels_what_wait_for_cancels(node: cst.Try, undo: Compensation) -> bo
         and len(cancelled) == len(undo.lines) == lines
         and all(get_full_name_for_node(receiver) in waited for receiver in cancelled)
     )
+
+
+def _spells_cancellation(handler: cst.ExceptHandler) -> bool:
+    """A handler naming a cancellation class however unresolved (the gate's loose reading)."""
+    spelled = (
+        get_full_name_for_node(expr.func if isinstance(expr, cst.Call) else expr) or ""
+        for expr in caught_types(handler)
+    )
+    return any(name.rsplit(".", 1)[-1] in CANCELLATION_NAMES for name in spelled)
 
 
 # The gates: what a file needs for this rule to have a finding (False: certainly none).
