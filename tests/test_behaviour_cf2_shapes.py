@@ -544,6 +544,53 @@ CASES += [
     ),
 ]
 
+BATCH_DISCARD = """
+    class Batch:
+        def __init__(self, pool, connection):
+            self.pool = pool
+            self.connection = connection
+            self.commands = [("SET", "key", "value")]
+
+        async def clear(self):
+            self.commands = []
+
+        async def discard(self):
+            await self.clear()
+            await self.connection.send_command("DISCARD")
+            await self.connection.read_response()
+            await self.pool.release(self.connection)
+"""
+
+
+async def call_batch_discard(ns: Namespace, world: World) -> Any:
+    batch = ns["Batch"](FakePool(world), FakeWatchedConnection(world))
+    return await batch.discard()
+
+
+CASES += [
+    Case(
+        # `await self.clear()` never suspends (no await in `clear`): the region starts after it.
+        id="CF207-batch-discard-after-clear",
+        code="CF207",
+        safety=FixSafety.UNSAFE,
+        source=BATCH_DISCARD,
+        expect="""
+            await self.clear()
+            try:
+                await self.connection.send_command("DISCARD")
+                await self.connection.read_response()
+            finally:
+                await self.pool.release(self.connection)
+        """,
+        call=call_batch_discard,
+        awaits=2,
+        returns=None,
+        success_cleanups=("release",),
+        after_cancel=(("release",),),
+        unhandled=ConnectionResetError,
+    ),
+]
+
 BY_ID = {case.id: case for case in CASES}
 EACH_CASE = [case.param() for case in CASES]
 EACH_AWAIT = [case.param(i, suffix=f"-await{i}") for case in CASES for i in range(case.awaits)]

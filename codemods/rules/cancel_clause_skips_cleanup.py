@@ -6,7 +6,7 @@ from codemods.analysis.blocks import same_code, statements
 from codemods.analysis.compensation import Compensation, compensation, repeated_elsewhere
 from codemods.analysis.exits import handler_exits
 from codemods.analysis.handler_rule import HandlerRule
-from codemods.analysis.handlers import guarded_coroutine
+from codemods.analysis.suspension import cancellable_coroutine, may_never_suspend
 from codemods.model import FixSafety, RuleOptions
 from codemods.prefilter.statements import (
     CANCELLATION_NAMES,
@@ -84,10 +84,16 @@ class CancelClauseSkipsCleanup(HandlerRule):
     def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:
         return may_skip_cleanup_after_cancel_clause(code)
 
+    @classmethod
+    def is_context(cls, code: CoroutineCode, options: RuleOptions) -> bool:
+        """A coroutine that may never suspend: whether an await of the `try` suspends is
+        read in it."""
+        return may_never_suspend(code.coroutines)
+
     def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> cst.Try:
         if self.options.target_version < (3, 8):
             return updated_node  # CancelledError was an Exception: the later handler was moot
-        if guarded_coroutine(original_node, self.parents(original_node)) is None:
+        if cancellable_coroutine(original_node, self.parents(original_node), self.module) is None:
             return updated_node
         found = self.first_cancellation_handler(original_node)
         if found is None or found[1].is_broad or not found[1].cancellation:

@@ -24,8 +24,9 @@ from codemods.analysis.blocks import (
 from codemods.analysis.cleanup import cleaned_resources, is_cleanup_line, is_cleanup_or_reset_line
 from codemods.analysis.exits import handler_exits
 from codemods.analysis.handler_rule import HandlerRule
-from codemods.analysis.handlers import enclosing_guards, guarded_coroutine, manages_cancellation
+from codemods.analysis.handlers import enclosing_guards, manages_cancellation
 from codemods.analysis.scope import has_cancellation_point, mentions, walk_same_frame
+from codemods.analysis.suspension import cancellable_coroutine, may_never_suspend
 from codemods.model import FixSafety, RuleOptions
 from codemods.prefilter.source_text import cleanup_calls
 from codemods.prefilter.statements import CoroutineCode, calls_cleanup, last_name, without_await
@@ -113,6 +114,12 @@ class CleanupNotInFinally(HandlerRule):
     def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:
         return may_clean_up_twice(code, options.cleanup_names)
 
+    @classmethod
+    def is_context(cls, code: CoroutineCode, options: RuleOptions) -> bool:
+        """A coroutine that may never suspend: whether an await of the `try` suspends is
+        read in it."""
+        return may_never_suspend(code.coroutines)
+
     def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> cst.Try:
         hoist = self._find(original_node)
         if hoist is None:
@@ -131,7 +138,7 @@ class CleanupNotInFinally(HandlerRule):
     def _find(self, node: cst.Try) -> _Hoist | None:
         if node.finalbody is not None and not isinstance(node.finalbody.body, cst.IndentedBlock):
             return None
-        if guarded_coroutine(node, self.parents(node)) is None:
+        if cancellable_coroutine(node, self.parents(node), self.module) is None:
             return None
         if node.orelse is not None:
             in_else = self._match(node, in_else=True)

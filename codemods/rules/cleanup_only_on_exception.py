@@ -5,6 +5,7 @@ import ast
 import libcst as cst
 
 from codemods.analysis.blocks import bound_names, referenced_names, statements
+from codemods.analysis.cancellers import cleaned_up_by_canceller, may_start_or_cancel_tasks
 from codemods.analysis.compensation import (
     Effect,
     Judge,
@@ -16,7 +17,7 @@ from codemods.analysis.compensation import (
 )
 from codemods.analysis.exits import Exit, handler_exits
 from codemods.analysis.handler_rule import HandlerRule
-from codemods.analysis.handlers import guarded_coroutine
+from codemods.analysis.suspension import cancellable_coroutine, may_never_suspend
 from codemods.model import FixSafety, RuleOptions
 from codemods.prefilter.statements import (
     CoroutineCode,
@@ -89,6 +90,12 @@ class CleanupOnlyOnException(HandlerRule):
     what cancels the coroutine, the entry is gone already and the `del` raises KeyError in
     place of the cancellation.
 
+    Not flagged when the coroutine runs as a task (`self._poll = create_task(self._poll_loop())`)
+    whose canceller makes the handler's cleanup calls itself (`self._poll.cancel()`, then
+    `await self._api.unsubscribe()`): the cleanup is not skipped, it is the canceller's job,
+    and widening would run it twice on every designed stop. Nor when no await of the `try`
+    can suspend (each awaits a coroutine function of the module that has no await of its own).
+
     Report only, without a fix (the message says why), when widening would turn a cancellation
     into another error: a path raises another exception (`raise DBError() from exc`); the
     handler uses a name the `try` binds (`tx = await conn.begin()` inside it), which a
@@ -115,7 +122,11 @@ class CleanupOnlyOnException(HandlerRule):
     @classmethod
     def is_context(cls, code: CoroutineCode, options: RuleOptions) -> bool:
         """A method that binds the object's attributes or empties one: whether it resets a
-        registry a handler deletes from is read in it."""
+        registry a handler deletes from is read in it. A coroutine that may never suspend:
+        whether an await of the `try` suspends is read in it. A function that starts or
+        cancels tasks: whether the canceller of the coroutine's task cleans up is read in it."""
+        if may_never_suspend(code.coroutines) or may_start_or_cancel_tasks(code):
+            return True
         return any(binds_attribute(node) for node in code.bindings) or any(
             isinstance(call.func, ast.Attribute)
             and call.func.attr == "clear"
@@ -126,7 +137,7 @@ class CleanupOnlyOnException(HandlerRule):
     def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> cst.Try:
         if self.options.target_version < (3, 8):
             return updated_node  # CancelledError was an Exception: the handler runs
-        if guarded_coroutine(original_node, self.parents(original_node)) is None:
+        if cancellable_coroutine(original_node, self.parents(original_node), self.module) is None:
             return updated_node
         if self.first_cancellation_handler(original_node) is not None:
             return updated_node
@@ -155,7 +166,11 @@ class CleanupOnlyOnException(HandlerRule):
             return False
         function, cleanup_names = self.coroutine(node), self.options.cleanup_names
         undo = compensation(node, handler, function, self.names, cleanup_names)
-        return undo is not None and not repeated_elsewhere(node, undo.lines)
+        return (
+            undo is not None
+            and not repeated_elsewhere(node, undo.lines)
+            and not cleaned_up_by_canceller(self.module, self.parents(node), function, undo.lines)
+        )
 
     def _why_no_fix(self, node: cst.Try, index: int) -> str | None:
         """Why widening would turn a cancellation into another error, if it would: the

@@ -14,10 +14,12 @@ from codemods.analysis.compensation import (
     repeated_elsewhere,
 )
 from codemods.analysis.handler_rule import HandlerRule
-from codemods.analysis.handlers import enclosing_guards, guarded_coroutine
+from codemods.analysis.handlers import enclosing_guards
+from codemods.analysis.names import handler_types as caught_types
 from codemods.analysis.reraise import with_reraise
 from codemods.analysis.scope import mentions, walk_same_frame
 from codemods.analysis.setup import is_setup_name, set_up_before, undoes_only_set_up
+from codemods.analysis.suspension import cancellable_coroutine, may_never_suspend
 from codemods.model import FixSafety, RuleOptions
 from codemods.prefilter.statements import (
     CANCELLATION_NAMES,
@@ -128,7 +130,10 @@ class CleanupOnlyOnSomeErrors(HandlerRule):
     def is_context(cls, code: CoroutineCode, options: RuleOptions) -> bool:
         """A method that binds the object's attributes or tears something down: whether a
         handler's `await self._cleanup()` undoes what a `self._connect()` of the function set
-        up is read in them."""
+        up is read in them. A coroutine that may never suspend: whether an await of the `try`
+        suspends is read in it."""
+        if may_never_suspend(code.coroutines):
+            return True
         return any(binds_attribute(node) for node in code.bindings) or any(
             isinstance(call.func, ast.Attribute) and _starts_or_ends(call.func.attr, options)
             for call in code.discarded_calls
@@ -137,7 +142,7 @@ class CleanupOnlyOnSomeErrors(HandlerRule):
     def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> cst.Try:
         if self.options.target_version < (3, 8):
             return updated_node  # CancelledError was an Exception: `except Exception` is CF202's
-        if guarded_coroutine(original_node, self.parents(original_node)) is None:
+        if cancellable_coroutine(original_node, self.parents(original_node), self.module) is None:
             return updated_node
         if self.first_cancellation_handler(original_node) is not None:
             return updated_node  # CF101, CF102 or CF204
@@ -181,6 +186,8 @@ class CleanupOnlyOnSomeErrors(HandlerRule):
             if _only_cancels_what_wait_for_cancels(node, undo):
                 continue
             assert handler.type is not None  # a bare `except:` catches cancellation
+            if _spells_cancellation(handler):
+                continue  # `asyncio.CancelledError` with `asyncio` not imported: not particular
             if "builtins.Exception" in self.names.names_of(handler.type):
                 return []
             if not handles_only_data_errors(handler, self.names):
@@ -252,6 +259,15 @@ def _only_cancels_what_wait_for_cancels(node: cst.Try, undo: Compensation) -> bo
         and len(cancelled) == len(undo.lines) == lines
         and all(get_full_name_for_node(receiver) in waited for receiver in cancelled)
     )
+
+
+def _spells_cancellation(handler: cst.ExceptHandler) -> bool:
+    """A handler naming a cancellation class however unresolved (the gate's loose reading)."""
+    spelled = (
+        get_full_name_for_node(expr.func if isinstance(expr, cst.Call) else expr) or ""
+        for expr in caught_types(handler)
+    )
+    return any(name.rsplit(".", 1)[-1] in CANCELLATION_NAMES for name in spelled)
 
 
 # The gates: what a file needs for this rule to have a finding (False: certainly none).

@@ -21,12 +21,8 @@ from codemods.analysis.cleanup import (
     words,
 )
 from codemods.analysis.compensation import Effect, Judge
-from codemods.analysis.scope import (
-    has_cancellation_point,
-    is_cancellation_point,
-    method_receiver,
-    walk_same_frame,
-)
+from codemods.analysis.scope import method_receiver, walk_same_frame
+from codemods.analysis.suspension import Suspending, suspending, suspensions
 from codemods.model import FixSafety, RuleOptions
 from codemods.prefilter.source_text import cleanup_statement
 from codemods.prefilter.statements import CoroutineCode, calls_cleanup, without_await
@@ -81,6 +77,11 @@ class ReleaseAfterAwaits(Rule):
     object alone; releasing a connection whose conversation failed midway may hand a broken
     connection to the next user (a pool that checks connections on release does not mind).
 
+    Not flagged when no await before the cleanup can suspend (`await self.reset()` of a
+    method of the class with no await of its own: no cancellation arrives there), nor in a
+    private coroutine that its module only runs shielded (`asyncio.shield(self._close())`, or
+    awaited in `trio.CancelScope(shield=True)`): no caller's cancellation reaches it.
+
     Not flagged when the code before stops tasks (`task.cancel()`: CF301's) or catches
     cancellation itself (CF1's fixes move what follows into `finally`), nor for the object's
     own cleanup method (`await self.close()`). Nor when the ending is the coroutine's action
@@ -110,6 +111,12 @@ class ReleaseAfterAwaits(Rule):
     def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:
         return may_release_at_the_end(code, options.cleanup_names)
 
+    @classmethod
+    def is_context(cls, code: CoroutineCode, options: RuleOptions) -> bool:
+        """Every function: whether a coroutine only runs shielded is read in all the uses of
+        its name, and whether an await suspends in the function it calls."""
+        return True
+
     def leave_FunctionDef(
         self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
     ) -> cst.FunctionDef:
@@ -118,7 +125,9 @@ class ReleaseAfterAwaits(Rule):
         body = original_node.body
         if not isinstance(body, cst.IndentedBlock):
             return updated_node
-        tail = self._tail(list(body.body))
+        if suspensions(self.module).only_runs_shielded(original_node):
+            return updated_node  # no caller's cancellation reaches it
+        tail = self._tail(list(body.body), suspending(self.module, original_node))
         if tail is None:
             return updated_node
         lines = list(body.body)
@@ -135,7 +144,7 @@ class ReleaseAfterAwaits(Rule):
         )
 
     def _tail(
-        self, lines: list[cst.BaseStatement]
+        self, lines: list[cst.BaseStatement], suspending: Suspending
     ) -> tuple[int, int, int, FixSafety | None] | None:
         """(first statement to wrap, cleanup start, teardown end, safety) of the cleanup that
         ends the body, if any."""
@@ -152,9 +161,7 @@ class ReleaseAfterAwaits(Rule):
         if not any(is_cleanup_line(line, cleanup_names) for line in lines[start:end]):
             return None
         before = lines[:start]
-        region_start = next(
-            (i for i, line in enumerate(before) if has_cancellation_point(line)), None
-        )
+        region_start = next((i for i, line in enumerate(before) if suspending.within(line)), None)
         if region_start is None:
             return None
         resources = set().union(
@@ -165,7 +172,7 @@ class ReleaseAfterAwaits(Rule):
         region = before[region_start:]
         if self._owned_by_other_rules(before):
             return None
-        if _polls(region) or all(map(_cancels_a_scope, lines[start:end])):
+        if _polls(region, suspending) or all(map(_cancels_a_scope, lines[start:end])):
             return None  # the tail is the coroutine's action, not the release of a resource
         if any(
             cleans_up(line, resource, cleanup_names) for line in region for resource in resources
@@ -213,13 +220,11 @@ class ReleaseAfterAwaits(Rule):
         )
 
 
-def _polls(region: Sequence[cst.BaseStatement]) -> bool:
+def _polls(region: Sequence[cst.BaseStatement], suspending: Suspending) -> bool:
     """Whether the region waits only by sleeping (`while not done: await asyncio.sleep(1)`):
     a coroutine that waits for a condition and then acts holds nothing while it waits; if it
     is cancelled, whoever cancels it has taken the action over."""
-    points = [
-        node for line in region for node in walk_same_frame(line) if is_cancellation_point(node)
-    ]
+    points = [node for line in region for node in walk_same_frame(line) if suspending.at(node)]
     return all(
         isinstance(node, cst.Await)
         and isinstance(node.expression, cst.Call)

@@ -5,6 +5,7 @@ import ast
 import libcst as cst
 
 from codemods.analysis.handlers import with_header_comments
+from codemods.analysis.suspension import done_before, may_never_suspend, suspending
 from codemods.analysis.swallowing import suppress_ends_coroutine, suppressed_cancellation
 from codemods.model import RuleOptions
 from codemods.prefilter.source_text import catches_cancellation
@@ -27,7 +28,10 @@ class SuppressSwallowsCancel(Rule):
 
     Not flagged: `task.cancel()` followed by `with suppress(CancelledError): await task`, which
     CF301 reports and fixes, and a block after which the coroutine only ends (nothing but
-    teardown after it, no value returned): CF105 reports that milder case.
+    teardown after it, no value returned): CF105 reports that milder case. Nor a block whose
+    awaits cannot suspend, where no cancellation arrives: of a future completed just before
+    (`fut.set_exception(err)`, then `with suppress(BaseException): await fut` to mark its
+    exception retrieved), or of a coroutine function of the module that never suspends.
 
     ## Why is this bad?
     `suppress` is an `except ...: pass` in disguise. When the coroutine is cancelled inside
@@ -77,11 +81,20 @@ class SuppressSwallowsCancel(Rule):
     def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:
         return may_suppress(code, options.target_version)
 
+    @classmethod
+    def is_context(cls, code: CoroutineCode, options: RuleOptions) -> bool:
+        """A coroutine that may never suspend: whether an await in the block suspends is
+        read in it."""
+        return may_never_suspend(code.coroutines)
+
     def visit_With(self, node: cst.With) -> None:
         found = suppressed_cancellation(node, self.parents(node), self.names)
         if found is None:
             return
         flagged, function = found
+        done = done_before(node, self.parents(node))
+        if not suspending(self.module, function).within(node.body, done):
+            return  # no cancellation can arrive in the block
         if suppress_ends_coroutine(node, self.parents(node), function):
             return  # swallow-then-end: CF105's concern
         self.report(flagged, None, through=flagged, comments=with_header_comments(node))

@@ -1,0 +1,101 @@
+"""The coroutine that runs as a task, and what whoever cancels that task does next.
+
+A long-running coroutine (`self._poll = asyncio.create_task(self._poll_loop())`) is often
+stopped by a method that cancels its task and then cleans up itself (`self._poll.cancel()`,
+then `await self._api.unsubscribe()`). The coroutine's own `except Exception:` handler that
+makes the same call is not skipped by that cancellation: the cleanup is the canceller's
+job. Widening the handler would run it twice on every designed stop, and report the stop as
+the error the handler logs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import libcst as cst
+from libcst.helpers import get_full_name_for_node
+
+from codemods.analysis.scope import dotted_name, method_receiver, walk, walk_same_frame
+from codemods.prefilter.statements import CoroutineCode, last_name
+
+
+def tasks_running(scope: cst.CSTNode, coroutine: cst.FunctionDef) -> set[str]:
+    """The names and attribute chains that code in `scope` binds to a task running
+    `coroutine`: `self._poll = asyncio.create_task(self._poll_loop())`, or any call handed a
+    call of the coroutine's name."""
+    return {
+        name
+        for node in walk(scope)
+        if isinstance(node, cst.Assign) and _starts(node.value, coroutine.name.value)
+        for target in node.targets
+        if (name := dotted_name(target.target)) is not None
+    }
+
+
+def _starts(value: cst.BaseExpression, coroutine: str) -> bool:
+    return isinstance(value, cst.Call) and any(
+        isinstance(arg.value, cst.Call)
+        and (get_full_name_for_node(arg.value.func) or "").rsplit(".", 1)[-1] == coroutine
+        for arg in value.args
+    )
+
+
+def cleaned_up_by_canceller(
+    module: cst.Module,
+    ancestors: Sequence[cst.CSTNode],
+    coroutine: cst.FunctionDef,
+    lines: Sequence[cst.BaseStatement],
+) -> bool:
+    """Whether the cleanup `lines` of `coroutine` (whose ancestors are `ancestors`, nearest
+    first) are calls that the canceller of its task makes too: a function of its class (of
+    the module, for a module-level coroutine) cancels a task running it and then makes each
+    of those calls on the same object (`self._api.unsubscribe`)."""
+    calls = [_called(line) for line in lines]
+    if not calls or None in calls:
+        return False
+    scope = next((a for a in ancestors if isinstance(a, cst.ClassDef)), module)
+    tasks = tasks_running(scope, coroutine)
+    return bool(tasks) and any(
+        set(calls) <= _calls_after_cancelling(function, tasks)
+        for function in _functions(scope)
+        if function is not coroutine
+    )
+
+
+def _called(line: cst.BaseStatement) -> str | None:
+    """The function that a statement like `await self._api.unsubscribe(...)` calls."""
+    if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
+        return None
+    small = line.body[0]
+    value = small.value if isinstance(small, cst.Expr) else None
+    if isinstance(value, cst.Await):
+        value = value.expression
+    return get_full_name_for_node(value.func) if isinstance(value, cst.Call) else None
+
+
+def _functions(scope: cst.CSTNode) -> Iterator[cst.FunctionDef]:
+    return (node for node in walk(scope) if isinstance(node, cst.FunctionDef))
+
+
+def _calls_after_cancelling(function: cst.FunctionDef, tasks: set[str]) -> set[str]:
+    """The functions that `function` calls after it cancels one of `tasks`."""
+    called: set[str] = set()
+    cancelled = False
+    for node in walk_same_frame(function.body):
+        receiver = method_receiver(node, "cancel")
+        if receiver is not None and dotted_name(receiver) in tasks:
+            cancelled = True
+        elif cancelled and isinstance(node, cst.Call):
+            called.add(get_full_name_for_node(node.func) or "")
+    return called
+
+
+# The gates: which functions the rules read for context (see `Rule.is_context`).
+
+
+def may_start_or_cancel_tasks(code: CoroutineCode) -> bool:
+    """Whether the function binds a task (`self._poll = create_task(...)`) or cancels
+    something (`self._poll.cancel()`): where `cleaned_up_by_canceller` looks."""
+    return bool(code.future_names) or any(
+        last_name(call.func) == "cancel" for call in code.discarded_calls
+    )

@@ -1,0 +1,383 @@
+"""Where a coroutine can really be cancelled: awaits that never suspend, and coroutines that
+only run where no cancellation reaches them.
+
+A CancelledError is delivered where a coroutine suspends. `await self.reset()`, where the
+module's `async def reset(self): self._stack = []` has no `await` of its own, runs `reset`
+to its end without giving the event loop a turn: no cancellation can arrive there, and the
+cleanup after it is not skipped by one. Nor by `await future` right after
+`future.set_exception(error)`: a done future's `await` returns at once. The rules that judge
+cleanup "skipped if cancelled before it" count only the awaits that may suspend.
+
+Only the module's own definitions are read: a module-level `async def` awaited by name, a
+method of the same class awaited on the method's `self`, undecorated and bound once (a
+subclass in another module that overrides the method with one that suspends is not seen).
+What another module defines is unknown, so it may suspend.
+
+A coroutine function can be cancelled only through its callers. A private one whose every
+use in its module is a shielded call (`asyncio.shield(self._close())`, or an await inside
+`with trio.CancelScope(shield=True):`) runs to its end whatever happens to them.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst.helpers import get_full_name_for_node
+
+from codemods.analysis.blocks import bound_names, statements
+from codemods.analysis.handlers import TryNode, guarded_coroutine
+from codemods.analysis.names import ModuleNames, module_names
+from codemods.analysis.scope import children, dotted_name, is_cancellation_point, walk_same_frame
+
+_SHIELDING_SCOPES = frozenset(
+    {"CancelScope", "move_on_after", "move_on_at", "fail_after", "fail_at"}
+)
+"""trio's and anyio's cancel scopes, which `shield=True` makes deaf to outer cancellation."""
+
+_COMPLETERS = frozenset({"set_result", "set_exception"})
+
+
+@dataclass
+class Suspensions:
+    """Which coroutine functions of a module never suspend, computed on demand."""
+
+    module: cst.Module
+    functions: dict[str, cst.FunctionDef | None] = field(init=False)
+    """The module-level functions by name; None for a name bound more than once."""
+    methods: dict[cst.ClassDef, dict[str, cst.FunctionDef | None]] = field(init=False)
+    """The methods of each class by name; None for a name bound more than once, or that
+    another class of the module defines too (a subclass may override it)."""
+    owner: dict[cst.FunctionDef, cst.ClassDef] = field(init=False)
+    """The class whose body defines each method."""
+    _never: dict[cst.FunctionDef, bool] = field(init=False, default_factory=dict)
+    _uses: dict[str, list[bool]] | None = field(init=False, default=None)
+    """Each name the module reads, with whether each reading is a shielded call."""
+
+    def __post_init__(self) -> None:
+        self.functions = _definitions(self.module.body)
+        self.methods, self.owner = {}, {}
+        pending = [s for s in self.module.body if isinstance(s, cst.ClassDef)]
+        while pending:
+            cls = pending.pop()
+            body = list(cls.body.body) if isinstance(cls.body, cst.IndentedBlock) else []
+            self.methods[cls] = _definitions(body)
+            self.owner.update((s, cls) for s in body if isinstance(s, cst.FunctionDef))
+            pending += [s for s in body if isinstance(s, cst.ClassDef)]
+        defined = Counter(name for methods in self.methods.values() for name in methods)
+        for methods in self.methods.values():
+            for name in methods:
+                if defined[name] > 1:
+                    methods[name] = None
+
+    def may_suspend(
+        self, node: cst.CSTNode, function: cst.FunctionDef, done: frozenset[str] = frozenset()
+    ) -> bool:
+        """Whether `node`, code in `function`'s own frame, has a cancellation point where
+        the coroutine may suspend (an `await` of a future in `done` does not)."""
+        return any(self.suspends_at(child, function, done) for child in walk_same_frame(node))
+
+    def suspends_at(
+        self, node: cst.CSTNode, function: cst.FunctionDef, done: frozenset[str] = frozenset()
+    ) -> bool:
+        """Whether `node` is a cancellation point of `function` that may suspend."""
+        if not is_cancellation_point(node):
+            return False
+        if not isinstance(node, cst.Await):
+            return True
+        if dotted_name(node.expression) in done:
+            return False
+        callee = self.awaited_function(node, function)
+        return callee is None or not self.never_suspends(callee)
+
+    def awaited_function(self, node: cst.Await, caller: cst.FunctionDef) -> cst.FunctionDef | None:
+        """The module's coroutine function that `await f(...)` or `await self.m(...)` calls
+        from `caller`, if the module defines it."""
+        call = node.expression
+        if not isinstance(call, cst.Call):
+            return None
+        func = call.func
+        if isinstance(func, cst.Name):
+            return None if _binds(caller, func.value) else self.functions.get(func.value)
+        if not isinstance(func, cst.Attribute) or not isinstance(func.value, cst.Name):
+            return None
+        cls = self.owner.get(caller)
+        if cls is None or func.value.value != _first_parameter(caller):
+            return None
+        return self.methods[cls].get(func.attr.value)
+
+    def never_suspends(self, function: cst.FunctionDef) -> bool:
+        """Whether awaiting a call of the coroutine function `function` runs it to its end
+        without suspending. Each function is judged once; one that recursion leads back to
+        while it is judged is taken to suspend (so is every function of such a cycle)."""
+        if function not in self._never:
+            self._never[function] = False
+            self._never[function] = self._runs_through(function)
+        return self._never[function]
+
+    def _runs_through(self, function: cst.FunctionDef) -> bool:
+        """Whether the coroutine function runs to its end without suspending: every
+        cancellation point in it is an await of a function that never suspends either."""
+        if function.asynchronous is None or function.decorators:
+            return False
+        if function in self.owner and _is_hook(function):
+            return False  # a method that does nothing is there to be overridden
+        for node in walk_same_frame(function.body):
+            if isinstance(node, cst.Yield):
+                return False  # an async generator
+            if not is_cancellation_point(node):
+                continue
+            callee = self.awaited_function(node, function) if isinstance(node, cst.Await) else None
+            if callee is None or not self.never_suspends(callee):
+                return False
+        return True
+
+    def only_runs_shielded(self, function: cst.FunctionDef) -> bool:
+        """Whether the private coroutine function `function` is used in the module only in
+        shielded calls, at least once: no caller's cancellation reaches it."""
+        name = function.name.value
+        if not name.startswith("_") or name.startswith("__") or function.decorators:
+            return False
+        cls = self.owner.get(function)
+        if function is not (self.functions if cls is None else self.methods[cls]).get(name):
+            return False  # not bound once in the module or its class
+        if self._uses is None:
+            self._uses = {}
+            for reference, shielded in _references(self.module):
+                self._uses.setdefault(reference, []).append(shielded)
+        uses = self._uses.get(name, [])
+        return bool(uses) and all(uses)
+
+
+@functools.lru_cache(maxsize=4)  # the rules of a pass ask in turn about the same module
+def suspensions(module: cst.Module) -> Suspensions:
+    return Suspensions(module)
+
+
+@dataclass(frozen=True)
+class Suspending:
+    """Where the coroutine `function` may suspend, in the light of its module's definitions."""
+
+    suspensions: Suspensions
+    function: cst.FunctionDef
+
+    def within(self, node: cst.CSTNode, done: frozenset[str] = frozenset()) -> bool:
+        """Whether `node` (code of the function's own frame) may suspend; an `await` of a
+        future in `done` does not."""
+        return self.suspensions.may_suspend(node, self.function, done)
+
+    def at(self, node: cst.CSTNode) -> bool:
+        """Whether `node` is a cancellation point where the function may suspend."""
+        return self.suspensions.suspends_at(node, self.function)
+
+
+def suspending(module: cst.Module, function: cst.FunctionDef) -> Suspending:
+    return Suspending(suspensions(module), function)
+
+
+def _definitions(body: Sequence[cst.CSTNode]) -> dict[str, cst.FunctionDef | None]:
+    """The functions a module or class body defines, by name; None for a name the body
+    binds more than once (a second `def`, an assignment)."""
+    found: dict[str, cst.FunctionDef | None] = {}
+    for statement in body:
+        for name, definition in _bindings(statement):
+            found[name] = None if name in found else definition
+    return found
+
+
+def _bindings(statement: cst.CSTNode) -> Iterator[tuple[str, cst.FunctionDef | None]]:
+    if isinstance(statement, cst.FunctionDef):
+        yield statement.name.value, statement
+    elif isinstance(statement, cst.ClassDef):
+        yield statement.name.value, None
+    elif isinstance(statement, cst.SimpleStatementLine):
+        for small in statement.body:
+            targets = small.targets if isinstance(small, cst.Assign) else ()
+            for target in targets:
+                if isinstance(target.target, cst.Name):
+                    yield target.target.value, None
+
+
+def _is_hook(method: cst.FunctionDef) -> bool:
+    """A method whose body is only a docstring, `pass`, `...` or a `raise`
+    (`NotImplementedError`): a hook that subclasses override, maybe with one that suspends."""
+    return all(
+        isinstance(line, cst.SimpleStatementLine) and all(map(_does_nothing, line.body))
+        for line in statements(method.body)
+    )
+
+
+def _does_nothing(small: cst.BaseSmallStatement) -> bool:
+    if isinstance(small, cst.Expr):
+        return isinstance(small.value, cst.SimpleString | cst.ConcatenatedString | cst.Ellipsis)
+    return isinstance(small, cst.Pass | cst.Raise)
+
+
+def _first_parameter(method: cst.FunctionDef) -> str | None:
+    if any(_is_named(d.decorator, "staticmethod") for d in method.decorators):
+        return None
+    params = [*method.params.posonly_params, *method.params.params]
+    return params[0].name.value if params else None
+
+
+def _is_named(expr: cst.BaseExpression, name: str) -> bool:
+    return (get_full_name_for_node(expr) or "").rsplit(".", 1)[-1] == name
+
+
+def _binds(function: cst.FunctionDef, name: str) -> bool:
+    """Whether `function` binds `name` itself (a parameter, an assignment), hiding the
+    module's function of that name."""
+    parameters = function.params
+    every = [*parameters.posonly_params, *parameters.params, *parameters.kwonly_params]
+    every += [p for p in (parameters.star_arg, parameters.star_kwarg) if isinstance(p, cst.Param)]
+    return any(param.name.value == name for param in every) or name in bound_names([function.body])
+
+
+def _references(module: cst.Module) -> Iterator[tuple[str, bool]]:
+    """Each name the module reads (`f`, the `m` of `x.m`), with whether it is called in a
+    shielded way there: `shield(f())`, or awaited in a shielding cancel scope."""
+    shielded: set[cst.BaseExpression] = set()
+    names = module_names(module)
+    pending: list[tuple[cst.CSTNode, bool]] = [(module, False)]
+    while pending:
+        node, in_scope = pending.pop()
+        if isinstance(node, cst.Call) and node.args and _is_shield(node.func, names):
+            shielded.add(node.args[0].value)
+        if isinstance(node, cst.Await) and in_scope:
+            shielded.add(node.expression)
+        if isinstance(node, cst.Call) and (read := _called_name(node)) is not None:
+            yield read, node in shielded
+        elif isinstance(node, cst.Name):
+            yield node.value, False
+        elif isinstance(node, cst.Attribute):
+            yield node.attr.value, False
+        # A nested definition's code runs when it is called, wherever that is.
+        in_scope = in_scope and not isinstance(node, cst.FunctionDef | cst.Lambda | cst.ClassDef)
+        pending += [(child, in_scope) for child in _read_parts(node)]
+        if isinstance(node, cst.With) and any(map(_shields, node.items)):
+            pending.append((node.body, True))
+
+
+def _read_parts(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The children of `node` that `_references` walks on its own: not the name a call,
+    an attribute or a definition spells (reported with `node`), nor a shielded `with` body
+    (walked apart)."""
+    if isinstance(node, cst.Call):
+        func = node.func
+        skipped: cst.CSTNode = func if _called_name(node) is not None else node
+        parts = [child for child in children(node) if child is not skipped]
+        return [*parts, func.value] if isinstance(func, cst.Attribute) else parts
+    if isinstance(node, cst.Attribute):
+        return [node.value]
+    if isinstance(node, cst.FunctionDef | cst.ClassDef):
+        return [child for child in children(node) if child is not node.name]
+    if isinstance(node, cst.With) and any(map(_shields, node.items)):
+        return [child for child in children(node) if child is not node.body]
+    return children(node)
+
+
+def _is_shield(func: cst.BaseExpression, names: ModuleNames) -> bool:
+    return "asyncio.shield" in names.qualified_names(func)
+
+
+def _called_name(call: cst.Call) -> str | None:
+    if isinstance(call.func, cst.Name):
+        return call.func.value
+    if isinstance(call.func, cst.Attribute):
+        return call.func.attr.value
+    return None
+
+
+def _shields(item: cst.WithItem) -> bool:
+    """`trio.CancelScope(shield=True)`, `anyio.move_on_after(5, shield=True)`."""
+    manager = item.item
+    return (
+        isinstance(manager, cst.Call)
+        and (get_full_name_for_node(manager.func) or "").rsplit(".", 1)[-1] in _SHIELDING_SCOPES
+        and any(
+            arg.keyword is not None
+            and arg.keyword.value == "shield"
+            and isinstance(arg.value, cst.Name)
+            and arg.value.value == "True"
+            for arg in manager.args
+        )
+    )
+
+
+def cancellable_coroutine(
+    try_node: TryNode, ancestors: Sequence[cst.CSTNode], module: cst.Module
+) -> cst.FunctionDef | None:
+    """The `async def` whose `try` this is, if its body may suspend: `guarded_coroutine`,
+    without the awaits that cannot (`await self._reset()` of a method with no await)."""
+    function = guarded_coroutine(try_node, ancestors)
+    if function is None or not suspending(module, function).within(try_node.body):
+        return None
+    return function
+
+
+def done_before(node: cst.CSTNode, ancestors: Sequence[cst.CSTNode]) -> frozenset[str]:
+    """The futures that the statements before `node`, in the block that holds it, leave
+    done (see `completed_futures`); `ancestors` nearest first."""
+    block = ancestors[0] if ancestors else None
+    if not isinstance(block, cst.IndentedBlock | cst.Module):
+        return frozenset()
+    lines = list(block.body)
+    before = next((lines[:i] for i, line in enumerate(lines) if line is node), [])
+    return completed_futures(before)
+
+
+def completed_futures(lines: Sequence[cst.BaseStatement]) -> frozenset[str]:
+    """The futures that `lines`, run in order, leave done: `fut.set_result(x)` or
+    `fut.set_exception(e)` (which raises unless `fut` was pending), not bound anew after."""
+    done: set[str] = set()
+    for line in lines:
+        done -= bound_names([line])
+        if isinstance(line, cst.SimpleStatementLine):
+            for small in line.body:
+                if (
+                    isinstance(small, cst.Expr)
+                    and isinstance(small.value, cst.Call)
+                    and isinstance(small.value.func, cst.Attribute)
+                    and small.value.func.attr.value in _COMPLETERS
+                    and (name := dotted_name(small.value.func.value)) is not None
+                ):
+                    done.add(name)
+    return frozenset(done)
+
+
+# The gates: which functions the rules read for context (see `Rule.is_context`).
+
+
+def may_never_suspend(coroutines: Sequence[ast.AsyncFunctionDef]) -> bool:
+    """Whether one of `coroutines` may never suspend: its only cancellation points are
+    awaits of a call by name or of a method (`await self.reset()`), if any. Such a function
+    tells a rule judging a caller whether that caller's await is a cancellation point."""
+    return any(_awaits_only_plain_calls(coroutine) for coroutine in coroutines)
+
+
+def _awaits_only_plain_calls(coroutine: ast.AsyncFunctionDef) -> bool:
+    pending: list[ast.AST] = list(coroutine.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.AsyncFor | ast.AsyncWith | ast.Yield | ast.YieldFrom):
+            return False
+        if isinstance(node, ast.comprehension) and node.is_async:
+            return False
+        if isinstance(node, ast.Await) and not (
+            isinstance(node.value, ast.Call)
+            and (
+                isinstance(node.value.func, ast.Name)
+                or (
+                    isinstance(node.value.func, ast.Attribute)
+                    and isinstance(node.value.func.value, ast.Name)
+                )
+            )
+        ):
+            return False
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+            pending.extend(ast.iter_child_nodes(node))
+    return True
