@@ -106,9 +106,29 @@ class ModuleCode:
 
     units: list[tuple[Function, CoroutineCode]]
     rest: CoroutineCode
+    owners: dict[Function, tuple[ast.ClassDef, ...]]
+    """The classes around each method (outermost first); a module-level function has none."""
+    top_classes: dict[str, list[ast.ClassDef]]
+    """The classes defined at the module's top level, by name."""
 
     def may_apply(self, is_candidate: Callable[[CoroutineCode], bool]) -> bool:
         return is_candidate(self.rest) or any(is_candidate(code) for _, code in self.units)
+
+    def classes_read_from(self, function: Function) -> set[ast.ClassDef]:
+        """The classes whose methods a rule may read about code in `function`, when it reads
+        the methods of that code's class and of its base classes defined at the module's top
+        level, by name (as `codemods.analysis.setup` does): the classes around `function` and
+        in it, with their bases so found."""
+        pending = [*self.owners.get(function, ())]
+        pending += [node for node in ast.walk(function) if isinstance(node, ast.ClassDef)]
+        found: set[ast.ClassDef] = set()
+        while pending:
+            cls = pending.pop()
+            if cls not in found:
+                found.add(cls)
+                bases = (name for base in cls.bases if (name := dotted(base)) is not None)
+                pending += [base for name in bases for base in self.top_classes.get(name, ())]
+        return found
 
 
 def module_code(tree: ast.Module) -> ModuleCode:
@@ -117,17 +137,24 @@ def module_code(tree: ast.Module) -> ModuleCode:
     aliases: dict[str, set[str]] = {}
     modules: set[str] = set()
     units: list[tuple[Function, CoroutineCode]] = []
+    owners: dict[Function, tuple[ast.ClassDef, ...]] = {}
     rest: list[ast.stmt] = []
-    pending = list(tree.body)
+    pending: list[tuple[ast.stmt, tuple[ast.ClassDef, ...]]] = [(node, ()) for node in tree.body]
     while pending:
-        statement = pending.pop(0)
+        statement, around = pending.pop(0)
         if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
             units.append((statement, _coroutine_code([statement], aliases, modules)))
+            if around:
+                owners[statement] = around
         elif isinstance(statement, ast.ClassDef):
-            pending[:0] = statement.body
+            pending[:0] = [(node, (*around, statement)) for node in statement.body]
         else:
             rest.append(statement)
-    return ModuleCode(units, _coroutine_code(rest, aliases, modules))
+    top_classes: dict[str, list[ast.ClassDef]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            top_classes.setdefault(node.name, []).append(node)
+    return ModuleCode(units, _coroutine_code(rest, aliases, modules), owners, top_classes)
 
 
 def _coroutine_code(
@@ -326,18 +353,22 @@ def undoes_then_raises(handler: ast.ExceptHandler) -> bool:
 
 
 def does_more_than_log(body: list[ast.stmt]) -> bool:
-    """Whether a handler body holds a statement other than `raise`, `pass` or a log call."""
-    return any(
-        not (
-            isinstance(statement, ast.Raise | ast.Pass)
-            or (
-                isinstance(statement, ast.Expr)
-                and isinstance(statement.value, ast.Call)
-                and last_name(statement.value.func) in _LOG_CALLS
-            )
-        )
-        for statement in body
-    )
+    """Whether a handler body holds a statement other than `raise`, `pass` or a log call, at
+    any depth: an `if` (or any compound statement) that only logs and raises in each of its
+    blocks does no more. (The compensation CF202, CF204 and CF205 look for is a call or an
+    assignment in the handler's blocks, never in a header.)"""
+    return not all(map(_only_logs, body))
+
+
+def _only_logs(node: ast.AST) -> bool:
+    """A `raise`, a `pass`, a log call, or a compound statement (or a clause of one) whose
+    blocks hold only those."""
+    if isinstance(node, ast.Raise | ast.Pass):
+        return True
+    if isinstance(node, ast.Expr):
+        return isinstance(node.value, ast.Call) and last_name(node.value.func) in _LOG_CALLS
+    blocks = [getattr(node, field) for field in _block_fields(type(node))]
+    return bool(blocks) and all(_only_logs(part) for block in blocks for part in block)
 
 
 def binds_attribute(node: ast.arg | ast.Assign | ast.AnnAssign) -> bool:
