@@ -13,6 +13,7 @@ import ast
 import functools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from codemods.analysis.cleanup import is_cleanup_name
 from codemods.analysis.names import CANCELLATION_CLASSES, CANCELLATION_FACTORIES
@@ -165,55 +166,80 @@ def _coroutine_code(
     statements, and expressions are most of a module's nodes."""
     code = CoroutineCode([], [], aliases, modules, [], [], [], [], [])
     # Each node with whether its frame is a coroutine's, and whether it is a function's.
+    # (Node types are compared with `is`: the walk tests every statement of the module, and
+    # the stdlib's statement classes have no subclasses.)
     stack: list[tuple[ast.AST, bool, bool]] = [(root, False, False) for root in roots]
     while stack:
         node, in_coroutine, in_function = stack.pop()
-        if isinstance(node, ast.AsyncFunctionDef | ast.FunctionDef):
-            in_coroutine = isinstance(node, ast.AsyncFunctionDef)
+        kind = type(node)
+        if kind is ast.AsyncFunctionDef or kind is ast.FunctionDef:
+            in_coroutine = kind is ast.AsyncFunctionDef
             in_function = True
-            if isinstance(node, ast.AsyncFunctionDef):
-                code.coroutines.append(node)
-        elif isinstance(node, ast.ClassDef):
+            if in_coroutine:
+                code.coroutines.append(cast(ast.AsyncFunctionDef, node))
+        elif kind is ast.ClassDef:
             in_coroutine = in_function = False
-        elif isinstance(node, ast.ImportFrom):
-            for alias in node.names:
-                if alias.asname:
-                    code.aliases.setdefault(alias.name, set()).add(alias.asname)
-        elif isinstance(node, ast.Import):
-            code.modules.update(alias.asname or alias.name.split(".")[0] for alias in node.names)
+        elif kind is ast.ImportFrom or kind is ast.Import:
+            _gather_import(cast(ast.Import | ast.ImportFrom, node), code)
         if in_function:
-            if isinstance(node, ast.Expr):
-                discarded = without_await(node.value)
+            if kind is ast.Expr:
+                discarded = without_await(cast(ast.Expr, node).value)
                 if isinstance(discarded, ast.Call):
                     code.discarded_calls.append(discarded)
-            if isinstance(node, ast.arg | ast.Assign | ast.AnnAssign):
-                code.bindings.append(node)
+            elif kind is ast.arg or kind is ast.Assign or kind is ast.AnnAssign:
+                code.bindings.append(cast(ast.arg | ast.Assign | ast.AnnAssign, node))
+        fields = _BLOCK_FIELDS.get(kind)
+        if fields is None:
+            fields = _block_fields(kind)
+        if not fields:
+            continue  # a simple statement (or a parameter): nothing below it to read
         if in_coroutine:
-            if isinstance(node, ast.Try | ast.TryStar):
-                if can_be_cancelled(node):
-                    code.tries.append(node)
-                if node.finalbody:
-                    code.finally_tries.append(node)
-            if isinstance(node, ast.With):
-                code.withs.append(node)
-            for field in _block_fields(type(node)):
-                block = getattr(node, field)
-                if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
-                    code.blocks.append(block)
-        stack.extend((child, in_coroutine, in_function) for child in _statement_parts(node))
+            _gather_coroutine_statement(node, fields, code)
+        stack.extend(
+            [(child, in_coroutine, in_function) for child in _statement_parts(node, fields)]
+        )
     return code
 
 
-def _statement_parts(node: ast.AST) -> Iterator[ast.AST]:
-    """The statements, clauses and parameters directly in `node`, not its expressions."""
+def _gather_import(node: ast.Import | ast.ImportFrom, code: CoroutineCode) -> None:
+    if isinstance(node, ast.ImportFrom):
+        for alias in node.names:
+            if alias.asname:
+                code.aliases.setdefault(alias.name, set()).add(alias.asname)
+    else:
+        code.modules.update(alias.asname or alias.name.split(".")[0] for alias in node.names)
+
+
+def _gather_coroutine_statement(
+    node: ast.AST, fields: tuple[str, ...], code: CoroutineCode
+) -> None:
+    """What a compound statement (or clause) of a coroutine's frame adds to `code`."""
+    if isinstance(node, ast.Try | ast.TryStar):
+        if can_be_cancelled(node):
+            code.tries.append(node)
+        if node.finalbody:
+            code.finally_tries.append(node)
+    elif isinstance(node, ast.With):
+        code.withs.append(node)
+    for field in fields:
+        block = getattr(node, field)
+        if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+            code.blocks.append(block)
+
+
+def _statement_parts(node: ast.AST, fields: tuple[str, ...]) -> list[ast.AST]:
+    """The statements, clauses and parameters directly in `node` (whose block fields are
+    `fields`), not its expressions."""
+    parts: list[ast.AST] = []
     if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
         arguments = node.args
-        yield from (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)
-        yield from (arg for arg in (arguments.vararg, arguments.kwarg) if arg is not None)
-    for field in _block_fields(type(node)):
+        parts += [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+        parts += [arg for arg in (arguments.vararg, arguments.kwarg) if arg is not None]
+    for field in fields:
         block = getattr(node, field)
         if isinstance(block, list):
-            yield from block
+            parts += block
+    return parts
 
 
 _BLOCK_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}
