@@ -240,5 +240,5 @@ def _may_name_cleanups(iterable: ast.expr, cleanup_names: frozenset[str]) -> boo
     return any(
         any(word in name.lower() for word in words)
         for node in ast.walk(iterable)
-        if (name := last_name(node)) is not None and isinstance(node, ast.Name | ast.Attribute)
+        if isinstance(node, ast.Name | ast.Attribute) and (name := last_name(node)) is not None
     )
