@@ -387,13 +387,23 @@ def _rules(codes: tuple[str, ...]) -> tuple[type[Rule], ...]:
 def _unneeded(code: ModuleCode, rules: list[type[Rule]], options: RuleOptions) -> list[Function]:
     """The functions of the module that no rule needs to see: none of their candidate checks
     accepts them, and none reads them for context."""
-    return [
+    needed = set().union(*(_needed_by(rule, code, options) for rule in rules))
+    return [function for function, _ in code.units if function not in needed]
+
+
+def _needed_by(rule: type[Rule], code: ModuleCode, options: RuleOptions) -> set[Function]:
+    """The functions `rule` analyses: its candidates, and those it reads for context (where
+    it reads them: in a candidate's classes, or anywhere in the module)."""
+    candidates = {function for function, part in code.units if rule.is_candidate(part, options)}
+    context = {
         function
         for function, part in code.units
-        if not any(
-            rule.is_candidate(part, options) or rule.is_context(part, options) for rule in rules
-        )
-    ]
+        if function not in candidates and rule.is_context(part, options)
+    }
+    if context and rule.reads_context_in_class and not rule.is_candidate(code.rest, options):
+        classes = set().union(*map(code.classes_read_from, candidates))
+        context = {function for function in context if classes & set(code.owners.get(function, ()))}
+    return candidates | context
 
 
 def _parse(

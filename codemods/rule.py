@@ -133,6 +133,11 @@ class Rule(VisitorBasedCodemodCommand):
         (with coroutine code `code`): it is then analysed along with the candidates."""
         return False
 
+    reads_context_in_class: ClassVar[bool] = False
+    """Whether the rule reads the functions `is_context` accepts only as methods of a
+    candidate's class or of its base classes in the module (`ModuleCode.classes_read_from`):
+    the others, elsewhere in the module, need not be analysed."""
+
     @staticmethod
     def add_args(arg_parser: argparse.ArgumentParser) -> None:
         arg_parser.add_argument(

@@ -14,7 +14,7 @@ from codemods.engine import process_source
 from codemods.model import Finding, FixSafety, Mode, RuleOptions, Settings
 from codemods.prefilter.focus import still_stubbed, stubbed, unstubbed
 from codemods.prefilter.statements import module_code
-from codemods.registry import all_rules
+from codemods.registry import all_rules, rule_by_code
 
 MODULE = textwrap.dedent(
     """\
@@ -221,3 +221,59 @@ def test_still_stubbed_names_the_stubs_that_spell_none_of_the_chosen_names() -> 
     assert [f.name for f in still_stubbed(without_os, source, functions) or []] == ["b"]
     assert unstubbed(without_os, source, functions) is None
     assert still_stubbed(b"", source, functions) is None  # the stubs are gone
+
+
+CLASSES = textwrap.dedent(
+    """\
+    import asyncio
+
+
+    class Base:
+        def _connect(self) -> None:
+            self.client = object()
+
+
+    class Device(Base):
+        def __init__(self) -> None:
+            self.lock = asyncio.Lock()
+
+        async def update(self) -> None:
+            self._connect()
+            try:
+                await self.client.read()
+            except OSError:
+                self.client.close()
+                raise
+
+
+    class Other:
+        def __init__(self) -> None:
+            self.state = None
+    """
+).encode()
+
+
+def test_context_read_in_a_class_is_kept_in_the_candidates_classes_only() -> None:
+    """CF205 reads the methods of a candidate's class and of its bases in the module (what
+    `_connect` set up): those stay, and a method of another class becomes a stub."""
+    rule = rule_by_code("CF205")
+    assert rule.reads_context_in_class
+    code = module_code(ast.parse(CLASSES))
+    unneeded = engine._unneeded(code, [rule], RuleOptions())
+    assert [function.name for function in unneeded] == ["__init__"]
+    assert [cls.name for cls in code.owners[unneeded[0]]] == ["Other"]
+    settings = Settings(Mode.CHECK, ("CF205",), RuleOptions())
+    focused = process_source(CLASSES, "m.py", settings)
+    assert [finding.code for finding in focused.findings] == ["CF205"]
+    assert focused == process_source(CLASSES, "m.py", settings, focus=False)
+
+
+def test_a_candidate_in_module_code_keeps_every_context_function() -> None:
+    """A coroutine inside an `if` is module code, not a function of its own: what it reads
+    cannot be placed in a class, so all the context stays."""
+    source = CLASSES.replace(b"class Device(Base):", b"if True:\n  class Device(Base):")
+    source = source.replace(b"\n    ", b"\n      ").replace(
+        b"\n      class Other", b"\nclass Other"
+    )
+    code = module_code(ast.parse(source))
+    assert engine._unneeded(code, [rule_by_code("CF205")], RuleOptions()) == []

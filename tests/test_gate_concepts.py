@@ -20,7 +20,8 @@ import pytest
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from codemods.analysis.blocks import leaves_block
-from codemods.analysis.cleanup import called_name, cleaned_resources
+from codemods.analysis.cleanup import always_cleans_up, called_name, cleaned_resources
+from codemods.analysis.compensation import Judge
 from codemods.analysis.handlers import Handler
 from codemods.analysis.names import ExceptionNames, module_names
 from codemods.analysis.scope import assigned_targets, dotted_name, has_cancellation_point, walk
@@ -240,3 +241,42 @@ def _future_names_bound(node: cst.CSTNode) -> list[str]:
     else:
         return []
     return [name for name in candidates if _binds_future(node, {name})]
+
+
+def _handler(source: str) -> ast.ExceptHandler:
+    tree = ast.parse(source)
+    assert isinstance(tree.body[0], ast.Try)
+    return tree.body[0].handlers[0]
+
+
+def test_a_handler_whose_blocks_only_log_and_raise_does_no_more() -> None:
+    """The gates of CF202, CF204 and CF205 look into an `if` (or any compound statement) of
+    a handler: one that only logs and raises in each block undoes nothing."""
+    quiet = "try:\n    f()\nexcept E as err:\n    if err.status == 401:\n        raise A from err\n"
+    quiet += "    else:\n        log.debug('x')\n    raise B from err\n"
+    assert not statements.does_more_than_log(_handler(quiet).body)
+    undoes = quiet.replace("log.debug('x')", "self._conn = None")
+    assert statements.does_more_than_log(_handler(undoes).body)
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+@pytest.mark.slow  # every handler of every fixture
+def test_a_handler_that_only_logs_never_compensates(case: Path) -> None:
+    """Where the gate says a handler does no more than log, the rules' analysis finds no
+    statement that cleans up or undoes before the handler is left (what `compensation`
+    needs), even counting every name of the module as held."""
+    source = _parsed(case)
+    stdlib = _stdlib_nodes(source)
+    module, _ = _cst_positions(source)
+    held = frozenset(node.value for node in walk(module) if isinstance(node, cst.Name))
+    judge = Judge(held, None, DEFAULT_CLEANUP_NAMES)
+    for key, node in _cst_nodes(source):
+        for other in stdlib.get(key, ()):
+            if (
+                isinstance(node, cst.ExceptHandler)
+                and isinstance(other, ast.ExceptHandler)
+                and not statements.does_more_than_log(other.body)
+            ):
+                body = list(node.body.body) if isinstance(node.body, cst.IndentedBlock) else []
+                assert not always_cleans_up(body, DEFAULT_CLEANUP_NAMES), ast.unparse(other)
+                assert not judge.always_undoes(body), ast.unparse(other)

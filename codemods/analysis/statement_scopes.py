@@ -79,7 +79,11 @@ def _scopes(module: cst.Module, statement: cst.CSTNode, member: cst.CSTNode | No
     Each definition left out binds its name all the same, as LibCST's scope analysis binds
     it before it reads the definition. The nodes kept are the module's own (not copies), so
     the scopes map them."""
-    body = [node for node in module.body if node is statement or not isinstance(node, _Definition)]
+    body = [
+        node if node is statement else _without_values(node)
+        for node in module.body
+        if node is statement or not isinstance(node, _Definition)
+    ]
     left_out = [
         node for node in module.body if node is not statement and isinstance(node, _Definition)
     ]
@@ -90,6 +94,28 @@ def _scopes(module: cst.Module, statement: cst.CSTNode, member: cst.CSTNode | No
     if isinstance(kept, cst.ClassDef) and isinstance(kept.body, cst.IndentedBlock):
         _bind(scopes[kept.body.body[0]], class_left_out)
     return scopes
+
+
+def _without_values(statement: cst.BaseStatement) -> cst.BaseStatement:
+    """A top-level line of simple statements without the values it assigns or evaluates
+    (`None` in their place) where no `:=` binds a name in them: the same names bound, at a
+    fraction of the analysis' cost (a module's tables of entity descriptions, its schemas).
+    What a value reads is not in the reduced scopes anyway (see the module's docstring)."""
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return statement
+    return statement.with_changes(body=[_without_value(small) for small in statement.body])
+
+
+def _without_value(small: cst.BaseSmallStatement) -> cst.BaseSmallStatement:
+    if not isinstance(small, cst.Assign | cst.AnnAssign | cst.AugAssign | cst.Expr):
+        return small
+    value = small.value
+    if value is None or any(isinstance(node, cst.NamedExpr) for node in walk(value)):
+        return small
+    return small.with_changes(value=_NONE)
+
+
+_NONE = cst.Name("None")
 
 
 def _without_members(

@@ -13,6 +13,7 @@ import ast
 import functools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from codemods.analysis.cleanup import is_cleanup_name
 from codemods.analysis.names import CANCELLATION_CLASSES, CANCELLATION_FACTORIES
@@ -106,9 +107,29 @@ class ModuleCode:
 
     units: list[tuple[Function, CoroutineCode]]
     rest: CoroutineCode
+    owners: dict[Function, tuple[ast.ClassDef, ...]]
+    """The classes around each method (outermost first); a module-level function has none."""
+    top_classes: dict[str, list[ast.ClassDef]]
+    """The classes defined at the module's top level, by name."""
 
     def may_apply(self, is_candidate: Callable[[CoroutineCode], bool]) -> bool:
         return is_candidate(self.rest) or any(is_candidate(code) for _, code in self.units)
+
+    def classes_read_from(self, function: Function) -> set[ast.ClassDef]:
+        """The classes whose methods a rule may read about code in `function`, when it reads
+        the methods of that code's class and of its base classes defined at the module's top
+        level, by name (as `codemods.analysis.setup` does): the classes around `function` and
+        in it, with their bases so found."""
+        pending = [*self.owners.get(function, ())]
+        pending += [node for node in ast.walk(function) if isinstance(node, ast.ClassDef)]
+        found: set[ast.ClassDef] = set()
+        while pending:
+            cls = pending.pop()
+            if cls not in found:
+                found.add(cls)
+                bases = (name for base in cls.bases if (name := dotted(base)) is not None)
+                pending += [base for name in bases for base in self.top_classes.get(name, ())]
+        return found
 
 
 def module_code(tree: ast.Module) -> ModuleCode:
@@ -117,17 +138,24 @@ def module_code(tree: ast.Module) -> ModuleCode:
     aliases: dict[str, set[str]] = {}
     modules: set[str] = set()
     units: list[tuple[Function, CoroutineCode]] = []
+    owners: dict[Function, tuple[ast.ClassDef, ...]] = {}
     rest: list[ast.stmt] = []
-    pending = list(tree.body)
+    pending: list[tuple[ast.stmt, tuple[ast.ClassDef, ...]]] = [(node, ()) for node in tree.body]
     while pending:
-        statement = pending.pop(0)
+        statement, around = pending.pop(0)
         if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
             units.append((statement, _coroutine_code([statement], aliases, modules)))
+            if around:
+                owners[statement] = around
         elif isinstance(statement, ast.ClassDef):
-            pending[:0] = statement.body
+            pending[:0] = [(node, (*around, statement)) for node in statement.body]
         else:
             rest.append(statement)
-    return ModuleCode(units, _coroutine_code(rest, aliases, modules))
+    top_classes: dict[str, list[ast.ClassDef]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            top_classes.setdefault(node.name, []).append(node)
+    return ModuleCode(units, _coroutine_code(rest, aliases, modules), owners, top_classes)
 
 
 def _coroutine_code(
@@ -138,55 +166,80 @@ def _coroutine_code(
     statements, and expressions are most of a module's nodes."""
     code = CoroutineCode([], [], aliases, modules, [], [], [], [], [])
     # Each node with whether its frame is a coroutine's, and whether it is a function's.
+    # (Node types are compared with `is`: the walk tests every statement of the module, and
+    # the stdlib's statement classes have no subclasses.)
     stack: list[tuple[ast.AST, bool, bool]] = [(root, False, False) for root in roots]
     while stack:
         node, in_coroutine, in_function = stack.pop()
-        if isinstance(node, ast.AsyncFunctionDef | ast.FunctionDef):
-            in_coroutine = isinstance(node, ast.AsyncFunctionDef)
+        kind = type(node)
+        if kind is ast.AsyncFunctionDef or kind is ast.FunctionDef:
+            in_coroutine = kind is ast.AsyncFunctionDef
             in_function = True
-            if isinstance(node, ast.AsyncFunctionDef):
-                code.coroutines.append(node)
-        elif isinstance(node, ast.ClassDef):
+            if in_coroutine:
+                code.coroutines.append(cast(ast.AsyncFunctionDef, node))
+        elif kind is ast.ClassDef:
             in_coroutine = in_function = False
-        elif isinstance(node, ast.ImportFrom):
-            for alias in node.names:
-                if alias.asname:
-                    code.aliases.setdefault(alias.name, set()).add(alias.asname)
-        elif isinstance(node, ast.Import):
-            code.modules.update(alias.asname or alias.name.split(".")[0] for alias in node.names)
+        elif kind is ast.ImportFrom or kind is ast.Import:
+            _gather_import(cast(ast.Import | ast.ImportFrom, node), code)
         if in_function:
-            if isinstance(node, ast.Expr):
-                discarded = without_await(node.value)
+            if kind is ast.Expr:
+                discarded = without_await(cast(ast.Expr, node).value)
                 if isinstance(discarded, ast.Call):
                     code.discarded_calls.append(discarded)
-            if isinstance(node, ast.arg | ast.Assign | ast.AnnAssign):
-                code.bindings.append(node)
+            elif kind is ast.arg or kind is ast.Assign or kind is ast.AnnAssign:
+                code.bindings.append(cast(ast.arg | ast.Assign | ast.AnnAssign, node))
+        fields = _BLOCK_FIELDS.get(kind)
+        if fields is None:
+            fields = _block_fields(kind)
+        if not fields:
+            continue  # a simple statement (or a parameter): nothing below it to read
         if in_coroutine:
-            if isinstance(node, ast.Try | ast.TryStar):
-                if can_be_cancelled(node):
-                    code.tries.append(node)
-                if node.finalbody:
-                    code.finally_tries.append(node)
-            if isinstance(node, ast.With):
-                code.withs.append(node)
-            for field in _block_fields(type(node)):
-                block = getattr(node, field)
-                if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
-                    code.blocks.append(block)
-        stack.extend((child, in_coroutine, in_function) for child in _statement_parts(node))
+            _gather_coroutine_statement(node, fields, code)
+        stack.extend(
+            [(child, in_coroutine, in_function) for child in _statement_parts(node, fields)]
+        )
     return code
 
 
-def _statement_parts(node: ast.AST) -> Iterator[ast.AST]:
-    """The statements, clauses and parameters directly in `node`, not its expressions."""
+def _gather_import(node: ast.Import | ast.ImportFrom, code: CoroutineCode) -> None:
+    if isinstance(node, ast.ImportFrom):
+        for alias in node.names:
+            if alias.asname:
+                code.aliases.setdefault(alias.name, set()).add(alias.asname)
+    else:
+        code.modules.update(alias.asname or alias.name.split(".")[0] for alias in node.names)
+
+
+def _gather_coroutine_statement(
+    node: ast.AST, fields: tuple[str, ...], code: CoroutineCode
+) -> None:
+    """What a compound statement (or clause) of a coroutine's frame adds to `code`."""
+    if isinstance(node, ast.Try | ast.TryStar):
+        if can_be_cancelled(node):
+            code.tries.append(node)
+        if node.finalbody:
+            code.finally_tries.append(node)
+    elif isinstance(node, ast.With):
+        code.withs.append(node)
+    for field in fields:
+        block = getattr(node, field)
+        if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+            code.blocks.append(block)
+
+
+def _statement_parts(node: ast.AST, fields: tuple[str, ...]) -> list[ast.AST]:
+    """The statements, clauses and parameters directly in `node` (whose block fields are
+    `fields`), not its expressions."""
+    parts: list[ast.AST] = []
     if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
         arguments = node.args
-        yield from (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)
-        yield from (arg for arg in (arguments.vararg, arguments.kwarg) if arg is not None)
-    for field in _block_fields(type(node)):
+        parts += [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+        parts += [arg for arg in (arguments.vararg, arguments.kwarg) if arg is not None]
+    for field in fields:
         block = getattr(node, field)
         if isinstance(block, list):
-            yield from block
+            parts += block
+    return parts
 
 
 _BLOCK_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}
@@ -326,18 +379,22 @@ def undoes_then_raises(handler: ast.ExceptHandler) -> bool:
 
 
 def does_more_than_log(body: list[ast.stmt]) -> bool:
-    """Whether a handler body holds a statement other than `raise`, `pass` or a log call."""
-    return any(
-        not (
-            isinstance(statement, ast.Raise | ast.Pass)
-            or (
-                isinstance(statement, ast.Expr)
-                and isinstance(statement.value, ast.Call)
-                and last_name(statement.value.func) in _LOG_CALLS
-            )
-        )
-        for statement in body
-    )
+    """Whether a handler body holds a statement other than `raise`, `pass` or a log call, at
+    any depth: an `if` (or any compound statement) that only logs and raises in each of its
+    blocks does no more. (The compensation CF202, CF204 and CF205 look for is a call or an
+    assignment in the handler's blocks, never in a header.)"""
+    return not all(map(_only_logs, body))
+
+
+def _only_logs(node: ast.AST) -> bool:
+    """A `raise`, a `pass`, a log call, or a compound statement (or a clause of one) whose
+    blocks hold only those."""
+    if isinstance(node, ast.Raise | ast.Pass):
+        return True
+    if isinstance(node, ast.Expr):
+        return isinstance(node.value, ast.Call) and last_name(node.value.func) in _LOG_CALLS
+    blocks = [getattr(node, field) for field in _block_fields(type(node))]
+    return bool(blocks) and all(_only_logs(part) for block in blocks for part in block)
 
 
 def binds_attribute(node: ast.arg | ast.Assign | ast.AnnAssign) -> bool:

@@ -10,7 +10,7 @@ from codemods.analysis.exits import Exit, handler_exits
 from codemods.analysis.handler_rule import HandlerRule
 from codemods.analysis.scope import enclosing_coroutine, has_cancellation_point, walk_same_frame
 from codemods.model import FixSafety, RuleOptions
-from codemods.prefilter.statements import CoroutineCode
+from codemods.prefilter.statements import CoroutineCode, calls_cleanup, last_name
 from codemods.prefilter.statements import has_cancellation_point as may_suspend
 
 
@@ -86,7 +86,7 @@ class CleanupLoopStopsOnCancel(HandlerRule):
 
     @classmethod
     def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:
-        return may_collect_cleanup_errors(code)
+        return may_collect_cleanup_errors(code, options.cleanup_names)
 
     def leave_For(
         self, original_node: cst.For, updated_node: cst.For
@@ -208,15 +208,37 @@ def _noting_cancellation(
 # The gates: what a file needs for this rule to have a finding (False: certainly none).
 
 
-def may_collect_cleanup_errors(code: CoroutineCode) -> bool:
-    """Whether some coroutine block has a `for` whose body is one `try` with a handler and a
-    cancellation point (CF206's shape)."""
+def may_collect_cleanup_errors(code: CoroutineCode, cleanup_names: frozenset[str]) -> bool:
+    """Whether some coroutine block has a `for` without `else` whose body is one `try`
+    without `else` or `finally`, with a handler and a cancellation point, over cleanups: a
+    cleanup call in the `try`, a coroutine named like one, or a cleanup word in what the loop
+    iterates over (CF206's shape)."""
+    named = any(
+        is_cleanup_name(coroutine.name, cleanup_names, loose=True) for coroutine in code.coroutines
+    )
     return any(
         isinstance(statement, ast.For)
+        and not statement.orelse
         and len(statement.body) == 1
-        and isinstance(statement.body[0], ast.Try)
-        and bool(statement.body[0].handlers)
-        and any(map(may_suspend, statement.body[0].body))
+        and isinstance(try_node := statement.body[0], ast.Try)
+        and bool(try_node.handlers)
+        and not (try_node.orelse or try_node.finalbody)
+        and any(map(may_suspend, try_node.body))
+        and (
+            named
+            or any(calls_cleanup(part, cleanup_names) for part in try_node.body)
+            or _may_name_cleanups(statement.iter, cleanup_names)
+        )
         for block in code.blocks
         for statement in block
+    )
+
+
+def _may_name_cleanups(iterable: ast.expr, cleanup_names: frozenset[str]) -> bool:
+    """Whether a name in `iterable` has a cleanup word in it (`_named_like_cleanup`)."""
+    words = [word for word in cleanup_names if len(word) > 3]
+    return any(
+        any(word in name.lower() for word in words)
+        for node in ast.walk(iterable)
+        if isinstance(node, ast.Name | ast.Attribute) and (name := last_name(node)) is not None
     )

@@ -114,6 +114,7 @@ class CleanupOnlyOnException(HandlerRule):
     message = "`except Exception` cleanup is skipped on cancellation; catch `BaseException`"
     fix_kinds = (FixSafety.SAFE, FixSafety.UNSAFE)
     required_bytes = (b"async", b"except", b"Exception")
+    reads_context_in_class = True
 
     @classmethod
     def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:

@@ -121,6 +121,7 @@ class CleanupOnlyOnSomeErrors(HandlerRule):
     message = "cleanup runs on some errors but is skipped on cancellation"
     fix_kinds = (FixSafety.SAFE, FixSafety.UNSAFE)
     required_bytes = (b"async", b"except", b"raise")
+    reads_context_in_class = True
 
     @classmethod
     def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:

@@ -518,9 +518,12 @@ def may_skip_cleanup(code: CoroutineCode, cleanup_names: frozenset[str]) -> bool
     """Whether some coroutine block cleans up, as a statement, what an earlier statement of
     the block acquired, with a cancellation point in between (CF203's shape)."""
     for block in code.blocks:
+        cleaned = [_may_clean(statement, cleanup_names) for statement in block]
+        if not any(cleaned):
+            continue  # (what the block acquires matters only to a cleanup after it)
         acquired_at: dict[str, int] = {}
         for index, statement in enumerate(block):
-            for name in _may_clean(statement, cleanup_names) & acquired_at.keys():
+            for name in cleaned[index] & acquired_at.keys():
                 if any(
                     map(statements.has_cancellation_point, block[acquired_at[name] + 1 : index])
                 ):
