@@ -583,9 +583,7 @@ def judge(fix: Fix) -> tuple[bool, list[str], list[str]]:
 FIXES = list(fixes())
 
 NOT_RUNNABLE: dict[str, str] = {
-    "CF202/rpc_pending_del_registry_cleared_by_close_unsafe-unsafe": "StreamClient.call: the success path fails on a fake",
     "CF202/rpc_pending_del_registry_kept_by_close-safe": "RpcClient.call: the success path fails on a fake",
-    "CF202/rpc_pending_del_registry_reset_by_close_unsafe-unsafe": "RpcClient.call: the success path fails on a fake",
     "CF101/anyio_from_import_get_cancelled_exc_class-safe": "sync_forever: trio or anyio code: the harness runs asyncio",
     "CF101/reader_baseexception_raise_from-safe": "read_message: the success path fails on a fake",
     "CF101/websocket_reader_async_for_body-safe": "read_events: the success path fails on a fake",

@@ -84,11 +84,7 @@ class CleanupOnlyOnException(HandlerRule):
     failures, notifies someone, calls something else): that now happens on every cancellation
     too, and a cancellation would be reported as an error. Recording a failure status
     (`self._read_error = exc`, `self._errored = True`, `await self._set_state(State.ERROR)`)
-    undoes nothing: a handler that only does that is no finding. It is unsafe too when the
-    handler deletes an entry of an attribute that another method of the class binds anew
-    (`del self._pending[key]`, and `self._pending = {}` in `stop()`): when that method is
-    what cancels the coroutine, the entry is gone already and the `del` raises KeyError in
-    place of the cancellation.
+    undoes nothing: a handler that only does that is no finding.
 
     Not flagged when the coroutine runs as a task (`self._poll = create_task(self._poll_loop())`)
     whose canceller makes the handler's cleanup calls itself (`self._poll.cancel()`, then
@@ -99,8 +95,11 @@ class CleanupOnlyOnException(HandlerRule):
     Report only, without a fix (the message says why), when widening would turn a cancellation
     into another error: a path raises another exception (`raise DBError() from exc`); the
     handler uses a name the `try` binds (`tx = await conn.begin()` inside it), which a
-    cancellation may arrive before; or a later handler catches what `Exception` does not
-    (`except KeyboardInterrupt:`).
+    cancellation may arrive before; a later handler catches what `Exception` does not
+    (`except KeyboardInterrupt:`); or the handler deletes an entry of an attribute that
+    another method of the class binds anew (`del self._pending[key]`, and
+    `self._pending = {}` in `stop()`): when that method is what cancels the coroutine, the
+    entry is gone already and the `del` would raise KeyError in place of the cancellation.
 
     ## Options
     - `cleanup-names`, `extend-cleanup-names`: the calls that count as cleanup.
@@ -184,16 +183,17 @@ class CleanupOnlyOnException(HandlerRule):
             return "a later handler catches what `BaseException` would now take first"
         if not referenced_names(handler.body).isdisjoint(bound_names(statements(node.body))):
             return "the handler uses a name the `try` binds, unbound if cancelled before it"
+        if self._deletes_what_may_be_gone(node, statements(handler.body)):
+            return (
+                "the handler deletes an entry of a registry another method replaces; cancelled"
+                " by that method, the `del` would raise KeyError in place of the cancellation"
+            )
         return None
 
     def _safety(self, node: cst.Try, handler: cst.ExceptHandler) -> FixSafety:
         """Safe when the handler only undoes state and logs quietly; unsafe when it also
-        reports the error or does something else, which every cancellation would now do, or
-        when its `del` may find the entry gone (`_deletes_what_may_be_gone`)."""
-        lines = statements(handler.body)
-        if self._deletes_what_may_be_gone(node, lines):
-            return FixSafety.UNSAFE
-        effects = self._judge(node, handler).effects(lines)
+        reports the error or does something else, which every cancellation would now do."""
+        effects = self._judge(node, handler).effects(statements(handler.body))
         return FixSafety.SAFE if effects <= {Effect.QUIET, Effect.UNDO} else FixSafety.UNSAFE
 
     def _deletes_what_may_be_gone(self, node: cst.Try, lines: list[cst.BaseStatement]) -> bool:
