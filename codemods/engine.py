@@ -228,7 +228,6 @@ def _fix(
 
     Returns the new source and the findings the last pass still reports (left unfixed).
     """
-    compiled = compiles(source, path)
     look = replace(options, apply_fixes=False)
     current = source
     checked = findings
@@ -244,7 +243,7 @@ def _fix(
             wrapper = _fresh(cst.parse_module(new_source))
         except cst.ParserSyntaxError as error:
             raise VerificationError(f"fixed code does not parse: {error.message}") from error
-        if compiled and not compiles(new_source, path):
+        if not compiles(new_source, path) and compiles(source, path):  # (the original: rarely)
             raise VerificationError("fixed code does not compile")
         current = new_source
         # A pass that only looks finds what a fixing pass would, and costs less: LibCST's
@@ -509,7 +508,7 @@ def _fixes(
         fixed, remaining = _fix(wrapper, code.focused, findings, rules, options, path, frozen)
         whole = unstubbed(fixed, code.source, code.stubs)
         if whole is not None and _parses(whole):
-            if compiles(code.source, path) and not compiles(whole, path):
+            if not compiles(whole, path) and compiles(code.source, path):
                 raise VerificationError("fixed code does not compile")
             return whole, remaining
         fewer = still_stubbed(fixed, code.source, code.stubs) if whole is None else None
