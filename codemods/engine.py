@@ -24,6 +24,7 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.metadata import MetadataWrapper
 
+from codemods.analysis.scope import children
 from codemods.model import FileOutcome, Finding, RuleOptions, Settings, digest
 from codemods.positions import StatementPositions
 from codemods.prefilter.focus import still_stubbed, stubbed, unstubbed
@@ -60,19 +61,52 @@ def _run_rules(
     current: MetadataWrapper | None = wrapper
     positions = StatementPositions(wrapper, code)
     findings: list[Finding] = []
-    for rule_class in rules:
+    new_rule = partial(_rule, options=options, path=path, frozen=(frozen_lines, frozen_numbers))
+    for index, rule_class in enumerate(rules):
         if current is None:
-            # Fixes may reuse nodes in several places: this wrapper needs its own copy.
-            current = MetadataWrapper(module)
+            current = _rewrapped(module)
             positions = StatementPositions(current)
-        rule = rule_class(CodemodContext(filename=path), options)
-        rule.frozen_lines = frozen_lines
-        rule.frozen_numbers = frozen_numbers
+        rule = new_rule(rule_class)
+        if options.apply_fixes and index:
+            # Only the first rule of a fixing pass is known to fix something; a look at the
+            # module tells whether another would, and costs half its rebuilding visit.
+            rule.look(current, positions)
+            if not rule.changed:
+                module = current.module
+                findings += rule.findings
+                continue
+            rule = new_rule(rule_class)
         module = rule.run(current, positions)
         findings += rule.findings
         if rule.changed:
             current = None
     return module, findings
+
+
+def _rule(
+    rule_class: type[Rule],
+    options: RuleOptions,
+    path: str,
+    frozen: tuple[frozenset[bytes], frozenset[int]],
+) -> Rule:
+    rule = rule_class(CodemodContext(filename=path), options)
+    rule.frozen_lines, rule.frozen_numbers = frozen
+    return rule
+
+
+def _rewrapped(module: cst.Module) -> MetadataWrapper:
+    """A wrapper over the module a fix produced. Metadata maps each node to one place, so
+    a fix that put a node in several places needs a copy of the tree (the cost of a rule's
+    visit); the wrapper of a tree whose nodes are each in one place needs none."""
+    seen: set[int] = set()
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        for child in children(stack.pop()):
+            if id(child) in seen:
+                return MetadataWrapper(module)
+            seen.add(id(child))
+            stack.append(child)
+    return _fresh(module)
 
 
 _TOO_DEEP = "too many nested parentheses"
@@ -194,7 +228,6 @@ def _fix(
 
     Returns the new source and the findings the last pass still reports (left unfixed).
     """
-    compiled = compiles(source, path)
     look = replace(options, apply_fixes=False)
     current = source
     checked = findings
@@ -210,7 +243,7 @@ def _fix(
             wrapper = _fresh(cst.parse_module(new_source))
         except cst.ParserSyntaxError as error:
             raise VerificationError(f"fixed code does not parse: {error.message}") from error
-        if compiled and not compiles(new_source, path):
+        if not compiles(new_source, path) and compiles(source, path):  # (the original: rarely)
             raise VerificationError("fixed code does not compile")
         current = new_source
         # A pass that only looks finds what a fixing pass would, and costs less: LibCST's
@@ -485,7 +518,7 @@ def _fixes(
         fixed, remaining = _fix(wrapper, code.focused, findings, rules, options, path, frozen)
         whole = unstubbed(fixed, code.source, code.stubs)
         if whole is not None and _parses(whole):
-            if compiles(code.source, path) and not compiles(whole, path):
+            if not compiles(whole, path) and compiles(code.source, path):
                 raise VerificationError("fixed code does not compile")
             return whole, remaining
         fewer = still_stubbed(fixed, code.source, code.stubs) if whole is None else None

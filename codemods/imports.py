@@ -395,19 +395,18 @@ class ImportEdits:
     ) -> cst.Module:
         """`module` (the fixed `original`) with the edits; `scopes` gives the original's."""
         if self.replaced:
-            scope = scopes().get(original)
-            assert isinstance(scope, GlobalScope)
-            for statement, bound in self._unused(original, scope):
+            for statement, bound in self._unused(original, scopes):
                 module = remove_import(module, statement, bound)
         for name in dict.fromkeys(self.needed):
             module = add_import(module, name)
         return module
 
     def _unused(
-        self, original: cst.Module, scope: GlobalScope
+        self, original: cst.Module, scopes: Callable[[], Mapping[cst.CSTNode, Scope | None]]
     ) -> Iterator[tuple[cst.Import | cst.ImportFrom, str]]:
         """The top-level imports whose every use was in a replaced node, and that nothing
-        which replaced them spells, with the name each binds."""
+        which replaced them spells, with the name each binds. The scopes (of the whole
+        module: the cost of a rule's visit) are asked only about a name such an import binds."""
         gone = {id(node) for old, _ in self.replaced for node in walk(old)}
         spelled = {
             node.value
@@ -422,9 +421,13 @@ class ImportEdits:
             for node in walk(old)
             if isinstance(node, cst.Name) and node.value not in spelled
         }
+        names = candidates - _exported(original)
+        if not names & _top_level_import_names(original):
+            return
+        scope = scopes().get(original)
+        assert isinstance(scope, GlobalScope)
         top_level = _top_level_imports(original)
-        exported = _exported(original)
-        for name in sorted(candidates - exported):
+        for name in sorted(names):
             assignments = list(scope.assignments[name])
             if len(assignments) != 1 or not isinstance(assignments[0], ImportAssignment):
                 continue
@@ -437,13 +440,30 @@ class ImportEdits:
 
 
 def _top_level_imports(module: cst.Module) -> set[int]:
+    return {id(node) for node in _top_level_import_nodes(module)}
+
+
+def _top_level_import_names(module: cst.Module) -> set[str]:
+    """The names the top-level imports may bind (`a` and `a.b` for `import a.b`)."""
     return {
-        id(small)
-        for line in module.body
-        if isinstance(line, cst.SimpleStatementLine)
-        for small in line.body
-        if isinstance(small, cst.Import | cst.ImportFrom)
+        name
+        for node in _top_level_import_nodes(module)
+        if not isinstance(node.names, cst.ImportStar)
+        for alias in node.names
+        for name in (
+            alias.evaluated_name,
+            alias.evaluated_name.partition(".")[0],
+            alias.evaluated_alias or "",
+        )
     }
+
+
+def _top_level_import_nodes(module: cst.Module) -> Iterator[cst.Import | cst.ImportFrom]:
+    for line in module.body:
+        if isinstance(line, cst.SimpleStatementLine):
+            for small in line.body:
+                if isinstance(small, cst.Import | cst.ImportFrom):
+                    yield small
 
 
 def _exported(module: cst.Module) -> set[str]:

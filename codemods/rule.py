@@ -150,18 +150,26 @@ class Rule(VisitorBasedCodemodCommand):
     ) -> cst.Module:
         """Visit a module through a shared wrapper, reusing the metadata and `positions`
         (of the wrapper's module) that other rules computed."""
+        if not self.options.apply_fixes:
+            self.look(wrapper, positions)
+            return wrapper.module
         self.context = dataclasses.replace(self.context, wrapper=wrapper)
         self._positions = positions
-        if not self.options.apply_fixes:
-            with self.resolve(wrapper):
-                self._look(wrapper.module)
-            return wrapper.module
         module = wrapper.visit(self)
         if self._imports:
             module = self._imports.apply(
                 module, wrapper.module, lambda: self._metadata(ScopeProvider)
             )
         return module
+
+    def look(self, wrapper: MetadataWrapper, positions: StatementPositions | None = None) -> None:
+        """Find, as `run` does, without changing the module. With fixes on, the findings are
+        those `run` reports up to its first fix (every later report depends on none applied):
+        `changed` says whether `run` would change the module."""
+        self.context = dataclasses.replace(self.context, wrapper=wrapper)
+        self._positions = positions
+        with self.resolve(wrapper):
+            self._look(wrapper.module)
 
     def _look(self, node: cst.CSTNode) -> None:
         """Visit `node` and its descendants without rebuilding them: a rule that applies no

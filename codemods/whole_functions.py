@@ -84,11 +84,12 @@ def partly_fixed(
 ) -> tuple[str, ...]:
     """The functions with a fix applied (of `fixed`, in `source`) that still hold a swallowing
     finding after the fix (of `remaining`, in `new_source`)."""
-    touched = {Functions(source).at(f.line) for f in fixed} - {None}
-    if not touched:
+    lines = [f.line for f in remaining if swallows(f)]
+    if not lines:  # (the usual case: neither module parsed)
         return ()
+    touched = {Functions(source).at(f.line) for f in fixed} - {None}
     after = Functions(new_source)
-    swallowing = {after.at(f.line) for f in remaining if swallows(f)}
+    swallowing = {after.at(line) for line in lines}
     return tuple(sorted(name for name in touched & swallowing if name is not None))
 
 
