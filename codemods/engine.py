@@ -435,7 +435,11 @@ def _needed_by(rule: type[Rule], code: ModuleCode, options: RuleOptions) -> set[
     }
     if context and rule.reads_context_in_class and not rule.is_candidate(code.rest, options):
         classes = set().union(*map(code.classes_read_from, candidates))
-        context = {function for function in context if classes & set(code.owners.get(function, ()))}
+        context = {
+            function
+            for function in context
+            if not code.owners.get(function) or classes & set(code.owners[function])
+        }
     return candidates | context
 
 

@@ -134,9 +134,10 @@ class Rule(VisitorBasedCodemodCommand):
         return False
 
     reads_context_in_class: ClassVar[bool] = False
-    """Whether the rule reads the functions `is_context` accepts only as methods of a
-    candidate's class or of its base classes in the module (`ModuleCode.classes_read_from`):
-    the others, elsewhere in the module, need not be analysed."""
+    """Whether the rule reads the methods `is_context` accepts only in a candidate's class or
+    its base classes in the module (`ModuleCode.classes_read_from`): the methods of other
+    classes need not be analysed. Functions at the module's top level are read wherever the
+    candidate is (a coroutine function whose awaits cannot suspend, a task's canceller)."""
 
     @staticmethod
     def add_args(arg_parser: argparse.ArgumentParser) -> None:

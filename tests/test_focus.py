@@ -15,6 +15,7 @@ from codemods.model import Finding, FixSafety, Mode, RuleOptions, Settings
 from codemods.prefilter.focus import still_stubbed, stubbed, unstubbed
 from codemods.prefilter.statements import module_code
 from codemods.registry import all_rules, rule_by_code
+from tests.conftest import FIXTURES
 
 MODULE = textwrap.dedent(
     """\
@@ -277,3 +278,22 @@ def test_a_candidate_in_module_code_keeps_every_context_function() -> None:
     )
     code = module_code(ast.parse(source))
     assert engine._unneeded(code, [rule_by_code("CF205")], RuleOptions()) == []
+
+
+def test_a_top_level_context_function_stays_for_a_candidate_in_a_class() -> None:
+    """CF202 reads a module-level coroutine function to know whether an await of it can
+    suspend: reading context in a candidate's classes keeps the module's own functions, and
+    the focused module finds what the whole one does (no finding: the hook never suspends)."""
+    rule = rule_by_code("CF202")
+    source = (
+        (FIXTURES / "CF202-cleanup-only-on-exception")
+        .joinpath("ok_method_awaits_module_helper_that_never_suspends.py")
+        .read_bytes()
+    )
+    code = module_code(ast.parse(source))
+    unneeded = engine._unneeded(code, [rule], RuleOptions())
+    assert "record_checkout" not in [function.name for function in unneeded]
+    settings = Settings(Mode.CHECK, ("CF202",), RuleOptions())
+    focused = process_source(source, "m.py", settings)
+    assert focused.findings == ()
+    assert focused == process_source(source, "m.py", settings, focus=False)
