@@ -19,8 +19,9 @@ import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
 from codemods.analysis.blocks import jumps_out, statements
+from codemods.analysis.cancellers import tasks_running
 from codemods.analysis.exits import Exit, ExitPaths, handler_exits, loop_runs_forever
-from codemods.analysis.names import ExceptionNames
+from codemods.analysis.names import ExceptionNames, handler_types
 from codemods.analysis.reraise import matters_after_raise, outer_names
 from codemods.analysis.scope import (
     dotted_name,
@@ -474,14 +475,8 @@ def awaited_unguarded_after_cancel(module: cst.Module, function: cst.FunctionDef
     """The coroutine runs as a task (`self._t = create_task(self.<function>())`) whose owner
     cancels it and then awaits it with no guard (`self._t.cancel()` and, later in the same
     block, `await self._t`): the owner relies on the task ending normally, and would raise
-    if it re-raised. (CF301 rewrites that owner's wait; the two fixes only go together.)"""
-    tasks = {
-        name
-        for node in walk(module)
-        if isinstance(node, cst.Assign) and _starts(node.value, function.name.value)
-        for target in node.targets
-        if (name := dotted_name(target.target)) is not None
-    }
+    if it re-raised. (CF301 reports that owner's wait: the two are fixed together or not.)"""
+    tasks = tasks_running(module, function)
     for node in walk(module):
         if not isinstance(node, cst.IndentedBlock):
             continue
@@ -501,12 +496,29 @@ def awaited_unguarded_after_cancel(module: cst.Module, function: cst.FunctionDef
     return False
 
 
-def _starts(value: cst.BaseExpression, coroutine: str) -> bool:
-    """`create_task(self.<coroutine>(...))` or any call handed a call of `coroutine`."""
-    return isinstance(value, cst.Call) and any(
-        isinstance(arg.value, cst.Call)
-        and (get_full_name_for_node(arg.value.func) or "").rsplit(".", 1)[-1] == coroutine
-        for arg in value.args
+def coroutine_ending_normally(
+    module: cst.Module, task: cst.BaseExpression, names: ExceptionNames
+) -> str | None:
+    """The name of the module's coroutine that the task `task` runs, when that coroutine
+    catches its cancellation and never re-raises it there (`except CancelledError: break`):
+    an owner's plain `await task` after `task.cancel()` relies on that normal end."""
+    reference = dotted_name(task)
+    for function in walk(module):
+        if (
+            isinstance(function, cst.FunctionDef)
+            and function.asynchronous is not None
+            and reference in tasks_running(module, function)
+            and any(_swallows_cancellation(node, names) for node in walk_same_frame(function.body))
+        ):
+            return function.name.value
+    return None
+
+
+def _swallows_cancellation(node: cst.CSTNode, names: ExceptionNames) -> bool:
+    return (
+        isinstance(node, cst.ExceptHandler)
+        and any(names.is_cancellation(expr) for expr in handler_types(node))
+        and not any(isinstance(inner, cst.Raise) for inner in walk(node.body))
     )
 
 

@@ -36,7 +36,12 @@ from codemods.analysis.scope import (
     walk,
     walk_same_frame,
 )
-from codemods.analysis.swallowing import ends_quietly, path_after, reached_after
+from codemods.analysis.swallowing import (
+    coroutine_ending_normally,
+    ends_quietly,
+    path_after,
+    reached_after,
+)
 from codemods.analysis.task_groups import (
     BlockStop,
     LoopStop,
@@ -240,7 +245,13 @@ class AwaitCancelledTask(Rule):
     @classmethod
     def is_context(cls, code: CoroutineCode, options: RuleOptions) -> bool:
         # Below 3.11 the fix is safe for a task known from where it is bound (`_known_future`).
-        return options.target_version < (3, 11) and bool(code.future_names)
+        # A coroutine with an `except` clause may be a task that swallows its cancellation,
+        # whose normal end a plain wait relies on (`coroutine_ending_normally`).
+        return (options.target_version < (3, 11) and bool(code.future_names)) or any(
+            isinstance(node, ast.ExceptHandler)
+            for coroutine in code.coroutines
+            for node in ast.walk(coroutine)
+        )
 
     def leave_SimpleStatementLine(
         self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
@@ -254,12 +265,26 @@ class AwaitCancelledTask(Rule):
             return updated_node
         if self._expects_cancellation(original_node) or _is_local_future(task, function):
             return updated_node
-        why_no_fix = _why_no_plain_fix(original_node, awaited)
+        why_no_fix = _why_no_plain_fix(original_node, awaited) or self._relies_on_normal_end(task)
         rewrite = self._rewrite(original_node, task, function) if why_no_fix is None else None
         new = rewrite.plain(updated_node) if rewrite is not None else None
         message = f"{self.message} (report only: {why_no_fix})" if why_no_fix else None
         return self._apply(
             awaited, rewrite, new, FixSafety.UNSAFE, original_node, updated_node, message=message
+        )
+
+    def _relies_on_normal_end(self, task: cst.BaseExpression) -> str | None:
+        """Why not, when the task runs a coroutine of the module that swallows its own
+        cancellation to end normally: this plain wait is what relies on that end (CF105
+        reports the coroutine, report only for the same reason), so the two are one design,
+        changed together or not at all; fixing this wait alone would let the next run fix the
+        coroutine, which `fix` must have done in one run."""
+        coroutine = coroutine_ending_normally(self.module, task, self.names)
+        if coroutine is None:
+            return None
+        return (
+            f"the task runs `{coroutine}`, which swallows its cancellation to end normally, "
+            "and this wait relies on that end: the two change together"
         )
 
     def leave_Try(
