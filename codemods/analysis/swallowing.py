@@ -482,12 +482,15 @@ def awaited_unguarded_after_cancel(module: cst.Module, function: cst.FunctionDef
             continue
         cancelled: set[str] = set()
         for line in statements(node):
+            # A cancel may sit in a statement of its own or under a guard
+            # (`if not self._t.done(): self._t.cancel()`), the wait after it.
+            cancelled |= {
+                name
+                for inner in walk(line)
+                if (receiver := method_receiver(inner, "cancel")) is not None
+                and (name := dotted_name(receiver)) in tasks
+            }
             expression = _expression_of(line)
-            if expression is None:
-                continue
-            receiver = method_receiver(expression, "cancel")
-            if receiver is not None and dotted_name(receiver) in tasks:
-                cancelled.add(dotted_name(receiver) or "")
             if (
                 isinstance(expression, cst.Await)
                 and dotted_name(expression.expression) in cancelled
