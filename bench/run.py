@@ -758,20 +758,12 @@ def targets(
     for name in dict.fromkeys(result.corpus for result in results):
         found += [
             Target(
-                f"{name}: `{LABELS[tool].removeprefix('cancelfix ')}` / cold `check`",
-                ratio(seconds(tool, name), seconds(COLD, name)),
+                f"{name}: `{LABELS[tool].removeprefix('cancelfix ')}` / cold `check`{suffix}",
+                ratio(measure(tool, name), measure(COLD, name)),
                 1.5,
                 True,
             )
-            for tool in FIX_TOOLS
-        ]
-        found += [
-            Target(
-                f"{name}: `{LABELS[tool].removeprefix('cancelfix ')}` / cold `check` (CPU)",
-                ratio(cpu(tool, name), cpu(COLD, name)),
-                1.5,
-                True,
-            )
+            for measure, suffix in ((seconds, ""), (cpu, " (CPU)"))
             for tool in FIX_TOOLS
         ]
     slowest_seconds = max((file.seconds for file in slowest), default=None)

@@ -25,6 +25,16 @@ def statements(body: cst.BaseSuite) -> list[cst.BaseStatement]:
 _EMPTY_MODULE = cst.Module(body=[])
 
 
+def sole_expression(line: cst.BaseStatement) -> cst.BaseExpression | None:
+    """The expression of a line that is one expression statement (`await self._t`,
+    `self._api.unsubscribe()`), else None."""
+    if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1:
+        small = line.body[0]
+        if isinstance(small, cst.Expr):
+            return small.value
+    return None
+
+
 def same_code(first: cst.CSTNode, second: cst.CSTNode) -> bool:
     """Whether two statements are the same code, whatever their whitespace, comments or
     redundant parentheses: their syntax trees are compared, not their text."""

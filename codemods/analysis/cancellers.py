@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
+from codemods.analysis.blocks import sole_expression
 from codemods.analysis.scope import dotted_name, method_receiver, walk, walk_same_frame
 from codemods.prefilter.statements import CoroutineCode, last_name
 
@@ -23,21 +24,28 @@ def tasks_running(scope: cst.CSTNode, coroutine: cst.FunctionDef) -> set[str]:
     """The names and attribute chains that code in `scope` binds to a task running
     `coroutine`: `self._poll = asyncio.create_task(self._poll_loop())`, or any call handed a
     call of the coroutine's name."""
-    return {
-        name
-        for node in walk(scope)
-        if isinstance(node, cst.Assign) and _starts(node.value, coroutine.name.value)
-        for target in node.targets
-        if (name := dotted_name(target.target)) is not None
-    }
+    return {name for name, started in _task_bindings(scope) if coroutine.name.value in started}
 
 
-def _starts(value: cst.BaseExpression, coroutine: str) -> bool:
-    return isinstance(value, cst.Call) and any(
-        isinstance(arg.value, cst.Call)
-        and (get_full_name_for_node(arg.value.func) or "").rsplit(".", 1)[-1] == coroutine
-        for arg in value.args
-    )
+def coroutines_run_by(scope: cst.CSTNode, task: str) -> set[str]:
+    """The names of the coroutine functions whose calls code in `scope` hands to the call it
+    binds the name or attribute chain `task` to (the converse of `tasks_running`)."""
+    return set().union(*(started for name, started in _task_bindings(scope) if name == task))
+
+
+def _task_bindings(scope: cst.CSTNode) -> Iterator[tuple[str, set[str]]]:
+    """Each name or attribute chain an assignment in `scope` binds to a call, with the last
+    names of the calls handed to that call (`create_task(self._poll_loop())`: `_poll_loop`)."""
+    for node in walk(scope):
+        if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call):
+            started = {
+                (get_full_name_for_node(arg.value.func) or "").rsplit(".", 1)[-1]
+                for arg in node.value.args
+                if isinstance(arg.value, cst.Call)
+            }
+            for target in node.targets:
+                if started and (name := dotted_name(target.target)) is not None:
+                    yield name, started
 
 
 def cleaned_up_by_canceller(
@@ -64,10 +72,7 @@ def cleaned_up_by_canceller(
 
 def _called(line: cst.BaseStatement) -> str | None:
     """The function that a statement like `await self._api.unsubscribe(...)` calls."""
-    if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
-        return None
-    small = line.body[0]
-    value = small.value if isinstance(small, cst.Expr) else None
+    value = sole_expression(line)
     if isinstance(value, cst.Await):
         value = value.expression
     return get_full_name_for_node(value.func) if isinstance(value, cst.Call) else None

@@ -12,7 +12,7 @@ import libcst as cst
 from libcst.helpers import get_full_name_for_node
 from libcst.metadata import Scope
 
-from codemods.analysis.scope import children
+from codemods.analysis.scope import children, walk_statements
 
 CANCELLATION_CLASSES = frozenset(
     {"asyncio.CancelledError", "asyncio.exceptions.CancelledError", "trio.Cancelled"}
@@ -90,17 +90,10 @@ def module_names(module: cst.Module) -> ModuleNames:
     return ModuleNames.of(module)
 
 
-_BLOCKS = ("body", "orelse", "handlers", "finalbody", "cases")
-"""The attributes that hold the statements (and clauses) of compound statements."""
-
-
 def _binding_nodes(module: cst.Module) -> Iterator[cst.CSTNode]:
     """The statements, small statements, clauses and parameters of the module: all that
-    binds names, except inside expressions. (Reading the attributes that hold them is many
-    times faster than LibCST's generic `children`.)"""
-    pending: list[cst.CSTNode] = [module]
-    while pending:
-        node = pending.pop()
+    binds names, except inside expressions."""
+    for node in walk_statements(module):
         yield node
         if isinstance(node, cst.FunctionDef):
             params = node.params
@@ -108,12 +101,6 @@ def _binding_nodes(module: cst.Module) -> Iterator[cst.CSTNode]:
             yield from (p for p in (params.star_arg, params.star_kwarg) if isinstance(p, cst.Param))
         if isinstance(node, cst.With):
             yield from node.items
-        for field in _BLOCKS:
-            block = getattr(node, field, None)
-            if isinstance(block, cst.CSTNode):
-                pending.append(block)
-            elif isinstance(block, Sequence):
-                pending.extend(block)
 
 
 def _bound_names(node: cst.CSTNode) -> Iterator[str]:

@@ -178,3 +178,23 @@ def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         current = stack.pop()
         yield current
         stack.extend(children(current))
+
+
+_BLOCKS = ("body", "orelse", "handlers", "finalbody", "cases")
+"""The attributes that hold the statements (and clauses) of compound statements."""
+
+
+def walk_statements(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """`root` and the statements, small statements and clauses under it, nested ones
+    included, not the expressions. (Reading the attributes that hold them is many times
+    faster than LibCST's generic `children`.)"""
+    pending: list[cst.CSTNode] = [root]
+    while pending:
+        node = pending.pop()
+        yield node
+        for field in _BLOCKS:
+            block = getattr(node, field, None)
+            if isinstance(block, cst.CSTNode):
+                pending.append(block)
+            elif isinstance(block, Sequence):
+                pending.extend(block)

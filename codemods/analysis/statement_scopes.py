@@ -24,12 +24,9 @@ from collections.abc import Iterator, Mapping, Sequence
 import libcst as cst
 from libcst.metadata import MetadataWrapper, Scope, ScopeProvider
 
-from codemods.analysis.scope import walk
+from codemods.analysis.scope import walk, walk_statements
 
 Scopes = Mapping[cst.CSTNode, Scope | None]
-
-_BLOCKS = ("body", "orelse", "handlers", "finalbody", "cases")
-"""The attributes that hold the statements (and clauses) of compound statements."""
 
 _Definition = cst.FunctionDef | cst.ClassDef
 
@@ -149,22 +146,8 @@ def _binds_outside(module: cst.Module) -> bool:
             isinstance(node, _Definition)
             and any(isinstance(part, cst.NamedExpr) for part in _header_nodes(node))
         )
-        for node in _statements(module)
+        for node in walk_statements(module)
     )
-
-
-def _statements(module: cst.Module) -> Iterator[cst.CSTNode]:
-    """The statements, small statements and clauses of the module, nested ones included."""
-    pending: list[cst.CSTNode] = [module]
-    while pending:
-        node = pending.pop()
-        yield node
-        for field in _BLOCKS:
-            block = getattr(node, field, None)
-            if isinstance(block, cst.CSTNode):
-                pending.append(block)
-            elif isinstance(block, Sequence):
-                pending.extend(block)
 
 
 def _header_nodes(definition: _Definition) -> Iterator[cst.CSTNode]:

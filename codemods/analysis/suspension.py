@@ -30,6 +30,7 @@ import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
 from codemods.analysis.blocks import bound_names, statements
+from codemods.analysis.cleanup import called_name
 from codemods.analysis.handlers import TryNode, guarded_coroutine
 from codemods.analysis.names import ModuleNames, module_names
 from codemods.analysis.scope import children, dotted_name, is_cancellation_point, walk_same_frame
@@ -249,7 +250,7 @@ def _references(module: cst.Module) -> Iterator[tuple[str, bool]]:
             shielded.add(node.args[0].value)
         if isinstance(node, cst.Await) and in_scope:
             shielded.add(node.expression)
-        if isinstance(node, cst.Call) and (read := _called_name(node)) is not None:
+        if isinstance(node, cst.Call) and (read := called_name(node)) is not None:
             yield read, node in shielded
         elif isinstance(node, cst.Name):
             yield node.value, False
@@ -268,7 +269,7 @@ def _read_parts(node: cst.CSTNode) -> list[cst.CSTNode]:
     (walked apart)."""
     if isinstance(node, cst.Call):
         func = node.func
-        skipped: cst.CSTNode = func if _called_name(node) is not None else node
+        skipped: cst.CSTNode = func if called_name(node) is not None else node
         parts = [child for child in children(node) if child is not skipped]
         return [*parts, func.value] if isinstance(func, cst.Attribute) else parts
     if isinstance(node, cst.Attribute):
@@ -282,14 +283,6 @@ def _read_parts(node: cst.CSTNode) -> list[cst.CSTNode]:
 
 def _is_shield(func: cst.BaseExpression, names: ModuleNames) -> bool:
     return "asyncio.shield" in names.qualified_names(func)
-
-
-def _called_name(call: cst.Call) -> str | None:
-    if isinstance(call.func, cst.Name):
-        return call.func.value
-    if isinstance(call.func, cst.Attribute):
-        return call.func.attr.value
-    return None
 
 
 def _shields(item: cst.WithItem) -> bool:

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
-from codemods.analysis.blocks import jumps_out, statements
-from codemods.analysis.cancellers import tasks_running
+from codemods.analysis.blocks import jumps_out, sole_expression, statements
+from codemods.analysis.cancellers import coroutines_run_by, tasks_running
 from codemods.analysis.exits import Exit, ExitPaths, handler_exits, loop_runs_forever
 from codemods.analysis.names import ExceptionNames, handler_types
 from codemods.analysis.reraise import matters_after_raise, outer_names
@@ -490,7 +490,7 @@ def awaited_unguarded_after_cancel(module: cst.Module, function: cst.FunctionDef
                 if (receiver := method_receiver(inner, "cancel")) is not None
                 and (name := dotted_name(receiver)) in tasks
             }
-            expression = _expression_of(line)
+            expression = sole_expression(line)
             if (
                 isinstance(expression, cst.Await)
                 and dotted_name(expression.expression) in cancelled
@@ -506,11 +506,12 @@ def coroutine_ending_normally(
     catches its cancellation and never re-raises it there (`except CancelledError: break`):
     an owner's plain `await task` after `task.cancel()` relies on that normal end."""
     reference = dotted_name(task)
-    for function in walk(module):
+    started = coroutines_run_by(module, reference) if reference is not None else set()
+    for function in walk(module) if started else ():
         if (
             isinstance(function, cst.FunctionDef)
             and function.asynchronous is not None
-            and reference in tasks_running(module, function)
+            and function.name.value in started
             and any(_swallows_cancellation(node, names) for node in walk_same_frame(function.body))
         ):
             return function.name.value
@@ -523,11 +524,3 @@ def _swallows_cancellation(node: cst.CSTNode, names: ExceptionNames) -> bool:
         and any(names.is_cancellation(expr) for expr in handler_types(node))
         and not any(isinstance(inner, cst.Raise) for inner in walk(node.body))
     )
-
-
-def _expression_of(line: cst.BaseStatement) -> cst.BaseExpression | None:
-    if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1:
-        small = line.body[0]
-        if isinstance(small, cst.Expr):
-            return small.value
-    return None
