@@ -10,13 +10,17 @@ the error the handler logs.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator, Sequence
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
 from codemods.analysis.blocks import sole_expression
+from codemods.analysis.cleanup import called_name, deletes
+from codemods.analysis.names import module_names
 from codemods.analysis.scope import dotted_name, method_receiver, walk, walk_same_frame
+from codemods.analysis.suspension import suspensions
 from codemods.prefilter.statements import CoroutineCode, last_name
 
 
@@ -95,7 +99,85 @@ def _calls_after_cancelling(function: cst.FunctionDef, tasks: set[str]) -> set[s
     return called
 
 
+# A program's main: cancelled only when the program is interrupted, which then exits.
+
+_LOOP_RUNNERS = frozenset({"run_until_complete"})
+"""Event loop methods that run a coroutine to its end (`asyncio.run` is matched by its
+qualified name, as `run` alone says too little)."""
+_STOPPING = frozenset({"kill", "terminate"})
+
+
+def cancelled_only_at_exit(
+    module: cst.Module, coroutine: cst.FunctionDef, lines: Sequence[cst.BaseStatement]
+) -> bool:
+    """Whether skipping the cleanup `lines` of `coroutine` on cancellation leaks nothing:
+    the coroutine is a program's main (see `runs_only_as_program`), and the exit of the
+    process that follows its cancellation releases what the lines clean up (connections,
+    locks, memory). Not a file they delete (`os.unlink(path)`) or a child process they stop
+    (`proc.kill()`): those outlive the process."""
+    return runs_only_as_program(module, coroutine) and not any(
+        deletes(line) or _stops_process(line) for line in lines
+    )
+
+
+def runs_only_as_program(module: cst.Module, coroutine: cst.FunctionDef) -> bool:
+    """Whether the module-level, undecorated coroutine function `coroutine` is a program's
+    main: every use of its name in the module (at least one) is a call handed to
+    `asyncio.run(...)` or `loop.run_until_complete(...)`. Such a coroutine is cancelled only
+    when the program is interrupted (Ctrl-C), and the process ends right after. A use
+    anywhere else (awaited, made a task, passed on) may cancel it while the program lives on."""
+    name = coroutine.name.value
+    definitions = suspensions(module)
+    if coroutine.asynchronous is None or coroutine.decorators:
+        return False
+    if definitions.functions.get(name) is not coroutine:
+        return False  # a method, a nested function, or a name bound more than once
+    uses = len(definitions.uses(name))
+    return uses > 0 and uses == _runs_of(module, name)
+
+
+def _runs_of(module: cst.Module, name: str) -> int:
+    """How many calls of the function `name` the module hands to an event loop runner."""
+    names = module_names(module)
+    return sum(
+        1
+        for node in walk(module)
+        if isinstance(node, cst.Call)
+        and node.args
+        and isinstance(main := node.args[0].value, cst.Call)
+        and isinstance(main.func, cst.Name)
+        and main.func.value == name
+        and (
+            called_name(node) in _LOOP_RUNNERS or "asyncio.run" in names.qualified_names(node.func)
+        )
+    )
+
+
+def _stops_process(line: cst.BaseStatement) -> bool:
+    return any(
+        isinstance(node, cst.Call) and called_name(node) in _STOPPING
+        for node in walk_same_frame(line)
+    )
+
+
 # The gates: which functions the rules read for context (see `Rule.is_context`).
+
+
+def may_run_coroutines(code: CoroutineCode) -> bool:
+    """Whether the function awaits, runs or hands on a call of a plain name (`await
+    main()`, `asyncio.run(main())`, `x = loop.run_until_complete(main())`, `create_task(main())`)
+    as a statement or an assignment: where `runs_only_as_program` counts the uses of a
+    coroutine function. (A use it cannot see, say `return gather(main())` in a function
+    no rule reads, is missed.)"""
+    calls: list[ast.AST] = [*code.discarded_calls]
+    calls += [node for binding in code.bindings for node in ast.walk(binding)]
+    return any(_plain_call(operand) for operand in code.awaited) or any(
+        isinstance(call, ast.Call) and any(map(_plain_call, call.args)) for call in calls
+    )
+
+
+def _plain_call(node: ast.expr) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
 
 
 def may_start_or_cancel_tasks(code: CoroutineCode) -> bool:

@@ -15,11 +15,12 @@ from codemods.analysis.blocks import (
     try_finally,
 )
 from codemods.analysis.blocks import statements as suite_statements
+from codemods.analysis.cancellers import cancelled_only_at_exit, may_run_coroutines
 from codemods.analysis.cleanup import (
-    called_name,
     cleaned_resources,
     cleans_up,
     creates_future,
+    deletes,
     words,
 )
 from codemods.analysis.compensation import Effect, Judge, handles_only_data_errors
@@ -32,6 +33,7 @@ from codemods.analysis.scope import (
     method_receiver,
     walk_same_frame,
 )
+from codemods.analysis.sessions import borrowed_session_clients
 from codemods.model import FixSafety, RuleOptions
 from codemods.prefilter import statements
 from codemods.prefilter.source_text import cleanup_statement
@@ -137,14 +139,22 @@ class CleanupSkippedOnCancel(Rule):
     def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:
         return may_skip_cleanup(code, options.cleanup_names)
 
+    @classmethod
+    def is_context(cls, code: CoroutineCode, options: RuleOptions) -> bool:
+        """A function that runs or awaits a coroutine by name: whether a coroutine is a
+        program's main is read in all the uses of its name."""
+        return may_run_coroutines(code)
+
     def leave_IndentedBlock(
         self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
     ) -> cst.IndentedBlock:
         ancestors = self.parents(original_node)
-        if enclosing_coroutine(ancestors) is None:
+        coroutine = enclosing_coroutine(ancestors)
+        if coroutine is None:
             return updated_node
         original, updated = list(original_node.body), list(updated_node.body)
-        rewritten = self._rewrite(original, updated, enclosing_guards(original_node, ancestors))
+        guards = enclosing_guards(original_node, ancestors)
+        rewritten = self._rewrite(original, updated, _Scope(coroutine, guards))
         if rewritten == updated:
             return updated_node
         return updated_node.with_changes(body=rewritten)
@@ -153,21 +163,20 @@ class CleanupSkippedOnCancel(Rule):
         self,
         original: Sequence[cst.BaseStatement],
         updated: Sequence[cst.BaseStatement],
-        guards: Sequence[cst.CSTNode],
+        scope: _Scope,
     ) -> list[cst.BaseStatement]:
         """`updated` with each unguarded acquire...cleanup sequence wrapped; `original` is the
-        same block as parsed, where findings are located; `guards` are the enclosing handlers
-        and `finally` blocks."""
+        same block as parsed, where findings are located."""
         result: list[cst.BaseStatement] = []
         index = 0
         while index < len(original):
-            guarded = self._find(original, index, guards)
+            guarded = self._find(original, index, scope)
             if guarded is None or not self._report(original, guarded):
                 result.append(updated[index])
                 index += 1
                 continue
             region = slice(guarded.guarded_start, guarded.teardown_start)
-            body = self._rewrite(original[region], updated[region], guards)
+            body = self._rewrite(original[region], updated[region], scope)
             cleanup = updated[guarded.teardown_start : guarded.teardown_end]
             result += [*updated[index : guarded.guarded_start], try_finally(body, cleanup)]
             index = guarded.teardown_end
@@ -179,9 +188,10 @@ class CleanupSkippedOnCancel(Rule):
         return self.report(first, guarded.safety, through=last, comments=comments)
 
     def _find(
-        self, lines: Sequence[cst.BaseStatement], index: int, guards: Sequence[cst.CSTNode]
+        self, lines: Sequence[cst.BaseStatement], index: int, scope: _Scope
     ) -> _Unguarded | None:
         """The unguarded sequence that starts with an acquisition at `lines[index]`, if any."""
+        guards = scope.guards
         acquired = _acquired(lines[index])
         cleanup_names = self.options.cleanup_names
         start = next(
@@ -201,6 +211,8 @@ class CleanupSkippedOnCancel(Rule):
         opened, clear = _opened_at(lines, index, start, resource)
         between = lines[opened + 1 : start]
         if not any(map(has_cancellation_point, between)):
+            return None
+        if scope.leaks_nothing(self.module, resource, lines[start:end]):
             return None
         cleanup_names = self.options.cleanup_names
         if (
@@ -224,7 +236,7 @@ class CleanupSkippedOnCancel(Rule):
         teardown = _teardown_end(lines, guarded, start, end, self.options.cleanup_names)
         first, guarded = _teardown_start(lines, guarded, start, self.options.cleanup_names)
         safety = FixSafety.SAFE
-        if any(map(leaves_block, between)) or any(map(_deletes, cleanup)):
+        if any(map(leaves_block, between)) or any(map(deletes, cleanup)):
             safety = FixSafety.UNSAFE
         return _Unguarded(guarded, start, end, safety, teardown, first)
 
@@ -288,6 +300,26 @@ class CleanupSkippedOnCancel(Rule):
             return True
         later = set().union(*(cleaned_resources(line, cleanup_names) for line in after))
         return any(_acquired(line) & later for line in between)
+
+
+@dataclass
+class _Scope:
+    """The coroutine whose block the rule reads, and the enclosing handlers and `finally`
+    blocks of that block."""
+
+    coroutine: cst.FunctionDef
+    guards: Sequence[cst.CSTNode]
+    _borrowed: frozenset[str] | None = None
+
+    def leaks_nothing(
+        self, module: cst.Module, resource: str, cleanup: Sequence[cst.BaseStatement]
+    ) -> bool:
+        """Whether skipping the `cleanup` of `resource` leaks nothing: the resource is a client
+        built on a session the coroutine was given (its close owns nothing), or the
+        coroutine is a program's main whose process exits when it is cancelled."""
+        if self._borrowed is None:
+            self._borrowed = borrowed_session_clients(self.coroutine)
+        return resource in self._borrowed or cancelled_only_at_exit(module, self.coroutine, cleanup)
 
 
 @dataclass(frozen=True)
@@ -446,17 +478,6 @@ _OPENING_WORDS = frozenset(
         "subscribe",
     }
 )
-_DELETING_WORDS = frozenset({"unlink", "remove", "rmtree", "rmdir", "delete"})
-
-
-def _deletes(line: cst.BaseStatement) -> bool:
-    """A cleanup that destroys data (`os.unlink(path)`): on an error, the original kept it."""
-    return any(
-        isinstance(node, cst.Call)
-        and (name := called_name(node)) is not None
-        and not _DELETING_WORDS.isdisjoint(words(name))
-        for node in walk_same_frame(line)
-    )
 
 
 def _is_constant(value: cst.BaseExpression | None) -> bool:

@@ -13,6 +13,7 @@ from codemods.analysis.blocks import (
     referenced_names,
     try_finally,
 )
+from codemods.analysis.cancellers import cancelled_only_at_exit
 from codemods.analysis.cleanup import (
     called_name,
     cleaned_resources,
@@ -132,6 +133,8 @@ class ReleaseAfterAwaits(Rule):
             return updated_node
         lines = list(body.body)
         region_start, start, end, safety = tail
+        if cancelled_only_at_exit(self.module, original_node, lines[start:end]):
+            return updated_node  # a program's main: the process exits when it is cancelled
         comments = end_comments(lines[start:end])
         if not self.report(lines[start], safety, through=lines[end - 1], comments=comments):
             return updated_node
