@@ -191,7 +191,6 @@ class CleanupSkippedOnCancel(Rule):
         self, lines: Sequence[cst.BaseStatement], index: int, scope: _Scope
     ) -> _Unguarded | None:
         """The unguarded sequence that starts with an acquisition at `lines[index]`, if any."""
-        guards = scope.guards
         acquired = _acquired(lines[index])
         cleanup_names = self.options.cleanup_names
         start = next(
@@ -212,11 +211,10 @@ class CleanupSkippedOnCancel(Rule):
         between = lines[opened + 1 : start]
         if not any(map(has_cancellation_point, between)):
             return None
-        if scope.leaks_nothing(self.module, resource, lines[start:end]):
-            return None
-        cleanup_names = self.options.cleanup_names
+        cleanup = lines[start:end]
         if (
-            any(cleans_up(guard, resource, cleanup_names) for guard in guards)
+            scope.leaks_nothing(self.module, resource, cleanup)
+            or any(cleans_up(guard, resource, cleanup_names) for guard in scope.guards)
             or any(
                 isinstance(node, cst.Try) and self._cleans_on_cancellation(node, resource)
                 for line in between
@@ -225,11 +223,10 @@ class CleanupSkippedOnCancel(Rule):
             or self._handler_rules_report(between, resource)
         ):
             return None
-        cleanup = lines[start:end]
         guarded = opened + 1
         if (
             not clear
-            or any(mentions(guard, {resource}) for guard in guards)
+            or any(mentions(guard, {resource}) for guard in scope.guards)
             or self._entangled(resource, between, cleanup, lines[:start], lines[start:])
         ):
             return _Unguarded(guarded, start, end, None, end, start)
