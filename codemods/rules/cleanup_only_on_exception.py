@@ -93,6 +93,10 @@ class CleanupOnlyOnException(HandlerRule):
     `await self._api.unsubscribe()`): the cleanup is not skipped, it is the canceller's job,
     and widening would run it twice on every designed stop. Nor when no await of the `try`
     can suspend (each awaits a coroutine function of the module that has no await of its own).
+    Nor when the handler only closes clients built on a session the function was given
+    (`api = Api(host, session=session)`, then `except Exception: await api.close(); raise`):
+    such a client's `close()` closes only a session it created itself, and it created none,
+    so a cancellation that skips it leaks nothing.
 
     Report only, without a fix (the message says why), when widening would turn a cancellation
     into another error: a path raises another exception (`raise DBError() from exc`); the

@@ -116,6 +116,21 @@ class CleanupSkippedOnCancel(Rule):
     waits only inside a `try` whose handler for errors cleans the resource up and re-raises:
     the cancellation that handler misses is CF202's or CF205's finding, reported once, there.
 
+    No finding for a client built on a session the coroutine was given (`client =
+    Api(host, session=session)`, `Api(host, get_shared_session(app))`, or `await
+    client.login(..., client_session=self._session)`; the session a parameter, an attribute,
+    or a getter's): such a client's `close()` closes only a session it created itself, and it
+    created none, so skipping it leaks nothing. Still reported when the coroutine opens that
+    client (`await client.connect()`: a websocket, a listener on the session), or created the
+    session itself (`aiohttp.ClientSession()`).
+
+    No finding in a program's main either: a module-level coroutine whose every use in its
+    module is `asyncio.run(main(...))` or `loop.run_until_complete(main(...))`. It is
+    cancelled only when the program is interrupted, and the process exit that follows
+    releases its connections and locks. Still reported when the main is also awaited or
+    made a task in its module, and when the cleanup deletes a file (`os.unlink(path)`) or
+    stops a child process (`proc.kill()`), which outlive the process.
+
     ## Options
     - `cleanup-names`, `extend-cleanup-names`: the calls that count as cleanup.
 
