@@ -14,7 +14,7 @@ from codemods.analysis.cancellers import (
     may_run_coroutines,
     runs_only_as_program,
 )
-from codemods.analysis.sessions import borrowed_session_clients
+from codemods.analysis.sessions import borrowed_session_clients, releases_nothing
 from codemods.prefilter.statements import module_code
 
 
@@ -125,3 +125,21 @@ def test_the_gate_reads_the_functions_that_use_coroutines(function: str, reads: 
     code = module_code(ast.parse(function + "\n"))
     (_, part), *_ = code.units
     assert may_run_coroutines(part) is reads
+
+
+@pytest.mark.parametrize(
+    ("line", "nothing"),
+    [
+        ("await client.close()", True),
+        ("await client.aclose()", True),
+        ("await client.async_client_close()", True),
+        ("await client.close(); await client.close()", True),
+        ("await client.close_session()", False),  # a login session the device holds
+        ("await client.disconnect()", False),
+        ("await other.close()", False),
+        ("await client.close(); lock.release()", False),
+    ],
+)
+def test_releases_nothing_but_the_clients_own_close(line: str, nothing: bool) -> None:
+    statement = cst.parse_statement(line + "\n")
+    assert releases_nothing(statement, frozenset({"client"})) is nothing

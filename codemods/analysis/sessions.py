@@ -48,15 +48,29 @@ def borrowed_session_clients(function: cst.FunctionDef) -> frozenset[str]:
 
 
 def releases_nothing(line: cst.BaseStatement, borrowed: frozenset[str]) -> bool:
-    """Whether `line` is only calls on clients of `borrowed` (`await client.close()`)."""
+    """Whether `line` only closes clients of `borrowed` (`await client.close()`,
+    `await client.async_client_close()`). Not `await client.close_session()` or
+    `await client.disconnect()`, which end something else (a login session on the device,
+    a connection) that the client may hold."""
     if not isinstance(line, cst.SimpleStatementLine):
         return False
     return all(
         isinstance(small, cst.Expr)
         and isinstance(call := _unawaited(small.value), cst.Call)
         and _receiver(call) in borrowed
+        and _closes_itself(called_name(call) or "")
         for small in line.body
     )
+
+
+_CLOSING = frozenset({"close", "aclose"})
+_QUALIFIERS = frozenset({"async", "client"})
+
+
+def _closes_itself(name: str) -> bool:
+    """`close`, `aclose`, `async_close`, `async_client_close`: the client's own close."""
+    parts = [part for part in words(name) if part not in _QUALIFIERS]
+    return len(parts) == 1 and parts[0] in _CLOSING
 
 
 def _bindings(function: cst.FunctionDef) -> dict[str, list[cst.BaseExpression]]:

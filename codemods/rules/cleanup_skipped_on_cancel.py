@@ -33,7 +33,7 @@ from codemods.analysis.scope import (
     method_receiver,
     walk_same_frame,
 )
-from codemods.analysis.sessions import borrowed_session_clients
+from codemods.analysis.sessions import borrowed_session_clients, releases_nothing
 from codemods.model import FixSafety, RuleOptions
 from codemods.prefilter import statements
 from codemods.prefilter.source_text import cleanup_statement
@@ -327,11 +327,15 @@ class _Scope:
         self, module: cst.Module, resource: str, cleanup: Sequence[cst.BaseStatement]
     ) -> bool:
         """Whether skipping the `cleanup` of `resource` leaks nothing: the resource is a client
-        built on a session the coroutine was given (its close owns nothing), or the
-        coroutine is a program's main whose process exits when it is cancelled."""
+        built on a session the coroutine was given and the cleanup only closes it (its close
+        owns nothing), or the coroutine is a program's main whose process exits when it is
+        cancelled."""
         if self._borrowed is None:
             self._borrowed = borrowed_session_clients(self.coroutine)
-        return resource in self._borrowed or cancelled_only_at_exit(module, self.coroutine, cleanup)
+        borrowed = self._borrowed & {resource}
+        return all(releases_nothing(line, borrowed) for line in cleanup) or (
+            cancelled_only_at_exit(module, self.coroutine, cleanup)
+        )
 
 
 @dataclass(frozen=True)
