@@ -120,7 +120,8 @@ class CleanupOnlyOnSomeErrors(HandlerRule):
     raise`) an undo: such a client's `close()` closes only a session it created itself, and
     it created none, so a cancellation that skips it leaks nothing. A client the function
     opened on that session (`await stream.connect()`) holds a connection of its own: its
-    teardown still counts.
+    teardown still counts, and so does any call but the client's own close
+    (`close_session()`, `disconnect()`).
     """
 
     code = "CF205"

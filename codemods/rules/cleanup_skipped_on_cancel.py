@@ -121,8 +121,9 @@ class CleanupSkippedOnCancel(Rule):
     client.login(..., client_session=self._session)`; the session a parameter, an attribute,
     or a getter's): such a client's `close()` closes only a session it created itself, and it
     created none, so skipping it leaks nothing. Still reported when the coroutine opens that
-    client (`await client.connect()`: a websocket, a listener on the session), or created the
-    session itself (`aiohttp.ClientSession()`).
+    client (`await client.connect()`: a websocket, a listener on the session), created the
+    session itself (`aiohttp.ClientSession()`), or cleans up more than the client's own
+    close (`await client.close_session()` ends a login session the device holds).
 
     No finding in a program's main either: a module-level coroutine whose every use in its
     module is `asyncio.run(main(...))` or `loop.run_until_complete(main(...))`. It is
