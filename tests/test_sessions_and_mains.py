@@ -36,6 +36,8 @@ def _function(source: str, name: str) -> tuple[cst.Module, cst.FunctionDef]:
         ("client = Api(host, websession=self._session)", {"client"}),
         ("client = Api(host, get_shared_session(app))", {"client"}),
         ("client = Api(host, session)", {"client"}),
+        ("client = Api(host, session=maybe)", set()),  # None: the client makes its own
+        ("manager = await create_session(session)", set()),  # a session manager
         ("s = async_get_clientsession(hub)\n    client = Api(host, client_session=s)", {"client"}),
         ("self._api = await Api.create(host, session=session)", {"self._api"}),
         ("client = Api()\n    await client.login(user, client_session=session)", {"client"}),
@@ -54,12 +56,14 @@ def _function(source: str, name: str) -> tuple[cst.Module, cst.FunctionDef]:
     ],
 )
 def test_borrowed_session_clients(body: str, borrowed: set[str]) -> None:
-    source = f"async def probe(self, session, host, user, hub, app, other, pool):\n    {body}\n"
+    parameters = "self, session, host, user, hub, app, other, pool, maybe=None"
+    source = f"async def probe({parameters}):\n    {body}\n"
     _, function = _function(source, "probe")
     assert borrowed_session_clients(function) == borrowed
 
 
 _MAIN = """
+import argparse
 import asyncio
 
 async def main(dsn):
@@ -86,6 +90,23 @@ async def main(dsn):
 )
 def test_runs_only_as_program(uses: str, is_main: bool) -> None:
     module, function = _function(_MAIN + uses + "\n", "main")
+    assert runs_only_as_program(module, function) is is_main
+
+
+@pytest.mark.parametrize(
+    ("program", "is_main"),
+    [
+        ("import click", True),
+        ("from typer import Typer", True),
+        ("import sys\nDSN = sys.argv[1]", True),
+        ('if __name__ == "__main__":\n    pass', True),
+        ("", False),  # a library module: its caller may live on after the interruption
+        ("import sys\nDSN = sys.platform", False),
+    ],
+)
+def test_only_a_command_line_program_has_a_main(program: str, is_main: bool) -> None:
+    source = _MAIN.replace("import argparse\n", "") + program + "\nasyncio.run(main('db'))\n"
+    module, function = _function(source, "main")
     assert runs_only_as_program(module, function) is is_main
 
 

@@ -122,18 +122,57 @@ def cancelled_only_at_exit(
 
 def runs_only_as_program(module: cst.Module, coroutine: cst.FunctionDef) -> bool:
     """Whether the module-level, undecorated coroutine function `coroutine` is a program's
-    main: every use of its name in the module (at least one) is a call handed to
+    main: its module is a command-line program (see `_is_program`), and every use of its
+    name in the module (at least one) is a call handed to
     `asyncio.run(...)` or `loop.run_until_complete(...)`. Such a coroutine is cancelled only
     when the program is interrupted (Ctrl-C), and the process ends right after. A use
     anywhere else (awaited, made a task, passed on) may cancel it while the program lives on."""
     name = coroutine.name.value
     definitions = suspensions(module)
-    if coroutine.asynchronous is None or coroutine.decorators:
+    if coroutine.asynchronous is None or coroutine.decorators or not _is_program(module):
         return False
     if definitions.functions.get(name) is not coroutine:
         return False  # a method, a nested function, or a name bound more than once
     uses = len(definitions.uses(name))
     return uses > 0 and uses == _runs_of(module, name)
+
+
+_COMMAND_LINE_PARSERS = frozenset({"argparse", "optparse", "getopt", "click", "typer"})
+
+
+def _is_program(module: cst.Module) -> bool:
+    """Whether the module is a command-line program: it imports a command-line parser, reads
+    `sys.argv` or runs under `if __name__ == "__main__":`. A library module's function that
+    wraps `asyncio.run` may be called by a program that lives on after the interruption."""
+    names = module_names(module)
+    for node in walk(module):
+        if isinstance(node, cst.Import | cst.ImportFrom) and not _COMMAND_LINE_PARSERS.isdisjoint(
+            _imported_roots(node)
+        ):
+            return True
+        if isinstance(node, cst.Attribute) and "sys.argv" in names.qualified_names(node):
+            return True
+        if isinstance(node, cst.Comparison) and _tests_main(node):
+            return True
+    return False
+
+
+def _imported_roots(node: cst.Import | cst.ImportFrom) -> set[str]:
+    if isinstance(node, cst.ImportFrom):
+        module = get_full_name_for_node(node.module) if node.module is not None else None
+        return {module.split(".")[0]} if module else set()
+    return {(get_full_name_for_node(alias.name) or "").split(".")[0] for alias in node.names}
+
+
+def _tests_main(comparison: cst.Comparison) -> bool:
+    """`__name__ == "__main__"`."""
+    parts = [comparison.left, *(target.comparator for target in comparison.comparisons)]
+    spelled = {
+        part.value if isinstance(part, cst.Name) else part.evaluated_value
+        for part in parts
+        if isinstance(part, cst.Name | cst.SimpleString)
+    }
+    return {"__name__", "__main__"} <= spelled
 
 
 def _runs_of(module: cst.Module, name: str) -> int:

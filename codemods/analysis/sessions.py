@@ -38,6 +38,8 @@ def borrowed_session_clients(function: cst.FunctionDef) -> frozenset[str]:
     for name, values in bindings.items():
         if len(values) != 1 or not isinstance(built := _unawaited(values[0]), cst.Call):
             continue
+        if _names_a_session(built):
+            continue  # `http.create_session(session)`: a session (manager) of its own
         methods = [call for call in calls if _receiver(call) == name]
         if any(_opens(call) for call in methods):
             continue
@@ -131,11 +133,12 @@ def _is_borrowed(
     *,
     local: bool = True,
 ) -> bool:
-    """A session the function did not create: a parameter, an attribute of a longer-lived
-    object that the function does not bind (`self._session`, `hass.http_session`), a getter
-    of a shared session (`async_get_clientsession(hass)`, `get_session()`: a call with "get"
-    in its name, never a constructor such as `ClientSession()`), or a local the function
-    binds once to one of these (`local`: a local may still be followed)."""
+    """A session the function did not create: a parameter (see `_parameters`), an
+    attribute of a longer-lived object that the function does not bind (`self._session`,
+    `hass.http_session`), a getter of a shared session (`async_get_clientsession(hass)`,
+    `get_session()`: a call with "get" in its name, never a constructor such as
+    `ClientSession()`), or a local the function binds once to one of these (`local`: a
+    local may still be followed)."""
     if isinstance(value, cst.Call):
         name = called_name(value) or ""
         return "get" in words(name) and name.lower().endswith("session")
@@ -151,9 +154,15 @@ def _is_borrowed(
 
 
 def _parameters(function: cst.FunctionDef) -> set[str]:
+    """The parameters that always hold what the caller passed: not one defaulting to None
+    (`session=None`), with which the client may create a session of its own."""
     params = function.params
     every = [*params.posonly_params, *params.params, *params.kwonly_params]
-    return {param.name.value for param in every}
+    return {
+        param.name.value
+        for param in every
+        if not (isinstance(param.default, cst.Name) and param.default.value == "None")
+    }
 
 
 def _opens(call: cst.Call) -> bool:

@@ -82,8 +82,10 @@ class ReleaseAfterAwaits(Rule):
     method of the class with no await of its own: no cancellation arrives there), nor in a
     private coroutine that its module only runs shielded (`asyncio.shield(self._close())`, or
     awaited in `trio.CancelScope(shield=True)`): no caller's cancellation reaches it. Nor in
-    a program's main, a module-level coroutine whose every use in its module is
-    `asyncio.run(main(...))` or `loop.run_until_complete(main(...))`: it is cancelled only
+    a program's main, a module-level coroutine of a command-line program (it imports
+    `argparse`, `click`..., reads `sys.argv` or tests `__name__ == "__main__"`) whose every
+    use in its module is `asyncio.run(main(...))` or `loop.run_until_complete(main(...))`:
+    it is cancelled only
     when the program is interrupted, and the process exit that follows releases what the
     cleanup would (still reported when the cleanup deletes a file or stops a child process,
     which outlive the process, or when the module also awaits the coroutine).
