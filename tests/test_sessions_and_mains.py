@@ -3,7 +3,6 @@ function was given (`analysis.sessions`), and a program's main (`analysis.cancel
 
 from __future__ import annotations
 
-import ast
 import textwrap
 
 import libcst as cst
@@ -11,11 +10,9 @@ import pytest
 
 from codemods.analysis.cancellers import (
     cancelled_only_at_exit,
-    may_run_coroutines,
     runs_only_as_program,
 )
 from codemods.analysis.sessions import borrowed_session_clients, releases_nothing
-from codemods.prefilter.statements import module_code
 
 
 def _function(source: str, name: str) -> tuple[cst.Module, cst.FunctionDef]:
@@ -129,23 +126,6 @@ def test_what_outlives_the_process_is_still_cleanup() -> None:
     for code, leaks_nothing in lines.items():
         line = cst.parse_statement(code + "\n")
         assert cancelled_only_at_exit(module, function, [line]) is leaks_nothing, code
-
-
-@pytest.mark.parametrize(
-    ("function", "reads"),
-    [
-        ("def cli():\n    asyncio.run(main())", True),
-        ("def cli(loop):\n    code = loop.run_until_complete(main())", True),
-        ("async def supervise():\n    await main()", True),
-        ("def start(loop):\n    task = loop.create_task(main())", True),
-        ("def helper(x):\n    return x + 1", False),
-        ("async def fetch(self):\n    await self.session.get(url)", False),
-    ],
-)
-def test_the_gate_reads_the_functions_that_use_coroutines(function: str, reads: bool) -> None:
-    code = module_code(ast.parse(function + "\n"))
-    (_, part), *_ = code.units
-    assert may_run_coroutines(part) is reads
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,6 @@ the error the handler logs.
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Iterator, Sequence
 
 import libcst as cst
@@ -200,23 +199,6 @@ def _stops_process(line: cst.BaseStatement) -> bool:
 
 
 # The gates: which functions the rules read for context (see `Rule.is_context`).
-
-
-def may_run_coroutines(code: CoroutineCode) -> bool:
-    """Whether the function awaits, runs or hands on a call of a plain name (`await
-    main()`, `asyncio.run(main())`, `x = loop.run_until_complete(main())`, `create_task(main())`)
-    as a statement or an assignment: where `runs_only_as_program` counts the uses of a
-    coroutine function. (A use it cannot see, say `return gather(main())` in a function
-    no rule reads, is missed.)"""
-    calls: list[ast.AST] = [*code.discarded_calls]
-    calls += [node for binding in code.bindings for node in ast.walk(binding)]
-    return any(_plain_call(operand) for operand in code.awaited) or any(
-        isinstance(call, ast.Call) and any(map(_plain_call, call.args)) for call in calls
-    )
-
-
-def _plain_call(node: ast.expr) -> bool:
-    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
 
 
 def may_start_or_cancel_tasks(code: CoroutineCode) -> bool:

@@ -15,7 +15,7 @@ from codemods.analysis.blocks import (
     try_finally,
 )
 from codemods.analysis.blocks import statements as suite_statements
-from codemods.analysis.cancellers import cancelled_only_at_exit, may_run_coroutines
+from codemods.analysis.cancellers import cancelled_only_at_exit
 from codemods.analysis.cleanup import (
     cleaned_resources,
     cleans_up,
@@ -161,9 +161,10 @@ class CleanupSkippedOnCancel(Rule):
 
     @classmethod
     def is_context(cls, code: CoroutineCode, options: RuleOptions) -> bool:
-        """A function that runs or awaits a coroutine by name: whether a coroutine is a
-        program's main is read in all the uses of its name."""
-        return may_run_coroutines(code)
+        """Every function: whether a coroutine is a program's main is read in all the uses
+        of its name (a use hidden in any of them, `return loop.create_task(main())`, makes
+        it no main)."""
+        return True
 
     def leave_IndentedBlock(
         self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock

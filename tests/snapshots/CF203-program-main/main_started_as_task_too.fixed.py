@@ -14,8 +14,7 @@ async def mirror(url: str, path: str) -> None:
 
 
 def start_mirror(loop: asyncio.AbstractEventLoop, url: str, path: str) -> asyncio.Task:
-    task = loop.create_task(mirror(url, path))
-    return task
+    return loop.create_task(mirror(url, path))
 
 
 if __name__ == "__main__":
