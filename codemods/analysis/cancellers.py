@@ -16,7 +16,10 @@ import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
 from codemods.analysis.blocks import sole_expression
+from codemods.analysis.cleanup import called_name, deletes
+from codemods.analysis.names import module_names
 from codemods.analysis.scope import dotted_name, method_receiver, walk, walk_same_frame
+from codemods.analysis.suspension import suspensions
 from codemods.prefilter.statements import CoroutineCode, last_name
 
 
@@ -93,6 +96,106 @@ def _calls_after_cancelling(function: cst.FunctionDef, tasks: set[str]) -> set[s
         elif cancelled and isinstance(node, cst.Call):
             called.add(get_full_name_for_node(node.func) or "")
     return called
+
+
+# A program's main: cancelled only when the program is interrupted, which then exits.
+
+_LOOP_RUNNERS = frozenset({"run_until_complete"})
+"""Event loop methods that run a coroutine to its end (`asyncio.run` is matched by its
+qualified name, as `run` alone says too little)."""
+_STOPPING = frozenset({"kill", "terminate"})
+
+
+def cancelled_only_at_exit(
+    module: cst.Module, coroutine: cst.FunctionDef, lines: Sequence[cst.BaseStatement]
+) -> bool:
+    """Whether skipping the cleanup `lines` of `coroutine` on cancellation leaks nothing:
+    the coroutine is a program's main (see `runs_only_as_program`), and the exit of the
+    process that follows its cancellation releases what the lines clean up (connections,
+    locks, memory). Not a file they delete (`os.unlink(path)`) or a child process they stop
+    (`proc.kill()`): those outlive the process."""
+    return runs_only_as_program(module, coroutine) and not any(
+        deletes(line) or _stops_process(line) for line in lines
+    )
+
+
+def runs_only_as_program(module: cst.Module, coroutine: cst.FunctionDef) -> bool:
+    """Whether the module-level, undecorated coroutine function `coroutine` is a program's
+    main: its module is a command-line program (see `_is_program`), and every use of its
+    name in the module (at least one) is a call handed to
+    `asyncio.run(...)` or `loop.run_until_complete(...)`. Such a coroutine is cancelled only
+    when the program is interrupted (Ctrl-C), and the process ends right after. A use
+    anywhere else (awaited, made a task, passed on) may cancel it while the program lives on."""
+    name = coroutine.name.value
+    definitions = suspensions(module)
+    if coroutine.asynchronous is None or coroutine.decorators or not _is_program(module):
+        return False
+    if definitions.functions.get(name) is not coroutine:
+        return False  # a method, a nested function, or a name bound more than once
+    uses = len(definitions.uses(name))
+    return uses > 0 and uses == _runs_of(module, name)
+
+
+_COMMAND_LINE_PARSERS = frozenset({"argparse", "optparse", "getopt", "click", "typer"})
+
+
+def _is_program(module: cst.Module) -> bool:
+    """Whether the module is a command-line program: it imports a command-line parser, reads
+    `sys.argv` or runs under `if __name__ == "__main__":`. A library module's function that
+    wraps `asyncio.run` may be called by a program that lives on after the interruption."""
+    names = module_names(module)
+    for node in walk(module):
+        if isinstance(node, cst.Import | cst.ImportFrom) and not _COMMAND_LINE_PARSERS.isdisjoint(
+            _imported_roots(node)
+        ):
+            return True
+        if isinstance(node, cst.Attribute) and "sys.argv" in names.qualified_names(node):
+            return True
+        if isinstance(node, cst.Comparison) and _tests_main(node):
+            return True
+    return False
+
+
+def _imported_roots(node: cst.Import | cst.ImportFrom) -> set[str]:
+    if isinstance(node, cst.ImportFrom):
+        module = get_full_name_for_node(node.module) if node.module is not None else None
+        return {module.split(".")[0]} if module else set()
+    return {(get_full_name_for_node(alias.name) or "").split(".")[0] for alias in node.names}
+
+
+def _tests_main(comparison: cst.Comparison) -> bool:
+    """`__name__ == "__main__"`."""
+    parts = [comparison.left, *(target.comparator for target in comparison.comparisons)]
+    spelled = {
+        part.value if isinstance(part, cst.Name) else part.evaluated_value
+        for part in parts
+        if isinstance(part, cst.Name | cst.SimpleString)
+    }
+    return {"__name__", "__main__"} <= spelled
+
+
+def _runs_of(module: cst.Module, name: str) -> int:
+    """How many calls of the function `name` the module hands to an event loop runner."""
+    names = module_names(module)
+    return sum(
+        1
+        for node in walk(module)
+        if isinstance(node, cst.Call)
+        and node.args
+        and isinstance(main := node.args[0].value, cst.Call)
+        and isinstance(main.func, cst.Name)
+        and main.func.value == name
+        and (
+            called_name(node) in _LOOP_RUNNERS or "asyncio.run" in names.qualified_names(node.func)
+        )
+    )
+
+
+def _stops_process(line: cst.BaseStatement) -> bool:
+    return any(
+        isinstance(node, cst.Call) and called_name(node) in _STOPPING
+        for node in walk_same_frame(line)
+    )
 
 
 # The gates: which functions the rules read for context (see `Rule.is_context`).

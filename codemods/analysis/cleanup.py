@@ -32,6 +32,20 @@ def creates_future(call: cst.Call) -> bool:
     return called_name(call) in _FUTURE_FACTORIES
 
 
+_DELETING_WORDS = frozenset({"unlink", "remove", "rmtree", "rmdir", "delete"})
+
+
+def deletes(line: cst.BaseStatement) -> bool:
+    """A cleanup that destroys data (`os.unlink(path)`): on an error, the original kept it;
+    and what it deletes outlives the process that skips it."""
+    return any(
+        isinstance(node, cst.Call)
+        and (name := called_name(node)) is not None
+        and not _DELETING_WORDS.isdisjoint(words(name))
+        for node in walk_same_frame(line)
+    )
+
+
 _WORD_BOUNDARY = re.compile(r"_+|(?<=[a-z0-9])(?=[A-Z])")
 
 _MODIFIERS = frozenset({"async", "do", "force", "safe", "sync"})

@@ -146,12 +146,17 @@ class Suspensions:
         cls = self.owner.get(function)
         if function is not (self.functions if cls is None else self.methods[cls]).get(name):
             return False  # not bound once in the module or its class
+        uses = self.uses(name)
+        return bool(uses) and all(uses)
+
+    def uses(self, name: str) -> list[bool]:
+        """Each reading of `name` in the module (a call, a reference, the `m` of `x.m`), with
+        whether it is a shielded call."""
         if self._uses is None:
             self._uses = {}
             for reference, shielded in _references(self.module):
                 self._uses.setdefault(reference, []).append(shielded)
-        uses = self._uses.get(name, [])
-        return bool(uses) and all(uses)
+        return self._uses.get(name, [])
 
 
 @functools.lru_cache(maxsize=4)  # the rules of a pass ask in turn about the same module

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Sequence
 
 import libcst as cst
 
@@ -17,6 +18,7 @@ from codemods.analysis.compensation import (
 )
 from codemods.analysis.exits import Exit, handler_exits
 from codemods.analysis.handler_rule import HandlerRule
+from codemods.analysis.sessions import borrowed_session_clients, releases_nothing
 from codemods.analysis.suspension import cancellable_coroutine, may_never_suspend
 from codemods.model import FixSafety, RuleOptions
 from codemods.prefilter.statements import (
@@ -91,6 +93,10 @@ class CleanupOnlyOnException(HandlerRule):
     `await self._api.unsubscribe()`): the cleanup is not skipped, it is the canceller's job,
     and widening would run it twice on every designed stop. Nor when no await of the `try`
     can suspend (each awaits a coroutine function of the module that has no await of its own).
+    Nor when the handler only closes clients built on a session the function was given
+    (`api = Api(host, session=session)`, then `except Exception: await api.close(); raise`):
+    such a client's `close()` closes only a session it created itself, and it created none,
+    so a cancellation that skips it leaks nothing.
 
     Report only, without a fix (the message says why), when widening would turn a cancellation
     into another error: a path raises another exception (`raise DBError() from exc`); the
@@ -170,6 +176,7 @@ class CleanupOnlyOnException(HandlerRule):
             undo is not None
             and not repeated_elsewhere(node, undo.lines)
             and not cleaned_up_by_canceller(self.module, self.parents(node), function, undo.lines)
+            and not _only_closes_borrowed_clients(function, undo.lines)
         )
 
     def _why_no_fix(self, node: cst.Try, index: int) -> str | None:
@@ -205,6 +212,15 @@ class CleanupOnlyOnException(HandlerRule):
             return False
         cls = next((a for a in self.parents(node) if isinstance(a, cst.ClassDef)), None)
         return cls is not None and rebound_outside_init(cls, owners)
+
+
+def _only_closes_borrowed_clients(
+    function: cst.FunctionDef, lines: Sequence[cst.BaseStatement]
+) -> bool:
+    """Whether the undo only closes clients built on a session the function was given: their
+    close owns nothing, so a cancellation that skips it leaks nothing."""
+    borrowed = borrowed_session_clients(function)
+    return bool(borrowed) and all(releases_nothing(line, borrowed) for line in lines)
 
 
 def _widened(handler: cst.ExceptHandler) -> cst.ExceptHandler:

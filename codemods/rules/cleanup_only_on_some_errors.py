@@ -18,6 +18,7 @@ from codemods.analysis.handlers import enclosing_guards
 from codemods.analysis.names import handler_types as caught_types
 from codemods.analysis.reraise import with_reraise
 from codemods.analysis.scope import mentions, walk_same_frame
+from codemods.analysis.sessions import borrowed_session_clients, releases_nothing
 from codemods.analysis.setup import is_setup_name, set_up_before, undoes_only_set_up
 from codemods.analysis.suspension import cancellable_coroutine, may_never_suspend
 from codemods.model import FixSafety, RuleOptions
@@ -114,6 +115,13 @@ class CleanupOnlyOnSomeErrors(HandlerRule):
     A handler only for errors about values (`ValueError`, `KeyError`...) is left alone: what
     it undoes answers bad data, not an exchange stopped midway. So is a timeout handler that
     only cancels the future `asyncio.wait_for` waited on: a cancelled `wait_for` cancels it too.
+    Nor is closing a client built on a session the function was given (`client =
+    Api(host, session=hub.http_session)`, then `except AuthError: await client.close();
+    raise`) an undo: such a client's `close()` closes only a session it created itself, and
+    it created none, so a cancellation that skips it leaks nothing. A client the function
+    opened on that session (`await stream.connect()`) holds a connection of its own: its
+    teardown still counts, and so does any call but the client's own close
+    (`close_session()`, `disconnect()`).
     """
 
     code = "CF205"
@@ -203,7 +211,12 @@ class CleanupOnlyOnSomeErrors(HandlerRule):
         and why the finding is reported only: a handler does more than that undo, or its
         undo uses an attribute the `try` sets (None: neither)."""
         setup = set_up_before(node, self.parents(node), self.options.cleanup_names)
-        verdicts = [undoes_only_set_up(setup, compensation.lines) for compensation in undo]
+        borrowed = borrowed_session_clients(self.coroutine(node))
+        owning = [
+            [line for line in compensation.lines if not releases_nothing(line, borrowed)]
+            for compensation in undo
+        ]  # closing a client built on a session the function was given releases nothing
+        verdicts = [undoes_only_set_up(setup, lines) for lines in owning]
         if not any(undoing for undoing, _ in verdicts):
             return False, None
         other = next((line for _, line in verdicts if line is not None), None)

@@ -15,11 +15,12 @@ from codemods.analysis.blocks import (
     try_finally,
 )
 from codemods.analysis.blocks import statements as suite_statements
+from codemods.analysis.cancellers import cancelled_only_at_exit
 from codemods.analysis.cleanup import (
-    called_name,
     cleaned_resources,
     cleans_up,
     creates_future,
+    deletes,
     words,
 )
 from codemods.analysis.compensation import Effect, Judge, handles_only_data_errors
@@ -32,6 +33,7 @@ from codemods.analysis.scope import (
     method_receiver,
     walk_same_frame,
 )
+from codemods.analysis.sessions import borrowed_session_clients, releases_nothing
 from codemods.model import FixSafety, RuleOptions
 from codemods.prefilter import statements
 from codemods.prefilter.source_text import cleanup_statement
@@ -114,6 +116,26 @@ class CleanupSkippedOnCancel(Rule):
     waits only inside a `try` whose handler for errors cleans the resource up and re-raises:
     the cancellation that handler misses is CF202's or CF205's finding, reported once, there.
 
+    No finding for a client built on a session the coroutine was given (`client =
+    Api(host, session=session)`, `Api(host, get_shared_session(app))`, or `await
+    client.login(..., client_session=self._session)`; the session a parameter without a
+    `None` default, an attribute, or a getter's): such a client's `close()` closes only a
+    session it created itself, and it created none, so skipping it leaks nothing. Still
+    reported when the coroutine opens that client (`await client.connect()`: a websocket,
+    a listener on the session), created the session itself (`aiohttp.ClientSession()`), or
+    cleans up more than the client's own close (`await client.close_session()` ends a login
+    session the device holds).
+
+    No finding in a program's main either: a module-level coroutine of a command-line
+    program (a module that imports `argparse`, `click`..., reads `sys.argv` or tests
+    `__name__ == "__main__"`) whose every use in its module is `asyncio.run(main(...))` or
+    `loop.run_until_complete(main(...))`. It is cancelled only when the program is
+    interrupted, and the process exit that follows releases its connections and locks. (A
+    library function wrapping `asyncio.run` may be called by a program that lives on.)
+    Still reported when the main is also awaited or made a task in its module, and when the
+    cleanup deletes a file (`os.unlink(path)`) or stops a child process (`proc.kill()`),
+    which outlive the process.
+
     ## Options
     - `cleanup-names`, `extend-cleanup-names`: the calls that count as cleanup.
 
@@ -137,14 +159,23 @@ class CleanupSkippedOnCancel(Rule):
     def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:
         return may_skip_cleanup(code, options.cleanup_names)
 
+    @classmethod
+    def is_context(cls, code: CoroutineCode, options: RuleOptions) -> bool:
+        """Every function: whether a coroutine is a program's main is read in all the uses
+        of its name (a use hidden in any of them, `return loop.create_task(main())`, makes
+        it no main)."""
+        return True
+
     def leave_IndentedBlock(
         self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
     ) -> cst.IndentedBlock:
         ancestors = self.parents(original_node)
-        if enclosing_coroutine(ancestors) is None:
+        coroutine = enclosing_coroutine(ancestors)
+        if coroutine is None:
             return updated_node
         original, updated = list(original_node.body), list(updated_node.body)
-        rewritten = self._rewrite(original, updated, enclosing_guards(original_node, ancestors))
+        guards = enclosing_guards(original_node, ancestors)
+        rewritten = self._rewrite(original, updated, _Scope(coroutine, guards))
         if rewritten == updated:
             return updated_node
         return updated_node.with_changes(body=rewritten)
@@ -153,21 +184,20 @@ class CleanupSkippedOnCancel(Rule):
         self,
         original: Sequence[cst.BaseStatement],
         updated: Sequence[cst.BaseStatement],
-        guards: Sequence[cst.CSTNode],
+        scope: _Scope,
     ) -> list[cst.BaseStatement]:
         """`updated` with each unguarded acquire...cleanup sequence wrapped; `original` is the
-        same block as parsed, where findings are located; `guards` are the enclosing handlers
-        and `finally` blocks."""
+        same block as parsed, where findings are located."""
         result: list[cst.BaseStatement] = []
         index = 0
         while index < len(original):
-            guarded = self._find(original, index, guards)
+            guarded = self._find(original, index, scope)
             if guarded is None or not self._report(original, guarded):
                 result.append(updated[index])
                 index += 1
                 continue
             region = slice(guarded.guarded_start, guarded.teardown_start)
-            body = self._rewrite(original[region], updated[region], guards)
+            body = self._rewrite(original[region], updated[region], scope)
             cleanup = updated[guarded.teardown_start : guarded.teardown_end]
             result += [*updated[index : guarded.guarded_start], try_finally(body, cleanup)]
             index = guarded.teardown_end
@@ -179,7 +209,7 @@ class CleanupSkippedOnCancel(Rule):
         return self.report(first, guarded.safety, through=last, comments=comments)
 
     def _find(
-        self, lines: Sequence[cst.BaseStatement], index: int, guards: Sequence[cst.CSTNode]
+        self, lines: Sequence[cst.BaseStatement], index: int, scope: _Scope
     ) -> _Unguarded | None:
         """The unguarded sequence that starts with an acquisition at `lines[index]`, if any."""
         acquired = _acquired(lines[index])
@@ -202,9 +232,10 @@ class CleanupSkippedOnCancel(Rule):
         between = lines[opened + 1 : start]
         if not any(map(has_cancellation_point, between)):
             return None
-        cleanup_names = self.options.cleanup_names
+        cleanup = lines[start:end]
         if (
-            any(cleans_up(guard, resource, cleanup_names) for guard in guards)
+            scope.leaks_nothing(self.module, resource, cleanup)
+            or any(cleans_up(guard, resource, cleanup_names) for guard in scope.guards)
             or any(
                 isinstance(node, cst.Try) and self._cleans_on_cancellation(node, resource)
                 for line in between
@@ -213,18 +244,17 @@ class CleanupSkippedOnCancel(Rule):
             or self._handler_rules_report(between, resource)
         ):
             return None
-        cleanup = lines[start:end]
         guarded = opened + 1
         if (
             not clear
-            or any(mentions(guard, {resource}) for guard in guards)
+            or any(mentions(guard, {resource}) for guard in scope.guards)
             or self._entangled(resource, between, cleanup, lines[:start], lines[start:])
         ):
             return _Unguarded(guarded, start, end, None, end, start)
         teardown = _teardown_end(lines, guarded, start, end, self.options.cleanup_names)
         first, guarded = _teardown_start(lines, guarded, start, self.options.cleanup_names)
         safety = FixSafety.SAFE
-        if any(map(leaves_block, between)) or any(map(_deletes, cleanup)):
+        if any(map(leaves_block, between)) or any(map(deletes, cleanup)):
             safety = FixSafety.UNSAFE
         return _Unguarded(guarded, start, end, safety, teardown, first)
 
@@ -288,6 +318,30 @@ class CleanupSkippedOnCancel(Rule):
             return True
         later = set().union(*(cleaned_resources(line, cleanup_names) for line in after))
         return any(_acquired(line) & later for line in between)
+
+
+@dataclass
+class _Scope:
+    """The coroutine whose block the rule reads, and the enclosing handlers and `finally`
+    blocks of that block."""
+
+    coroutine: cst.FunctionDef
+    guards: Sequence[cst.CSTNode]
+    _borrowed: frozenset[str] | None = None
+
+    def leaks_nothing(
+        self, module: cst.Module, resource: str, cleanup: Sequence[cst.BaseStatement]
+    ) -> bool:
+        """Whether skipping the `cleanup` of `resource` leaks nothing: the resource is a client
+        built on a session the coroutine was given and the cleanup only closes it (its close
+        owns nothing), or the coroutine is a program's main whose process exits when it is
+        cancelled."""
+        if self._borrowed is None:
+            self._borrowed = borrowed_session_clients(self.coroutine)
+        borrowed = self._borrowed & {resource}
+        return all(releases_nothing(line, borrowed) for line in cleanup) or (
+            cancelled_only_at_exit(module, self.coroutine, cleanup)
+        )
 
 
 @dataclass(frozen=True)
@@ -446,17 +500,6 @@ _OPENING_WORDS = frozenset(
         "subscribe",
     }
 )
-_DELETING_WORDS = frozenset({"unlink", "remove", "rmtree", "rmdir", "delete"})
-
-
-def _deletes(line: cst.BaseStatement) -> bool:
-    """A cleanup that destroys data (`os.unlink(path)`): on an error, the original kept it."""
-    return any(
-        isinstance(node, cst.Call)
-        and (name := called_name(node)) is not None
-        and not _DELETING_WORDS.isdisjoint(words(name))
-        for node in walk_same_frame(line)
-    )
 
 
 def _is_constant(value: cst.BaseExpression | None) -> bool:

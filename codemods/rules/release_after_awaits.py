@@ -13,6 +13,7 @@ from codemods.analysis.blocks import (
     referenced_names,
     try_finally,
 )
+from codemods.analysis.cancellers import cancelled_only_at_exit
 from codemods.analysis.cleanup import (
     called_name,
     cleaned_resources,
@@ -80,7 +81,14 @@ class ReleaseAfterAwaits(Rule):
     Not flagged when no await before the cleanup can suspend (`await self.reset()` of a
     method of the class with no await of its own: no cancellation arrives there), nor in a
     private coroutine that its module only runs shielded (`asyncio.shield(self._close())`, or
-    awaited in `trio.CancelScope(shield=True)`): no caller's cancellation reaches it.
+    awaited in `trio.CancelScope(shield=True)`): no caller's cancellation reaches it. Nor in
+    a program's main, a module-level coroutine of a command-line program (it imports
+    `argparse`, `click`..., reads `sys.argv` or tests `__name__ == "__main__"`) whose every
+    use in its module is `asyncio.run(main(...))` or `loop.run_until_complete(main(...))`:
+    it is cancelled only
+    when the program is interrupted, and the process exit that follows releases what the
+    cleanup would (still reported when the cleanup deletes a file or stops a child process,
+    which outlive the process, or when the module also awaits the coroutine).
 
     Not flagged when the code before stops tasks (`task.cancel()`: CF301's) or catches
     cancellation itself (CF1's fixes move what follows into `finally`), nor for the object's
@@ -132,6 +140,8 @@ class ReleaseAfterAwaits(Rule):
             return updated_node
         lines = list(body.body)
         region_start, start, end, safety = tail
+        if cancelled_only_at_exit(self.module, original_node, lines[start:end]):
+            return updated_node  # a program's main: the process exits when it is cancelled
         comments = end_comments(lines[start:end])
         if not self.report(lines[start], safety, through=lines[end - 1], comments=comments):
             return updated_node

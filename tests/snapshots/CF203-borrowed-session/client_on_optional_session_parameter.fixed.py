@@ -1,0 +1,11 @@
+from tidewatch import TideClient
+
+
+async def fetch_tides(station: str, session=None) -> dict:
+    client = TideClient(station, session=session)
+    try:
+        heights = await client.heights(days=2)
+        extremes = await client.extremes(days=2)
+    finally:
+        await client.close()
+    return {"heights": heights, "extremes": extremes}
