@@ -137,7 +137,12 @@ class CleanupOnlyOnException(HandlerRule):
     def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> cst.Try:
         if self.options.target_version < (3, 8):
             return updated_node  # CancelledError was an Exception: the handler runs
-        if cancellable_coroutine(original_node, self.parents(original_node), self.module) is None:
+        if (
+            cancellable_coroutine(
+                original_node, self.parents(original_node), self.module, self.context.filename
+            )
+            is None
+        ):
             return updated_node
         if self.first_cancellation_handler(original_node) is not None:
             return updated_node

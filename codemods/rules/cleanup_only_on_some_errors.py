@@ -143,7 +143,12 @@ class CleanupOnlyOnSomeErrors(HandlerRule):
     def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> cst.Try:
         if self.options.target_version < (3, 8):
             return updated_node  # CancelledError was an Exception: `except Exception` is CF202's
-        if cancellable_coroutine(original_node, self.parents(original_node), self.module) is None:
+        if (
+            cancellable_coroutine(
+                original_node, self.parents(original_node), self.module, self.context.filename
+            )
+            is None
+        ):
             return updated_node
         if self.first_cancellation_handler(original_node) is not None:
             return updated_node  # CF101, CF102 or CF204

@@ -125,9 +125,11 @@ class ReleaseAfterAwaits(Rule):
         body = original_node.body
         if not isinstance(body, cst.IndentedBlock):
             return updated_node
-        if suspensions(self.module).only_runs_shielded(original_node):
+        if suspensions(self.module, self.context.filename).only_runs_shielded(original_node):
             return updated_node  # no caller's cancellation reaches it
-        tail = self._tail(list(body.body), suspending(self.module, original_node))
+        tail = self._tail(
+            list(body.body), suspending(self.module, original_node, self.context.filename)
+        )
         if tail is None:
             return updated_node
         lines = list(body.body)

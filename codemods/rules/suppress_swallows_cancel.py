@@ -93,7 +93,7 @@ class SuppressSwallowsCancel(Rule):
             return
         flagged, function = found
         done = done_before(node, self.parents(node))
-        if not suspending(self.module, function).within(node.body, done):
+        if not suspending(self.module, function, self.context.filename).within(node.body, done):
             return  # no cancellation can arrive in the block
         if suppress_ends_coroutine(node, self.parents(node), function):
             return  # swallow-then-end: CF105's concern
