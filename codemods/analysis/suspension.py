@@ -41,6 +41,7 @@ from codemods.analysis.cleanup import called_name
 from codemods.analysis.handlers import TryNode, guarded_coroutine
 from codemods.analysis.names import ModuleNames, module_names
 from codemods.analysis.scope import children, dotted_name, is_cancellation_point, walk_same_frame
+from codemods.prefilter.focus import Function, stubbed
 
 _SHIELDING_SCOPES = frozenset(
     {"CancelScope", "move_on_after", "move_on_at", "fail_after", "fail_at"}
@@ -79,7 +80,13 @@ class Suspensions:
     owner: dict[cst.FunctionDef, cst.ClassDef] = field(init=False)
     """The class whose body defines each method."""
     _never: dict[cst.FunctionDef, bool] = field(init=False, default_factory=dict)
-    _imports: dict[str, _Import] | None = field(init=False, default=None)
+    _imports: dict[str, _Import | None] | None = field(init=False, default=None)
+    """The names the module's top-level import statements bind; None for a name bound by
+    more than one, or by an import of no module of the package (`import pkg.x` binds `pkg`)."""
+    _rebound: set[str] | None = field(init=False, default=None)
+    """The names the module binds besides by its top-level imports ("*": any, by a star
+    import). Walking the module for them costs: computed only for an import that matters."""
+    _never_in: dict[tuple[str, int], frozenset[str]] = field(init=False, default_factory=dict)
     _uses: dict[str, list[bool]] | None = field(init=False, default=None)
     """Each name the module reads, with whether each reading is a shielded call."""
 
@@ -124,10 +131,29 @@ class Suspensions:
         callee = self.awaited_function(node, caller)
         if callee is not None:
             return self.never_suspends(callee)
-        if self.path is None or (imported := self._imported_callee(node, caller)) is None:
+        if self.path is None or (imported := self._imported_callee(node)) is None:
             return False
-        found = siblings.imported_module(self.path, imported.module, imported.level, _SIBLINGS)
-        return found is not None and imported.name in found
+        bound, target = imported
+        return (
+            target.name in self._never_suspending_in(self.path, target.module, target.level)
+            and not _binds(caller, bound)
+            and not self._rebinds(bound)
+        )
+
+    def _never_suspending_in(self, path: str, module: str, level: int) -> frozenset[str]:
+        """The coroutine functions that never suspend of the module that this one imports as
+        `module` (after `level` dots), if it is another module of its package."""
+        key = (module, level)
+        if key not in self._never_in:
+            found = siblings.imported_module(path, module, level, _SIBLINGS)
+            self._never_in[key] = found or frozenset()
+        return self._never_in[key]
+
+    def _rebinds(self, name: str) -> bool:
+        """Whether the module binds `name` otherwise than by its one top-level import of it."""
+        if self._rebound is None:
+            self._rebound = _bound_besides_imports(self.module.body)
+        return name in self._rebound or "*" in self._rebound
 
     def awaited_function(self, node: cst.Await, caller: cst.FunctionDef) -> cst.FunctionDef | None:
         """The module's coroutine function that `await f(...)` or `await self.m(...)` calls
@@ -145,9 +171,10 @@ class Suspensions:
             return None
         return self.methods[cls].get(func.attr.value)
 
-    def _imported_callee(self, node: cst.Await, caller: cst.FunctionDef) -> _Import | None:
-        """The function, of another module, that `await f(...)` or `await m.f(...)` calls
-        from `caller`, where the module binds `f` (or the module `m`) only by importing it."""
+    def _imported_callee(self, node: cst.Await) -> tuple[str, _Import] | None:
+        """The module-level name that `await f(...)` or `await m.f(...)` reads (`f`, `m`),
+        and the function of another module that it calls, where one top-level import of the
+        module binds that name (and the module binds no other name by a star import)."""
         call = node.expression
         if not isinstance(call, cst.Call):
             return None
@@ -161,13 +188,13 @@ class Suspensions:
         if self._imports is None:
             self._imports = _imported_names(self.module.body)
         imported = self._imports.get(name)
-        if imported is None or _binds(caller, name):
+        if imported is None or "*" in self._imports:
             return None
         if attribute is None:
-            return imported if imported.name is not None else None
+            return (name, imported) if imported.name is not None else None
         if imported.name is not None:
             return None  # an attribute of what `from m import x` binds: not a module
-        return _Import(imported.module, imported.level, attribute)
+        return name, _Import(imported.module, imported.level, attribute)
 
     def never_suspends(self, function: cst.FunctionDef) -> bool:
         """Whether awaiting a call of the coroutine function `function` runs it to its end
@@ -227,23 +254,37 @@ def _never_suspending(source: bytes) -> frozenset[str]:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return frozenset()
     # The stdlib gate first: most modules have no such function, and need no LibCST tree.
-    names = [
-        node.name
+    kept = [
+        node
         for node in tree.body
         if isinstance(node, ast.AsyncFunctionDef) and may_never_suspend([node])
     ]
-    if not names:
+    if not kept:
         return frozenset()
+    # Every other function reduced to a stub (a plain `def`, awaited: may suspend, as the
+    # gate says the whole one may), LibCST parses only what is judged.
+    others = [function for function in _outermost_functions(tree) if function not in kept]
     try:
-        judged = Suspensions(cst.parse_module(source))
+        judged = Suspensions(cst.parse_module(stubbed(source, others)))
         return frozenset(
-            name
-            for name in names
-            if (function := judged.functions.get(name)) is not None
-            and judged.never_suspends(function)
+            function.name
+            for function in kept
+            if (definition := judged.functions.get(function.name)) is not None
+            and judged.never_suspends(definition)
         )
     except (cst.ParserSyntaxError, RecursionError):
         return frozenset()
+
+
+def _outermost_functions(tree: ast.Module) -> Iterator[Function]:
+    """The functions of a module that no function holds (methods among them)."""
+    pending: list[ast.AST] = list(tree.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            yield node
+        else:
+            pending += [c for c in ast.iter_child_nodes(node) if not isinstance(c, ast.expr)]
 
 
 _SIBLINGS = siblings.FileSummaries(_never_suspending)
@@ -282,28 +323,28 @@ def _definitions(body: Sequence[cst.CSTNode]) -> dict[str, cst.FunctionDef | Non
     return found
 
 
-def _imported_names(body: Sequence[cst.BaseStatement]) -> dict[str, _Import]:
-    """The names that the module's top level binds only by one import (`from .x import f`,
-    `import pkg.x as m`), and what to; none where a star import may rebind any name."""
+def _imported_names(body: Sequence[cst.BaseStatement]) -> dict[str, _Import | None]:
+    """The names that the module's top-level import statements bind, and what to: None for
+    a name bound twice, or to no module of the package; "*" for a star import."""
     found: dict[str, _Import | None] = {}
+    for statement in body:
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                for name, imported in _imports(small):
+                    found[name] = None if name in found else imported
+    return found
+
+
+def _bound_besides_imports(body: Sequence[cst.BaseStatement]) -> set[str]:
+    """The names that a module binds otherwise than by its top-level imports: "*" too if a
+    nested star import may bind any (`try: from ._speedups import *`)."""
     others: list[cst.CSTNode] = []
     for statement in body:
-        smalls = statement.body if isinstance(statement, cst.SimpleStatementLine) else ()
-        others += [small for small in smalls if not isinstance(small, cst.Import | cst.ImportFrom)]
-        if not isinstance(statement, cst.SimpleStatementLine):
-            others.append(statement)
-        for small in smalls:
-            for name, imported in _imports(small):
-                found[name] = None if name in found else imported
-    stars = (node for other in others for node in walk_same_frame(other))
-    if "*" in found or any(isinstance(node, cst.ImportStar) for node in stars):
-        return {}
-    rebound = bound_names(others)
-    return {
-        name: imported
-        for name, imported in found.items()
-        if imported is not None and name not in rebound
-    }
+        parts = statement.body if isinstance(statement, cst.SimpleStatementLine) else [statement]
+        others += [part for part in parts if not isinstance(part, cst.Import | cst.ImportFrom)]
+    walked = (node for other in others for node in walk_same_frame(other))
+    stars = {"*"} if any(isinstance(node, cst.ImportStar) for node in walked) else set()
+    return bound_names(others) | stars
 
 
 def _imports(small: cst.BaseSmallStatement) -> Iterator[tuple[str, _Import | None]]:
