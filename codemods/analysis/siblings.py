@@ -1,17 +1,18 @@
 """The other modules of a file's own package, read from disk: which file an import names,
 and what is in it.
 
-An import names a file only inside the importing file's package, as the import system finds
-it when the package is imported from its parent directory: `from .x import f` from the
-importer's package directory (`..x` from its parent, which must be a package too), and
-`from pkg.sub.x import f` or `import pkg.sub.x as m` from the directory above the top
-package (the last of the directories holding an `__init__.py` above the importer), when
-`pkg` is that top package. Every directory on the way holds an `__init__.py`; the module is
-`x.py` or the package `x/__init__.py`, not both. A file in no package (stdin, a script)
-names nothing, nor does a namespace package, a module found only as a stub (`.pyi`) or
-outside the package: what the import binds is then unknown.
+An import names a file only inside the importing file's package, found as the import system
+finds it when the package is imported from its parent directory: `from .x import f` in the
+importer's package directory (`..x` in its parent, which must be a package too), and
+`from pkg.sub.x import f` or `import pkg.sub.x as m` in the directory above the top package
+(the last directory holding an `__init__.py` on the way up from the importer), when `pkg` is
+that top package. Every directory on the way holds an `__init__.py`; the module is `x.py`
+or the package `x/__init__.py`, not both. Nothing else is read: not a file in no package
+(stdin, a script), a namespace package, a module there only as a stub (`.pyi`) or compiled,
+a package's own `__init__.py` (`from . import f`), nor another top package. What such an
+import binds is unknown.
 
-An outcome computed from what other files hold is only valid while they hold it: each file
+An outcome computed from what other files hold is valid only while they hold it: each file
 looked at, read or found missing, is noted in the current `recording` with the digest of its
 bytes (None: no such file), for the cache to re-validate (see `codemods.cache`). Each file
 is read at most once per process, and again only when its stat signature changes.

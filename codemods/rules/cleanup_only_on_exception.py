@@ -90,7 +90,8 @@ class CleanupOnlyOnException(HandlerRule):
     whose canceller makes the handler's cleanup calls itself (`self._poll.cancel()`, then
     `await self._api.unsubscribe()`): the cleanup is not skipped, it is the canceller's job,
     and widening would run it twice on every designed stop. Nor when no await of the `try`
-    can suspend (each awaits a coroutine function of the module that has no await of its own).
+    can suspend (each awaits a coroutine function that has no await of its own, defined in
+    the module or in another module of its package that it imports).
 
     Report only, without a fix (the message says why), when widening would turn a cancellation
     into another error: a path raises another exception (`raise DBError() from exc`); the

@@ -111,6 +111,10 @@ class CleanupOnlyOnSomeErrors(HandlerRule):
     when it is entangled with a `raise` or a jump; or when several handlers undo different
     things.
 
+    A `try` whose awaits cannot suspend is left alone: each awaits a coroutine function with
+    no await of its own, defined in the module or in another module of its package that it
+    imports (`from .tracing import trace_request`); no cancellation arrives there.
+
     A handler only for errors about values (`ValueError`, `KeyError`...) is left alone: what
     it undoes answers bad data, not an exchange stopped midway. So is a timeout handler that
     only cancels the future `asyncio.wait_for` waited on: a cancelled `wait_for` cancels it too.

@@ -78,7 +78,9 @@ class ReleaseAfterAwaits(Rule):
     connection to the next user (a pool that checks connections on release does not mind).
 
     Not flagged when no await before the cleanup can suspend (`await self.reset()` of a
-    method of the class with no await of its own: no cancellation arrives there), nor in a
+    method of the class with no await of its own, or `await record(...)` of a metrics hook
+    that another module of the package defines without an await, imported by
+    `from .metrics import record`: no cancellation arrives there), nor in a
     private coroutine that its module only runs shielded (`asyncio.shield(self._close())`, or
     awaited in `trio.CancelScope(shield=True)`): no caller's cancellation reaches it.
 
