@@ -11,11 +11,22 @@ A run's fingerprint covers everything besides a file's bytes that decides its ou
 (its version, and the size and mtime of each of its own modules, so that editing the tool
 invalidates it; LibCST's install; the Python that runs it, whose parser words some errors), the
 mode, the selected rules and every rule option. An entry maps a file's absolute path to the
-digest of its bytes, their stat signature, and the outcome: findings, error, parsed.
+digest of its bytes, their stat signature, and the outcome: findings, error, parsed; and the
+other files the outcome depends on, with the digests of their bytes.
 
-Only outcomes that the bytes alone decide, and that change nothing, are kept: no fixed source
-(a file a fix rewrites is analysed again next time), and no error but the content's own
-(syntax, decoding, size); never "cannot read", an internal error or a crashed worker.
+An outcome may depend on other files: whether an `await` of a function that another module of
+the package defines can suspend is read in that module (`codemods.analysis.siblings`). Such an
+outcome is kept with the digest of each file its analysis looked at (None: it found no such
+file), and is used only while each of them is unchanged: each is read again, once per run, when
+a lookup needs it. Not keeping such outcomes would be correct too, but would analyse again, in
+every run, each file that awaits a function of another module of its package. Trusting the
+stat signatures of those files would save the reads, but there is no run start to tell a
+racily clean one (below) by.
+
+Only outcomes that the bytes decide (and those files), and that change nothing, are kept: no
+fixed source (a file a fix rewrites is analysed again next time), and no error but the
+content's own (syntax, decoding, size); never "cannot read", an internal error or a crashed
+worker.
 
 A file is not read when its stat signature (size, mtime, ctime, inode) is the one recorded and
 the entry is not "racily clean" (git's rule): the file last changed before the run that wrote
@@ -54,7 +65,7 @@ from codemods import __version__
 from codemods.model import FileOutcome, Finding, FixSafety, RuleOptions, Settings, digest
 
 DEFAULT_DIRECTORY = ".cancelfix_cache"
-FORMAT = 1
+FORMAT = 2
 """The layout of the cache files; a change makes old files foreign (ignored, then replaced)."""
 RACY_MARGIN_NS = 2_000_000_000
 """How long before a run began a file must have last changed for its stat signature to be
@@ -284,10 +295,18 @@ class _Pending:
 
 
 # An entry, as stored: [digest, size, mtime_ns, ctime_ns, inode, trusted, parsed, error,
-# findings], each finding [code, name, message, line, column, end_line, end_column, fix,
-# held_in, swallows].
-_DIGEST, _SIGNATURE, _TRUSTED, _PARSED, _ERROR, _FINDINGS = 0, slice(1, 5), 5, 6, 7, 8
-_LENGTH = 9
+# findings, dependencies], each finding [code, name, message, line, column, end_line,
+# end_column, fix, held_in, swallows], each dependency [path, digest or null].
+_DIGEST, _SIGNATURE, _TRUSTED, _PARSED, _ERROR, _FINDINGS, _DEPENDENCIES = (
+    0,
+    slice(1, 5),
+    5,
+    6,
+    7,
+    8,
+    9,
+)
+_LENGTH = 10
 
 
 def _outcome(path: str, entry: list[Any]) -> FileOutcome:
@@ -296,7 +315,14 @@ def _outcome(path: str, entry: list[Any]) -> FileOutcome:
     error, parsed = entry[_ERROR], entry[_PARSED]
     if not (error is None or isinstance(error, str)) or not isinstance(parsed, bool):
         raise TypeError("not a cache entry")
-    return FileOutcome(path, findings, error=error, parsed=parsed)
+    dependencies = tuple(_dependency(*dependency) for dependency in entry[_DEPENDENCIES])
+    return FileOutcome(path, findings, error=error, parsed=parsed, dependencies=dependencies)
+
+
+def _dependency(path: Any, recorded: Any) -> tuple[str, str | None]:
+    if not isinstance(path, str) or not (recorded is None or isinstance(recorded, str)):
+        raise TypeError("not a dependency")
+    return path, recorded
 
 
 def _finding(*fields: Any) -> Finding:
@@ -329,11 +355,15 @@ def _entry(digest: str, signature: Signature, trusted: bool, outcome: FileOutcom
         ]
         for f in outcome.findings
     ]
-    return [digest, *signature, trusted, outcome.parsed, outcome.error, findings]
+    dependencies = [
+        [path, depended and _short(depended)] for path, depended in outcome.dependencies
+    ]
+    return [digest, *signature, trusted, outcome.parsed, outcome.error, findings, dependencies]
 
 
 def cacheable(outcome: FileOutcome) -> bool:
-    """Whether the file's bytes alone decided the outcome, and it changes nothing."""
+    """Whether the file's bytes (and the files it depends on) decided the outcome, and it
+    changes nothing."""
     return not outcome.changed and (
         outcome.error is None or outcome.error.startswith(CONTENT_ERRORS)
     )
@@ -363,6 +393,8 @@ class Cache:
         self._pending: dict[str, _Pending] = {}
         self._changed = False
         self._cwd = os.getcwd()
+        self._digests: dict[str, str | None] = {}
+        """The digests of the files that outcomes depend on, read once in a run."""
         self.hits = 0
 
     def _key(self, path: str) -> str:
@@ -408,6 +440,15 @@ class Cache:
         self._pending[path] = _Pending(key, signature, digest)
         return None
 
+    def _unchanged(self, dependencies: Iterable[tuple[str, str | None]]) -> bool:
+        """Whether the other files an outcome depends on are as its analysis found them."""
+        for path, recorded in dependencies:
+            if path not in self._digests:
+                self._digests[path] = _file_digest(path) if os.path.isfile(path) else None
+            if self._digests[path] != recorded:
+                return False
+        return True
+
     def _hit(self, key: str, path: str, entry: list[Any]) -> FileOutcome | None:
         try:
             outcome = _outcome(path, entry)
@@ -415,6 +456,8 @@ class Cache:
             del self._entries[key]
             self._changed = True
             return None
+        if not self._unchanged(outcome.dependencies):
+            return None  # (processed again, its new outcome stored in place of this one)
         self.hits += 1
         return outcome
 

@@ -24,6 +24,7 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.metadata import MetadataWrapper
 
+from codemods.analysis import siblings
 from codemods.analysis.scope import children
 from codemods.model import FileOutcome, Finding, RuleOptions, Settings, digest
 from codemods.positions import StatementPositions
@@ -361,9 +362,12 @@ def process_source(
     With `prefilter` off, no rule's gate (byte test, stdlib candidate check) is asked, and
     nothing is focused: every selected rule runs on the whole module. The findings must be
     the same (the drift property, checked by the fixture, fuzz and corpus tests).
+    The outcome names the other files that the analysis read (`FileOutcome.dependencies`).
     """
     try:
-        return _process_source(source, path, settings, focus and prefilter, prefilter)
+        with siblings.recording() as files:
+            outcome = _process_source(source, path, settings, focus and prefilter, prefilter)
+        return replace(outcome, dependencies=tuple(sorted(files.items()))) if files else outcome
     except Exception as error:
         return FileOutcome(path, error=f"internal error: {type(error).__name__}: {error}")
 

@@ -101,6 +101,10 @@ class FileOutcome:
     partly_fixed: tuple[str, ...] = ()
     """When fixed: the functions a fix changed that still swallow the cancellation (a CF1
     finding left in them). None by construction, unless a fix makes a function swallow anew."""
+    dependencies: tuple[tuple[str, str | None], ...] = ()
+    """The other files the analysis looked at (the modules of the file's package that it
+    imports: `codemods.analysis.siblings`), each with the digest of its bytes (None: no such
+    file). The outcome holds while they are unchanged."""
 
     @property
     def changed(self) -> bool:

@@ -649,15 +649,16 @@ def _corrupted(project: Path, corruption: str) -> bytes:
     assert digest is not None
     key = json.dumps(here("broad.py"))
     # Entries a checksum vouches for but that are not ours: the digest of broad.py matches.
-    wrong_entry = f'{{{key}: ["{digest}",1,2,3,4,true,"yes",null,[]]}}'
-    wrong_finding = f'{{{key}: ["{digest}",1,2,3,4,true,true,null,[["CF101",1,2,3,4,5,6,7]]]}}'
-    wrong_fix = f'{{{key}: ["{digest}",1,2,3,4,true,true,null,[["C","n","m",1,1,1,1,"x"]]]}}'
+    wrong_entry = f'{{{key}: ["{digest}",1,2,3,4,true,"yes",null,[],[]]}}'
+    wrong_finding = f'{{{key}: ["{digest}",1,2,3,4,true,true,null,[["CF101",1,2,3,4,5,6,7]],[]]}}'
+    wrong_fix = f'{{{key}: ["{digest}",1,2,3,4,true,true,null,[["C","n","m",1,1,1,1,"x"]],[]]}}'
+    wrong_dependency = f'{{{key}: ["{digest}",1,2,3,4,true,true,null,[],[["a.py",1]]]}}'
     return {
         "truncated": good[: len(good) // 2],
         "empty": b"",
         "garbage": bytes(range(256)),
         "flipped": good[:-10] + bytes([good[-10] ^ 1]) + good[-9:],
-        "other-format": good.replace(b" 1 ", b" 999 ", 1),
+        "other-format": good.replace(b" %s " % layout, b" 999 ", 1),
         "foreign": _cache_file([magic, layout, b"0" * 32], good.partition(b"\n")[2]),
         "not-json": _cache_file([magic, layout, owner], b"{"),
         "not-a-dict": _cache_file([magic, layout, owner], b"[1, 2]"),
@@ -665,6 +666,7 @@ def _corrupted(project: Path, corruption: str) -> bytes:
         "wrong-entry": _cache_file([magic, layout, owner], wrong_entry.encode()),
         "wrong-finding": _cache_file([magic, layout, owner], wrong_finding.encode()),
         "wrong-fix": _cache_file([magic, layout, owner], wrong_fix.encode()),
+        "wrong-dependency": _cache_file([magic, layout, owner], wrong_dependency.encode()),
     }[corruption]
 
 
@@ -681,6 +683,7 @@ CORRUPTIONS = [
     "wrong-entry",
     "wrong-finding",
     "wrong-fix",
+    "wrong-dependency",
 ]
 
 

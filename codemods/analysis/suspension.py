@@ -8,10 +8,16 @@ cleanup after it is not skipped by one. Nor by `await future` right after
 `future.set_exception(error)`: a done future's `await` returns at once. The rules that judge
 cleanup "skipped if cancelled before it" count only the awaits that may suspend.
 
-Only the module's own definitions are read: a module-level `async def` awaited by name, a
+The module's own definitions are read: a module-level `async def` awaited by name, a
 method of the same class awaited on the method's `self`, undecorated and bound once (a
 subclass in another module that overrides the method with one that suspends is not seen).
-What another module defines is unknown, so it may suspend.
+So is another module of the file's own package, when the module's top level binds the name
+awaited only by one import of it (`from .metrics import record`, `from pkg.metrics import
+record`, or `import pkg.metrics as m` for `await m.record()`): a top-level `async def` of
+that module, undecorated and bound once, never suspends when its own awaits are of that
+module's functions that never suspend (its imports are not followed in turn). Which file an
+import names is `codemods.analysis.siblings`'s to say; what it cannot find, and what any
+other module defines, may suspend.
 
 A coroutine function can be cancelled only through its callers. A private one whose every
 use in its module is a shielded call (`asyncio.shield(self._close())`, or an await inside
@@ -29,11 +35,13 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
+from codemods.analysis import siblings
 from codemods.analysis.blocks import bound_names, statements
 from codemods.analysis.cleanup import called_name
 from codemods.analysis.handlers import TryNode, guarded_coroutine
 from codemods.analysis.names import ModuleNames, module_names
 from codemods.analysis.scope import children, dotted_name, is_cancellation_point, walk_same_frame
+from codemods.prefilter.focus import Function, stubbed
 
 _SHIELDING_SCOPES = frozenset(
     {"CancelScope", "move_on_after", "move_on_at", "fail_after", "fail_at"}
@@ -42,12 +50,28 @@ _SHIELDING_SCOPES = frozenset(
 
 _COMPLETERS = frozenset({"set_result", "set_exception"})
 
+MAX_SIBLING_BYTES = 512 * 1024
+"""Another module of the package larger than this is not parsed: its functions may suspend."""
+
+
+@dataclass(frozen=True)
+class _Import:
+    """What a module-level name is bound to by an import: `from <level dots><module> import
+    <name>`, or the module itself (`import <module> as alias`: name None)."""
+
+    module: str
+    level: int
+    name: str | None
+
 
 @dataclass
 class Suspensions:
     """Which coroutine functions of a module never suspend, computed on demand."""
 
     module: cst.Module
+    path: str | None = None
+    """The module's file, whose package's other modules are read for what they define; None
+    for a module read on its own (those modules may suspend)."""
     functions: dict[str, cst.FunctionDef | None] = field(init=False)
     """The module-level functions by name; None for a name bound more than once."""
     methods: dict[cst.ClassDef, dict[str, cst.FunctionDef | None]] = field(init=False)
@@ -56,6 +80,13 @@ class Suspensions:
     owner: dict[cst.FunctionDef, cst.ClassDef] = field(init=False)
     """The class whose body defines each method."""
     _never: dict[cst.FunctionDef, bool] = field(init=False, default_factory=dict)
+    _imports: dict[str, _Import | None] | None = field(init=False, default=None)
+    """The names the module's top-level import statements bind; None for a name bound by
+    more than one, or by an import of no module of the package (`import pkg.x` binds `pkg`)."""
+    _rebound: set[str] | None = field(init=False, default=None)
+    """The names the module binds besides by its top-level imports ("*": any, by a star
+    import). Walking the module for them costs: computed only for an import that matters."""
+    _never_in: dict[tuple[str, int], frozenset[str]] = field(init=False, default_factory=dict)
     _uses: dict[str, list[bool]] | None = field(init=False, default=None)
     """Each name the module reads, with whether each reading is a shielded call."""
 
@@ -92,8 +123,37 @@ class Suspensions:
             return True
         if dotted_name(node.expression) in done:
             return False
-        callee = self.awaited_function(node, function)
-        return callee is None or not self.never_suspends(callee)
+        return not self._runs_awaited_through(node, function)
+
+    def _runs_awaited_through(self, node: cst.Await, caller: cst.FunctionDef) -> bool:
+        """Whether the `await` in `caller` runs a coroutine function, of the module or of
+        another module of its package, that never suspends."""
+        callee = self.awaited_function(node, caller)
+        if callee is not None:
+            return self.never_suspends(callee)
+        if self.path is None or (imported := self._imported_callee(node)) is None:
+            return False
+        bound, target = imported
+        return (
+            target.name in self._never_suspending_in(self.path, target.module, target.level)
+            and not _binds(caller, bound)
+            and not self._rebinds(bound)
+        )
+
+    def _never_suspending_in(self, path: str, module: str, level: int) -> frozenset[str]:
+        """The coroutine functions that never suspend of the module that this one imports as
+        `module` (after `level` dots), if it is another module of its package."""
+        key = (module, level)
+        if key not in self._never_in:
+            found = siblings.imported_module(path, module, level, _SIBLINGS)
+            self._never_in[key] = found or frozenset()
+        return self._never_in[key]
+
+    def _rebinds(self, name: str) -> bool:
+        """Whether the module binds `name` otherwise than by its one top-level import of it."""
+        if self._rebound is None:
+            self._rebound = _bound_besides_imports(self.module.body)
+        return name in self._rebound or "*" in self._rebound
 
     def awaited_function(self, node: cst.Await, caller: cst.FunctionDef) -> cst.FunctionDef | None:
         """The module's coroutine function that `await f(...)` or `await self.m(...)` calls
@@ -110,6 +170,31 @@ class Suspensions:
         if cls is None or func.value.value != _first_parameter(caller):
             return None
         return self.methods[cls].get(func.attr.value)
+
+    def _imported_callee(self, node: cst.Await) -> tuple[str, _Import] | None:
+        """The module-level name that `await f(...)` or `await m.f(...)` reads (`f`, `m`),
+        and the function of another module that it calls, where one top-level import of the
+        module binds that name (and the module binds no other name by a star import)."""
+        call = node.expression
+        if not isinstance(call, cst.Call):
+            return None
+        func = call.func
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+            name, attribute = func.value.value, func.attr.value
+        elif isinstance(func, cst.Name):
+            name, attribute = func.value, None
+        else:
+            return None
+        if self._imports is None:
+            self._imports = _imported_names(self.module.body)
+        imported = self._imports.get(name)
+        if imported is None or "*" in self._imports:
+            return None
+        if attribute is None:
+            return (name, imported) if imported.name is not None else None
+        if imported.name is not None:
+            return None  # an attribute of what `from m import x` binds: not a module
+        return name, _Import(imported.module, imported.level, attribute)
 
     def never_suspends(self, function: cst.FunctionDef) -> bool:
         """Whether awaiting a call of the coroutine function `function` runs it to its end
@@ -132,8 +217,7 @@ class Suspensions:
                 return False  # an async generator
             if not is_cancellation_point(node):
                 continue
-            callee = self.awaited_function(node, function) if isinstance(node, cst.Await) else None
-            if callee is None or not self.never_suspends(callee):
+            if not isinstance(node, cst.Await) or not self._runs_awaited_through(node, function):
                 return False
         return True
 
@@ -160,8 +244,55 @@ class Suspensions:
 
 
 @functools.lru_cache(maxsize=4)  # the rules of a pass ask in turn about the same module
-def suspensions(module: cst.Module) -> Suspensions:
-    return Suspensions(module)
+def suspensions(module: cst.Module, path: str | None = None) -> Suspensions:
+    """The module's suspensions; `path`, its file, lets them read its package's modules."""
+    return Suspensions(module, path)
+
+
+def _never_suspending(source: bytes) -> frozenset[str]:
+    """The top-level coroutine functions of a module (another of the package) that never
+    suspend, judged as the module's own are; none for a module that does not parse."""
+    if len(source) > MAX_SIBLING_BYTES:
+        return frozenset()
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return frozenset()
+    # The stdlib gate first: most modules have no such function, and need no LibCST tree.
+    kept = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.AsyncFunctionDef) and may_never_suspend([node])
+    ]
+    if not kept:
+        return frozenset()
+    # Every other function reduced to a stub (a plain `def`, awaited: may suspend, as the
+    # gate says the whole one may), LibCST parses only what is judged.
+    others = [function for function in _outermost_functions(tree) if function not in kept]
+    try:
+        judged = Suspensions(cst.parse_module(stubbed(source, others)))
+        return frozenset(
+            function.name
+            for function in kept
+            if (definition := judged.functions.get(function.name)) is not None
+            and judged.never_suspends(definition)
+        )
+    except (cst.ParserSyntaxError, RecursionError):
+        return frozenset()
+
+
+def _outermost_functions(tree: ast.Module) -> Iterator[Function]:
+    """The functions of a module that no function holds (methods among them)."""
+    pending: list[ast.AST] = list(tree.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            yield node
+        else:
+            pending += [c for c in ast.iter_child_nodes(node) if not isinstance(c, ast.expr)]
+
+
+_SIBLINGS = siblings.FileSummaries(_never_suspending)
 
 
 @dataclass(frozen=True)
@@ -181,8 +312,10 @@ class Suspending:
         return self.suspensions.suspends_at(node, self.function)
 
 
-def suspending(module: cst.Module, function: cst.FunctionDef) -> Suspending:
-    return Suspending(suspensions(module), function)
+def suspending(
+    module: cst.Module, function: cst.FunctionDef, path: str | None = None
+) -> Suspending:
+    return Suspending(suspensions(module, path), function)
 
 
 def _definitions(body: Sequence[cst.CSTNode]) -> dict[str, cst.FunctionDef | None]:
@@ -193,6 +326,50 @@ def _definitions(body: Sequence[cst.CSTNode]) -> dict[str, cst.FunctionDef | Non
         for name, definition in _bindings(statement):
             found[name] = None if name in found else definition
     return found
+
+
+def _imported_names(body: Sequence[cst.BaseStatement]) -> dict[str, _Import | None]:
+    """The names that the module's top-level import statements bind, and what to: None for
+    a name bound twice, or to no module of the package; "*" for a star import."""
+    found: dict[str, _Import | None] = {}
+    for statement in body:
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                for name, imported in _imports(small):
+                    found[name] = None if name in found else imported
+    return found
+
+
+def _bound_besides_imports(body: Sequence[cst.BaseStatement]) -> set[str]:
+    """The names that a module binds otherwise than by its top-level imports: "*" too if a
+    nested star import may bind any (`try: from ._speedups import *`)."""
+    others: list[cst.CSTNode] = []
+    for statement in body:
+        parts = statement.body if isinstance(statement, cst.SimpleStatementLine) else [statement]
+        others += [part for part in parts if not isinstance(part, cst.Import | cst.ImportFrom)]
+    walked = (node for other in others for node in walk_same_frame(other))
+    stars = {"*"} if any(isinstance(node, cst.ImportStar) for node in walked) else set()
+    return bound_names(others) | stars
+
+
+def _imports(small: cst.BaseSmallStatement) -> Iterator[tuple[str, _Import | None]]:
+    """The names an import statement binds, with the import each is (None: not one that
+    names a module of the package's, as `import pkg.x`, which binds `pkg`)."""
+    if isinstance(small, cst.ImportFrom):
+        module = get_full_name_for_node(small.module) if small.module is not None else None
+        if isinstance(small.names, cst.ImportStar):
+            yield "*", None
+            return
+        for alias in small.names:
+            name = alias.evaluated_name
+            imported = None if module is None else _Import(module, len(small.relative), name)
+            yield alias.evaluated_alias or name, imported
+    elif isinstance(small, cst.Import):
+        for alias in small.names:
+            if alias.asname is None:
+                yield alias.evaluated_name.split(".")[0], None
+            else:
+                yield alias.evaluated_alias or "", _Import(alias.evaluated_name, 0, None)
 
 
 def _bindings(statement: cst.CSTNode) -> Iterator[tuple[str, cst.FunctionDef | None]]:
@@ -307,12 +484,16 @@ def _shields(item: cst.WithItem) -> bool:
 
 
 def cancellable_coroutine(
-    try_node: TryNode, ancestors: Sequence[cst.CSTNode], module: cst.Module
+    try_node: TryNode,
+    ancestors: Sequence[cst.CSTNode],
+    module: cst.Module,
+    path: str | None = None,
 ) -> cst.FunctionDef | None:
     """The `async def` whose `try` this is, if its body may suspend: `guarded_coroutine`,
-    without the awaits that cannot (`await self._reset()` of a method with no await)."""
+    without the awaits that cannot (`await self._reset()` of a method with no await, or
+    `await record(...)` of a sibling module's function with none, for the module at `path`)."""
     function = guarded_coroutine(try_node, ancestors)
-    if function is None or not suspending(module, function).within(try_node.body):
+    if function is None or not suspending(module, function, path).within(try_node.body):
         return None
     return function
 

@@ -93,7 +93,12 @@ class CancelClauseSkipsCleanup(HandlerRule):
     def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> cst.Try:
         if self.options.target_version < (3, 8):
             return updated_node  # CancelledError was an Exception: the later handler was moot
-        if cancellable_coroutine(original_node, self.parents(original_node), self.module) is None:
+        if (
+            cancellable_coroutine(
+                original_node, self.parents(original_node), self.module, self.context.filename
+            )
+            is None
+        ):
             return updated_node
         found = self.first_cancellation_handler(original_node)
         if found is None or found[1].is_broad or not found[1].cancellation:

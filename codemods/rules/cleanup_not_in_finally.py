@@ -138,7 +138,10 @@ class CleanupNotInFinally(HandlerRule):
     def _find(self, node: cst.Try) -> _Hoist | None:
         if node.finalbody is not None and not isinstance(node.finalbody.body, cst.IndentedBlock):
             return None
-        if cancellable_coroutine(node, self.parents(node), self.module) is None:
+        if (
+            cancellable_coroutine(node, self.parents(node), self.module, self.context.filename)
+            is None
+        ):
             return None
         if node.orelse is not None:
             in_else = self._match(node, in_else=True)

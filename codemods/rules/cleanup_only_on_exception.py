@@ -92,7 +92,8 @@ class CleanupOnlyOnException(HandlerRule):
     whose canceller makes the handler's cleanup calls itself (`self._poll.cancel()`, then
     `await self._api.unsubscribe()`): the cleanup is not skipped, it is the canceller's job,
     and widening would run it twice on every designed stop. Nor when no await of the `try`
-    can suspend (each awaits a coroutine function of the module that has no await of its own).
+    can suspend (each awaits a coroutine function that has no await of its own, defined in
+    the module or in another module of its package that it imports).
     Nor when the handler only closes clients built on a session the function was given
     (`api = Api(host, session=session)`, then `except Exception: await api.close(); raise`):
     such a client's `close()` closes only a session it created itself, and it created none,
@@ -143,7 +144,12 @@ class CleanupOnlyOnException(HandlerRule):
     def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> cst.Try:
         if self.options.target_version < (3, 8):
             return updated_node  # CancelledError was an Exception: the handler runs
-        if cancellable_coroutine(original_node, self.parents(original_node), self.module) is None:
+        if (
+            cancellable_coroutine(
+                original_node, self.parents(original_node), self.module, self.context.filename
+            )
+            is None
+        ):
             return updated_node
         if self.first_cancellation_handler(original_node) is not None:
             return updated_node

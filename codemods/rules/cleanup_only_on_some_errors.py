@@ -112,6 +112,10 @@ class CleanupOnlyOnSomeErrors(HandlerRule):
     when it is entangled with a `raise` or a jump; or when several handlers undo different
     things.
 
+    A `try` whose awaits cannot suspend is left alone: each awaits a coroutine function with
+    no await of its own, defined in the module or in another module of its package that it
+    imports (`from .tracing import trace_request`); no cancellation arrives there.
+
     A handler only for errors about values (`ValueError`, `KeyError`...) is left alone: what
     it undoes answers bad data, not an exchange stopped midway. So is a timeout handler that
     only cancels the future `asyncio.wait_for` waited on: a cancelled `wait_for` cancels it too.
@@ -151,7 +155,12 @@ class CleanupOnlyOnSomeErrors(HandlerRule):
     def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> cst.Try:
         if self.options.target_version < (3, 8):
             return updated_node  # CancelledError was an Exception: `except Exception` is CF202's
-        if cancellable_coroutine(original_node, self.parents(original_node), self.module) is None:
+        if (
+            cancellable_coroutine(
+                original_node, self.parents(original_node), self.module, self.context.filename
+            )
+            is None
+        ):
             return updated_node
         if self.first_cancellation_handler(original_node) is not None:
             return updated_node  # CF101, CF102 or CF204

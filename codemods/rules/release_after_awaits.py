@@ -79,7 +79,9 @@ class ReleaseAfterAwaits(Rule):
     connection to the next user (a pool that checks connections on release does not mind).
 
     Not flagged when no await before the cleanup can suspend (`await self.reset()` of a
-    method of the class with no await of its own: no cancellation arrives there), nor in a
+    method of the class with no await of its own, or `await record(...)` of a metrics hook
+    that another module of the package defines without an await, imported by
+    `from .metrics import record`: no cancellation arrives there), nor in a
     private coroutine that its module only runs shielded (`asyncio.shield(self._close())`, or
     awaited in `trio.CancelScope(shield=True)`): no caller's cancellation reaches it. Nor in
     a program's main, a module-level coroutine of a command-line program (it imports
@@ -133,9 +135,11 @@ class ReleaseAfterAwaits(Rule):
         body = original_node.body
         if not isinstance(body, cst.IndentedBlock):
             return updated_node
-        if suspensions(self.module).only_runs_shielded(original_node):
+        if suspensions(self.module, self.context.filename).only_runs_shielded(original_node):
             return updated_node  # no caller's cancellation reaches it
-        tail = self._tail(list(body.body), suspending(self.module, original_node))
+        tail = self._tail(
+            list(body.body), suspending(self.module, original_node, self.context.filename)
+        )
         if tail is None:
             return updated_node
         lines = list(body.body)

@@ -31,7 +31,8 @@ class SuppressSwallowsCancel(Rule):
     teardown after it, no value returned): CF105 reports that milder case. Nor a block whose
     awaits cannot suspend, where no cancellation arrives: of a future completed just before
     (`fut.set_exception(err)`, then `with suppress(BaseException): await fut` to mark its
-    exception retrieved), or of a coroutine function of the module that never suspends.
+    exception retrieved), or of a coroutine function that never suspends, defined in the
+    module or in another module of its package that it imports.
 
     ## Why is this bad?
     `suppress` is an `except ...: pass` in disguise. When the coroutine is cancelled inside
@@ -93,7 +94,7 @@ class SuppressSwallowsCancel(Rule):
             return
         flagged, function = found
         done = done_before(node, self.parents(node))
-        if not suspending(self.module, function).within(node.body, done):
+        if not suspending(self.module, function, self.context.filename).within(node.body, done):
             return  # no cancellation can arrive in the block
         if suppress_ends_coroutine(node, self.parents(node), function):
             return  # swallow-then-end: CF105's concern
