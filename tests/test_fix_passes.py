@@ -12,7 +12,8 @@ import pytest
 from libcst.codemod import CodemodContext
 from libcst.metadata import MetadataWrapper
 
-from codemods.model import RuleOptions
+from codemods.engine import process_source
+from codemods.model import Finding, Mode, RuleOptions, Settings
 from codemods.registry import all_rules, rule_by_code
 from tests.conftest import FIXTURES
 
@@ -56,3 +57,24 @@ def test_a_look_with_fixes_on_that_changes_nothing_finds_what_a_plain_look_finds
             fixing.look(wrapper)
             if not fixing.changed:
                 assert fixing.findings == plain.findings
+
+
+FIXED_CASES = [path for path in CASES if not path.name.startswith("ok_")]
+
+
+@pytest.mark.parametrize("path", FIXED_CASES, ids=lambda path: f"{path.parent.name}/{path.name}")
+def test_the_findings_left_after_fixing_are_those_a_check_of_the_output_finds(path: Path) -> None:
+    """Every rule over each fixture, unsafe fixes on: the findings the fix leaves (some
+    taken from the fixing pass's looks, not looked for again) are where `check` finds them
+    in the fixed code."""
+    codes = tuple(rule.code for rule in all_rules())
+    fixed = process_source(path.read_bytes(), path.name, Settings(Mode.FIX, codes, UNSAFE))
+    assert fixed.error is None, fixed.error
+    if fixed.new_source is None:
+        return
+    checked = process_source(fixed.new_source, path.name, Settings(Mode.CHECK, codes, UNSAFE))
+    assert [_place(f) for f in fixed.remaining] == [_place(f) for f in checked.findings]
+
+
+def _place(finding: Finding) -> tuple[str, int, int, int, int]:
+    return (finding.code, finding.line, finding.column, finding.end_line, finding.end_column)
