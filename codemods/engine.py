@@ -107,6 +107,7 @@ def _fixing_pass(
 
 
 def _parsed_fix(code: bytes) -> cst.Module:
+    """LibCST's tree of the code a fix produced, which must parse."""
     try:
         return cst.parse_module(code)
     except cst.ParserSyntaxError as error:
