@@ -78,3 +78,25 @@ def test_the_findings_left_after_fixing_are_those_a_check_of_the_output_finds(pa
 
 def _place(finding: Finding) -> tuple[str, int, int, int, int]:
     return (finding.code, finding.line, finding.column, finding.end_line, finding.end_column)
+
+
+@pytest.mark.parametrize("offset", range(4))
+@pytest.mark.slow  # a module of two dozen fixtures, fixed and checked
+def test_the_findings_left_where_several_rules_fix_one_module_are_those_check_finds(
+    offset: int,
+) -> None:
+    """A module made of a case of every rule's fixtures (the `offset`-th of each), where
+    rule after rule fixes in one pass and moves the lines of the findings the rules before
+    it found: what the fix leaves is what `check` finds in its output."""
+    parts = []
+    for directory in sorted({path.parent for path in FIXED_CASES}):
+        cases = sorted(path for path in FIXED_CASES if path.parent == directory)
+        parts.append(cases[offset % len(cases)].read_bytes())
+    source = b"\n\n".join(parts)
+    codes = tuple(rule.code for rule in all_rules())
+    fixed = process_source(source, "several.py", Settings(Mode.FIX, codes, UNSAFE))
+    assert fixed.error is None, fixed.error
+    assert fixed.new_source is not None
+    checked = process_source(fixed.new_source, "several.py", Settings(Mode.CHECK, codes, UNSAFE))
+    assert fixed.remaining
+    assert [_place(f) for f in fixed.remaining] == [_place(f) for f in checked.findings]
