@@ -25,7 +25,6 @@ from libcst.codemod import CodemodContext
 from libcst.metadata import MetadataWrapper
 
 from codemods.analysis import siblings
-from codemods.analysis.scope import children
 from codemods.model import FileOutcome, Finding, RuleOptions, Settings, digest
 from codemods.positions import StatementPositions
 from codemods.prefilter.focus import still_stubbed, stubbed, unstubbed
@@ -47,41 +46,73 @@ def _fresh(module: cst.Module) -> MetadataWrapper:
 
 
 def _run_rules(
+    wrapper: MetadataWrapper, code: bytes, rules: list[type[Rule]], options: RuleOptions, path: str
+) -> list[Finding]:
+    """The findings of `rules`, which only look, in the module in `wrapper`, whose code is
+    `code`: they share the wrapper's metadata and the statements' positions."""
+    positions = StatementPositions(wrapper, code)
+    findings: list[Finding] = []
+    for rule_class in rules:
+        rule = _rule(rule_class, options, path, (frozenset(), frozenset()))
+        rule.look(wrapper, positions)
+        findings += rule.findings
+    return findings
+
+
+@dataclass(frozen=True)
+class _FixingPass:
+    """What a fixing pass left: the fixed code, parsed afresh, and the findings of the last
+    `settled` rules, which looked at that very tree (they changed nothing after it)."""
+
+    code: bytes
+    wrapper: MetadataWrapper
+    settled: int
+    findings: list[Finding]
+
+
+def _fixing_pass(
     wrapper: MetadataWrapper,
     code: bytes,
     rules: list[type[Rule]],
     options: RuleOptions,
     path: str,
-    frozen_lines: frozenset[bytes] = frozenset(),
-    frozen_numbers: frozenset[int] = frozenset(),
-) -> tuple[cst.Module, list[Finding]]:
-    """Run `rules` in order over the module in `wrapper`, whose code is `code`, sharing the
-    wrapper's metadata until a rule changes the tree; no fix on `frozen_lines`, nor on the
-    lines numbered `frozen_numbers`."""
-    module = wrapper.module
-    current: MetadataWrapper | None = wrapper
+    frozen: tuple[frozenset[bytes], frozenset[int]],
+) -> _FixingPass:
+    """Run `rules` in order over the module in `wrapper` (code `code`), applying their fixes,
+    none on the `frozen` lines and line numbers. The code a rule's fix produced is parsed
+    again (it must parse) for the rules after it: those after the last fix look at the tree
+    of the fixed code as the pass that verifies it does, which may take their findings."""
     positions = StatementPositions(wrapper, code)
-    findings: list[Finding] = []
-    new_rule = partial(_rule, options=options, path=path, frozen=(frozen_lines, frozen_numbers))
+    new_rule = partial(_rule, options=options, path=path, frozen=frozen)
+    settled: list[Finding] = []
+    count = 0
     for index, rule_class in enumerate(rules):
-        if current is None:
-            current = _rewrapped(module)
-            positions = StatementPositions(current)
         rule = new_rule(rule_class)
-        if options.apply_fixes and index:
+        if index:
             # Only the first rule of a fixing pass is known to fix something; a look at the
             # module tells whether another would, and costs half its rebuilding visit.
-            rule.look(current, positions)
+            rule.look(wrapper, positions)
             if not rule.changed:
-                module = current.module
-                findings += rule.findings
+                settled, count = settled + rule.findings, count + 1
                 continue
             rule = new_rule(rule_class)
-        module = rule.run(current, positions)
-        findings += rule.findings
-        if rule.changed:
-            current = None
-    return module, findings
+        module = rule.run(wrapper, positions)
+        if not rule.changed:
+            settled, count = settled + rule.findings, count + 1
+            continue
+        code = module.bytes
+        wrapper = _fresh(_parsed_fix(code))
+        positions = StatementPositions(wrapper, code)
+        settled, count = [], 0
+    return _FixingPass(code, wrapper, count, settled)
+
+
+def _parsed_fix(code: bytes) -> cst.Module:
+    """LibCST's tree of the code a fix produced, which must parse."""
+    try:
+        return cst.parse_module(code)
+    except cst.ParserSyntaxError as error:
+        raise VerificationError(f"fixed code does not parse: {error.message}") from error
 
 
 def _rule(
@@ -93,21 +124,6 @@ def _rule(
     rule = rule_class(CodemodContext(filename=path), options)
     rule.frozen_lines, rule.frozen_numbers = frozen
     return rule
-
-
-def _rewrapped(module: cst.Module) -> MetadataWrapper:
-    """A wrapper over the module a fix produced. Metadata maps each node to one place, so
-    a fix that put a node in several places needs a copy of the tree (the cost of a rule's
-    visit); the wrapper of a tree whose nodes are each in one place needs none."""
-    seen: set[int] = set()
-    stack: list[cst.CSTNode] = [module]
-    while stack:
-        for child in children(stack.pop()):
-            if id(child) in seen:
-                return MetadataWrapper(module)
-            seen.add(id(child))
-            stack.append(child)
-    return _fresh(module)
 
 
 _TOO_DEEP = "too many nested parentheses"
@@ -238,18 +254,15 @@ def _fix(
         held = frozen if round_ else frozenset()
         fixing = _fixing(rules, findings, options, current, held)
         numbers = frozenset() if round_ else held_numbers  # (positions of the first pass)
-        fixed_module, _ = _run_rules(wrapper, current, fixing, options, path, held, numbers)
-        new_source = fixed_module.bytes
-        try:
-            wrapper = _fresh(cst.parse_module(new_source))
-        except cst.ParserSyntaxError as error:
-            raise VerificationError(f"fixed code does not parse: {error.message}") from error
-        if not compiles(new_source, path) and compiles(source, path):  # (the original: rarely)
+        fixed = _fixing_pass(wrapper, current, fixing, options, path, (held, numbers))
+        if not compiles(fixed.code, path) and compiles(source, path):  # (the original: rarely)
             raise VerificationError("fixed code does not compile")
-        current = new_source
+        current, wrapper = fixed.code, fixed.wrapper
         # A pass that only looks finds what a fixing pass would, and costs less: LibCST's
-        # transformer rebuilds every node it visits.
-        _, findings = _run_rules(wrapper, current, rules, look, path)
+        # transformer rebuilds every node it visits. The rules that looked at this tree last
+        # in the fixing pass found what they would find again.
+        looking = rules[: len(rules) - fixed.settled]
+        findings = _run_rules(wrapper, current, looking, look, path) + fixed.findings
         findings = held_whole(findings, current)
         if not _to_fix(findings, options, current, frozen):
             reported_only = [f for f in checked if not options.allows(f.fix)]
@@ -478,7 +491,7 @@ def _process_module(
     """Findings in `module`, `code.focused` parsed; fixes, where there are some to apply."""
     options = replace(settings.options, apply_fixes=False)
     wrapper = _fresh(module)
-    _, findings = _run_rules(wrapper, code.focused, rules, options, path)
+    findings = _run_rules(wrapper, code.focused, rules, options, path)
     findings = held_whole(findings, code.focused)
     fixable = [finding for finding in findings if settings.options.allows(finding.fix)]
     if not settings.computes_fixes or not fixable:

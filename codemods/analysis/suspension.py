@@ -31,6 +31,7 @@ import functools
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
@@ -428,38 +429,78 @@ def _references(module: cst.Module) -> Iterator[tuple[str, bool]]:
     pending: list[tuple[cst.CSTNode, bool]] = [(module, False)]
     while pending:
         node, in_scope = pending.pop()
-        if isinstance(node, cst.Call) and node.args and _is_shield(node.func, names):
-            shielded.add(node.args[0].value)
-        if isinstance(node, cst.Await) and in_scope:
-            shielded.add(node.expression)
-        if isinstance(node, cst.Call) and (read := called_name(node)) is not None:
-            yield read, node in shielded
-        elif isinstance(node, cst.Name):
-            yield node.value, False
-        elif isinstance(node, cst.Attribute):
-            yield node.attr.value, False
+        kind = type(node)  # (by type: every node of the module; these classes have no subclasses)
+        if kind is cst.Call:
+            call = cast(cst.Call, node)
+            if call.args and _is_shield(call.func, names):
+                shielded.add(call.args[0].value)
+            if (read := called_name(call)) is not None:
+                yield read, call in shielded
+        elif kind is cst.Await:
+            if in_scope:
+                shielded.add(cast(cst.Await, node).expression)
+        elif kind is cst.Name:
+            yield cast(cst.Name, node).value, False
+        elif kind is cst.Attribute:
+            yield cast(cst.Attribute, node).attr.value, False
         # A nested definition's code runs when it is called, wherever that is.
-        in_scope = in_scope and not isinstance(node, cst.FunctionDef | cst.Lambda | cst.ClassDef)
-        pending += [(child, in_scope) for child in _read_parts(node)]
-        if isinstance(node, cst.With) and any(map(_shields, node.items)):
-            pending.append((node.body, True))
+        in_scope = in_scope and kind not in _NEW_FRAME_TYPES
+        pending += [(child, in_scope) for child in _read_parts(node) if _may_read(type(child))]
+        if kind is cst.With and any(map(_shields, cast(cst.With, node).items)):
+            pending.append((cast(cst.With, node).body, True))
+
+
+_NEW_FRAME_TYPES = frozenset((cst.FunctionDef, cst.Lambda, cst.ClassDef))
+
+_READ_NOTHING = (
+    cst.BaseParenthesizableWhitespace,
+    cst.EmptyLine,
+    cst.TrailingWhitespace,
+    cst.Newline,
+    cst.Comment,
+    cst.LeftParen,
+    cst.RightParen,
+    cst.Comma,
+    cst.Dot,
+    cst.Colon,
+    cst.Semicolon,
+    cst.AssignEqual,
+    cst.BaseBinaryOp,
+    cst.BaseBooleanOp,
+    cst.BaseCompOp,
+    cst.BaseUnaryOp,
+    cst.BaseAugOp,
+    cst.SimpleString,
+    cst.Integer,
+    cst.Float,
+)
+"""Whitespace, punctuation, operators and literals: no name, call or `with` among them or
+their children, and most of a module's nodes."""
+
+
+@functools.cache
+def _may_read(node_type: type[cst.CSTNode]) -> bool:
+    # Once per type: node classes are ABCs, and `isinstance` against ABCs is slow.
+    return not issubclass(node_type, _READ_NOTHING)
 
 
 def _read_parts(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The children of `node` that `_references` walks on its own: not the name a call,
     an attribute or a definition spells (reported with `node`), nor a shielded `with` body
     (walked apart)."""
-    if isinstance(node, cst.Call):
-        func = node.func
-        skipped: cst.CSTNode = func if called_name(node) is not None else node
+    kind = type(node)
+    if kind is cst.Call:
+        func = cast(cst.Call, node).func
+        skipped: cst.CSTNode = func if called_name(cast(cst.Call, node)) is not None else node
         parts = [child for child in children(node) if child is not skipped]
         return [*parts, func.value] if isinstance(func, cst.Attribute) else parts
-    if isinstance(node, cst.Attribute):
-        return [node.value]
-    if isinstance(node, cst.FunctionDef | cst.ClassDef):
-        return [child for child in children(node) if child is not node.name]
-    if isinstance(node, cst.With) and any(map(_shields, node.items)):
-        return [child for child in children(node) if child is not node.body]
+    if kind is cst.Attribute:
+        return [cast(cst.Attribute, node).value]
+    if kind is cst.FunctionDef or kind is cst.ClassDef:
+        name = cast(cst.FunctionDef | cst.ClassDef, node).name
+        return [child for child in children(node) if child is not name]
+    if kind is cst.With and any(map(_shields, cast(cst.With, node).items)):
+        return [child for child in children(node) if child is not cast(cst.With, node).body]
     return children(node)
 
 
