@@ -288,15 +288,13 @@ def may_release_at_the_end(code: CoroutineCode, cleanup_names: frozenset[str]) -
             _may_be_cleanup(body[start - 1], cleanup_names) or _may_reset(body[start - 1])
         ):
             start -= 1
+        cleanups = [i for i in range(start, end) if _may_be_cleanup(body[i], cleanup_names)]
+        # Loosely named, a call that suspends before the cleanup may look like one too.
+        if not cleanups or not any(map(has_cancellation_point_ast, body[: cleanups[-1]])):
+            continue
         bound = statements.bound_names(body[:start])
-        for index in range(start, end):
-            # Loosely named, a call that suspends before the cleanup may look like one too.
-            if (
-                _may_be_cleanup(body[index], cleanup_names)
-                and not _cleans_up_own(body[index], bound)
-                and any(map(has_cancellation_point_ast, body[:index]))
-            ):
-                return True
+        if not all(_cleans_up_own(body[i], bound) for i in cleanups):
+            return True
     return False
 
 
