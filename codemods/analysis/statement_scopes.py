@@ -38,7 +38,7 @@ class StatementScopes:
         self._module = module
         self._reducible: bool | None = None
         self._computed: dict[tuple[cst.CSTNode, cst.CSTNode | None], Scopes] = {}
-        self._module_scope: Scope | None = None
+        self._module_scopes: dict[frozenset[str], Scope] = {}
         self._bindable: dict[tuple[cst.CSTNode, cst.CSTNode | None], frozenset[str]] = {}
 
     def around(self, ancestors: Sequence[cst.CSTNode]) -> Scopes | None:
@@ -60,7 +60,8 @@ class StatementScopes:
         or in a class the member and the class's own statements) spells none of them where
         a name may be bound (see `_binding_names`), so binds none in a scope of its own.
         What the scope knows of `names` is then what the node's scope knows, at the cost of
-        one analysis of the module without its definitions (each still binds its name).
+        one analysis of the module's statements that may bind them (see
+        `_scope_binding`).
         None where that does not hold, where the module cannot be reduced, or where the
         statement's own scopes are computed already (asking them costs nothing)."""
         if not self._reduces(ancestors):
@@ -73,9 +74,9 @@ class StatementScopes:
             self._bindable[key] = _binding_names(_seen_from_member(*key))
         if not names.isdisjoint(self._bindable[key]):
             return None
-        if self._module_scope is None:
-            self._module_scope = _scope_without_definitions(self._module)
-        return self._module_scope
+        if names not in self._module_scopes:
+            self._module_scopes[names] = _scope_binding(self._module, names)
+        return self._module_scopes[names]
 
     def _reduces(self, ancestors: Sequence[cst.CSTNode]) -> bool:
         if len(ancestors) < 2 or ancestors[0] is not self._module:
@@ -163,9 +164,16 @@ _NAMED = (cst.AsName, cst.FunctionDef, cst.ClassDef, cst.Param, cst.TypeAlias)
 _BINDING_STATEMENTS = (cst.Import, cst.ImportFrom, cst.Global, cst.Nonlocal, cst.TypeParam)
 
 
-def _scope_without_definitions(module: cst.Module) -> Scope:
-    """The scope of `module` without its top-level definitions, each bound all the same."""
-    body = [_without_values(node) for node in module.body if not isinstance(node, _Definition)]
+def _scope_binding(module: cst.Module, names: frozenset[str]) -> Scope:
+    """The scope of `module` reduced to its statements that may bind one of `names` (see
+    `_binding_names`), not its definitions, each of which binds its name all the same: what
+    it knows of `names` (whether each is bound, to what, its qualified names) is the whole
+    module's, as a name is bound only where it is spelled."""
+    body = [
+        _without_values(node)
+        for node in module.body
+        if not isinstance(node, _Definition) and not names.isdisjoint(_binding_names([node]))
+    ]
     reduced = module.with_changes(body=body)
     scope = MetadataWrapper(reduced, unsafe_skip_copy=True).resolve(ScopeProvider)[reduced]
     assert scope is not None
