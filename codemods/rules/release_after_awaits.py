@@ -18,6 +18,7 @@ from codemods.analysis.cleanup import (
     cleaned_resources,
     cleans_up,
     is_cleanup_line,
+    is_cleanup_name,
     words,
 )
 from codemods.analysis.compensation import Effect, Judge
@@ -28,8 +29,8 @@ from codemods.prefilter import statements
 from codemods.prefilter.source_text import cleanup_statement
 from codemods.prefilter.statements import (
     CoroutineCode,
-    calls_cleanup,
     full_name,
+    last_name,
     may_undo,
     without_await,
 )
@@ -311,10 +312,13 @@ def _may_reset(statement: ast.stmt) -> bool:
 
 
 def _may_be_cleanup(statement: ast.stmt, cleanup_names: frozenset[str]) -> bool:
+    """An expression statement that calls (or awaits a call of) a cleanup, as
+    `is_cleanup_line` reads each part of a line."""
+    call = without_await(statement.value) if isinstance(statement, ast.Expr) else None
     return (
-        isinstance(statement, ast.Expr)
-        and isinstance(without_await(statement.value), ast.Call)
-        and calls_cleanup(statement, cleanup_names)
+        isinstance(call, ast.Call)
+        and (name := last_name(call.func)) is not None
+        and is_cleanup_name(name, cleanup_names)
     )
 
 
