@@ -28,9 +28,11 @@ from codemods.analysis.cleanup import (
     is_cleanup_line,
 )
 from codemods.analysis.compensation import Effect, Judge
+from codemods.analysis.exits import handler_exits
 from codemods.analysis.handlers import Handler
 from codemods.analysis.names import ExceptionNames, module_names
 from codemods.analysis.scope import assigned_targets, dotted_name, has_cancellation_point, walk
+from codemods.analysis.swallowing import yields_in
 from codemods.analysis.vocabulary import DEFAULT_CLEANUP_NAMES
 from codemods.prefilter import statements
 from codemods.prefilter.statements import _future_bindings
@@ -143,9 +145,10 @@ def _parsed(case: Path) -> bytes:
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
 @pytest.mark.slow  # every handler and `with` of every fixture
 def test_gates_see_every_handler_type_the_rules_see(case: Path) -> None:
-    """A handler the rules take for catching cancellation (CF101), for catching everything
-    (CF102) or for naming a cancellation class (CF204), and a `suppress(...)` they take for
-    swallowing it (CF103): the stdlib gates let each through, on either side of 3.8."""
+    """A handler the rules take for catching cancellation (CF101) or for catching
+    everything (CF102), where it may swallow it; for naming a cancellation class (CF204);
+    and a `suppress(...)` they take for swallowing it (CF103): the stdlib gates let each
+    through, on either side of 3.8."""
     source = _parsed(case)
     tree, stdlib = ast.parse(source), _stdlib_nodes(source)
     module, at = _cst_positions(source)
@@ -177,9 +180,11 @@ def _assert_handler_gates(
 ) -> None:
     caught, version = names.caught(handler), names.target_version
     shown = cst.Module([]).code_for_node(handler)
-    if caught.catches_cancellation:
+    # A handler that cannot swallow: `test_a_handler_that_may_not_swallow_always_reraises`.
+    swallowing = statements.may_swallow(code.tries[0].handlers[0])
+    if caught.catches_cancellation and swallowing:
         assert may_catch_cancellation(code, version), shown
-    if caught.is_broad:
+    if caught.is_broad and swallowing:
         assert may_catch_everything(code, version), shown
     if caught.cancellation:
         assert statements.has_handler_for(code, statements.CANCELLATION_NAMES), shown
@@ -352,3 +357,24 @@ def test_gates_see_every_undo_binding_and_release_the_rules_see(case: Path) -> N
             resources = cleaned_resources(node, DEFAULT_CLEANUP_NAMES)
             assert _cleanup_operands(other) <= resources, ast.unparse(other)
     assert compared > 0
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+@pytest.mark.slow  # every handler of every fixture
+def test_a_handler_that_may_not_swallow_always_reraises(case: Path) -> None:
+    """Where the gates of CF101, CF102 and CF105 say a handler cannot swallow what it
+    caught, the rules' exit analysis says it always re-raises, and it does not yield."""
+    source = _parsed(case)
+    stdlib = _stdlib_nodes(source)
+    module, at = _cst_positions(source)
+    names = ExceptionNames(module_names(module), (3, 11))
+    for node, key in at.items():
+        for other in stdlib.get(key, ()):
+            if (
+                isinstance(node, Handler)
+                and isinstance(other, ast.ExceptHandler)
+                and not statements.may_swallow(other)
+            ):
+                exits = handler_exits(node, names, as_cancellation=True)
+                assert exits.always_reraises, ast.unparse(other)
+                assert not yields_in(node), ast.unparse(other)

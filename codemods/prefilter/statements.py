@@ -319,15 +319,44 @@ def broad_classes(target_version: tuple[int, int]) -> frozenset[str]:
     return frozenset({"BaseException"})
 
 
-def has_handler_for(code: CoroutineCode, names: frozenset[str]) -> bool:
+def has_handler_for(
+    code: CoroutineCode, names: frozenset[str], *, swallowing: bool = False
+) -> bool:
     """Whether some coroutine `try` has a bare `except:` or a handler naming one of `names`
-    (or an alias of one)."""
+    (or an alias of one); with `swallowing`, one that `may_swallow`."""
     names = with_aliases(code, names)
     return any(
-        handler.type is None or any(last_name(expr) in names for expr in handler_types(handler))
+        (handler.type is None or any(last_name(expr) in names for expr in handler_types(handler)))
+        and (not swallowing or may_swallow(handler))
         for try_node in code.tries
         for handler in try_node.handlers
     )
+
+
+def may_swallow(handler: ast.ExceptHandler) -> bool:
+    """Whether a handler may let the exception it caught go unraised, or yields: what CF101,
+    CF102 and CF105 judge (`handler_exits(...).always_reraises`, `yields_in`). Not a handler
+    that ends in a bare `raise` with no `return`, `break`, `continue`, other `raise`, `try`
+    or `yield` in it."""
+    body = handler.body
+    if not body or not isinstance(body[-1], ast.Raise) or body[-1].exc is not None:
+        return True
+    return any(
+        isinstance(node, _MAY_LEAVE_OTHERWISE) or (isinstance(node, ast.Raise) and node.exc)
+        for statement in body
+        for node in walk_same_frame(statement)
+    )
+
+
+_MAY_LEAVE_OTHERWISE = (
+    ast.Return,
+    ast.Break,
+    ast.Continue,
+    ast.Try,
+    ast.TryStar,
+    ast.Yield,
+    ast.YieldFrom,
+)
 
 
 def calls_cleanup(node: ast.AST, cleanup_names: frozenset[str]) -> bool:
