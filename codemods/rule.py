@@ -25,9 +25,10 @@ from codemods.analysis.names import (
     ExceptionNames,
     Spelling,
     cancellation_spelling,
+    cancellation_spelling_names,
     module_names,
 )
-from codemods.analysis.scope import children, spelled_names
+from codemods.analysis.scope import children, spelled_names, walk
 from codemods.analysis.statement_scopes import statement_scopes
 from codemods.imports import ImportEdits
 from codemods.model import Finding, FixSafety, RuleOptions, Severity
@@ -314,7 +315,14 @@ class Rule(VisitorBasedCodemodCommand):
         return self._metadata_of(ScopeProvider, node, None)
 
     def cancellation_spelling_at(self, node: cst.CSTNode) -> Spelling | None:
-        scope = self.scope_of(node)
+        scope = None
+        if any(child is node for child in walk(self._stack[-1])):
+            # The module's scope where the statement binds no name the spelling depends on:
+            # one analysis per module instead of one per statement.
+            names = cancellation_spelling_names(self.module)
+            scope = statement_scopes(self.module).module_scope(self._stack, names)
+        if scope is None:
+            scope = self.scope_of(node)
         return None if scope is None else cancellation_spelling(self.module, scope)
 
     def drop_unused_imports(

@@ -19,12 +19,20 @@ import libcst as cst
 import pytest
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
-from codemods.analysis.blocks import leaves_block
-from codemods.analysis.cleanup import always_cleans_up, called_name, cleaned_resources
-from codemods.analysis.compensation import Judge
+from codemods.analysis.blocks import bound_names, leaves_block
+from codemods.analysis.blocks import statements as suite_statements
+from codemods.analysis.cleanup import (
+    always_cleans_up,
+    called_name,
+    cleaned_resources,
+    is_cleanup_line,
+)
+from codemods.analysis.compensation import Effect, Judge
+from codemods.analysis.exits import handler_exits
 from codemods.analysis.handlers import Handler
 from codemods.analysis.names import ExceptionNames, module_names
 from codemods.analysis.scope import assigned_targets, dotted_name, has_cancellation_point, walk
+from codemods.analysis.swallowing import yields_in
 from codemods.analysis.vocabulary import DEFAULT_CLEANUP_NAMES
 from codemods.prefilter import statements
 from codemods.prefilter.statements import _future_bindings
@@ -33,6 +41,12 @@ from codemods.rules.broad_except_swallows_cancel import may_catch_everything
 from codemods.rules.cancelled_error_not_reraised import may_catch_cancellation
 from codemods.rules.cleanup_skipped_on_cancel import _acquired, _may_acquire, _may_clean
 from codemods.rules.jump_in_finally import _may_jump_out
+from codemods.rules.release_after_awaits import (
+    _cleanup_operands,
+    _is_plain_return,
+    _may_be_cleanup,
+    _may_be_plain_return,
+)
 from codemods.rules.suppress_swallows_cancel import may_suppress
 from tests.conftest import FIXTURES
 
@@ -131,9 +145,10 @@ def _parsed(case: Path) -> bytes:
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
 @pytest.mark.slow  # every handler and `with` of every fixture
 def test_gates_see_every_handler_type_the_rules_see(case: Path) -> None:
-    """A handler the rules take for catching cancellation (CF101), for catching everything
-    (CF102) or for naming a cancellation class (CF204), and a `suppress(...)` they take for
-    swallowing it (CF103): the stdlib gates let each through, on either side of 3.8."""
+    """A handler the rules take for catching cancellation (CF101) or for catching
+    everything (CF102), where it may swallow it; for naming a cancellation class (CF204);
+    and a `suppress(...)` they take for swallowing it (CF103): the stdlib gates let each
+    through, on either side of 3.8."""
     source = _parsed(case)
     tree, stdlib = ast.parse(source), _stdlib_nodes(source)
     module, at = _cst_positions(source)
@@ -165,9 +180,11 @@ def _assert_handler_gates(
 ) -> None:
     caught, version = names.caught(handler), names.target_version
     shown = cst.Module([]).code_for_node(handler)
-    if caught.catches_cancellation:
+    # A handler that cannot swallow: `test_a_handler_that_may_not_swallow_always_reraises`.
+    swallowing = statements.may_swallow(code.tries[0].handlers[0])
+    if caught.catches_cancellation and swallowing:
         assert may_catch_cancellation(code, version), shown
-    if caught.is_broad:
+    if caught.is_broad and swallowing:
         assert may_catch_everything(code, version), shown
     if caught.cancellation:
         assert statements.has_handler_for(code, statements.CANCELLATION_NAMES), shown
@@ -280,3 +297,84 @@ def test_a_handler_that_only_logs_never_compensates(case: Path) -> None:
                 body = list(node.body.body) if isinstance(node.body, cst.IndentedBlock) else []
                 assert not always_cleans_up(body, DEFAULT_CLEANUP_NAMES), ast.unparse(other)
                 assert not judge.always_undoes(body), ast.unparse(other)
+
+
+def _all_names(module: cst.Module) -> frozenset[str]:
+    return frozenset(node.value for node in walk(module) if isinstance(node, cst.Name))
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+@pytest.mark.slow  # every handler of every fixture
+def test_a_handler_that_may_not_undo_first_never_compensates(case: Path) -> None:
+    """Where CF205's gate says no statement of a handler may undo something before its
+    first `raise` or `return`, the rules' analysis finds no cleanup or undo on every path
+    before the handler is left (what `compensation` needs), even counting every name of
+    the module as held."""
+    source = _parsed(case)
+    stdlib = _stdlib_nodes(source)
+    module, at = _cst_positions(source)
+    held = _all_names(module)
+    for node, key in at.items():
+        for other in stdlib.get(key, ()):
+            if not isinstance(node, cst.ExceptHandler) or not isinstance(other, ast.ExceptHandler):
+                continue
+            if statements.may_undo_first(other.body, other.name, DEFAULT_CLEANUP_NAMES):
+                continue
+            body = suite_statements(node.body)
+            judge = Judge(held, other.name, DEFAULT_CLEANUP_NAMES)
+            assert not always_cleans_up(body, DEFAULT_CLEANUP_NAMES), ast.unparse(other)
+            assert not judge.always_undoes(body), ast.unparse(other)
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+@pytest.mark.slow  # every statement of every fixture
+def test_gates_see_every_undo_binding_and_release_the_rules_see(case: Path) -> None:
+    """A statement `Judge` takes for undoing (every name held), the names a statement binds
+    and, on a line CF207 takes for a cleanup or a plain `return`, what it cleans up: the
+    stdlib gates see them too (what they find of the names and resources is a part of the
+    rules')."""
+    source = _parsed(case)
+    stdlib = _stdlib_nodes(source)
+    module, at = _cst_positions(source)
+    judge = Judge(_all_names(module), None, DEFAULT_CLEANUP_NAMES)
+    compared = 0
+    for node, key in at.items():
+        for other in (part for part in stdlib.get(key, ()) if isinstance(part, ast.stmt)):
+            shown = ast.unparse(other)
+            assert statements.bound_names([other]) <= bound_names([node]), shown
+            if isinstance(node, cst.BaseSmallStatement) and judge.small(node) is Effect.UNDO:
+                assert statements.may_undo(other), shown
+            compared += 1
+        if not isinstance(node, cst.SimpleStatementLine) or len(node.body) != 1:
+            continue
+        other = _statement_at(at[node.body[0]], stdlib) if node.body[0] in at else None
+        if other is None:
+            continue
+        if _is_plain_return(node):
+            assert _may_be_plain_return(other), ast.unparse(other)
+        if is_cleanup_line(node, DEFAULT_CLEANUP_NAMES):
+            assert _may_be_cleanup(other, DEFAULT_CLEANUP_NAMES), ast.unparse(other)
+            resources = cleaned_resources(node, DEFAULT_CLEANUP_NAMES)
+            assert _cleanup_operands(other) <= resources, ast.unparse(other)
+    assert compared > 0
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+@pytest.mark.slow  # every handler of every fixture
+def test_a_handler_that_may_not_swallow_always_reraises(case: Path) -> None:
+    """Where the gates of CF101, CF102 and CF105 say a handler cannot swallow what it
+    caught, the rules' exit analysis says it always re-raises, and it does not yield."""
+    source = _parsed(case)
+    stdlib = _stdlib_nodes(source)
+    module, at = _cst_positions(source)
+    names = ExceptionNames(module_names(module), (3, 11))
+    for node, key in at.items():
+        for other in stdlib.get(key, ()):
+            if (
+                isinstance(node, Handler)
+                and isinstance(other, ast.ExceptHandler)
+                and not statements.may_swallow(other)
+            ):
+                exits = handler_exits(node, names, as_cancellation=True)
+                assert exits.always_reraises, ast.unparse(other)
+                assert not yields_in(node), ast.unparse(other)

@@ -13,6 +13,7 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, Scope, ScopeProvider
 
+from codemods.analysis.names import cancellation_spelling, cancellation_spelling_names
 from codemods.analysis.scope import walk
 from codemods.analysis.statement_scopes import StatementScopes
 
@@ -164,6 +165,37 @@ def test_statement_scopes_answer_as_the_whole_modules(name: str, text: str) -> N
                 assert _answers(reduced[node], names) == _answers(whole[node], names), node
                 compared.add(pair)
     assert compared or "global" in text or ":=" in text
+
+
+@pytest.mark.parametrize(("name", "text"), list(_modules()))
+def test_the_module_scope_spells_cancellation_as_the_nodes_scope(name: str, text: str) -> None:
+    """Where the top-level statement spells none of the names the spelling of the
+    cancellation exception depends on, the module's scope (without its definitions) knows
+    of them what the scope of each node of the statement knows, in the whole module."""
+    module = cst.parse_module(text)
+    whole = MetadataWrapper(module, unsafe_skip_copy=True).resolve(ScopeProvider)
+    names = cancellation_spelling_names(module)
+    scopes = StatementScopes(module)
+    compared = 0
+    for path in _paths(module):
+        scope = scopes.module_scope(path, names)
+        if scope is None:
+            continue
+        expected = _spelling(module, scope)
+        for node in walk(path[-1]):
+            if whole.get(node) is not None:
+                assert _answers(scope, set(names))[2] == _answers(whole[node], set(names))[2]
+                assert _spelling(module, whole[node]) == expected, node
+                compared += 1
+    shadowed = any(scopes.module_scope(path, names) is None for path in _paths(module))
+    assert compared or shadowed or "global" in text or ":=" in text
+
+
+def _spelling(module: cst.Module, scope: Scope) -> tuple[str, str | None] | None:
+    spelling = cancellation_spelling(module, scope)
+    if spelling is None:
+        return None
+    return module.code_for_node(spelling.expression), spelling.needs_import
 
 
 @pytest.mark.parametrize("text", NOT_REDUCIBLE.values(), ids=list(NOT_REDUCIBLE))

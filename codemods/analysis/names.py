@@ -330,6 +330,13 @@ def cancellation_spelling(module: cst.Module, scope: Scope) -> Spelling | None:
     return Spelling(_spelled(framework.qualified, framework), framework.module)
 
 
+def cancellation_spelling_names(module: cst.Module) -> frozenset[str]:
+    """The names whose bindings in a scope decide `cancellation_spelling` there."""
+    framework = framework_of(module)
+    roots = {dotted.split(".")[0] for dotted in _candidate_spellings(module, framework)}
+    return frozenset({*roots, framework.module})
+
+
 def _spelled(dotted: str, framework: Framework) -> cst.BaseExpression:
     expression = cst.parse_expression(dotted)
     return cst.Call(func=expression) if framework.is_factory else expression

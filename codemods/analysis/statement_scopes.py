@@ -38,16 +38,14 @@ class StatementScopes:
         self._module = module
         self._reducible: bool | None = None
         self._computed: dict[tuple[cst.CSTNode, cst.CSTNode | None], Scopes] = {}
+        self._module_scopes: dict[frozenset[str], Scope] = {}
+        self._bindable: dict[tuple[cst.CSTNode, cst.CSTNode | None], frozenset[str]] = {}
 
     def around(self, ancestors: Sequence[cst.CSTNode]) -> Scopes | None:
         """The scopes of the nodes in the statement on the path `ancestors` (outermost first,
         from the module down), as the whole module's scopes give them; None where they
         cannot be computed apart (see the module's docstring)."""
-        if len(ancestors) < 2 or ancestors[0] is not self._module:
-            return None
-        if self._reducible is None:
-            self._reducible = not _binds_outside(self._module)
-        if not self._reducible:
+        if not self._reduces(ancestors):
             return None
         statement = ancestors[1]
         member = _member(statement, ancestors[2:])
@@ -55,6 +53,37 @@ class StatementScopes:
         if key not in self._computed:
             self._computed[key] = _scopes(self._module, statement, member)
         return self._computed[key]
+
+    def module_scope(self, ancestors: Sequence[cst.CSTNode], names: frozenset[str]) -> Scope | None:
+        """The module's own scope, where the code on the path `ancestors` (as in `around`)
+        can only see the module's bindings of `names`: the code around it (the statement,
+        or in a class the member and the class's own statements) spells none of them where
+        a name may be bound (see `_binding_names`), so binds none in a scope of its own.
+        What the scope knows of `names` is then what the node's scope knows, at the cost of
+        one analysis of the module's statements that may bind them (see
+        `_scope_binding`).
+        None where that does not hold, where the module cannot be reduced, or where the
+        statement's own scopes are computed already (asking them costs nothing)."""
+        if not self._reduces(ancestors):
+            return None
+        statement = ancestors[1]
+        key = (statement, _member(statement, ancestors[2:]))
+        if key in self._computed:
+            return None
+        if key not in self._bindable:
+            self._bindable[key] = _binding_names(_seen_from_member(*key))
+        if not names.isdisjoint(self._bindable[key]):
+            return None
+        if names not in self._module_scopes:
+            self._module_scopes[names] = _scope_binding(self._module, names)
+        return self._module_scopes[names]
+
+    def _reduces(self, ancestors: Sequence[cst.CSTNode]) -> bool:
+        if len(ancestors) < 2 or ancestors[0] is not self._module:
+            return False
+        if self._reducible is None:
+            self._reducible = not _binds_outside(self._module)
+        return self._reducible
 
 
 @functools.lru_cache(maxsize=4)  # the rules of a pass ask in turn about the same module
@@ -91,6 +120,65 @@ def _scopes(module: cst.Module, statement: cst.CSTNode, member: cst.CSTNode | No
     if isinstance(kept, cst.ClassDef) and isinstance(kept.body, cst.IndentedBlock):
         _bind(scopes[kept.body.body[0]], class_left_out)
     return scopes
+
+
+def _seen_from_member(statement: cst.CSTNode, member: cst.CSTNode | None) -> list[cst.CSTNode]:
+    """The code whose bindings code in `member` of the class `statement` may see: the member
+    and the class's statements that are no definitions (the other members bind names in
+    scopes of their own); the whole `statement` without a member."""
+    if member is None:
+        return [statement]
+    assert isinstance(statement, cst.ClassDef) and isinstance(statement.body, cst.IndentedBlock)
+    return [member, *(node for node in statement.body.body if not isinstance(node, _Definition))]
+
+
+def _binding_names(code: Sequence[cst.CSTNode]) -> frozenset[str]:
+    """Every name spelled, anywhere in `code`, in a part that may bind one: assignment,
+    loop and `:=` targets, `as` names, `del`, imports, `global` and `nonlocal`, the names of
+    definitions, parameters and type parameters, `match` patterns (more than it binds)."""
+    parts: list[cst.CSTNode] = []
+    for node in (node for root in code for node in walk(root)):
+        if isinstance(node, _TARGETS):
+            parts.append(node.target)
+        elif isinstance(node, _NAMED):
+            parts.append(node.name)
+        elif isinstance(node, cst.MatchCase):
+            parts.append(node.pattern)
+        elif isinstance(node, _BINDING_STATEMENTS):
+            parts.append(node)
+    return frozenset(
+        node.value for part in parts for node in walk(part) if isinstance(node, cst.Name)
+    )
+
+
+_TARGETS = (
+    cst.AssignTarget,
+    cst.AnnAssign,
+    cst.AugAssign,
+    cst.For,
+    cst.CompFor,
+    cst.NamedExpr,
+    cst.Del,
+)
+_NAMED = (cst.AsName, cst.FunctionDef, cst.ClassDef, cst.Param, cst.TypeAlias)
+_BINDING_STATEMENTS = (cst.Import, cst.ImportFrom, cst.Global, cst.Nonlocal, cst.TypeParam)
+
+
+def _scope_binding(module: cst.Module, names: frozenset[str]) -> Scope:
+    """The scope of `module` reduced to its statements that may bind one of `names` (see
+    `_binding_names`), not its definitions, each of which binds its name all the same: what
+    it knows of `names` (whether each is bound, to what, its qualified names) is the whole
+    module's, as a name is bound only where it is spelled."""
+    body = [
+        _without_values(node)
+        for node in module.body
+        if not isinstance(node, _Definition) and not names.isdisjoint(_binding_names([node]))
+    ]
+    reduced = module.with_changes(body=body)
+    scope = MetadataWrapper(reduced, unsafe_skip_copy=True).resolve(ScopeProvider)[reduced]
+    assert scope is not None
+    _bind(scope, [node for node in module.body if isinstance(node, _Definition)])
+    return scope
 
 
 def _without_values(statement: cst.BaseStatement) -> cst.BaseStatement:

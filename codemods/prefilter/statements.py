@@ -319,15 +319,44 @@ def broad_classes(target_version: tuple[int, int]) -> frozenset[str]:
     return frozenset({"BaseException"})
 
 
-def has_handler_for(code: CoroutineCode, names: frozenset[str]) -> bool:
+def has_handler_for(
+    code: CoroutineCode, names: frozenset[str], *, swallowing: bool = False
+) -> bool:
     """Whether some coroutine `try` has a bare `except:` or a handler naming one of `names`
-    (or an alias of one)."""
+    (or an alias of one); with `swallowing`, one that `may_swallow`."""
     names = with_aliases(code, names)
     return any(
-        handler.type is None or any(last_name(expr) in names for expr in handler_types(handler))
+        (handler.type is None or any(last_name(expr) in names for expr in handler_types(handler)))
+        and (not swallowing or may_swallow(handler))
         for try_node in code.tries
         for handler in try_node.handlers
     )
+
+
+def may_swallow(handler: ast.ExceptHandler) -> bool:
+    """Whether a handler may let the exception it caught go unraised, or yields: what CF101,
+    CF102 and CF105 judge (`handler_exits(...).always_reraises`, `yields_in`). Not a handler
+    that ends in a bare `raise` with no `return`, `break`, `continue`, other `raise`, `try`
+    or `yield` in it."""
+    body = handler.body
+    if not body or not isinstance(body[-1], ast.Raise) or body[-1].exc is not None:
+        return True
+    return any(
+        isinstance(node, _MAY_LEAVE_OTHERWISE) or (isinstance(node, ast.Raise) and node.exc)
+        for statement in body
+        for node in walk_same_frame(statement)
+    )
+
+
+_MAY_LEAVE_OTHERWISE = (
+    ast.Return,
+    ast.Break,
+    ast.Continue,
+    ast.Try,
+    ast.TryStar,
+    ast.Yield,
+    ast.YieldFrom,
+)
 
 
 def calls_cleanup(node: ast.AST, cleanup_names: frozenset[str]) -> bool:
@@ -403,3 +432,123 @@ def binds_attribute(node: ast.arg | ast.Assign | ast.AnnAssign) -> bool:
     targets = node.targets if isinstance(node, ast.Assign) else []
     targets += [node.target] if isinstance(node, ast.AnnAssign) else []
     return any(isinstance(part, ast.Attribute) for target in targets for part in ast.walk(target))
+
+
+def may_undo_first(body: list[ast.stmt], error: str | None, cleanup_names: frozenset[str]) -> bool:
+    """Whether a statement of `body` that may clean up or undo state comes before the first
+    `raise` or `return` that may leave it: what a handler's compensation needs (every path
+    undoes before it leaves: `always_cleans_up`, `Judge.always_undoes`), read loosely.
+    `error` is the name the handler binds the exception to: a statement that mentions it
+    hands the error on, it undoes nothing."""
+    for statement in body:
+        if _may_undo_on_entry(statement, error, cleanup_names):
+            return True
+        if any(isinstance(node, ast.Raise | ast.Return) for node in walk_same_frame(statement)):
+            return False
+    return False
+
+
+def _may_undo_on_entry(
+    statement: ast.stmt, error: str | None, cleanup_names: frozenset[str]
+) -> bool:
+    if isinstance(statement, ast.If):
+        return may_undo_first(statement.body, error, cleanup_names) and may_undo_first(
+            statement.orelse, error, cleanup_names
+        )
+    if isinstance(statement, ast.Try | ast.TryStar | ast.With | ast.AsyncWith):
+        return may_undo_first(statement.body, error, cleanup_names)
+    if isinstance(statement, ast.For | ast.AsyncFor | ast.While):
+        return any(calls_cleanup(part, cleanup_names) for part in statement.body)
+    if _block_fields(type(statement)):
+        return False  # `match`, definitions: neither analysis looks into them
+    return calls_cleanup(statement, cleanup_names) or may_undo(statement, error)
+
+
+def may_undo(statement: ast.stmt, error: str | None = None) -> bool:
+    """Whether a simple statement may undo state as `Judge` reads it: a call that does not
+    log, resetting an attribute to a constant or a name (`self._conn = None`), lowering a
+    count, `del`; never one that mentions the caught exception `error`."""
+    if error is not None and any(
+        isinstance(node, ast.Name) and node.id == error for node in walk_same_frame(statement)
+    ):
+        return False
+    if isinstance(statement, ast.Expr):
+        call = without_await(statement.value)
+        return isinstance(call, ast.Call) and not _is_logging_call(call)
+    if isinstance(statement, ast.Assign | ast.AnnAssign):
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        return not all(isinstance(target, ast.Name) for target in targets) and _is_inert(
+            statement.value
+        )
+    if isinstance(statement, ast.AugAssign):
+        return isinstance(statement.op, ast.Sub)
+    return isinstance(statement, ast.Delete)
+
+
+def _is_logging_call(call: ast.Call) -> bool:
+    """As `codemods.analysis.cleanup.is_logging_call`: `log.info(...)`, `print(...)`."""
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr in _LOG_CALLS and func.attr != "print"
+    return isinstance(func, ast.Name) and func.id == "print"
+
+
+def _is_inert(value: ast.expr | None) -> bool:
+    """A constant, a name or attribute chain, an empty collection (`None`, `previous`, `{}`):
+    what `Judge` takes for a value that restores or clears state."""
+    if value is None or isinstance(value, ast.Name | ast.Constant):
+        return True
+    if isinstance(value, ast.Attribute):
+        return _is_inert(value.value)
+    if isinstance(value, ast.Dict):
+        return not value.keys
+    return isinstance(value, ast.List | ast.Set | ast.Tuple) and not value.elts
+
+
+def walk_same_frame(node: ast.AST) -> Iterator[ast.AST]:
+    """`node` and its descendants, not entering nested functions, lambdas or classes (as
+    `codemods.analysis.scope.walk_same_frame`)."""
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        yield current
+        if not isinstance(current, _NEW_FRAME):
+            pending.extend(ast.iter_child_nodes(current))
+
+
+_SINGLE_TARGET = (
+    ast.AnnAssign,
+    ast.AugAssign,
+    ast.NamedExpr,
+    ast.For,
+    ast.AsyncFor,
+    ast.comprehension,
+)
+
+
+def bound_names(body: list[ast.stmt]) -> set[str]:
+    """Names and attribute chains the statements of `body` bind in their own frame by
+    assignment, `for`, `with ... as` or `:=` (`self._clients[key] = c` binds
+    "self._clients", as `codemods.analysis.blocks.bound_names` reads it); a part of what
+    that function finds."""
+    found: set[str] = set()
+    for statement in body:
+        for node in walk_same_frame(statement):
+            targets: list[ast.expr] = []
+            if isinstance(node, ast.Assign):
+                targets = node.targets
+            elif isinstance(node, _SINGLE_TARGET):
+                targets = [node.target]
+            elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+                targets = [node.optional_vars]
+            found.update(name for target in targets for name in _target_names(target))
+    return found
+
+
+def _target_names(target: ast.expr) -> list[str]:
+    if isinstance(target, ast.Tuple | ast.List):
+        return [name for element in target.elts for name in _target_names(element)]
+    if isinstance(target, ast.Starred):
+        return _target_names(target.value)
+    name = full_name(target)
+    return [name] if name is not None else []

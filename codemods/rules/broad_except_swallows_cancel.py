@@ -181,4 +181,4 @@ class BroadExceptSwallowsCancel(SwallowingRule):
 
 def may_catch_everything(code: CoroutineCode, target_version: tuple[int, int]) -> bool:
     """Whether some coroutine `try` has a bare `except:` or a handler naming a broad class."""
-    return has_handler_for(code, broad_classes(target_version))
+    return has_handler_for(code, broad_classes(target_version), swallowing=True)

@@ -333,4 +333,6 @@ def _without(types: cst.Tuple, removed: tuple[cst.BaseExpression, ...]) -> cst.B
 
 def may_catch_cancellation(code: CoroutineCode, target_version: tuple[int, int]) -> bool:
     """Whether some coroutine `try` has a handler that might catch a CancelledError."""
-    return has_handler_for(code, CANCELLATION_NAMES | broad_classes(target_version))
+    return has_handler_for(
+        code, CANCELLATION_NAMES | broad_classes(target_version), swallowing=True
+    )

@@ -28,6 +28,7 @@ from codemods.prefilter.statements import (
     binds_attribute,
     handler_types,
     last_name,
+    may_undo_first,
     undoes_then_raises,
     with_aliases,
 )
@@ -137,7 +138,7 @@ class CleanupOnlyOnSomeErrors(HandlerRule):
 
     @classmethod
     def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:
-        return may_clean_up_on_some_errors(code)
+        return may_clean_up_on_some_errors(code, options.cleanup_names)
 
     @classmethod
     def is_context(cls, code: CoroutineCode, options: RuleOptions) -> bool:
@@ -302,14 +303,16 @@ def _starts_or_ends(name: str, options: RuleOptions) -> bool:
     return is_cleanup_name(name, options.cleanup_names, loose=True) or is_setup_name(name)
 
 
-def may_clean_up_on_some_errors(code: CoroutineCode) -> bool:
+def may_clean_up_on_some_errors(code: CoroutineCode, cleanup_names: frozenset[str]) -> bool:
     """Whether some coroutine `try` has a handler for particular errors (not `Exception`, not
-    everything, not cancellation) that raises and does more than log (CF205's shape)."""
+    everything, not cancellation) that raises and does more than log, and may undo something
+    before it first raises or returns (CF205's shape)."""
     broad = with_aliases(code, _NOT_PARTICULAR | CANCELLATION_NAMES)
     return any(
         handler.type is not None
         and not any(last_name(expr) in broad for expr in handler_types(handler))
         and undoes_then_raises(handler)
+        and may_undo_first(handler.body, handler.name, cleanup_names)
         for try_node in code.tries
         for handler in try_node.handlers
     )

@@ -19,14 +19,22 @@ from codemods.analysis.cleanup import (
     cleaned_resources,
     cleans_up,
     is_cleanup_line,
+    is_cleanup_name,
     words,
 )
 from codemods.analysis.compensation import Effect, Judge
 from codemods.analysis.scope import method_receiver, walk_same_frame
 from codemods.analysis.suspension import Suspending, suspending, suspensions
 from codemods.model import FixSafety, RuleOptions
+from codemods.prefilter import statements
 from codemods.prefilter.source_text import cleanup_statement
-from codemods.prefilter.statements import CoroutineCode, calls_cleanup, without_await
+from codemods.prefilter.statements import (
+    CoroutineCode,
+    full_name,
+    last_name,
+    may_undo,
+    without_await,
+)
 from codemods.prefilter.statements import has_cancellation_point as has_cancellation_point_ast
 from codemods.rule import Rule
 
@@ -282,28 +290,69 @@ def _resets(line: cst.BaseStatement, judge: Judge) -> bool:
 
 
 def may_release_at_the_end(code: CoroutineCode, cleanup_names: frozenset[str]) -> bool:
-    """Whether some coroutine ends (before a final `return`, resets aside) with a cleanup
-    call statement after a statement with a cancellation point (CF207's shape)."""
+    """Whether some coroutine ends (before a final plain `return`) with cleanup and reset
+    lines, one of which cleans up, after a cancellation point, nothing the coroutine bound
+    itself nor `self` (CF207's shape: the release of what the coroutine was given)."""
     for coroutine in code.coroutines:
         body = coroutine.body
         end = len(body)
-        while end and isinstance(
-            body[end - 1], ast.Return | ast.Assign | ast.Delete | ast.AugAssign
-        ):
+        if end and _may_be_plain_return(body[end - 1]):
             end -= 1
-        # Loosely named, a call that suspends before the cleanup may look like one too.
-        if (
-            end
-            and _is_cleanup_call(body[end - 1], cleanup_names)
-            and any(map(has_cancellation_point_ast, body[: end - 1]))
+        start = end
+        while start and (
+            _may_be_cleanup(body[start - 1], cleanup_names) or _may_reset(body[start - 1])
         ):
+            start -= 1
+        cleanups = [i for i in range(start, end) if _may_be_cleanup(body[i], cleanup_names)]
+        # Loosely named, a call that suspends before the cleanup may look like one too.
+        if not cleanups or not any(map(has_cancellation_point_ast, body[: cleanups[-1]])):
+            continue
+        bound = statements.bound_names(body[:start])
+        if not all(_cleans_up_own(body[i], bound) for i in cleanups):
             return True
     return False
 
 
-def _is_cleanup_call(statement: ast.stmt, cleanup_names: frozenset[str]) -> bool:
-    return (
-        isinstance(statement, ast.Expr)
-        and isinstance(without_await(statement.value), ast.Call)
-        and calls_cleanup(statement, cleanup_names)
+def _may_be_plain_return(statement: ast.stmt) -> bool:
+    """A `return` that `_is_plain_return` may take for plain (`return None` too)."""
+    return isinstance(statement, ast.Return) and (
+        statement.value is None or isinstance(statement.value, ast.Name | ast.Constant)
     )
+
+
+def _may_reset(statement: ast.stmt) -> bool:
+    """A line `_resets` may take for teardown (`self.connection = None`)."""
+    return isinstance(statement, ast.Assign | ast.Delete | ast.AugAssign) and may_undo(statement)
+
+
+def _may_be_cleanup(statement: ast.stmt, cleanup_names: frozenset[str]) -> bool:
+    """An expression statement that calls (or awaits a call of) a cleanup, as
+    `is_cleanup_line` reads each part of a line."""
+    call = without_await(statement.value) if isinstance(statement, ast.Expr) else None
+    return (
+        isinstance(call, ast.Call)
+        and (name := last_name(call.func)) is not None
+        and is_cleanup_name(name, cleanup_names)
+    )
+
+
+def _cleans_up_own(statement: ast.stmt, bound: set[str]) -> bool:
+    """Whether the cleanup call of `statement` names `self`, or something in `bound` (or an
+    attribute of it), as its receiver or an argument: what `_held_on_entry` rejects."""
+    resources = _cleanup_operands(statement)
+    return "self" in resources or any(
+        resource in bound
+        or any(resource.startswith(f"{name}.") for name in bound if name != "self")
+        for resource in resources
+    )
+
+
+def _cleanup_operands(statement: ast.stmt) -> set[str]:
+    """The receiver and arguments of the call an expression statement makes, named as
+    `cleaned_resources` names them (a part of what it finds on a cleanup line)."""
+    call = without_await(statement.value) if isinstance(statement, ast.Expr) else None
+    if not isinstance(call, ast.Call):
+        return set()
+    named = [call.func.value] if isinstance(call.func, ast.Attribute) else []
+    named += [*call.args, *(keyword.value for keyword in call.keywords)]
+    return {name for expr in named if (name := full_name(expr)) is not None}

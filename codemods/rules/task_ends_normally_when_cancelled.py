@@ -240,5 +240,5 @@ def may_end_on_cancellation(code: CoroutineCode, target_version: tuple[int, int]
     """Whether some coroutine `try` has a handler that might catch a CancelledError (broad
     or named), or some coroutine `with` suppresses one: what this rule judges."""
     return has_handler_for(
-        code, CANCELLATION_NAMES | broad_classes(target_version)
+        code, CANCELLATION_NAMES | broad_classes(target_version), swallowing=True
     ) or may_suppress(code, target_version)
