@@ -26,6 +26,9 @@ def _function(source: str, name: str) -> tuple[cst.Module, cst.FunctionDef]:
     return module, found[0]
 
 
+_API = "client = Api(host, session=session)"
+
+
 @pytest.mark.parametrize(
     ("body", "borrowed"),
     [
@@ -36,7 +39,7 @@ def _function(source: str, name: str) -> tuple[cst.Module, cst.FunctionDef]:
         ("client = Api(host, session=maybe)", set()),  # None: the client makes its own
         ("manager = await create_session(session)", set()),  # a session manager
         ("s = async_get_clientsession(hub)\n    client = Api(host, client_session=s)", {"client"}),
-        ("self._api = await Api.create(host, session=session)", {"self._api"}),
+        ("self._api = api.Api(host, session=session)", {"self._api"}),
         ("client = Api()\n    await client.login(user, client_session=session)", {"client"}),
         # The function created the session: the client's close is the only one it gets.
         ("s = aiohttp.ClientSession()\n    client = Api(host, session=s)", set()),
@@ -50,6 +53,9 @@ def _function(source: str, name: str) -> tuple[cst.Module, cst.FunctionDef]:
         ("client = Api(host, session=session)\n    client.start_listening()", set()),
         # Bound twice: which object the cleanup closes is unclear.
         ("client = Api(host, session=session)\n    client = other", set()),
+        # Stored or returned, requested and closed: still nothing of its own.
+        (f"{_API}\n    await client.get(path)\n    hub.apis[host] = (client, 1)", {"client"}),
+        (f"{_API}\n    rows = [await client.get(p) for p in ps]\n    client.close()", {"client"}),
     ],
 )
 def test_borrowed_session_clients(body: str, borrowed: set[str]) -> None:
@@ -57,6 +63,67 @@ def test_borrowed_session_clients(body: str, borrowed: set[str]) -> None:
     source = f"async def probe({parameters}):\n    {body}\n"
     _, function = _function(source, "probe")
     assert borrowed_session_clients(function) == borrowed
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # An awaited build, a function or a classmethod: a websocket, a response, a stream.
+        "ws = await ws_connect(url, session=session)",
+        "client = await Api.connect(url, session=session)",
+        "client = await Api.create(url, session=session)",
+        "resp = await request(url, session=session)",
+        "stream = await open_stream(url, websession=self._session)",
+        "client = make_api(url, session=session)",
+        "client = Api.create(url, session=session)",
+        "client = API(url, session=session)",
+        # A class named for what it holds.
+        "feed = TickerStream(url, session=session)",
+        "conn = DeviceConnection(url, session=session)",
+        # Opened, started or served on the session.
+        f"{_API}\n    await client.connect()",
+        f"{_API}\n    client.start_listening()",
+        f"{_API}\n    await client.listen()",
+        f"{_API}\n    await client.async_setup()",
+        f"{_API}\n    await client.initialize()",
+        f"{_API}\n    await client.watch(path)",
+        f"{_API}\n    await client.run()",
+        # A method call not awaited at once, or the client handed on.
+        f"{_API}\n    task = asyncio.create_task(client.run())",
+        f"{_API}\n    await asyncio.gather(client.get(a), client.get(b))",
+        f"{_API}\n    pending = client.get(path)",
+        f"{_API}\n    async for event in client.events():\n        break",
+        f"{_API}\n    async with client:\n        pass",
+        f"{_API}\n    listener = Listener(client)",
+        f"{_API}\n    def on_event():\n        client.ack()",
+    ],
+)
+def test_a_client_that_may_hold_a_connection_is_not_borrowed(body: str) -> None:
+    source = f"async def probe(self, session, url, path, a, b):\n    {body}\n"
+    _, function = _function(source, "probe")
+    assert borrowed_session_clients(function) == set()
+
+
+@pytest.mark.parametrize(
+    ("parameter", "borrowed"),
+    [
+        ("session", True),
+        ("session: aiohttp.ClientSession", True),
+        ("*, session: ClientSession", True),
+        ("session=None", False),
+        ("session=_DEFAULT", False),
+        ("session: ClientSession | None", False),
+        ("session: Optional[ClientSession]", False),
+        ("session: typing.Optional[ClientSession]", False),
+        ('session: "ClientSession | None"', False),
+    ],
+)
+def test_only_a_parameter_without_default_or_none_is_a_given_session(
+    parameter: str, borrowed: bool
+) -> None:
+    source = f"async def probe(host, {parameter}):\n    {_API}\n"
+    _, function = _function(source, "probe")
+    assert (borrowed_session_clients(function) == {"client"}) is borrowed
 
 
 _MAIN = """

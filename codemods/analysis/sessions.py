@@ -1,16 +1,23 @@
 """Clients that a function builds on a session it was given, whose `close()` owns nothing.
 
-A client handed an HTTP session (`Api(host, session=session)`, `Api(host,
-get_shared_session(app))`, `await api.login(user, client_session=session)`) does not own it:
-across the aiohttp ecosystem its `close()` closes only a session it created itself (`if
+A client object built by a plain call of its class (`Api(host, session=session)`,
+`mod.Api(host, get_shared_session(app))`, `Api()` then `await api.login(user,
+client_session=session)`) on an HTTP session it is handed does not own that session: across
+the aiohttp ecosystem its `close()` closes only a session it created itself (`if
 self._close_session: await self._session.close()`), and it created none. Closing such a
 client releases nothing, so a cancellation that skips the close leaks nothing; the session
 belongs to whoever made it and lives on.
 
-The client owns something again once the function opens it (`await api.connect()`, `open`,
-`start`, `subscribe`...: a websocket, a listener, a background task on that session): its
-`close()` or `disconnect()` then ends what the client holds. Logging in (`login`,
-`authenticate`) is a request on the session and holds nothing.
+Anything else may hold a connection and keeps its findings: an awaited build (`await
+ws_connect(url, session=session)`, `await Api.connect(...)`, `await request(...)`: a
+websocket, a response, a stream), a call of a function or a classmethod, a class named for
+what it holds (`TickerStream`, `Connection`). So does a client the function uses in any way
+but awaiting a request method or closing it: a method that opens, starts or serves (`await
+api.connect()`, `listen`, `run`, `watch`, `stream`, `async_setup`...; logging in,
+`login`/`authenticate`, is a request and holds nothing), a method call not awaited at once
+(`create_task(api.run())`, `async for event in api.events()`), or the client handed to a call
+(`async with api`, `Listener(api)`). Only a parameter with no default and no `None` in its
+annotation is a session the caller surely passed.
 """
 
 from __future__ import annotations
@@ -20,29 +27,32 @@ from collections.abc import Iterator
 import libcst as cst
 
 from codemods.analysis.cleanup import called_name, words
-from codemods.analysis.scope import assigned_targets, dotted_name, walk_same_frame
-from codemods.analysis.setup import is_setup_name
+from codemods.analysis.scope import assigned_targets, dotted_name, walk, walk_same_frame
 
 _NOT_HOLDING = frozenset({"login", "authenticate", "auth"})
 """Setup words that only make requests on the session: nothing stays open."""
+_HOLDING_STEMS = (
+    *("connect", "open", "start", "subscri", "register", "bind", "lock", "acquire", "listen"),
+    *("run", "watch", "stream", "init", "setup", "serve", "monitor", "socket", "ws"),
+)
+"""Beginnings of words (`connection`, `listener`, `initialize`, `websocket` is web, socket)
+naming a call or a class that opens, starts or serves something that stays open."""
 
 
 def borrowed_session_clients(function: cst.FunctionDef) -> frozenset[str]:
-    """The names and attribute chains `function` binds, once, to a call that builds a client
-    on a session the function did not create, handed to that call or to a method of the
-    client (`client = Api(url, session=session)`), when nothing in the function opens the
-    client (`await client.connect()`)."""
+    """The names and attribute chains `function` binds, once, to a plain call of a class that
+    builds a client on a session the function did not create, handed to that call or to a
+    method of the client (`client = Api(url, session=session)`), when the function does
+    nothing with the client but await its request methods and close it."""
     bindings = _bindings(function)
     calls = [node for node in walk_same_frame(function.body) if isinstance(node, cst.Call)]
     found: set[str] = set()
     for name, values in bindings.items():
-        if len(values) != 1 or not isinstance(built := _unawaited(values[0]), cst.Call):
+        if len(values) != 1 or not _builds_an_object(built := values[0]):
             continue
-        if _names_a_session(built):
-            continue  # `http.create_session(session)`: a session (manager) of its own
+        if not _only_requests_and_closes(function, name):
+            continue
         methods = [call for call in calls if _receiver(call) == name]
-        if any(_opens(call) for call in methods):
-            continue
         arguments = _args(built, methods)
         if any(_is_borrowed_session_argument(arg, function, bindings) for arg in arguments):
             found.add(name)
@@ -99,8 +109,9 @@ def _other_targets(node: cst.For | cst.With | cst.NamedExpr) -> Iterator[cst.Bas
         yield from (item.asname.name for item in node.items if item.asname is not None)
 
 
-def _args(built: cst.Call, methods: list[cst.Call]) -> Iterator[cst.Arg]:
-    yield from built.args
+def _args(built: cst.BaseExpression, methods: list[cst.Call]) -> Iterator[cst.Arg]:
+    if isinstance(built, cst.Call):
+        yield from built.args
     for call in methods:
         yield from (arg for arg in call.args if arg.keyword is not None)
 
@@ -154,22 +165,83 @@ def _is_borrowed(
 
 
 def _parameters(function: cst.FunctionDef) -> set[str]:
-    """The parameters that always hold what the caller passed: not one defaulting to None
-    (`session=None`), with which the client may create a session of its own."""
+    """The parameters that always hold what the caller passed: none with a default
+    (`session=None`, `session=_DEFAULT`) or `None` in its annotation (`session:
+    ClientSession | None`, `Optional[...]`, a string), with which the client may create a
+    session of its own."""
     params = function.params
     every = [*params.posonly_params, *params.params, *params.kwonly_params]
     return {
         param.name.value
         for param in every
-        if not (isinstance(param.default, cst.Name) and param.default.value == "None")
+        if param.default is None
+        and (param.annotation is None or not _may_be_none(param.annotation.annotation))
     }
 
 
-def _opens(call: cst.Call) -> bool:
-    """`client.connect()`, `client.start_listening()`: a call that makes the client hold
-    something of its own on the session."""
-    name = called_name(call) or ""
-    return is_setup_name(name) and _NOT_HOLDING.isdisjoint(words(name))
+def _may_be_none(annotation: cst.BaseExpression) -> bool:
+    return any(
+        isinstance(node, cst.BaseString)
+        or (isinstance(node, cst.Name) and node.value in {"None", "Optional"})
+        or (isinstance(node, cst.Attribute) and node.attr.value == "Optional")
+        for node in walk(annotation)
+    )
+
+
+def _builds_an_object(value: cst.BaseExpression) -> bool:
+    """`Api(host, ...)`, `pkg.Api(...)`: a plain call of a class (CapWords, PEP 8) not named
+    for a connection or a stream. Not an awaited build, a function (`ws_connect(...)`,
+    `create_session(...)`) or a classmethod (`Api.connect(...)`)."""
+    if not isinstance(value, cst.Call):
+        return False
+    name = called_name(value) or ""
+    return (
+        name[:1].isupper()
+        and not name.isupper()
+        and not _holds(name)
+        and not _names_a_session(value)  # `SessionManager(session)`: a session of its own
+    )
+
+
+def _holds(name: str) -> bool:
+    """`connect`, `start_listening`, `async_setup`, `run`, `TickerStream`: a call or a class
+    that keeps something open on the session (logging in does not)."""
+    parts = words(name)
+    return _NOT_HOLDING.isdisjoint(parts) and any(part.startswith(_HOLDING_STEMS) for part in parts)
+
+
+def _only_requests_and_closes(function: cst.FunctionDef, client: str) -> bool:
+    """Whether every mention of `client` in `function` (nested functions included) binds it,
+    stores or returns it (`hub.clients[key] = (client, token)`), awaits one of its request
+    methods (`await client.get(path)`) or closes it."""
+    allowed: set[int] = set()
+    for node in walk(function.body):
+        if isinstance(node, cst.Assign | cst.AnnAssign | cst.Return):
+            stored = [*assigned_targets(node), *_values(node.value)]
+            allowed.update(id(target) for target in stored if dotted_name(target) == client)
+        elif isinstance(node, cst.Await) and isinstance(node.expression, cst.Call):
+            if not _holds(called_name(node.expression) or ""):
+                allowed.update(_receiver_nodes(node.expression, client))
+        elif isinstance(node, cst.Call) and _closes_itself(called_name(node) or ""):
+            allowed.update(_receiver_nodes(node, client))
+    mentions = [
+        node
+        for node in walk(function.body)
+        if isinstance(node, cst.Name | cst.Attribute) and dotted_name(node) == client
+    ]
+    return all(id(node) in allowed for node in mentions)
+
+
+def _values(value: cst.BaseExpression | None) -> list[cst.BaseExpression]:
+    if isinstance(value, cst.Tuple | cst.List):
+        return [element.value for element in value.elements]
+    return [] if value is None else [value]
+
+
+def _receiver_nodes(call: cst.Call, client: str) -> Iterator[int]:
+    func = call.func
+    if isinstance(func, cst.Attribute) and dotted_name(func.value) == client:
+        yield id(func.value)
 
 
 def _receiver(call: cst.Call) -> str | None:

@@ -94,10 +94,13 @@ class CleanupOnlyOnException(HandlerRule):
     and widening would run it twice on every designed stop. Nor when no await of the `try`
     can suspend (each awaits a coroutine function that has no await of its own, defined in
     the module or in another module of its package that it imports).
-    Nor when the handler only closes clients built on a session the function was given
-    (`api = Api(host, session=session)`, then `except Exception: await api.close(); raise`):
-    such a client's `close()` closes only a session it created itself, and it created none,
-    so a cancellation that skips it leaks nothing.
+    Nor when the handler only closes clients built by a plain call of their class on a
+    session the function was given (`api = Api(host, session=session)`, then `except
+    Exception: await api.close(); raise`) and only awaited for requests: such a client's
+    `close()` closes only a session it created itself, and it created none, so a
+    cancellation that skips it leaks nothing. An awaited build (`ws = await ws_connect(url,
+    session=session)`, `await Api.connect(...)`) or a client the function opens, listens
+    on, runs or hands to a task holds a connection: still reported.
 
     Report only, without a fix (the message says why), when widening would turn a cancellation
     into another error: a path raises another exception (`raise DBError() from exc`); the

@@ -120,13 +120,14 @@ class CleanupOnlyOnSomeErrors(HandlerRule):
     A handler only for errors about values (`ValueError`, `KeyError`...) is left alone: what
     it undoes answers bad data, not an exchange stopped midway. So is a timeout handler that
     only cancels the future `asyncio.wait_for` waited on: a cancelled `wait_for` cancels it too.
-    Nor is closing a client built on a session the function was given (`client =
-    Api(host, session=hub.http_session)`, then `except AuthError: await client.close();
-    raise`) an undo: such a client's `close()` closes only a session it created itself, and
-    it created none, so a cancellation that skips it leaks nothing. A client the function
-    opened on that session (`await stream.connect()`) holds a connection of its own: its
-    teardown still counts, and so does any call but the client's own close
-    (`close_session()`, `disconnect()`).
+    Nor is closing a client built by a plain call of its class on a session the function was
+    given (`client = Api(host, session=hub.http_session)`, then `except AuthError: await
+    client.close(); raise`), and only awaited for requests, an undo: such a client's
+    `close()` closes only a session it created itself, and it created none, so a
+    cancellation that skips it leaks nothing. An awaited build (`ws = await ws_connect(url,
+    session=session)`) or a client the function opened, listens on or runs on that session
+    (`await stream.connect()`) holds a connection of its own: its teardown still counts, and
+    so does any call but the client's own close (`close_session()`, `disconnect()`).
     """
 
     code = "CF205"

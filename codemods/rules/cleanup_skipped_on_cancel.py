@@ -116,15 +116,19 @@ class CleanupSkippedOnCancel(Rule):
     waits only inside a `try` whose handler for errors cleans the resource up and re-raises:
     the cancellation that handler misses is CF202's or CF205's finding, reported once, there.
 
-    No finding for a client built on a session the coroutine was given (`client =
-    Api(host, session=session)`, `Api(host, get_shared_session(app))`, or `await
-    client.login(..., client_session=self._session)`; the session a parameter without a
-    `None` default, an attribute, or a getter's): such a client's `close()` closes only a
-    session it created itself, and it created none, so skipping it leaks nothing. Still
-    reported when the coroutine opens that client (`await client.connect()`: a websocket,
-    a listener on the session), created the session itself (`aiohttp.ClientSession()`), or
-    cleans up more than the client's own close (`await client.close_session()` ends a login
-    session the device holds).
+    No finding for a client built by a plain call of its class on a session the coroutine
+    was given (`client = Api(host, session=session)`, `Api(host, get_shared_session(app))`,
+    or `await client.login(..., client_session=self._session)`; the session a parameter
+    with no default and no `None` in its annotation, an attribute, or a getter's) when the
+    coroutine only awaits its request methods and closes it: such a client's `close()`
+    closes only a session it created itself, and it created none, so skipping it leaks
+    nothing. Still reported for an awaited build or a factory (`ws = await ws_connect(url,
+    session=session)`, `await Api.connect(...)`, `await request(...)`: a websocket, a
+    response), a client the coroutine opens, listens on, runs or streams from (`await
+    client.connect()`, `create_task(client.run())`, `async for event in client.events()`),
+    a session it created itself (`aiohttp.ClientSession()`), or a cleanup that does more
+    than the client's own close (`await client.close_session()` ends a login session the
+    device holds).
 
     No finding in a program's main either: a module-level coroutine of a command-line
     program (a module that imports `argparse`, `click`..., reads `sys.argv` or tests

@@ -1,0 +1,10 @@
+from .transport import ws_connect
+
+
+async def latest_reading(session, url: str) -> dict:
+    ws = await ws_connect(url, session=session)
+    try:
+        reading = await ws.receive_json()
+    finally:
+        await ws.close()
+    return reading
