@@ -10,6 +10,7 @@ import pytest
 
 from codemods.analysis.cancellers import (
     cancelled_only_at_exit,
+    may_cancel_itself,
     runs_only_as_program,
 )
 from codemods.analysis.sessions import borrowed_session_clients, releases_nothing
@@ -181,18 +182,107 @@ def test_a_method_or_a_name_bound_twice_is_no_main() -> None:
     assert not runs_only_as_program(module, first)
 
 
-def test_what_outlives_the_process_is_still_cleanup() -> None:
+@pytest.mark.parametrize(
+    ("name", "is_main"),
+    [
+        ("main", True),
+        ("amain", True),
+        ("async_main", True),
+        ("_main", True),
+        ("_vacuum", True),
+        # Public: another module may import it and await it under a timeout.
+        ("vacuum", False),
+        ("probe", False),
+    ],
+)
+def test_a_main_is_private_or_named_as_an_entry(name: str, is_main: bool) -> None:
+    source = _MAIN.replace("main", name) + f"asyncio.run({name}('db'))\n"
+    module, function = _function(source, name)
+    assert runs_only_as_program(module, function) is is_main
+
+
+@pytest.mark.parametrize(
+    ("line", "leaks_nothing"),
+    [
+        ("await conn.close()", True),
+        ("writer.close()", True),
+        ("await writer.wait_closed()", True),
+        ("await stream.aclose()", True),
+        ("await client.disconnect()", True),
+        # What lives outside the process: the exit does not release it.
+        ("await lock.release()", False),
+        ("await container.stop()", False),
+        ("await app.shutdown()", False),
+        ("await hass.async_stop()", False),
+        ("os.unlink(path)", False),
+        ("shutil.rmtree(workdir)", False),
+        ("proc.kill()", False),
+        ("proc.terminate()", False),
+        ("conn.close() if conn else None", False),
+    ],
+)
+def test_only_closing_is_done_by_the_exit(line: str, leaks_nothing: bool) -> None:
     module, function = _function(_MAIN + "asyncio.run(main('db'))\n", "main")
-    lines = {
-        "await conn.close()": True,
-        "os.unlink(path)": False,
-        "shutil.rmtree(workdir)": False,
-        "proc.kill()": False,
-        "proc.terminate()": False,
-    }
-    for code, leaks_nothing in lines.items():
-        line = cst.parse_statement(code + "\n")
-        assert cancelled_only_at_exit(module, function, [line]) is leaks_nothing, code
+    statement = cst.parse_statement(line + "\n")
+    assert cancelled_only_at_exit(module, function, [statement]) is leaks_nothing
+
+
+@pytest.mark.parametrize(
+    ("loop", "caught", "cancels"),
+    [
+        ("while True:", "except OSError:", False),
+        ("while True:", "except Exception:", False),
+        # It catches the cancellation of a timeout (or of its interruption) and carries on.
+        ("while True:", "except TimeoutError:", True),
+        ("while True:", "except asyncio.TimeoutError:", True),
+        ("for _ in range(3):", "except (OSError, asyncio.CancelledError):", True),
+        ("while True:", "except trio.Cancelled:", True),
+        ("while True:", "except BaseException:", True),
+        ("while True:", "except:", True),
+    ],
+)
+def test_a_main_that_carries_on_after_a_cancellation(loop: str, caught: str, cancels: bool) -> None:
+    body = f"{loop}\n        try:\n            await poll()\n        {caught}\n            pass"
+    _, function = _function(f"async def main():\n    {body}\n", "main")
+    assert may_cancel_itself(function) is cancels
+
+
+@pytest.mark.parametrize(
+    ("body", "cancels"),
+    [
+        ("conn = await connect(dsn)\n    await conn.close()", False),
+        ("async with session.get(url) as r:\n        await r.read()", False),
+        ("sock.settimeout(5)", False),
+        ("try:\n        await serve()\n    except asyncio.CancelledError:\n        pass", False),
+        # A cancellation in its own body: the program carries on after it.
+        ("async with asyncio.timeout(30):\n        await poll()", True),
+        ("async with asyncio.timeout_at(deadline):\n        await poll()", True),
+        ("async with async_timeout.timeout(30):\n        await poll()", True),
+        ("with anyio.fail_after(5):\n        await poll()", True),
+        ("with trio.move_on_after(5):\n        await poll()", True),
+        ("with trio.move_on_at(deadline):\n        await poll()", True),
+        ("with anyio.CancelScope() as scope:\n        await poll()", True),
+        ("async with asyncio.TaskGroup() as tg:\n        tg.create_task(poll())", True),
+        ("async with anyio.create_task_group() as tg:\n        tg.start_soon(poll)", True),
+        ("async with trio.open_nursery() as nursery:\n        nursery.start_soon(poll)", True),
+        ("await asyncio.wait_for(poll(), 5)", True),
+        ("timer = asyncio.timeout(30)", True),
+        ("task = asyncio.create_task(poll())\n    task.cancel()", True),
+        ("loop.call_later(5, task.cancel)", True),
+    ],
+)
+def test_a_main_that_may_cancel_itself(body: str, cancels: bool) -> None:
+    _, function = _function(f"async def main(dsn, url, deadline):\n    {body}\n", "main")
+    assert may_cancel_itself(function) is cancels
+
+
+def test_a_main_that_times_itself_out_still_cleans_up() -> None:
+    body = "async with asyncio.timeout(30):\n        conn = await connect(dsn)\n"
+    source = _MAIN.replace("conn = await connect(dsn)\n", body) + "asyncio.run(main('db'))\n"
+    module, function = _function(source, "main")
+    assert runs_only_as_program(module, function)
+    line = cst.parse_statement("await conn.close()\n")
+    assert not cancelled_only_at_exit(module, function, [line])
 
 
 @pytest.mark.parametrize(

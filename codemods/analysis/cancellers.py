@@ -16,7 +16,7 @@ import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
 from codemods.analysis.blocks import sole_expression
-from codemods.analysis.cleanup import called_name, deletes
+from codemods.analysis.cleanup import called_name, words
 from codemods.analysis.names import module_names
 from codemods.analysis.scope import dotted_name, method_receiver, walk, walk_same_frame
 from codemods.analysis.suspension import suspensions
@@ -103,30 +103,42 @@ def _calls_after_cancelling(function: cst.FunctionDef, tasks: set[str]) -> set[s
 _LOOP_RUNNERS = frozenset({"run_until_complete"})
 """Event loop methods that run a coroutine to its end (`asyncio.run` is matched by its
 qualified name, as `run` alone says too little)."""
-_STOPPING = frozenset({"kill", "terminate"})
+_MAIN_NAMES = frozenset({"main", "amain", "async_main"})
+"""Public names that conventionally say a program's entry, not a library's coroutine."""
+_CLOSING = frozenset({"close", "aclose", "wait_closed", "disconnect"})
+"""The cleanup the exit of the process does itself: what it closes lives in the process
+(`stop`, `shutdown` and `release` may end something another process holds)."""
 
 
 def cancelled_only_at_exit(
     module: cst.Module, coroutine: cst.FunctionDef, lines: Sequence[cst.BaseStatement]
 ) -> bool:
     """Whether skipping the cleanup `lines` of `coroutine` on cancellation leaks nothing:
-    the coroutine is a program's main (see `runs_only_as_program`), and the exit of the
-    process that follows its cancellation releases what the lines clean up (connections,
-    locks, memory). Not a file they delete (`os.unlink(path)`) or a child process they stop
-    (`proc.kill()`): those outlive the process."""
-    return runs_only_as_program(module, coroutine) and not any(
-        deletes(line) or _stops_process(line) for line in lines
+    the coroutine is a program's main (see `runs_only_as_program`) that cancels nothing in
+    itself (see `may_cancel_itself`), and each line only closes something (`await
+    conn.close()`, `writer.close()`, `await client.disconnect()`): the exit of the process
+    that follows the interruption closes it too. Not a redis lock it releases, a container
+    it stops, a file it deletes or a child process it kills: those outlive the process."""
+    return (
+        runs_only_as_program(module, coroutine)
+        and not may_cancel_itself(coroutine)
+        and all(_closes(line) for line in lines)
     )
 
 
 def runs_only_as_program(module: cst.Module, coroutine: cst.FunctionDef) -> bool:
     """Whether the module-level, undecorated coroutine function `coroutine` is a program's
-    main: its module is a command-line program (see `_is_program`), and every use of its
-    name in the module (at least one) is a call handed to
-    `asyncio.run(...)` or `loop.run_until_complete(...)`. Such a coroutine is cancelled only
-    when the program is interrupted (Ctrl-C), and the process ends right after. A use
-    anywhere else (awaited, made a task, passed on) may cancel it while the program lives on."""
+    main: its module is a command-line program (see `_is_program`), its name is private
+    (`_run`) or a program's entry (`main`, `amain`, `async_main`), and every use of its name
+    in the module (at least one) is a call handed to `asyncio.run(...)` or
+    `loop.run_until_complete(...)`. Such a coroutine is cancelled only when the program is
+    interrupted (Ctrl-C), and the process ends right after. A use anywhere else (awaited,
+    made a task, passed on) may cancel it while the program lives on; a public name
+    (`probe`) may be imported and awaited by another module, which only its module's uses
+    would not show."""
     name = coroutine.name.value
+    if not (name.startswith("_") or name in _MAIN_NAMES):
+        return False
     definitions = suspensions(module)
     if coroutine.asynchronous is None or coroutine.decorators or not _is_program(module):
         return False
@@ -134,6 +146,69 @@ def runs_only_as_program(module: cst.Module, coroutine: cst.FunctionDef) -> bool
         return False  # a method, a nested function, or a name bound more than once
     uses = len(definitions.uses(name))
     return uses > 0 and uses == _runs_of(module, name)
+
+
+_CANCELLING_WORDS = (
+    ("timeout",),
+    ("fail", "after"),
+    ("fail", "at"),
+    ("move", "on", "after"),
+    ("move", "on", "at"),
+    ("cancel", "scope"),
+    ("task", "group"),
+    ("nursery",),
+)
+"""The words of what cancels the code it wraps: `asyncio.timeout`, `async_timeout.timeout`,
+`anyio.fail_after`, `trio.move_on_at`, `CancelScope`, `TaskGroup` (a failing child cancels
+the body), `create_task_group`, `open_nursery`."""
+
+
+def may_cancel_itself(coroutine: cst.FunctionDef) -> bool:
+    """Whether `coroutine` may be cancelled while it runs on, by something in its own body:
+    a `with` of a timeout, a cancel scope or a task group, a call of `wait_for` or of a
+    timeout, a `.cancel` (of a task, of a scope), or a loop that catches a timeout or a
+    cancellation and carries on. Read conservatively: any of them anywhere in it counts."""
+    for node in walk(coroutine.body):
+        if isinstance(node, cst.WithItem) and _names_cancelling(node.item):
+            return True
+        if isinstance(node, cst.Call) and (
+            called_name(node) == "wait_for" or "timeout" in words(called_name(node) or "")
+        ):
+            return True
+        if isinstance(node, cst.Attribute) and node.attr.value == "cancel":
+            return True
+        if isinstance(node, cst.For | cst.While) and _catches_cancellation(node):
+            return True
+    return False
+
+
+def _names_cancelling(expression: cst.BaseExpression) -> bool:
+    """`asyncio.timeout(30)`, `trio.CancelScope()`, `tg.cancel_scope`: by its last name."""
+    if isinstance(expression, cst.Call):
+        expression = expression.func
+    name = get_full_name_for_node(expression)
+    said = words(name.rsplit(".", 1)[-1]) if name else []
+    return any(
+        said[start : start + len(phrase)] == list(phrase)
+        for phrase in _CANCELLING_WORDS
+        for start in range(len(said))
+    )
+
+
+def _catches_cancellation(loop: cst.For | cst.While) -> bool:
+    """Whether a handler in `loop` catches a timeout or a cancellation (`TimeoutError`,
+    `asyncio.CancelledError`, `trio.Cancelled`, `BaseException`, a bare `except:`)."""
+    for node in walk(loop.body):
+        if not isinstance(node, cst.ExceptHandler | cst.ExceptStarHandler):
+            continue
+        if node.type is None:
+            return True
+        caught = {name.value for name in walk(node.type) if isinstance(name, cst.Name)}
+        if "BaseException" in caught or any(
+            {"timeout", "cancelled"} & set(words(name)) for name in caught
+        ):
+            return True
+    return False
 
 
 _COMMAND_LINE_PARSERS = frozenset({"argparse", "optparse", "getopt", "click", "typer"})
@@ -191,11 +266,12 @@ def _runs_of(module: cst.Module, name: str) -> int:
     )
 
 
-def _stops_process(line: cst.BaseStatement) -> bool:
-    return any(
-        isinstance(node, cst.Call) and called_name(node) in _STOPPING
-        for node in walk_same_frame(line)
-    )
+def _closes(line: cst.BaseStatement) -> bool:
+    """`await conn.close()`, `writer.close()`: a statement that only calls a closing method."""
+    value = sole_expression(line)
+    if isinstance(value, cst.Await):
+        value = value.expression
+    return isinstance(value, cst.Call) and called_name(value) in _CLOSING
 
 
 # The gates: which functions the rules read for context (see `Rule.is_context`).

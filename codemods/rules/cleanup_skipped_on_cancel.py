@@ -132,13 +132,18 @@ class CleanupSkippedOnCancel(Rule):
 
     No finding in a program's main either: a module-level coroutine of a command-line
     program (a module that imports `argparse`, `click`..., reads `sys.argv` or tests
-    `__name__ == "__main__"`) whose every use in its module is `asyncio.run(main(...))` or
-    `loop.run_until_complete(main(...))`. It is cancelled only when the program is
-    interrupted, and the process exit that follows releases its connections and locks. (A
-    library function wrapping `asyncio.run` may be called by a program that lives on.)
-    Still reported when the main is also awaited or made a task in its module, and when the
-    cleanup deletes a file (`os.unlink(path)`) or stops a child process (`proc.kill()`),
-    which outlive the process.
+    `__name__ == "__main__"`), private or named as an entry (`main`, `amain`, `_run`),
+    whose every use in its module is `asyncio.run(main(...))` or
+    `loop.run_until_complete(main(...))`, when the cleanup only closes (`close`, `aclose`,
+    `wait_closed`, `disconnect`). It is cancelled only when the program is interrupted, and
+    the process exit that follows closes its connections. (A library function wrapping
+    `asyncio.run` may be called by a program that lives on; a public coroutine, `probe`,
+    may be awaited by another module under a timeout.) Still reported when the main is
+    also awaited or made a task in its module; when it may cancel itself (a timeout, a
+    cancel scope or a task group in it, `wait_for`, a `.cancel()`, a loop that catches
+    `TimeoutError` or `CancelledError`): it carries on after that cancellation; and when the
+    cleanup releases a lock, stops a container or a server, deletes a file or kills a child
+    process, which outlive the process.
 
     ## Options
     - `cleanup-names`, `extend-cleanup-names`: the calls that count as cleanup.

@@ -92,13 +92,15 @@ class ReleaseAfterAwaits(Rule):
     `from .metrics import record`: no cancellation arrives there), nor in a
     private coroutine that its module only runs shielded (`asyncio.shield(self._close())`, or
     awaited in `trio.CancelScope(shield=True)`): no caller's cancellation reaches it. Nor in
-    a program's main, a module-level coroutine of a command-line program (it imports
-    `argparse`, `click`..., reads `sys.argv` or tests `__name__ == "__main__"`) whose every
-    use in its module is `asyncio.run(main(...))` or `loop.run_until_complete(main(...))`:
-    it is cancelled only
-    when the program is interrupted, and the process exit that follows releases what the
-    cleanup would (still reported when the cleanup deletes a file or stops a child process,
-    which outlive the process, or when the module also awaits the coroutine).
+    a program's main, a private or entry-named (`main`, `amain`) module-level coroutine of a
+    command-line program (it imports `argparse`, `click`..., reads `sys.argv` or tests
+    `__name__ == "__main__"`) whose every use in its module is `asyncio.run(main(...))` or
+    `loop.run_until_complete(main(...))`, when the cleanup only closes (`close`, `aclose`,
+    `wait_closed`, `disconnect`): it is cancelled only when the program is interrupted, and
+    the process exit that follows closes what the cleanup would (still reported when the
+    cleanup stops, shuts down or releases something, deletes a file or kills a child
+    process, which may outlive the process, when the main may cancel itself, with a timeout,
+    a task group or a `.cancel()`, or when the module also awaits the coroutine).
 
     Not flagged when the code before stops tasks (`task.cancel()`: CF301's) or catches
     cancellation itself (CF1's fixes move what follows into `finally`), nor for the object's
