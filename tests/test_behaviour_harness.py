@@ -651,7 +651,6 @@ NOT_RUNNABLE: dict[str, str] = {
 """Fixes none of whose changed functions the harness can run, with the reason."""
 
 KNOWN_WRONG: dict[str, str] = {
-    "CF203/main_times_out_its_own_connection-safe": "main: a TimeoutError the enclosing `except TimeoutError:` handles, raised by an await between open and close, now closes the writer the original leaked: the fix runs the cleanup on a handled error path, the change that makes a fix unsafe (CF203 calls it safe)",
 }
 """Fixes the harness shows wrong or partial (owner to fix), with what happened."""
 

@@ -100,8 +100,10 @@ class CleanupSkippedOnCancel(Rule):
     path that ran the cleanup still runs it, at the same point; only cancellation and errors gain
     it (and, in an async generator, closing it early). It is unsafe when a `return`, `break` or
     `continue` in between skipped the cleanup on purpose or by mistake: the fix runs the cleanup
-    there too; and when the cleanup deletes something (`os.unlink(path)`), which an error used
-    to leave in place.
+    there too; when the cleanup deletes something (`os.unlink(path)`), which an error used
+    to leave in place; and when an enclosing handler catches an error and carries on (a retry
+    or polling loop's `except TimeoutError:`): the coroutine then goes on after that error with
+    the resource cleaned up, where it went on with it left open.
 
     No fix is offered when the code in between rebinds the resource (a reconnect), binds a name
     the cleanup uses, returns a value (the resource, or something that needs it open), already
@@ -263,9 +265,23 @@ class CleanupSkippedOnCancel(Rule):
         teardown = _teardown_end(lines, guarded, start, end, self.options.cleanup_names)
         first, guarded = _teardown_start(lines, guarded, start, self.options.cleanup_names)
         safety = FixSafety.SAFE
-        if any(map(leaves_block, between)) or any(map(deletes, cleanup)):
+        if (
+            any(map(leaves_block, between))
+            or any(map(deletes, cleanup))
+            or self._survives_errors(scope.guards)
+        ):
             safety = FixSafety.UNSAFE
         return _Unguarded(guarded, start, end, safety, teardown, first)
+
+    def _survives_errors(self, guards: Sequence[cst.CSTNode]) -> bool:
+        """Whether an enclosing handler catches an error and carries on: the coroutine goes on
+        after an error that skipped the cleanup, and with the fix it goes on with the
+        resource cleaned up, a change on a path that is not cancellation."""
+        return any(
+            isinstance(guard, cst.ExceptHandler | cst.ExceptStarHandler)
+            and not handler_exits(guard, self.names).always_reraises
+            for guard in guards
+        )
 
     def _cleans_on_cancellation(self, node: cst.Try, resource: str) -> bool:
         """A `try` inside the region whose `finally`, or handler catching cancellation,
