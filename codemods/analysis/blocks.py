@@ -89,11 +89,13 @@ def bound_names(nodes: Iterable[cst.CSTNode]) -> set[str]:
     found: set[str] = set()
     for node in nodes:
         for child in walk_same_frame(node):
-            found.update(_names_bound_by(child))
+            found.update(names_bound_by(child))
     return found
 
 
-def _names_bound_by(node: cst.CSTNode) -> Iterable[str]:
+def names_bound_by(node: cst.CSTNode) -> Iterable[str]:
+    """The names and attribute chains that the node itself binds (one statement, target or
+    clause of a walk), each as often as it binds it."""
     targets: list[cst.BaseExpression] = list(assigned_targets(node))
     if isinstance(node, cst.For | cst.CompFor):
         targets.append(node.target)
