@@ -108,8 +108,8 @@ def names_bound_by(node: cst.CSTNode) -> Iterable[str]:
         targets.append(node.name)
     elif isinstance(node, cst.MatchMapping) and node.rest is not None:
         targets.append(node.rest)
-    elif isinstance(node, cst.ImportAlias):
-        yield node.evaluated_alias or node.evaluated_name.split(".")[0]
+    elif isinstance(node, cst.ImportAlias) and node.asname is None:
+        yield node.evaluated_name.split(".")[0]  # (an `as` name is its `AsName`'s)
     elif isinstance(node, cst.FunctionDef | cst.ClassDef):
         yield node.name.value
     for target in targets:
