@@ -93,9 +93,33 @@ def bound_names(nodes: Iterable[cst.CSTNode]) -> set[str]:
     return found
 
 
+_BINDERS = frozenset(
+    (
+        cst.Assign,
+        cst.AnnAssign,
+        cst.AugAssign,
+        cst.For,
+        cst.CompFor,
+        cst.AsName,
+        cst.NamedExpr,
+        cst.Del,
+        cst.MatchAs,
+        cst.MatchStar,
+        cst.MatchMapping,
+        cst.ImportAlias,
+        cst.FunctionDef,
+        cst.ClassDef,
+    )
+)
+"""The nodes that bind names, compared by type: asked of every node of a walk (node classes
+are ABCs, `isinstance` against them is slow, and these have no subclasses)."""
+
+
 def names_bound_by(node: cst.CSTNode) -> Iterable[str]:
     """The names and attribute chains that the node itself binds (one statement, target or
     clause of a walk), each as often as it binds it."""
+    if type(node) not in _BINDERS:
+        return
     targets: list[cst.BaseExpression] = list(assigned_targets(node))
     if isinstance(node, cst.For | cst.CompFor):
         targets.append(node.target)

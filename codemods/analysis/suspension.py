@@ -102,8 +102,9 @@ class _Bindings:
         star, patched = False, set()
         for node in (child for statement in body for child in walk_same_frame(statement)):
             counts.update(names_bound_by(node))
-            star = star or isinstance(node, cst.ImportStar)
-            if isinstance(node, cst.Call) and (target := _setattr_target(node)) is not None:
+            kind = type(node)  # (by type: asked of every node of the frame)
+            star = star or kind is cst.ImportStar
+            if kind is cst.Call and (target := _setattr_target(cast(cst.Call, node))):
                 patched.add(target)
         return cls(counts, star, frozenset(patched))
 
@@ -134,9 +135,6 @@ class Suspensions:
     path: str | None = None
     """The module's file, whose package's other modules are read for what they define; None
     for a module read on its own (those modules may suspend)."""
-    methods: dict[cst.ClassDef, dict[str, cst.FunctionDef | None]] = field(init=False)
-    """The methods of each class by name; None for a name bound more than once, or that
-    another class of the module defines too (a subclass may override it)."""
     owner: dict[cst.FunctionDef, cst.ClassDef] = field(init=False)
     """The class whose body defines each method."""
     _never: dict[cst.FunctionDef, bool] = field(init=False, default_factory=dict)
@@ -147,20 +145,33 @@ class Suspensions:
     _uses: dict[str, list[bool]] | None = field(init=False, default=None)
     """Each name the module reads, with whether each reading is a shielded call."""
 
+    _class_bodies: dict[cst.ClassDef, list[cst.BaseStatement]] = field(init=False)
+
     def __post_init__(self) -> None:
-        self.methods, self.owner = {}, {}
+        self.owner, self._class_bodies = {}, {}
         pending = [s for s in self.module.body if isinstance(s, cst.ClassDef)]
         while pending:
             cls = pending.pop()
             body = list(cls.body.body) if isinstance(cls.body, cst.IndentedBlock) else []
-            self.methods[cls] = _definitions(body, _Bindings.of_frame(body))
+            self._class_bodies[cls] = body
             self.owner.update((s, cls) for s in body if isinstance(s, cst.FunctionDef))
             pending += [s for s in body if isinstance(s, cst.ClassDef)]
-        defined = Counter(name for methods in self.methods.values() for name in methods)
-        for methods in self.methods.values():
-            for name in methods:
+
+    @functools.cached_property
+    def methods(self) -> dict[cst.ClassDef, dict[str, cst.FunctionDef | None]]:
+        """The methods of each class by name; None for a name bound more than once, or that
+        another class of the module defines too (a subclass may override it). (Walking the
+        class bodies costs: computed only when a method's are asked.)"""
+        methods = {
+            cls: _definitions(body, _Bindings.of_frame(body))
+            for cls, body in self._class_bodies.items()
+        }
+        defined = Counter(name for names in methods.values() for name in names)
+        for names in methods.values():
+            for name in names:
                 if defined[name] > 1:
-                    methods[name] = None
+                    names[name] = None
+        return methods
 
     @functools.cached_property
     def bindings(self) -> _Bindings:
