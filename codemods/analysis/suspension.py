@@ -144,8 +144,8 @@ class Suspensions:
     _never_in: dict[tuple[str, int], frozenset[str]] = field(init=False, default_factory=dict)
     _uses: dict[str, list[bool]] | None = field(init=False, default=None)
     """Each name the module reads, with whether each reading is a shielded call."""
-
     _class_bodies: dict[cst.ClassDef, list[cst.BaseStatement]] = field(init=False)
+    """The statements of each class's body."""
 
     def __post_init__(self) -> None:
         self.owner, self._class_bodies = {}, {}
