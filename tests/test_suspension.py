@@ -11,6 +11,8 @@ import pytest
 
 from codemods.analysis.cancellers import cleaned_up_by_canceller
 from codemods.analysis.suspension import Suspensions, completed_futures
+from codemods.engine import process_source
+from codemods.model import Mode, RuleOptions, Settings
 
 
 def _module(source: str) -> cst.Module:
@@ -152,6 +154,96 @@ def test_a_name_bound_twice_is_unknown() -> None:
     suspensions = Suspensions(module)
     close = _function(module, "close")
     assert suspensions.may_suspend(close.body, close)
+
+
+BOUND_ONCE = """
+    async def reset():
+        pass
+
+    async def close(conn):
+        await reset()
+        conn.close()
+"""
+
+
+@pytest.mark.parametrize(
+    "rebinding",
+    [
+        "try:\n    from ._native import reset\nexcept ImportError:\n    pass",
+        "from ._remote import reset",
+        "from ._native import *",
+        "if REMOTE:\n    async def reset():\n        await send()",
+        "reset: Callable[[], Awaitable[None]] = remote.reset",
+        "reset += hooks",
+        "for reset in hooks:\n    pass",
+        "with hooks() as reset:\n    pass",
+        "try:\n    pass\nexcept Exception as reset:\n    pass",
+        "if (reset := hooks.get()):\n    pass",
+        "del reset",
+        "match hooks:\n    case {'reset': reset}:\n        pass",
+        "def configure(backend):\n    global reset\n    reset = backend.reset",
+        "class Config:\n    def use(self, backend):\n        global reset\n"
+        "        reset = backend.reset",
+    ],
+)
+def test_a_name_bound_again_anywhere_in_its_module_may_suspend(rebinding: str) -> None:
+    module = _module(BOUND_ONCE + textwrap.indent(rebinding, "    ") + "\n")
+    suspensions = Suspensions(module)
+    close = _function(module, "close")
+    assert suspensions.may_suspend(close.body, close)
+
+
+@pytest.mark.parametrize(
+    "binding",
+    [
+        "def configure(backend):\n    reset = backend.reset",  # a local of its own
+        "def configure(level):\n    global LEVEL\n    LEVEL = level",
+        "class Hooks:\n    reset = None",  # the class's attribute
+        "hooks.reset = remote",  # an attribute of another object
+    ],
+)
+def test_a_binding_of_another_name_or_frame_changes_nothing(binding: str) -> None:
+    module = _module(BOUND_ONCE + textwrap.indent(binding, "    ") + "\n")
+    suspensions = Suspensions(module)
+    close = _function(module, "close")
+    assert not suspensions.may_suspend(close.body, close)
+
+
+def test_a_function_that_declares_the_name_global_is_read_by_check() -> None:
+    """`use_backend`, which rebinds `record`, is neither a candidate nor context of CF202:
+    it is kept whole in the focused module all the same."""
+    source = textwrap.dedent(
+        """\
+        import asyncio
+
+
+        async def record(name):
+            pass
+
+
+        def use_backend(backend):
+            global record
+            record = backend.record
+
+
+        class Pool:
+            def __init__(self) -> None:
+                self._holders: asyncio.Queue = asyncio.Queue()
+
+            async def acquire(self, name: str) -> object:
+                holder = await self._holders.get()
+                try:
+                    await record(name)
+                except Exception:
+                    self._holders.put_nowait(holder)
+                    raise
+                return holder
+        """
+    ).encode()
+    settings = Settings(Mode.CHECK, ("CF202",), RuleOptions())
+    checked = process_source(source, "m.py", settings)
+    whole = process_source(source, "m.py", settings, prefilter=False)
+    assert [f.line for f in checked.findings] == [f.line for f in whole.findings] == [21]
 
 
 SHIELDED = """

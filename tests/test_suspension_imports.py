@@ -157,6 +157,17 @@ NEVER_SUSPENDS = {
     "cf202-await-in-a-return": Case(
         "CF202", "from .metrics import record", call="return await record(name)"
     ),
+    "cf207-another-name-declared-global": Case(
+        "CF207",
+        "from .metrics import record",
+        files={
+            "app/metrics.py": NEVER
+            + "\n\ndef configure(level):\n    global LEVEL\n    LEVEL = level\n"
+        },
+    ),
+    "cf205-another-attribute-of-the-module-set": Case(
+        "CF205", "import app.metrics as m\n\nm.LEVEL = 3", call="await m.record(name)"
+    ),
 }
 
 MAY_SUSPEND = {
@@ -235,6 +246,71 @@ MAY_SUSPEND = {
     ),
     "cf205-namespace-package": Case(
         "CF205", "from .metrics import record", files={"app/metrics/hooks.py": NEVER}
+    ),
+    # Its module may bind the name again, otherwise than by a second top-level `def`:
+    "cf207-imported-again-in-a-try-in-its-module": Case(
+        "CF207",
+        "from .metrics import record",
+        files={
+            "app/metrics.py": NEVER
+            + "\n\ntry:\n    from ._statsd import record\nexcept ImportError:\n    pass\n"
+        },
+    ),
+    "cf205-imported-again-after-the-def": Case(
+        "CF205",
+        "from .metrics import record",
+        files={"app/metrics.py": NEVER + "\n\nfrom ._remote import record\n"},
+    ),
+    "cf202-star-import-in-its-module": Case(
+        "CF202",
+        "from .metrics import record",
+        files={"app/metrics.py": NEVER + "\n\nfrom ._native import *\n"},
+    ),
+    "cf207-defined-again-under-an-if": Case(
+        "CF207",
+        "from .metrics import record",
+        files={
+            "app/metrics.py": NEVER
+            + "\n\nif REMOTE:\n\n    async def record(name):\n        await send(name)\n"
+        },
+    ),
+    "cf205-annotated-assignment-in-its-module": Case(
+        "CF205",
+        "from .metrics import record",
+        files={"app/metrics.py": NEVER + "\n\nrecord: Callable = remote.record\n"},
+    ),
+    "cf202-declared-global-in-its-module": Case(
+        "CF202",
+        "from .metrics import record",
+        files={
+            "app/metrics.py": NEVER
+            + "\n\ndef configure(backend):\n    global record\n    record = backend.record\n"
+        },
+    ),
+    "cf207-module-alias-of-a-module-that-declares-it-global": Case(
+        "CF207",
+        "import app.metrics as m",
+        call="await m.record(name)",
+        files={
+            "app/metrics.py": NEVER
+            + "\n\ndef configure(backend):\n    global record\n    record = backend.record\n"
+        },
+    ),
+    # The importing module may bind it again:
+    "cf207-declared-global-by-the-caller-module": Case(
+        "CF207",
+        "from .metrics import record\n\n\ndef use_backend(backend):\n"
+        "    global record\n    record = backend.record",
+    ),
+    "cf205-attribute-set-by-the-caller-module": Case(
+        "CF205",
+        "import app.metrics as m\n\nm.record = remote_record",
+        call="await m.record(name)",
+    ),
+    "cf202-setattr-by-the-caller-module": Case(
+        "CF202",
+        "import app.metrics as m\n\nsetattr(m, 'record', remote_record)",
+        call="await m.record(name)",
     ),
 }
 

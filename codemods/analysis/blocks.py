@@ -89,11 +89,37 @@ def bound_names(nodes: Iterable[cst.CSTNode]) -> set[str]:
     found: set[str] = set()
     for node in nodes:
         for child in walk_same_frame(node):
-            found.update(_names_bound_by(child))
+            found.update(names_bound_by(child))
     return found
 
 
-def _names_bound_by(node: cst.CSTNode) -> Iterable[str]:
+_BINDERS = frozenset(
+    (
+        cst.Assign,
+        cst.AnnAssign,
+        cst.AugAssign,
+        cst.For,
+        cst.CompFor,
+        cst.AsName,
+        cst.NamedExpr,
+        cst.Del,
+        cst.MatchAs,
+        cst.MatchStar,
+        cst.MatchMapping,
+        cst.ImportAlias,
+        cst.FunctionDef,
+        cst.ClassDef,
+    )
+)
+"""The nodes that bind names, compared by type: asked of every node of a walk (node classes
+are ABCs, `isinstance` against them is slow, and these have no subclasses)."""
+
+
+def names_bound_by(node: cst.CSTNode) -> Iterable[str]:
+    """The names and attribute chains that the node itself binds (one statement, target or
+    clause of a walk), each as often as it binds it."""
+    if type(node) not in _BINDERS:
+        return
     targets: list[cst.BaseExpression] = list(assigned_targets(node))
     if isinstance(node, cst.For | cst.CompFor):
         targets.append(node.target)
@@ -106,8 +132,8 @@ def _names_bound_by(node: cst.CSTNode) -> Iterable[str]:
         targets.append(node.name)
     elif isinstance(node, cst.MatchMapping) and node.rest is not None:
         targets.append(node.rest)
-    elif isinstance(node, cst.ImportAlias):
-        yield node.evaluated_alias or node.evaluated_name.split(".")[0]
+    elif isinstance(node, cst.ImportAlias) and node.asname is None:
+        yield node.evaluated_name.split(".")[0]  # (an `as` name is its `AsName`'s)
     elif isinstance(node, cst.FunctionDef | cst.ClassDef):
         yield node.name.value
     for target in targets:

@@ -11,9 +11,14 @@ cleanup "skipped if cancelled before it" count only the awaits that may suspend.
 The module's own definitions are read: a module-level `async def` awaited by name, a
 method of the same class awaited on the method's `self`, undecorated and bound once (a
 subclass in another module that overrides the method with one that suspends is not seen).
-So is another module of the file's own package, when the module's top level binds the name
-awaited only by one import of it (`from .metrics import record`, `from pkg.metrics import
-record`, or `import pkg.metrics as m` for `await m.record()`): a top-level `async def` of
+"Bound once": the `def` is the name's only binding in the module's (or the class body's)
+own frame, nested blocks included (a second `def` under `if`, an assignment, annotated or
+augmented, a `for`, `with` or `except ... as` target, `:=`, an import in a `try`, `del`),
+no function declares the name `global`, and no star import may bind it.
+So is another module of the file's own package, when the module binds the name awaited only
+by one top-level import of it (`from .metrics import record`, `from pkg.metrics import
+record`, or `import pkg.metrics as m` for `await m.record()`, where the module neither
+assigns `m.record` nor hands `m` to `setattr` at its top level): a top-level `async def` of
 that module, undecorated and bound once, never suspends when its own awaits are of that
 module's functions that never suspend (its imports are not followed in turn). Which file an
 import names is `codemods.analysis.siblings`'s to say; what it cannot find, and what any
@@ -29,7 +34,7 @@ from __future__ import annotations
 import ast
 import functools
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -37,11 +42,17 @@ import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
 from codemods.analysis import siblings
-from codemods.analysis.blocks import bound_names, statements
+from codemods.analysis.blocks import bound_names, names_bound_by, statements
 from codemods.analysis.cleanup import called_name
 from codemods.analysis.handlers import TryNode, guarded_coroutine
 from codemods.analysis.names import ModuleNames, module_names
-from codemods.analysis.scope import children, dotted_name, is_cancellation_point, walk_same_frame
+from codemods.analysis.scope import (
+    children,
+    dotted_name,
+    is_cancellation_point,
+    walk_same_frame,
+    walk_statements,
+)
 from codemods.prefilter.focus import Function, stubbed
 
 _SHIELDING_SCOPES = frozenset(
@@ -65,6 +76,57 @@ class _Import:
     name: str | None
 
 
+@dataclass(frozen=True)
+class _Bindings:
+    """How often each name (and attribute chain, `m.record`) is bound in a frame, a module's
+    or a class body's: by its statements, nested blocks included, and for a module by the
+    `global` declarations of its functions too."""
+
+    counts: Counter[str]
+    star: bool
+    """Whether a star import may bind any name."""
+    patched: frozenset[str]
+    """The names whose every attribute `setattr(name, ...)` may bind."""
+
+    def once(self, name: str) -> bool:
+        return not self.star and self.counts[name] == 1
+
+    def rebinds_attribute(self, name: str, attribute: str) -> bool:
+        return name in self.patched or self.counts[f"{name}.{attribute}"] > 0
+
+    @classmethod
+    def of_frame(cls, body: Sequence[cst.CSTNode], declared: Iterable[str] = ()) -> _Bindings:
+        """The bindings of the frame whose statements are `body`, and of the names
+        `declared` (`global` by functions), each once per declaration."""
+        counts: Counter[str] = Counter(declared)
+        star, patched = False, set()
+        for node in (child for statement in body for child in walk_same_frame(statement)):
+            counts.update(names_bound_by(node))
+            kind = type(node)  # (by type: asked of every node of the frame)
+            star = star or kind is cst.ImportStar
+            if kind is cst.Call and (target := _setattr_target(cast(cst.Call, node))):
+                patched.add(target)
+        return cls(counts, star, frozenset(patched))
+
+    @classmethod
+    def of_module(cls, module: cst.Module) -> _Bindings:
+        declared = (
+            name.name.value
+            for node in walk_statements(module)
+            if isinstance(node, cst.Global)
+            for name in node.names
+        )
+        return cls.of_frame(module.body, declared)
+
+
+def _setattr_target(call: cst.Call) -> str | None:
+    """The `m` of `setattr(m, ...)`."""
+    func, args = call.func, call.args
+    if isinstance(func, cst.Name) and func.value == "setattr" and args:
+        return dotted_name(args[0].value)
+    return None
+
+
 @dataclass
 class Suspensions:
     """Which coroutine functions of a module never suspend, computed on demand."""
@@ -73,39 +135,54 @@ class Suspensions:
     path: str | None = None
     """The module's file, whose package's other modules are read for what they define; None
     for a module read on its own (those modules may suspend)."""
-    functions: dict[str, cst.FunctionDef | None] = field(init=False)
-    """The module-level functions by name; None for a name bound more than once."""
-    methods: dict[cst.ClassDef, dict[str, cst.FunctionDef | None]] = field(init=False)
-    """The methods of each class by name; None for a name bound more than once, or that
-    another class of the module defines too (a subclass may override it)."""
     owner: dict[cst.FunctionDef, cst.ClassDef] = field(init=False)
     """The class whose body defines each method."""
     _never: dict[cst.FunctionDef, bool] = field(init=False, default_factory=dict)
     _imports: dict[str, _Import | None] | None = field(init=False, default=None)
     """The names the module's top-level import statements bind; None for a name bound by
     more than one, or by an import of no module of the package (`import pkg.x` binds `pkg`)."""
-    _rebound: set[str] | None = field(init=False, default=None)
-    """The names the module binds besides by its top-level imports ("*": any, by a star
-    import). Walking the module for them costs: computed only for an import that matters."""
     _never_in: dict[tuple[str, int], frozenset[str]] = field(init=False, default_factory=dict)
     _uses: dict[str, list[bool]] | None = field(init=False, default=None)
     """Each name the module reads, with whether each reading is a shielded call."""
+    _class_bodies: dict[cst.ClassDef, list[cst.BaseStatement]] = field(init=False)
+    """The statements of each class's body."""
 
     def __post_init__(self) -> None:
-        self.functions = _definitions(self.module.body)
-        self.methods, self.owner = {}, {}
+        self.owner, self._class_bodies = {}, {}
         pending = [s for s in self.module.body if isinstance(s, cst.ClassDef)]
         while pending:
             cls = pending.pop()
             body = list(cls.body.body) if isinstance(cls.body, cst.IndentedBlock) else []
-            self.methods[cls] = _definitions(body)
+            self._class_bodies[cls] = body
             self.owner.update((s, cls) for s in body if isinstance(s, cst.FunctionDef))
             pending += [s for s in body if isinstance(s, cst.ClassDef)]
-        defined = Counter(name for methods in self.methods.values() for name in methods)
-        for methods in self.methods.values():
-            for name in methods:
+
+    @functools.cached_property
+    def methods(self) -> dict[cst.ClassDef, dict[str, cst.FunctionDef | None]]:
+        """The methods of each class by name; None for a name bound more than once, or that
+        another class of the module defines too (a subclass may override it). (Walking the
+        class bodies costs: computed only when a method's are asked.)"""
+        methods = {
+            cls: _definitions(body, _Bindings.of_frame(body))
+            for cls, body in self._class_bodies.items()
+        }
+        defined = Counter(name for names in methods.values() for name in names)
+        for names in methods.values():
+            for name in names:
                 if defined[name] > 1:
-                    methods[name] = None
+                    names[name] = None
+        return methods
+
+    @functools.cached_property
+    def bindings(self) -> _Bindings:
+        """The bindings of the module's names. (Walking the module for them costs: computed
+        only when a name's are asked.)"""
+        return _Bindings.of_module(self.module)
+
+    @functools.cached_property
+    def functions(self) -> dict[str, cst.FunctionDef | None]:
+        """The module-level functions by name; None for a name bound more than once."""
+        return _definitions(self.module.body, self.bindings)
 
     def may_suspend(
         self, node: cst.CSTNode, function: cst.FunctionDef, done: frozenset[str] = frozenset()
@@ -135,11 +212,9 @@ class Suspensions:
         if self.path is None or (imported := self._imported_callee(node)) is None:
             return False
         bound, target = imported
-        return (
-            target.name in self._never_suspending_in(self.path, target.module, target.level)
-            and not _binds(caller, bound)
-            and not self._rebinds(bound)
-        )
+        return target.name in self._never_suspending_in(
+            self.path, target.module, target.level
+        ) and not _binds(caller, bound)
 
     def _never_suspending_in(self, path: str, module: str, level: int) -> frozenset[str]:
         """The coroutine functions that never suspend of the module that this one imports as
@@ -149,12 +224,6 @@ class Suspensions:
             found = siblings.imported_module(path, module, level, _SIBLINGS)
             self._never_in[key] = found or frozenset()
         return self._never_in[key]
-
-    def _rebinds(self, name: str) -> bool:
-        """Whether the module binds `name` otherwise than by its one top-level import of it."""
-        if self._rebound is None:
-            self._rebound = _bound_besides_imports(self.module.body)
-        return name in self._rebound or "*" in self._rebound
 
     def awaited_function(self, node: cst.Await, caller: cst.FunctionDef) -> cst.FunctionDef | None:
         """The module's coroutine function that `await f(...)` or `await self.m(...)` calls
@@ -175,7 +244,7 @@ class Suspensions:
     def _imported_callee(self, node: cst.Await) -> tuple[str, _Import] | None:
         """The module-level name that `await f(...)` or `await m.f(...)` reads (`f`, `m`),
         and the function of another module that it calls, where one top-level import of the
-        module binds that name (and the module binds no other name by a star import)."""
+        module is the name's only binding (and, for `m.f`, nothing binds the attribute)."""
         call = node.expression
         if not isinstance(call, cst.Call):
             return None
@@ -189,12 +258,12 @@ class Suspensions:
         if self._imports is None:
             self._imports = _imported_names(self.module.body)
         imported = self._imports.get(name)
-        if imported is None or "*" in self._imports:
+        if imported is None or not self.bindings.once(name):
             return None
         if attribute is None:
             return (name, imported) if imported.name is not None else None
-        if imported.name is not None:
-            return None  # an attribute of what `from m import x` binds: not a module
+        if imported.name is not None or self.bindings.rebinds_attribute(name, attribute):
+            return None  # an attribute of what `from m import x` binds (not a module), or set
         return name, _Import(imported.module, imported.level, attribute)
 
     def never_suspends(self, function: cst.FunctionDef) -> bool:
@@ -269,7 +338,11 @@ def _never_suspending(source: bytes) -> frozenset[str]:
         return frozenset()
     # Every other function reduced to a stub (a plain `def`, awaited: may suspend, as the
     # gate says the whole one may), LibCST parses only what is judged.
-    others = [function for function in _outermost_functions(tree) if function not in kept]
+    others = [
+        function
+        for function in _outermost_functions(tree)
+        if function not in kept and not declares_global(function)
+    ]
     try:
         judged = Suspensions(cst.parse_module(stubbed(source, others)))
         return frozenset(
@@ -319,19 +392,18 @@ def suspending(
     return Suspending(suspensions(module, path), function)
 
 
-def _definitions(body: Sequence[cst.CSTNode]) -> dict[str, cst.FunctionDef | None]:
-    """The functions a module or class body defines, by name; None for a name the body
-    binds more than once (a second `def`, an assignment)."""
-    found: dict[str, cst.FunctionDef | None] = {}
-    for statement in body:
-        for name, definition in _bindings(statement):
-            found[name] = None if name in found else definition
-    return found
+def _definitions(
+    body: Sequence[cst.CSTNode], bindings: _Bindings
+) -> dict[str, cst.FunctionDef | None]:
+    """The names a module or class body binds, with the function each is where a `def` of
+    the body is its only binding; None for any other."""
+    defined = {s.name.value: s for s in body if isinstance(s, cst.FunctionDef)}
+    return {name: defined.get(name) if bindings.once(name) else None for name in bindings.counts}
 
 
 def _imported_names(body: Sequence[cst.BaseStatement]) -> dict[str, _Import | None]:
     """The names that the module's top-level import statements bind, and what to: None for
-    a name bound twice, or to no module of the package; "*" for a star import."""
+    a name bound twice, or to no module of the package."""
     found: dict[str, _Import | None] = {}
     for statement in body:
         if isinstance(statement, cst.SimpleStatementLine):
@@ -341,26 +413,13 @@ def _imported_names(body: Sequence[cst.BaseStatement]) -> dict[str, _Import | No
     return found
 
 
-def _bound_besides_imports(body: Sequence[cst.BaseStatement]) -> set[str]:
-    """The names that a module binds otherwise than by its top-level imports: "*" too if a
-    nested star import may bind any (`try: from ._speedups import *`)."""
-    others: list[cst.CSTNode] = []
-    for statement in body:
-        parts = statement.body if isinstance(statement, cst.SimpleStatementLine) else [statement]
-        others += [part for part in parts if not isinstance(part, cst.Import | cst.ImportFrom)]
-    walked = (node for other in others for node in walk_same_frame(other))
-    stars = {"*"} if any(isinstance(node, cst.ImportStar) for node in walked) else set()
-    return bound_names(others) | stars
-
-
 def _imports(small: cst.BaseSmallStatement) -> Iterator[tuple[str, _Import | None]]:
     """The names an import statement binds, with the import each is (None: not one that
     names a module of the package's, as `import pkg.x`, which binds `pkg`)."""
     if isinstance(small, cst.ImportFrom):
         module = get_full_name_for_node(small.module) if small.module is not None else None
         if isinstance(small.names, cst.ImportStar):
-            yield "*", None
-            return
+            return  # (what it binds is `_Bindings.star`)
         for alias in small.names:
             name = alias.evaluated_name
             imported = None if module is None else _Import(module, len(small.relative), name)
@@ -371,19 +430,6 @@ def _imports(small: cst.BaseSmallStatement) -> Iterator[tuple[str, _Import | Non
                 yield alias.evaluated_name.split(".")[0], None
             else:
                 yield alias.evaluated_alias or "", _Import(alias.evaluated_name, 0, None)
-
-
-def _bindings(statement: cst.CSTNode) -> Iterator[tuple[str, cst.FunctionDef | None]]:
-    if isinstance(statement, cst.FunctionDef):
-        yield statement.name.value, statement
-    elif isinstance(statement, cst.ClassDef):
-        yield statement.name.value, None
-    elif isinstance(statement, cst.SimpleStatementLine):
-        for small in statement.body:
-            targets = small.targets if isinstance(small, cst.Assign) else ()
-            for target in targets:
-                if isinstance(target.target, cst.Name):
-                    yield target.target.value, None
 
 
 def _is_hook(method: cst.FunctionDef) -> bool:
@@ -570,6 +616,13 @@ def completed_futures(lines: Sequence[cst.BaseStatement]) -> frozenset[str]:
 
 
 # The gates: which functions the rules read for context (see `Rule.is_context`).
+
+
+def declares_global(function: Function) -> bool:
+    """Whether `function` (or one nested in it) declares a name `global`: its bindings of
+    that name are the module's, which a judgement of the module's functions reads (such a
+    function is not reduced to a stub)."""
+    return any(isinstance(node, ast.Global) for node in ast.walk(function))
 
 
 def may_never_suspend(coroutines: Sequence[ast.AsyncFunctionDef]) -> bool:
