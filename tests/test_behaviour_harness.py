@@ -650,8 +650,7 @@ NOT_RUNNABLE: dict[str, str] = {
 }
 """Fixes none of whose changed functions the harness can run, with the reason."""
 
-KNOWN_WRONG: dict[str, str] = {
-}
+KNOWN_WRONG: dict[str, str] = {}
 """Fixes the harness shows wrong or partial (owner to fix), with what happened."""
 
 

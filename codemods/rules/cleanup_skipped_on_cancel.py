@@ -264,24 +264,27 @@ class CleanupSkippedOnCancel(Rule):
             return _Unguarded(guarded, start, end, None, end, start)
         teardown = _teardown_end(lines, guarded, start, end, self.options.cleanup_names)
         first, guarded = _teardown_start(lines, guarded, start, self.options.cleanup_names)
-        safety = FixSafety.SAFE
-        if (
-            any(map(leaves_block, between))
-            or any(map(deletes, cleanup))
-            or self._survives_errors(scope.guards)
-        ):
-            safety = FixSafety.UNSAFE
+        safety = self._fix_safety(between, cleanup, scope.guards)
         return _Unguarded(guarded, start, end, safety, teardown, first)
 
-    def _survives_errors(self, guards: Sequence[cst.CSTNode]) -> bool:
-        """Whether an enclosing handler catches an error and carries on: the coroutine goes on
-        after an error that skipped the cleanup, and with the fix it goes on with the
-        resource cleaned up, a change on a path that is not cancellation."""
-        return any(
+    def _fix_safety(
+        self,
+        between: Sequence[cst.BaseStatement],
+        cleanup: Sequence[cst.BaseStatement],
+        guards: Sequence[cst.CSTNode],
+    ) -> FixSafety:
+        """Unsafe when a path that skipped the cleanup without cancellation gains it: a jump
+        out of the block, a deletion an error used to leave in place, or an enclosing handler
+        that catches an error and carries on (the coroutine went on with the resource open
+        after that error, and goes on with it cleaned up)."""
+        survives_errors = any(
             isinstance(guard, cst.ExceptHandler | cst.ExceptStarHandler)
             and not handler_exits(guard, self.names).always_reraises
             for guard in guards
         )
+        if survives_errors or any(map(leaves_block, between)) or any(map(deletes, cleanup)):
+            return FixSafety.UNSAFE
+        return FixSafety.SAFE
 
     def _cleans_on_cancellation(self, node: cst.Try, resource: str) -> bool:
         """A `try` inside the region whose `finally`, or handler catching cancellation,
