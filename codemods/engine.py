@@ -25,10 +25,9 @@ from libcst.codemod import CodemodContext
 from libcst.metadata import MetadataWrapper
 
 from codemods.analysis import siblings
-from codemods.analysis.suspension import declares_global
 from codemods.model import FileOutcome, Finding, RuleOptions, Settings, digest
 from codemods.positions import StatementPositions
-from codemods.prefilter.focus import still_stubbed, stubbed, unstubbed
+from codemods.prefilter.focus import still_stubbed, stubbable, stubbed, unstubbed
 from codemods.prefilter.statements import Function, ModuleCode, module_code
 from codemods.registry import rule_by_code
 from codemods.rule import Rule
@@ -405,9 +404,7 @@ def _process_source(
             rule for rule in rules if code.may_apply(partial(rule.is_candidate, options=options))
         ]
         if focus and rules:
-            stubs = _unneeded(code, rules, options)
-            if b"global" in source:  # what such a function binds, a judgement may read
-                stubs = [function for function in stubs if not declares_global(function)]
+            stubs = stubbable(source, _unneeded(code, rules, options))
     focused = stubbed(source, stubs) if stubs else source
     if not rules:
         return FileOutcome(path)

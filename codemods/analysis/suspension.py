@@ -53,7 +53,7 @@ from codemods.analysis.scope import (
     walk_same_frame,
     walk_statements,
 )
-from codemods.prefilter.focus import Function, stubbed
+from codemods.prefilter.focus import Function, stubbable, stubbed
 
 _SHIELDING_SCOPES = frozenset(
     {"CancelScope", "move_on_after", "move_on_at", "fail_after", "fail_at"}
@@ -338,11 +338,9 @@ def _never_suspending(source: bytes) -> frozenset[str]:
         return frozenset()
     # Every other function reduced to a stub (a plain `def`, awaited: may suspend, as the
     # gate says the whole one may), LibCST parses only what is judged.
-    others = [
-        function
-        for function in _outermost_functions(tree)
-        if function not in kept and not declares_global(function)
-    ]
+    others = stubbable(
+        source, [function for function in _outermost_functions(tree) if function not in kept]
+    )
     try:
         judged = Suspensions(cst.parse_module(stubbed(source, others)))
         return frozenset(
@@ -616,13 +614,6 @@ def completed_futures(lines: Sequence[cst.BaseStatement]) -> frozenset[str]:
 
 
 # The gates: which functions the rules read for context (see `Rule.is_context`).
-
-
-def declares_global(function: Function) -> bool:
-    """Whether `function` (or one nested in it) declares a name `global`: its bindings of
-    that name are the module's, which a judgement of the module's functions reads (such a
-    function is not reduced to a stub)."""
-    return any(isinstance(node, ast.Global) for node in ast.walk(function))
 
 
 def may_never_suspend(coroutines: Sequence[ast.AsyncFunctionDef]) -> bool:

@@ -33,6 +33,19 @@ def first_line(function: Function) -> int:
     return min([decorator.lineno for decorator in function.decorator_list] + [function.lineno])
 
 
+def stubbable(source: bytes, functions: Sequence[Function]) -> list[Function]:
+    """The functions of `functions` that may be reduced to stubs: not one that (or a function
+    nested in it) declares a name `global`, whose bindings of that name are the module's,
+    which a judgement of the module's functions reads (`codemods.analysis.suspension`)."""
+    if b"global" not in source:  # (most modules: no walk of each function)
+        return list(functions)
+    return [
+        function
+        for function in functions
+        if not any(isinstance(node, ast.Global) for node in ast.walk(function))
+    ]
+
+
 def stubbed(source: bytes, functions: Sequence[Function]) -> bytes:
     """`source` with each of `functions` reduced to a stub that binds the same name:
     `def name():` on its first line opens a triple-quoted string, which its last line closes,
