@@ -17,7 +17,7 @@ from libcst.helpers import get_full_name_for_node
 
 from codemods.analysis.blocks import sole_expression
 from codemods.analysis.cleanup import called_name, words
-from codemods.analysis.names import module_names
+from codemods.analysis.names import imported_roots, module_names
 from codemods.analysis.scope import dotted_name, method_receiver, walk, walk_same_frame
 from codemods.analysis.suspension import suspensions
 from codemods.prefilter.statements import CoroutineCode, last_name
@@ -221,7 +221,7 @@ def _is_program(module: cst.Module) -> bool:
     names = module_names(module)
     for node in walk(module):
         if isinstance(node, cst.Import | cst.ImportFrom) and not _COMMAND_LINE_PARSERS.isdisjoint(
-            _imported_roots(node)
+            imported_roots(node)
         ):
             return True
         if isinstance(node, cst.Attribute) and "sys.argv" in names.qualified_names(node):
@@ -229,13 +229,6 @@ def _is_program(module: cst.Module) -> bool:
         if isinstance(node, cst.Comparison) and _tests_main(node):
             return True
     return False
-
-
-def _imported_roots(node: cst.Import | cst.ImportFrom) -> set[str]:
-    if isinstance(node, cst.ImportFrom):
-        module = get_full_name_for_node(node.module) if node.module is not None else None
-        return {module.split(".")[0]} if module else set()
-    return {(get_full_name_for_node(alias.name) or "").split(".")[0] for alias in node.names}
 
 
 def _tests_main(comparison: cst.Comparison) -> bool:

@@ -259,6 +259,16 @@ def _root_module(name: str) -> str:
     return name.split(".")[0]
 
 
+def imported_roots(node: cst.Import | cst.ImportFrom) -> set[str]:
+    """The top-level packages an import statement imports from (`import a.b, c`: a and c;
+    `from a.b import x`: a); none for a relative import, which names the module's own."""
+    if isinstance(node, cst.Import):
+        return {_root_module(alias.evaluated_name) for alias in node.names}
+    if node.module is None or node.relative:
+        return set()
+    return {_root_module(get_full_name_for_node(node.module) or "")}
+
+
 @functools.lru_cache(maxsize=4)
 def framework_of(module: cst.Module) -> Framework:
     """asyncio wherever a module imports it or nothing else; trio or anyio only without it.
@@ -266,12 +276,7 @@ def framework_of(module: cst.Module) -> Framework:
     Each finding with a fix asks for its module's framework, and the answer needs a walk of
     the whole module: it is remembered for the few latest modules (nodes hash by identity,
     and a changed tree is a new module)."""
-    imported: set[str] = set()
-    for node in _imports(module):
-        if isinstance(node, cst.Import):
-            imported.update(_root_module(alias.evaluated_name) for alias in node.names)
-        elif node.module is not None and not node.relative:
-            imported.add(_root_module(get_full_name_for_node(node.module) or ""))
+    imported = {root for node in _imports(module) for root in imported_roots(node)}
     for framework in Framework:
         if framework.module in imported:
             return framework
