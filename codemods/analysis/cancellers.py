@@ -16,7 +16,7 @@ import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
 from codemods.analysis.blocks import sole_expression
-from codemods.analysis.cleanup import called_name, words
+from codemods.analysis.cleanup import call_of, called_name, words
 from codemods.analysis.names import imported_roots, module_names
 from codemods.analysis.scope import dotted_name, method_receiver, walk, walk_same_frame
 from codemods.analysis.suspension import suspensions
@@ -75,10 +75,8 @@ def cleaned_up_by_canceller(
 
 def _called(line: cst.BaseStatement) -> str | None:
     """The function that a statement like `await self._api.unsubscribe(...)` calls."""
-    value = sole_expression(line)
-    if isinstance(value, cst.Await):
-        value = value.expression
-    return get_full_name_for_node(value.func) if isinstance(value, cst.Call) else None
+    call = call_of(sole_expression(line))
+    return get_full_name_for_node(call.func) if call is not None else None
 
 
 def _functions(scope: cst.CSTNode) -> Iterator[cst.FunctionDef]:
@@ -261,10 +259,8 @@ def _runs_of(module: cst.Module, name: str) -> int:
 
 def _closes(line: cst.BaseStatement) -> bool:
     """`await conn.close()`, `writer.close()`: a statement that only calls a closing method."""
-    value = sole_expression(line)
-    if isinstance(value, cst.Await):
-        value = value.expression
-    return isinstance(value, cst.Call) and called_name(value) in _CLOSING
+    call = call_of(sole_expression(line))
+    return call is not None and called_name(call) in _CLOSING
 
 
 # The gates: which functions the rules read for context (see `Rule.is_context`).

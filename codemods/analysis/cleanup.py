@@ -154,8 +154,9 @@ def is_logging_call(expression: cst.BaseExpression) -> bool:
     return isinstance(func, cst.Name) and func.value == "print"
 
 
-def _called(expression: cst.BaseExpression) -> cst.Call | None:
-    """The call in an expression statement, awaited or not."""
+def call_of(expression: cst.BaseExpression | None) -> cst.Call | None:
+    """The call an expression makes, awaited or not (`await f()`, `f()`); None for any
+    other expression."""
     if isinstance(expression, cst.Await):
         expression = expression.expression
     return expression if isinstance(expression, cst.Call) else None
@@ -167,7 +168,7 @@ def _cleanup_calls(statement: cst.BaseStatement, cleanup_names: frozenset[str]) 
     if not isinstance(statement, cst.SimpleStatementLine):
         return []
     calls = [
-        _called(small.value) if isinstance(small, cst.Expr) else None for small in statement.body
+        call_of(small.value) if isinstance(small, cst.Expr) else None for small in statement.body
     ]
     if all(call is not None and is_cleanup_call(call, cleanup_names) for call in calls):
         return [call for call in calls if call is not None]
@@ -205,7 +206,7 @@ def is_cleanup_or_reset_line(
 
 
 def _waits_for(small: cst.BaseSmallStatement, resources: set[str]) -> bool:
-    call = _called(small.value) if isinstance(small, cst.Expr) else None
+    call = call_of(small.value) if isinstance(small, cst.Expr) else None
     return (
         call is not None
         and isinstance(call.func, cst.Attribute)

@@ -30,6 +30,7 @@ from codemods.analysis.blocks import (
 )
 from codemods.analysis.cleanup import (
     always_cleans_up,
+    call_of,
     called_name,
     is_cleanup_call,
     is_logging_call,
@@ -110,10 +111,9 @@ class Judge:
             return Effect.UNDO
         return Effect.OTHER
 
-    def _call(self, expression: cst.BaseExpression) -> Effect:
-        if isinstance(expression, cst.Await):
-            expression = expression.expression
-        if not isinstance(expression, cst.Call):
+    def _call(self, awaited_or_not: cst.BaseExpression) -> Effect:
+        expression = call_of(awaited_or_not)
+        if expression is None:
             return Effect.OTHER
         if is_logging_call(expression):
             return Effect.QUIET if called_name(expression) in _QUIET_LOGGING else Effect.REPORT

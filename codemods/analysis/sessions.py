@@ -26,7 +26,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from codemods.analysis.cleanup import called_name, words
+from codemods.analysis.cleanup import call_of, called_name, words
 from codemods.analysis.scope import assigned_targets, dotted_name, walk, walk_same_frame
 
 _NOT_HOLDING = frozenset({"login", "authenticate", "auth"})
@@ -68,7 +68,7 @@ def releases_nothing(line: cst.BaseStatement, borrowed: frozenset[str]) -> bool:
         return False
     return all(
         isinstance(small, cst.Expr)
-        and isinstance(call := _unawaited(small.value), cst.Call)
+        and (call := call_of(small.value)) is not None
         and _receiver(call) in borrowed
         and _closes_itself(called_name(call) or "")
         for small in line.body
@@ -247,7 +247,3 @@ def _receiver_nodes(call: cst.Call, client: str) -> Iterator[int]:
 def _receiver(call: cst.Call) -> str | None:
     func = call.func
     return dotted_name(func.value) if isinstance(func, cst.Attribute) else None
-
-
-def _unawaited(value: cst.BaseExpression) -> cst.BaseExpression:
-    return value.expression if isinstance(value, cst.Await) else value

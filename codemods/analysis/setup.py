@@ -17,7 +17,13 @@ from dataclasses import dataclass
 import libcst as cst
 
 from codemods.analysis.blocks import statements
-from codemods.analysis.cleanup import called_name, is_cleanup_call, is_logging_call, words
+from codemods.analysis.cleanup import (
+    call_of,
+    called_name,
+    is_cleanup_call,
+    is_logging_call,
+    words,
+)
 from codemods.analysis.scope import dotted_name, has_call, mentions, walk_same_frame
 
 _SETUP_WORDS = frozenset(
@@ -105,8 +111,8 @@ class SetUp:
         return _code(target) in self.registered or mentions(target, set(self.held))
 
     def _call(self, expression: cst.BaseExpression, depth: int) -> bool:
-        call = expression.expression if isinstance(expression, cst.Await) else expression
-        if not isinstance(call, cst.Call):
+        call = call_of(expression)
+        if call is None:
             return False
         name, func = called_name(call), call.func
         receiver = func.value if isinstance(func, cst.Attribute) else None

@@ -17,6 +17,7 @@ from codemods.analysis.blocks import (
 from codemods.analysis.blocks import statements as suite_statements
 from codemods.analysis.cancellers import cancelled_only_at_exit
 from codemods.analysis.cleanup import (
+    call_of,
     cleaned_resources,
     cleans_up,
     creates_future,
@@ -497,10 +498,10 @@ def _acquired(line: cst.BaseStatement) -> set[str]:
     if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
         return set()
     small = line.body[0]
-    value = small.value if isinstance(small, cst.Assign | cst.AnnAssign | cst.Expr) else None
-    if isinstance(value, cst.Await):
-        value = value.expression
-    if not isinstance(value, cst.Call) or creates_future(value):
+    value = (
+        call_of(small.value) if isinstance(small, cst.Assign | cst.AnnAssign | cst.Expr) else None
+    )
+    if value is None or creates_future(value):
         return set()
     if isinstance(small, cst.Expr):
         receiver = method_receiver(value, "acquire")
@@ -572,9 +573,9 @@ def _opens(line: cst.BaseStatement, resource: str) -> bool:
     small = line.body[0]
     if not isinstance(small, cst.Expr | cst.Assign):
         return False
-    call = small.value.expression if isinstance(small.value, cst.Await) else small.value
+    call = call_of(small.value)
     if not (
-        isinstance(call, cst.Call)
+        call is not None
         and isinstance(call.func, cst.Attribute)
         and get_full_name_for_node(call.func.value) == resource
     ):
