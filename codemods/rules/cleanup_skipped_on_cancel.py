@@ -349,14 +349,13 @@ class CleanupSkippedOnCancel(Rule):
         return any(_acquired(line) & later for line in between)
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Scope:
     """The coroutine whose block the rule reads, and the enclosing handlers and `finally`
     blocks of that block."""
 
     coroutine: cst.FunctionDef
     guards: Sequence[cst.CSTNode]
-    _borrowed: frozenset[str] | None = None
 
     def leaks_nothing(
         self, module: cst.Module, resource: str, cleanup: Sequence[cst.BaseStatement]
@@ -365,9 +364,7 @@ class _Scope:
         built on a session the coroutine was given and the cleanup only closes it (its close
         owns nothing), or the coroutine is a program's main whose process exits when it is
         cancelled."""
-        if self._borrowed is None:
-            self._borrowed = borrowed_session_clients(self.coroutine)
-        borrowed = self._borrowed & {resource}
+        borrowed = borrowed_session_clients(self.coroutine) & {resource}
         return all(releases_nothing(line, borrowed) for line in cleanup) or (
             cancelled_only_at_exit(module, self.coroutine, cleanup)
         )
