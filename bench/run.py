@@ -65,21 +65,21 @@ if TYPE_CHECKING:
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT / "scripts"))  # scripts/pypi.py fetches the corpora
-from pypi import FetchError, download, extract_python_files, python_files  # noqa: E402
+from pypi import (  # noqa: E402
+    CORPUS_PACKAGES,
+    FetchError,
+    download,
+    extract_python_files,
+    python_files,
+)
 
 DEFAULT_CACHE_DIR = REPO_ROOT / ".bench"
 DEFAULT_PNG = REPO_ROOT / "bench" / "results.png"
 FLOOR_SCRIPT = REPO_ROOT / "bench" / "floor.py"
 SLOWEST_SCRIPT = REPO_ROOT / "bench" / "slowest.py"
 SLOWEST_SHOWN = 10
-CORPORA = {
-    "homeassistant": "homeassistant==2024.3.3",
-    "aiohttp": "aiohttp==3.14.5",
-    "redis": "redis==8.1.0",
-    "tornado": "tornado==6.6.1",
-    "websockets": "websockets==17.4",
-}
-"""The same versions as scripts/corpus.py's default corpus."""
+CORPORA = {spec.partition("==")[0]: spec for spec in CORPUS_PACKAGES}
+"""Every package of the corpus (`scripts/corpus.py`'s default packages), by name."""
 REFERENCE_CORPUS = "homeassistant"
 """The corpus the targets and the scaling are measured on."""
 SCALES = (1, 2, 4)

@@ -85,24 +85,11 @@ from codemods.model import FileOutcome, Finding, FixSafety, Mode, RuleOptions, S
 from codemods.registry import all_rules
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the scripts share pypi.py
-from pypi import FetchError, download, extract_python_files, python_files
+from pypi import CORPUS_PACKAGES, FetchError, download, extract_python_files, python_files
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CACHE_DIR = REPO_ROOT / ".corpus"
-DEFAULT_PACKAGES = (
-    "homeassistant==2024.3.3",
-    "aiohttp==3.14.5",
-    "redis==8.1.0",
-    "tornado==6.6.1",
-    "websockets==17.4",
-    "anyio==4.16.0",
-    "asyncpg==0.32.0",
-    "aiokafka==0.14.0",
-    "starlette==1.10.0",
-    "uvicorn==0.54.0",
-)
-"""Home Assistant stays at the last release that installs on Python 3.11; the others are the
-newest releases when the list was last updated."""
+DEFAULT_PACKAGES = CORPUS_PACKAGES
 FILE_TIMEOUT_SECONDS = 120
 """Budget for one engine call on one file; a file over it is reported as a crash."""
 WATCHDOG_SECONDS = 5 * FILE_TIMEOUT_SECONDS

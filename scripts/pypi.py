@@ -13,6 +13,22 @@ from pathlib import Path
 
 ARCHIVE_SUFFIXES = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar")
 
+CORPUS_PACKAGES = (
+    "homeassistant==2024.3.3",
+    "aiohttp==3.14.5",
+    "redis==8.1.0",
+    "tornado==6.6.1",
+    "websockets==17.4",
+    "anyio==4.16.0",
+    "asyncpg==0.32.0",
+    "aiokafka==0.14.0",
+    "starlette==1.10.0",
+    "uvicorn==0.54.0",
+)
+"""The corpus: the packages `scripts/corpus.py` checks by default and `bench/run.py` measures.
+Home Assistant stays at the last release that installs on Python 3.11; the others are the
+newest releases when the list was last updated."""
+
 
 class FetchError(Exception):
     """A package cannot be downloaded or extracted; the message says which and why."""
