@@ -4,6 +4,7 @@ read, and moving them without losing their comments."""
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterable, Iterator, Sequence
 
 import libcst as cst
@@ -38,12 +39,18 @@ def sole_expression(line: cst.BaseStatement) -> cst.BaseExpression | None:
 def same_code(first: cst.CSTNode, second: cst.CSTNode) -> bool:
     """Whether two statements are the same code, whatever their whitespace, comments or
     redundant parentheses: their syntax trees are compared, not their text."""
+    if type(first) is not type(second):
+        return False  # (statements of different kinds never have the same syntax tree)
     if first.deep_equals(second):
         return True
     return _syntax_tree(first) == _syntax_tree(second)
 
 
+@functools.lru_cache(maxsize=1024)
 def _syntax_tree(statement: cst.CSTNode) -> str:
+    """The statement's syntax tree, dumped; remembered, as rules compare each handler line
+    with every statement of its `try` (nodes hash by identity: a changed tree is made of new
+    nodes)."""
     return ast.dump(ast.parse(_EMPTY_MODULE.code_for_node(statement)))
 
 

@@ -25,10 +25,13 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     property rebuilds the node to collect them, which costs more than the analyses that
     walk the tree."""
     fields = _CHILD_FIELDS.get(type(node))
-    if fields is None or (
-        fields.unseen and any(_holds_nodes(getattr(node, name)) for name in fields.unseen)
-    ):
+    if fields is None:
         fields = _CHILD_FIELDS[type(node)] = _ChildFields.learn(node)
+    for name in fields.unseen:  # (a loop, not `any`: asked of every node of every walk)
+        value = getattr(node, name)
+        if value is not None and _holds_nodes(value):
+            fields = _CHILD_FIELDS[type(node)] = _ChildFields.learn(node)
+            break
     found: list[cst.CSTNode] = []
     for name in fields.visited:
         value = getattr(node, name)
@@ -194,7 +197,9 @@ def walk_statements(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
         yield node
         for field in _BLOCKS:
             block = getattr(node, field, None)
-            if isinstance(block, cst.CSTNode):
-                pending.append(block)
-            elif isinstance(block, Sequence):
+            if block is None:
+                continue  # (most fields: asked first, as `isinstance` against ABCs is slow)
+            if isinstance(block, _SEQUENCE):
                 pending.extend(block)
+            elif isinstance(block, cst.CSTNode):
+                pending.append(block)
