@@ -6,13 +6,12 @@ from __future__ import annotations
 import ast
 import functools
 from collections.abc import Iterable, Iterator, Sequence
+from typing import cast
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
 from codemods.analysis.scope import assigned_targets, children, walk_same_frame
-
-_LOOPS = (cst.For, cst.While)
 
 
 def statements(body: cst.BaseSuite) -> list[cst.BaseStatement]:
@@ -64,20 +63,23 @@ def jumps_out(node: cst.CSTNode) -> Iterator[cst.Return | cst.Break | cst.Contin
     pending: list[tuple[cst.CSTNode, bool]] = [(node, False)]
     while pending:
         current, in_loop = pending.pop()
-        if isinstance(current, cst.FunctionDef | cst.Lambda | cst.ClassDef):
+        kind = type(current)  # (by type: every node is tested, and none has subclasses)
+        if kind in _NEW_FRAME:
             continue
-        if isinstance(current, cst.Return) or (
-            isinstance(current, cst.Break | cst.Continue) and not in_loop
-        ):
-            yield current
+        if kind is cst.Return or (kind in _LOOP_JUMPS and not in_loop):
+            yield cast("cst.Return | cst.Break | cst.Continue", current)
             continue
-        if isinstance(current, _LOOPS):
+        if type(current) is cst.For or type(current) is cst.While:
             # A loop's `else` belongs to the code around it: a break there leaves it.
             pending.append((current.body, True))
             if current.orelse is not None:
                 pending.append((current.orelse, in_loop))
             continue
         pending.extend((child, in_loop) for child in reversed(children(current)))
+
+
+_NEW_FRAME = frozenset((cst.FunctionDef, cst.Lambda, cst.ClassDef))
+_LOOP_JUMPS = frozenset((cst.Break, cst.Continue))
 
 
 def leaves_block(node: cst.CSTNode) -> bool:

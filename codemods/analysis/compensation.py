@@ -14,6 +14,7 @@ it would report the cancellation as an error.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -206,6 +207,7 @@ def _is_own_private_helper(func: cst.BaseExpression) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=8)  # asked for each handler of the `try` (nodes hash by identity)
 def held_before(function: cst.FunctionDef, node: cst.CSTNode) -> frozenset[str]:
     """Names and attribute chains the function binds to the result of a call before `node`
     in source order (`holder = await self._queue.get()`, `conn = pool.acquire()`), and what it
@@ -214,10 +216,11 @@ def held_before(function: cst.FunctionDef, node: cst.CSTNode) -> frozenset[str]:
     for child in walk_same_frame(function.body):
         if child is node:
             break
-        if isinstance(child, cst.Assign) and has_call(child.value):
+        # (By type: every node is tested, and neither class has subclasses.)
+        if type(child) is cst.Assign and has_call(child.value):
             for target in child.targets:
                 found.update(_target_names(target.target))
-        elif isinstance(child, cst.Call) and called_name(child) == "acquire":
+        elif type(child) is cst.Call and called_name(child) == "acquire":
             func = child.func
             if isinstance(func, cst.Attribute) and (name := get_full_name_for_node(func.value)):
                 found.add(name)

@@ -127,17 +127,21 @@ def has_call(node: cst.CSTNode) -> bool:
 def mentions(node: cst.CSTNode, names: set[str]) -> bool:
     """Whether `node` refers to one of `names` (`conn`, `self._task`) in its own frame."""
     return any(
-        isinstance(child, cst.Name | cst.Attribute) and get_full_name_for_node(child) in names
+        type(child) in _NAME_OR_ATTRIBUTE and get_full_name_for_node(child) in names
         for child in walk_same_frame(node)
     )
 
 
+_NAME_OR_ATTRIBUTE = frozenset((cst.Name, cst.Attribute))  # (by type, as `_NEW_FRAME_TYPES`)
+
+
 def assigned_targets(node: cst.CSTNode) -> list[cst.BaseExpression]:
     """What an assignment statement (`=`, `+=`, annotated) binds; nothing for other nodes."""
-    if isinstance(node, cst.Assign):
-        return [target.target for target in node.targets]
-    if isinstance(node, cst.AnnAssign | cst.AugAssign):
-        return [node.target]
+    kind = type(node)  # (by type: asked of every node of a walk; none has subclasses)
+    if kind is cst.Assign:
+        return [target.target for target in cast(cst.Assign, node).targets]
+    if kind is cst.AnnAssign or kind is cst.AugAssign:
+        return [cast("cst.AnnAssign | cst.AugAssign", node).target]
     return []
 
 
@@ -152,9 +156,9 @@ def dotted_name(expr: cst.BaseExpression) -> str | None:
 
 def method_receiver(node: cst.CSTNode, method: str) -> cst.BaseExpression | None:
     """`x.y.cancel()` with method "cancel" -> `x.y`; None for anything else."""
-    if (
-        isinstance(node, cst.Call)
-        and isinstance(node.func, cst.Attribute)
+    if (  # (by type: asked of every node of a walk; neither class has subclasses)
+        type(node) is cst.Call
+        and type(node.func) is cst.Attribute
         and node.func.attr.value == method
     ):
         return node.func.value

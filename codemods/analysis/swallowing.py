@@ -477,8 +477,10 @@ def awaited_unguarded_after_cancel(module: cst.Module, function: cst.FunctionDef
     block, `await self._t`): the owner relies on the task ending normally, and would raise
     if it re-raised. (CF301 reports that owner's wait: the two are fixed together or not.)"""
     tasks = tasks_running(module, function)
+    if not tasks:
+        return False  # (no task runs it: nothing below can be cancelled)
     for node in walk(module):
-        if not isinstance(node, cst.IndentedBlock):
+        if type(node) is not cst.IndentedBlock:  # (by type: every node is tested)
             continue
         cancelled: set[str] = set()
         for line in statements(node):
