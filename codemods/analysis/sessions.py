@@ -117,6 +117,7 @@ against them is slow), and these have no subclasses. So are those below."""
 _OTHER_BINDERS = frozenset((cst.For, cst.With, cst.NamedExpr))
 _STORING = frozenset((cst.Assign, cst.AnnAssign, cst.Return))
 _NAME_OR_ATTRIBUTE = frozenset((cst.Name, cst.Attribute))
+_NameOrAttribute = cst.Name | cst.Attribute
 
 
 def _other_targets(node: cst.For | cst.With | cst.NamedExpr) -> Iterator[cst.BaseExpression]:
@@ -232,8 +233,11 @@ def _only_requests_and_closes(function: cst.FunctionDef, client: str) -> bool:
     stores or returns it (`hub.clients[key] = (client, token)`), awaits one of its request
     methods (`await client.get(path)`) or closes it."""
     allowed: set[int] = set()
+    mentions: list[int] = []
     for node in walk(function.body):
         kind = type(node)
+        if kind in _NAME_OR_ATTRIBUTE and dotted_name(cast(_NameOrAttribute, node)) == client:
+            mentions.append(id(node))
         if kind in _STORING:
             storing = cast("cst.Assign | cst.AnnAssign | cst.Return", node)
             stored = [*assigned_targets(storing), *_values(storing.value)]
@@ -244,13 +248,7 @@ def _only_requests_and_closes(function: cst.FunctionDef, client: str) -> bool:
                 allowed.update(_receiver_nodes(call, client))
         elif kind is cst.Call and _closes_itself(called_name(cast(cst.Call, node)) or ""):
             allowed.update(_receiver_nodes(cast(cst.Call, node), client))
-    mentions = [
-        node
-        for node in walk(function.body)
-        if type(node) in _NAME_OR_ATTRIBUTE
-        and dotted_name(cast("cst.Name | cst.Attribute", node)) == client
-    ]
-    return all(id(node) in allowed for node in mentions)
+    return all(mention in allowed for mention in mentions)
 
 
 def _values(value: cst.BaseExpression | None) -> list[cst.BaseExpression]:

@@ -12,6 +12,7 @@ matters), and whether it is safe (it skips nothing at all but a bare `return`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -213,7 +214,7 @@ def ends_coroutine(path: PathAfter, function: cst.FunctionDef, *, none_is_failur
         and not path.returns_value
         and (none_is_failure or not _gives_results(function))
         and not any(
-            isinstance(node, cst.While) for line in path.reached for node in walk_same_frame(line)
+            type(node) is cst.While for line in path.reached for node in walk_same_frame(line)
         )
     )
 
@@ -222,14 +223,16 @@ def _gives_results(function: cst.FunctionDef) -> bool:
     """The coroutine returns values somewhere: ending it without one hands its caller a
     `None` result to go on with."""
     return any(
-        isinstance(node, cst.Return) and returns_value(node)
-        for node in walk_same_frame(function.body)
+        type(node) is cst.Return and returns_value(node) for node in walk_same_frame(function.body)
     )
 
 
+@functools.lru_cache(maxsize=8)  # asked for each handler of the function
 def is_async_generator(function: cst.FunctionDef) -> bool:
+    # (The walks here test node types by identity: every node is tested, `isinstance`
+    # against node classes, which are ABCs, is slow, and these classes have no subclasses.)
     return function.asynchronous is not None and any(
-        isinstance(node, cst.Yield) for node in walk_same_frame(function.body)
+        type(node) is cst.Yield for node in walk_same_frame(function.body)
     )
 
 
