@@ -4,6 +4,7 @@ names a piece of it reads or binds."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import cast
@@ -115,7 +116,10 @@ def is_cancellation_point(node: cst.CSTNode) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=4096)
 def has_cancellation_point(node: cst.CSTNode) -> bool:
+    """(Remembered: rules ask it of each statement of each block, and again of the blocks
+    around them; nodes hash by identity, and a changed tree is made of new nodes.)"""
     return any(is_cancellation_point(child) for child in walk_same_frame(node))
 
 
