@@ -88,7 +88,7 @@ def leaves_block(node: cst.CSTNode) -> bool:
 
 def may_exit_early(node: cst.CSTNode) -> bool:
     """Whether code after `node` may be skipped: a jump out, or a `raise`."""
-    return leaves_block(node) or any(isinstance(n, cst.Raise) for n in walk_same_frame(node))
+    return leaves_block(node) or any(type(n) is cst.Raise for n in walk_same_frame(node))
 
 
 def bound_names(nodes: Iterable[cst.CSTNode]) -> set[str]:
