@@ -480,8 +480,9 @@ def awaited_unguarded_after_cancel(module: cst.Module, function: cst.FunctionDef
     block, `await self._t`): the owner relies on the task ending normally, and would raise
     if it re-raised. (CF301 reports that owner's wait: the two are fixed together or not.)"""
     tasks = tasks_running(module, function)
-    if not tasks:
-        return False  # (no task runs it: nothing below can be cancelled)
+    cancelled_anywhere, awaited_alone = _cancelled_and_awaited(module)
+    if awaited_alone.isdisjoint(cancelled_anywhere & tasks):
+        return False  # (no task that runs it is both cancelled and awaited alone anywhere)
     for node in walk(module):
         if type(node) is not cst.IndentedBlock:  # (by type: every node is tested)
             continue
@@ -502,6 +503,24 @@ def awaited_unguarded_after_cancel(module: cst.Module, function: cst.FunctionDef
             ):
                 return True
     return False
+
+
+@functools.lru_cache(maxsize=2)  # asked for each coroutine of the module that a task runs
+def _cancelled_and_awaited(
+    module: cst.Module,
+) -> tuple[frozenset[str | None], frozenset[str | None]]:
+    """What the module's `x.cancel()` calls cancel, and what its lines that only await
+    (`await x`) await, anywhere (`x`)."""
+    cancelled: set[str | None] = set()
+    awaited: set[str | None] = set()
+    for node in walk(module):
+        if (receiver := method_receiver(node, "cancel")) is not None:
+            cancelled.add(dotted_name(receiver))
+        elif type(node) is cst.SimpleStatementLine:  # (by type: every node is tested)
+            expression = sole_expression(node)
+            if isinstance(expression, cst.Await):
+                awaited.add(dotted_name(expression.expression))
+    return frozenset(cancelled), frozenset(awaited)
 
 
 def coroutine_ending_normally(
