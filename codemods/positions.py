@@ -40,6 +40,8 @@ class StatementPositions:
     def of(self, node: cst.CSTNode, ancestors: Sequence[cst.CSTNode]) -> CodeRange:
         """The range of `node`, which lies in the last of `ancestors` (outermost first, from
         the module down; they may be unknown: empty)."""
+        if ancestors and _stands_in(node, ancestors[-1]):
+            ancestors = [*ancestors, node]  # (a statement of the block: placed alone first)
         for root, indents in _roots(ancestors):
             if root not in self._placed:
                 self._placed[root] = self._place(root, indents)
@@ -104,6 +106,13 @@ def _roots(ancestors: Sequence[cst.CSTNode]) -> Iterator[tuple[cst.CSTNode, list
         0,
     )
     return reversed(statements[outermost_function:])
+
+
+def _stands_in(node: cst.CSTNode, block: cst.CSTNode) -> bool:
+    """Whether `node` is one of the statements of `block`, a module or an indented block."""
+    return isinstance(block, cst.Module | cst.IndentedBlock) and any(
+        statement is node for statement in block.body
+    )
 
 
 def _moved(position: CodePosition, lines: int) -> CodePosition:

@@ -6,7 +6,7 @@ import argparse
 import dataclasses
 import functools
 import inspect
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import ClassVar, TypeVar, cast
 
 import libcst as cst
@@ -57,6 +57,23 @@ _NOT_DESCENDED = (
 def _descends_into(node_type: type[cst.CSTNode]) -> bool:
     # Once per type: node classes are ABCs, and `isinstance` against ABCs is slow.
     return not issubclass(node_type, _NOT_DESCENDED)
+
+
+_Hook = Callable[..., object]
+
+
+@functools.cache
+def _hooks(rule: type[Rule], node_type: type[cst.CSTNode]) -> tuple[_Hook | None, _Hook | None]:
+    """The rule's `visit_` and `leave_` methods for nodes of `node_type`; None for LibCST's
+    no-op stubs (marked so by LibCST, whose batched visitor skips them the same way)."""
+    found = (
+        getattr(rule, f"visit_{node_type.__name__}", None),
+        getattr(rule, f"leave_{node_type.__name__}", None),
+    )
+    return cast(
+        "tuple[_Hook | None, _Hook | None]",
+        tuple(None if getattr(hook, "_is_no_op", False) else hook for hook in found),
+    )
 
 
 class Rule(VisitorBasedCodemodCommand):
@@ -176,11 +193,21 @@ class Rule(VisitorBasedCodemodCommand):
     def _look(self, node: cst.CSTNode) -> None:
         """Visit `node` and its descendants without rebuilding them: a rule that applies no
         fix changes nothing, and LibCST's traversal rebuilds every node it descends into,
-        which costs more than the rule's own work."""
-        if self.on_visit(node):
-            for child in children(node):
-                self._look(child)
-        self.on_leave(node, node)
+        which costs more than the rule's own work. As `on_visit` and `on_leave` do, with
+        the rule's hooks for the node's type looked up once per type (LibCST's look them up
+        by name for every node, and calls its no-op stubs)."""
+        kind = type(node)
+        visit, leave = _hooks(type(self), kind)
+        descends = _descends_into(kind)
+        if descends:
+            self._stack.append(node)
+            if visit is None or visit(self, node) is not False:
+                for child in children(node):
+                    self._look(child)
+        if leave is not None:
+            leave(self, node, node)
+        if descends and self._stack and self._stack[-1] is node:
+            self._stack.pop()
 
     # The traversal hooks bypass LibCST's matcher-decorator machinery, which rules do not use
     # and which costs more per node than the rules' own work. Rules act on statements, so they

@@ -34,6 +34,11 @@ def _assert_placed_as_libcst_does(code: bytes, known: bytes | None) -> None:
     for node, stack in _with_ancestors(wrapper.module):
         if node in expected:  # (LibCST places no whitespace that its code leaves out)
             assert positions.of(node, stack) == expected[node], (type(node).__name__, node)
+    # As a rule reports a statement of the block it visits: the node below the stack.
+    positions = StatementPositions(wrapper, known)
+    for node, stack in _with_ancestors(wrapper.module):
+        if node in expected and len(stack) > 1:
+            assert positions.of(node, stack[:-1]) == expected[node], (type(node).__name__, node)
 
 
 @pytest.mark.parametrize("fixture", FIXTURES, ids=lambda path: f"{path.parent.name}/{path.stem}")

@@ -4,14 +4,14 @@ read, and moving them without losing their comments."""
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterable, Iterator, Sequence
+from typing import cast
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
 from codemods.analysis.scope import assigned_targets, children, walk_same_frame
-
-_LOOPS = (cst.For, cst.While)
 
 
 def statements(body: cst.BaseSuite) -> list[cst.BaseStatement]:
@@ -38,12 +38,18 @@ def sole_expression(line: cst.BaseStatement) -> cst.BaseExpression | None:
 def same_code(first: cst.CSTNode, second: cst.CSTNode) -> bool:
     """Whether two statements are the same code, whatever their whitespace, comments or
     redundant parentheses: their syntax trees are compared, not their text."""
+    if type(first) is not type(second):
+        return False  # (statements of different kinds never have the same syntax tree)
     if first.deep_equals(second):
         return True
     return _syntax_tree(first) == _syntax_tree(second)
 
 
+@functools.lru_cache(maxsize=1024)
 def _syntax_tree(statement: cst.CSTNode) -> str:
+    """The statement's syntax tree, dumped; remembered, as rules compare each handler line
+    with every statement of its `try` (nodes hash by identity: a changed tree is made of new
+    nodes)."""
     return ast.dump(ast.parse(_EMPTY_MODULE.code_for_node(statement)))
 
 
@@ -57,14 +63,13 @@ def jumps_out(node: cst.CSTNode) -> Iterator[cst.Return | cst.Break | cst.Contin
     pending: list[tuple[cst.CSTNode, bool]] = [(node, False)]
     while pending:
         current, in_loop = pending.pop()
-        if isinstance(current, cst.FunctionDef | cst.Lambda | cst.ClassDef):
+        kind = type(current)  # (by type: every node is tested, and none has subclasses)
+        if kind in _NEW_FRAME:
             continue
-        if isinstance(current, cst.Return) or (
-            isinstance(current, cst.Break | cst.Continue) and not in_loop
-        ):
-            yield current
+        if kind is cst.Return or (kind in _LOOP_JUMPS and not in_loop):
+            yield cast("cst.Return | cst.Break | cst.Continue", current)
             continue
-        if isinstance(current, _LOOPS):
+        if type(current) is cst.For or type(current) is cst.While:
             # A loop's `else` belongs to the code around it: a break there leaves it.
             pending.append((current.body, True))
             if current.orelse is not None:
@@ -73,13 +78,17 @@ def jumps_out(node: cst.CSTNode) -> Iterator[cst.Return | cst.Break | cst.Contin
         pending.extend((child, in_loop) for child in reversed(children(current)))
 
 
+_NEW_FRAME = frozenset((cst.FunctionDef, cst.Lambda, cst.ClassDef))
+_LOOP_JUMPS = frozenset((cst.Break, cst.Continue))
+
+
 def leaves_block(node: cst.CSTNode) -> bool:
     return next(jumps_out(node), None) is not None
 
 
 def may_exit_early(node: cst.CSTNode) -> bool:
     """Whether code after `node` may be skipped: a jump out, or a `raise`."""
-    return leaves_block(node) or any(isinstance(n, cst.Raise) for n in walk_same_frame(node))
+    return leaves_block(node) or any(type(n) is cst.Raise for n in walk_same_frame(node))
 
 
 def bound_names(nodes: Iterable[cst.CSTNode]) -> set[str]:

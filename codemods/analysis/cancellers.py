@@ -10,7 +10,9 @@ the error the handler logs.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
+from typing import cast
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
@@ -36,19 +38,23 @@ def coroutines_run_by(scope: cst.CSTNode, task: str) -> set[str]:
     return set().union(*(started for name, started in _task_bindings(scope) if name == task))
 
 
-def _task_bindings(scope: cst.CSTNode) -> Iterator[tuple[str, set[str]]]:
+@functools.lru_cache(maxsize=4)  # asked of the module for each coroutine and reference
+def _task_bindings(scope: cst.CSTNode) -> tuple[tuple[str, frozenset[str]], ...]:
     """Each name or attribute chain an assignment in `scope` binds to a call, with the last
     names of the calls handed to that call (`create_task(self._poll_loop())`: `_poll_loop`)."""
+    found: list[tuple[str, frozenset[str]]] = []
     for node in walk(scope):
-        if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call):
-            started = {
+        # (By type: every node is tested, and `Assign` has no subclasses.)
+        if type(node) is cst.Assign and isinstance(node.value, cst.Call):
+            started = frozenset(
                 (get_full_name_for_node(arg.value.func) or "").rsplit(".", 1)[-1]
                 for arg in node.value.args
                 if isinstance(arg.value, cst.Call)
-            }
+            )
             for target in node.targets:
                 if started and (name := dotted_name(target.target)) is not None:
-                    yield name, started
+                    found.append((name, started))
+    return tuple(found)
 
 
 def cleaned_up_by_canceller(
@@ -80,7 +86,8 @@ def _called(line: cst.BaseStatement) -> str | None:
 
 
 def _functions(scope: cst.CSTNode) -> Iterator[cst.FunctionDef]:
-    return (node for node in walk(scope) if isinstance(node, cst.FunctionDef))
+    # (By type: every node is tested, and `FunctionDef` has no subclasses.)
+    return (node for node in walk(scope) if type(node) is cst.FunctionDef)
 
 
 def _calls_after_cancelling(function: cst.FunctionDef, tasks: set[str]) -> set[str]:
@@ -91,7 +98,7 @@ def _calls_after_cancelling(function: cst.FunctionDef, tasks: set[str]) -> set[s
         receiver = method_receiver(node, "cancel")
         if receiver is not None and dotted_name(receiver) in tasks:
             cancelled = True
-        elif cancelled and isinstance(node, cst.Call):
+        elif cancelled and type(node) is cst.Call:
             called.add(get_full_name_for_node(node.func) or "")
     return called
 
@@ -212,19 +219,21 @@ def _catches_cancellation(loop: cst.For | cst.While) -> bool:
 _COMMAND_LINE_PARSERS = frozenset({"argparse", "optparse", "getopt", "click", "typer"})
 
 
+@functools.lru_cache(maxsize=2)  # asked for each coroutine of the module
 def _is_program(module: cst.Module) -> bool:
     """Whether the module is a command-line program: it imports a command-line parser, reads
     `sys.argv` or runs under `if __name__ == "__main__":`. A library module's function that
     wraps `asyncio.run` may be called by a program that lives on after the interruption."""
     names = module_names(module)
     for node in walk(module):
-        if isinstance(node, cst.Import | cst.ImportFrom) and not _COMMAND_LINE_PARSERS.isdisjoint(
-            imported_roots(node)
+        kind = type(node)  # (by type: every node is tested, and none has subclasses)
+        if (kind is cst.Import or kind is cst.ImportFrom) and not _COMMAND_LINE_PARSERS.isdisjoint(
+            imported_roots(cast("cst.Import | cst.ImportFrom", node))
         ):
             return True
-        if isinstance(node, cst.Attribute) and "sys.argv" in names.qualified_names(node):
+        if kind is cst.Attribute and "sys.argv" in names.qualified_names(node):
             return True
-        if isinstance(node, cst.Comparison) and _tests_main(node):
+        if kind is cst.Comparison and _tests_main(cast(cst.Comparison, node)):
             return True
     return False
 

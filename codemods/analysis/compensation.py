@@ -14,6 +14,7 @@ it would report the cancellation as an error.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -210,19 +211,30 @@ def held_before(function: cst.FunctionDef, node: cst.CSTNode) -> frozenset[str]:
     """Names and attribute chains the function binds to the result of a call before `node`
     in source order (`holder = await self._queue.get()`, `conn = pool.acquire()`), and what it
     acquires with `await x.acquire()`: what a handler after them may give back."""
-    found: set[str] = set()
-    for child in walk_same_frame(function.body):
-        if child is node:
-            break
-        if isinstance(child, cst.Assign) and has_call(child.value):
-            for target in child.targets:
-                found.update(_target_names(target.target))
-        elif isinstance(child, cst.Call) and called_name(child) == "acquire":
-            func = child.func
-            if isinstance(func, cst.Attribute) and (name := get_full_name_for_node(func.value)):
-                found.add(name)
+    order, holdings = _holdings(function)
+    before = order.get(id(node), len(order))
+    found = {name for index, names in holdings if index < before for name in names}
     found.discard("self")
     return frozenset(found)
+
+
+@functools.lru_cache(maxsize=8)  # asked for each handler of each `try` of the function
+def _holdings(function: cst.FunctionDef) -> tuple[dict[int, int], list[tuple[int, list[str]]]]:
+    """The place in source order of each node of the function's own frame (by identity),
+    and the names each node that holds something (see `held_before`) holds, by place."""
+    order: dict[int, int] = {}
+    holdings: list[tuple[int, list[str]]] = []
+    for index, child in enumerate(walk_same_frame(function.body)):
+        order[id(child)] = index
+        # (By type: every node is tested, and neither class has subclasses.)
+        if type(child) is cst.Assign and has_call(child.value):
+            names = [name for target in child.targets for name in _target_names(target.target)]
+            holdings.append((index, names))
+        elif type(child) is cst.Call and called_name(child) == "acquire":
+            func = child.func
+            if isinstance(func, cst.Attribute) and (name := get_full_name_for_node(func.value)):
+                holdings.append((index, [name]))
+    return order, holdings
 
 
 def _target_names(target: cst.BaseExpression) -> list[str]:

@@ -20,7 +20,6 @@ from codemods.analysis.scope import (
     has_cancellation_point,
     mentions,
     method_receiver,
-    walk,
     walk_same_frame,
 )
 from codemods.analysis.tasks import awaits_cancelled_task, awaits_only_existing_futures
@@ -183,13 +182,23 @@ def _awaits_what_the_module_cancels(
         for node in walk_same_frame(try_node.body)
         if isinstance(node, cst.Await)
     }
-    own = {id(node) for node in walk(function)}
-    cancelled = {
-        dotted_name(receiver)
-        for node in walk(ancestors[-1])
-        if id(node) not in own and (receiver := method_receiver(node, "cancel")) is not None
-    }
-    return None not in awaited and awaited <= cancelled
+    if None in awaited:
+        return False
+    return awaited <= _cancelled_outside(ancestors[-1], function)
+
+
+def _cancelled_outside(module: cst.CSTNode, function: cst.FunctionDef) -> set[str | None]:
+    """What `x.cancel()` calls in `module`, outside `function`, cancel (`x`)."""
+    cancelled: set[str | None] = set()
+    pending = [module]
+    while pending:
+        node = pending.pop()
+        if node is function:
+            continue
+        if (receiver := method_receiver(node, "cancel")) is not None:
+            cancelled.add(dotted_name(receiver))
+        pending.extend(children(node))
+    return cancelled
 
 
 def header_comments(handler: Handler) -> list[cst.Comment]:

@@ -44,7 +44,7 @@ class ModuleNames:
     def of(cls, module: cst.Module) -> ModuleNames:
         names = cls({}, set())
         for node in _binding_nodes(module):
-            if isinstance(node, cst.Import | cst.ImportFrom):
+            if type(node) is cst.Import or type(node) is cst.ImportFrom:
                 names._add_import(node)
             else:
                 names.bound.update(_bound_names(node))
@@ -93,18 +93,23 @@ def module_names(module: cst.Module) -> ModuleNames:
 def _binding_nodes(module: cst.Module) -> Iterator[cst.CSTNode]:
     """The statements, small statements, clauses and parameters of the module: all that
     binds names, except inside expressions."""
+    # (Tested by type, as every statement is: these classes have no subclasses, and
+    # `isinstance` against node classes, which are ABCs, is slow.)
     for node in walk_statements(module):
         yield node
-        if isinstance(node, cst.FunctionDef):
+        if type(node) is cst.FunctionDef:
             params = node.params
             yield from (*params.posonly_params, *params.params, *params.kwonly_params)
             yield from (p for p in (params.star_arg, params.star_kwarg) if isinstance(p, cst.Param))
-        if isinstance(node, cst.With):
+        elif type(node) is cst.With:
             yield from node.items
 
 
 def _bound_names(node: cst.CSTNode) -> Iterator[str]:
     """The names a statement-level node binds (not those bound inside expressions)."""
+    kind = type(node)  # (by type, as in `_binding_nodes`)
+    if kind not in _BINDERS:
+        return
     targets: list[cst.CSTNode] = []
     if isinstance(node, cst.FunctionDef | cst.ClassDef | cst.Param):
         yield node.name.value
@@ -128,6 +133,13 @@ def _bound_names(node: cst.CSTNode) -> Iterator[str]:
             yield target.rest.value
         if not isinstance(target, cst.Attribute | cst.Subscript | cst.Call):
             targets.extend(children(target))
+
+
+_BINDERS = frozenset(
+    {cst.FunctionDef, cst.ClassDef, cst.Param, cst.Assign, cst.AnnAssign, cst.AugAssign}
+    | {cst.For, cst.WithItem, cst.ExceptHandler, cst.ExceptStarHandler, cst.MatchCase}
+)
+"""The statement-level nodes that bind names, the only ones `_bound_names` reads."""
 
 
 def handler_types(handler: cst.ExceptHandler | cst.ExceptStarHandler) -> list[cst.BaseExpression]:

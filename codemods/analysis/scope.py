@@ -4,6 +4,7 @@ names a piece of it reads or binds."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import cast
@@ -25,10 +26,13 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     property rebuilds the node to collect them, which costs more than the analyses that
     walk the tree."""
     fields = _CHILD_FIELDS.get(type(node))
-    if fields is None or (
-        fields.unseen and any(_holds_nodes(getattr(node, name)) for name in fields.unseen)
-    ):
+    if fields is None:
         fields = _CHILD_FIELDS[type(node)] = _ChildFields.learn(node)
+    for name in fields.unseen:  # (a loop, not `any`: asked of every node of every walk)
+        value = getattr(node, name)
+        if value is not None and _holds_nodes(value):
+            fields = _CHILD_FIELDS[type(node)] = _ChildFields.learn(node)
+            break
     found: list[cst.CSTNode] = []
     for name in fields.visited:
         value = getattr(node, name)
@@ -112,7 +116,10 @@ def is_cancellation_point(node: cst.CSTNode) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=4096)
 def has_cancellation_point(node: cst.CSTNode) -> bool:
+    """(Remembered: rules ask it of each statement of each block, and again of the blocks
+    around them; nodes hash by identity, and a changed tree is made of new nodes.)"""
     return any(is_cancellation_point(child) for child in walk_same_frame(node))
 
 
@@ -124,17 +131,21 @@ def has_call(node: cst.CSTNode) -> bool:
 def mentions(node: cst.CSTNode, names: set[str]) -> bool:
     """Whether `node` refers to one of `names` (`conn`, `self._task`) in its own frame."""
     return any(
-        isinstance(child, cst.Name | cst.Attribute) and get_full_name_for_node(child) in names
+        type(child) in _NAME_OR_ATTRIBUTE and get_full_name_for_node(child) in names
         for child in walk_same_frame(node)
     )
 
 
+_NAME_OR_ATTRIBUTE = frozenset((cst.Name, cst.Attribute))  # (by type, as `_NEW_FRAME_TYPES`)
+
+
 def assigned_targets(node: cst.CSTNode) -> list[cst.BaseExpression]:
     """What an assignment statement (`=`, `+=`, annotated) binds; nothing for other nodes."""
-    if isinstance(node, cst.Assign):
-        return [target.target for target in node.targets]
-    if isinstance(node, cst.AnnAssign | cst.AugAssign):
-        return [node.target]
+    kind = type(node)  # (by type: asked of every node of a walk; none has subclasses)
+    if kind is cst.Assign:
+        return [target.target for target in cast(cst.Assign, node).targets]
+    if kind is cst.AnnAssign or kind is cst.AugAssign:
+        return [cast("cst.AnnAssign | cst.AugAssign", node).target]
     return []
 
 
@@ -149,9 +160,9 @@ def dotted_name(expr: cst.BaseExpression) -> str | None:
 
 def method_receiver(node: cst.CSTNode, method: str) -> cst.BaseExpression | None:
     """`x.y.cancel()` with method "cancel" -> `x.y`; None for anything else."""
-    if (
-        isinstance(node, cst.Call)
-        and isinstance(node.func, cst.Attribute)
+    if (  # (by type: asked of every node of a walk; neither class has subclasses)
+        type(node) is cst.Call
+        and type(node.func) is cst.Attribute
         and node.func.attr.value == method
     ):
         return node.func.value
@@ -194,7 +205,9 @@ def walk_statements(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
         yield node
         for field in _BLOCKS:
             block = getattr(node, field, None)
-            if isinstance(block, cst.CSTNode):
-                pending.append(block)
-            elif isinstance(block, Sequence):
+            if block is None:
+                continue  # (most fields: asked first, as `isinstance` against ABCs is slow)
+            if isinstance(block, _SEQUENCE):
                 pending.extend(block)
+            elif isinstance(block, cst.CSTNode):
+                pending.append(block)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
+from typing import cast
 
 import libcst as cst
 
@@ -48,7 +49,7 @@ def borrowed_session_clients(function: cst.FunctionDef) -> frozenset[str]:
     nothing with the client but await its request methods and close it. (Nodes hash by
     identity, and a changed tree is made of new nodes.)"""
     bindings = _bindings(function)
-    calls = [node for node in walk_same_frame(function.body) if isinstance(node, cst.Call)]
+    calls = [node for node in walk_same_frame(function.body) if type(node) is cst.Call]
     found: set[str] = set()
     for name, values in bindings.items():
         if len(values) != 1 or not _builds_an_object(built := values[0]):
@@ -93,16 +94,30 @@ def _bindings(function: cst.FunctionDef) -> dict[str, list[cst.BaseExpression]]:
     (an augmented assignment or a `for` target counts as a value of its own: unknown)."""
     found: dict[str, list[cst.BaseExpression]] = {}
     for node in walk_same_frame(function.body):
-        if isinstance(node, cst.Assign | cst.AnnAssign | cst.AugAssign) and node.value is not None:
-            value = node.value if not isinstance(node, cst.AugAssign) else cst.Name("None")
-            for target in assigned_targets(node):
+        kind = type(node)  # (by type, as asked of every node: see `_ASSIGNMENTS`)
+        if kind in _ASSIGNMENTS:
+            assignment = cast(_Assignment, node)
+            if assignment.value is None:
+                continue
+            value = assignment.value if kind is not cst.AugAssign else cst.Name("None")
+            for target in assigned_targets(assignment):
                 if (chain := dotted_name(target)) is not None:
                     found.setdefault(chain, []).append(value)
-        elif isinstance(node, cst.For | cst.With | cst.NamedExpr):
-            for target in _other_targets(node):
+        elif kind in _OTHER_BINDERS:
+            for target in _other_targets(cast("cst.For | cst.With | cst.NamedExpr", node)):
                 if (chain := dotted_name(target)) is not None:
                     found.setdefault(chain, []).append(cst.Name("None"))
     return found
+
+
+_Assignment = cst.Assign | cst.AnnAssign | cst.AugAssign
+_ASSIGNMENTS = frozenset((cst.Assign, cst.AnnAssign, cst.AugAssign))
+"""Compared by type, as every node of a function is: node classes are ABCs (`isinstance`
+against them is slow), and these have no subclasses. So are those below."""
+_OTHER_BINDERS = frozenset((cst.For, cst.With, cst.NamedExpr))
+_STORING = frozenset((cst.Assign, cst.AnnAssign, cst.Return))
+_NAME_OR_ATTRIBUTE = frozenset((cst.Name, cst.Attribute))
+_NameOrAttribute = cst.Name | cst.Attribute
 
 
 def _other_targets(node: cst.For | cst.With | cst.NamedExpr) -> Iterator[cst.BaseExpression]:
@@ -218,21 +233,22 @@ def _only_requests_and_closes(function: cst.FunctionDef, client: str) -> bool:
     stores or returns it (`hub.clients[key] = (client, token)`), awaits one of its request
     methods (`await client.get(path)`) or closes it."""
     allowed: set[int] = set()
+    mentions: list[int] = []
     for node in walk(function.body):
-        if isinstance(node, cst.Assign | cst.AnnAssign | cst.Return):
-            stored = [*assigned_targets(node), *_values(node.value)]
+        kind = type(node)
+        if kind in _NAME_OR_ATTRIBUTE and dotted_name(cast(_NameOrAttribute, node)) == client:
+            mentions.append(id(node))
+        if kind in _STORING:
+            storing = cast("cst.Assign | cst.AnnAssign | cst.Return", node)
+            stored = [*assigned_targets(storing), *_values(storing.value)]
             allowed.update(id(target) for target in stored if dotted_name(target) == client)
-        elif isinstance(node, cst.Await) and isinstance(node.expression, cst.Call):
-            if not _holds(called_name(node.expression) or ""):
-                allowed.update(_receiver_nodes(node.expression, client))
-        elif isinstance(node, cst.Call) and _closes_itself(called_name(node) or ""):
-            allowed.update(_receiver_nodes(node, client))
-    mentions = [
-        node
-        for node in walk(function.body)
-        if isinstance(node, cst.Name | cst.Attribute) and dotted_name(node) == client
-    ]
-    return all(id(node) in allowed for node in mentions)
+        elif kind is cst.Await and type(cast(cst.Await, node).expression) is cst.Call:
+            call = cast(cst.Call, cast(cst.Await, node).expression)
+            if not _holds(called_name(call) or ""):
+                allowed.update(_receiver_nodes(call, client))
+        elif kind is cst.Call and _closes_itself(called_name(cast(cst.Call, node)) or ""):
+            allowed.update(_receiver_nodes(cast(cst.Call, node), client))
+    return all(mention in allowed for mention in mentions)
 
 
 def _values(value: cst.BaseExpression | None) -> list[cst.BaseExpression]:

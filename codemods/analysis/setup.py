@@ -11,8 +11,9 @@ none of that.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import libcst as cst
 
@@ -193,7 +194,7 @@ def set_up_before(
     function = next(a for a in ancestors if isinstance(a, cst.FunctionDef))
     cls = next((a for a in ancestors if isinstance(a, cst.ClassDef)), None)
     module = ancestors[-1] if ancestors and isinstance(ancestors[-1], cst.Module) else None
-    methods = _methods(cls, module) if cls is not None else {}
+    methods = _class_methods(cls, module) if cls is not None else _ClassMethods({})
     facts, in_try = _Facts(), _Facts()
     for statement in before:
         facts.learn(statement, methods, depth=0)
@@ -225,7 +226,7 @@ def set_up_before(
         registered=frozenset(facts.registered),
         counted=frozenset(facts.counted),
         exchanges_on_self=exchanges,
-        methods=methods,
+        methods=methods.by_name,
         cleanup_names=cleanup_names,
     )
 
@@ -255,6 +256,22 @@ def _enclosing_blocks(
             index = next(i for i, statement in enumerate(parent.body) if statement is child)
             yield parent.body, index
         child = parent
+
+
+@dataclass(frozen=True, eq=False)
+class _ClassMethods:
+    """The methods of a class, and what each of its helpers binds and opens when learnt at
+    a depth (see `_Facts._learn_helper`): the same whichever `try` of the class calls it."""
+
+    by_name: Mapping[str, cst.FunctionDef]
+    helpers: dict[tuple[cst.FunctionDef, int], tuple[tuple[str, ...], tuple[str, ...]]] = field(
+        default_factory=dict
+    )
+
+
+@functools.lru_cache(maxsize=8)  # asked for each `try` of the class's coroutines in turn
+def _class_methods(cls: cst.ClassDef, module: cst.Module | None) -> _ClassMethods:
+    return _ClassMethods(_methods(cls, module))
 
 
 def _methods(cls: cst.ClassDef, module: cst.Module | None) -> dict[str, cst.FunctionDef]:
@@ -292,24 +309,23 @@ class _Facts:
         self.registered: set[str] = set()
         self.counted: set[str] = set()
 
-    def learn(self, node: cst.CSTNode, methods: Mapping[str, cst.FunctionDef], depth: int) -> None:
+    def learn(self, node: cst.CSTNode, methods: _ClassMethods, depth: int) -> None:
         """What `node` binds, acquires, registers or counts, in its own frame."""
         for child in walk_same_frame(node):
-            if isinstance(child, cst.Assign | cst.AnnAssign):
+            # (By type: every node is tested, and none of these classes has subclasses.)
+            if type(child) is cst.Assign or type(child) is cst.AnnAssign:
                 self._assigned(child)
-            elif isinstance(child, cst.AugAssign) and isinstance(child.operator, cst.AddAssign):
+            elif type(child) is cst.AugAssign and isinstance(child.operator, cst.AddAssign):
                 if (chain := dotted_name(child.target)) is not None:
                     self.counted.add(chain)
-            elif isinstance(child, cst.Call):
+            elif type(child) is cst.Call:
                 self._called(child, methods, depth)
 
-    def learn_opened(
-        self, node: cst.CSTNode, methods: Mapping[str, cst.FunctionDef], depth: int
-    ) -> None:
+    def learn_opened(self, node: cst.CSTNode, methods: _ClassMethods, depth: int) -> None:
         """What the `try` body starts: receivers of setup calls, and the attributes the
         class's helpers it calls bind (a pool's `self._conn = await connect()`)."""
         for child in walk_same_frame(node):
-            if isinstance(child, cst.Call):
+            if type(child) is cst.Call:  # (by type, as in `learn`)
                 self._called(child, methods, depth, opened_only=True)
 
     def _assigned(self, assign: cst.Assign | cst.AnnAssign) -> None:
@@ -332,7 +348,7 @@ class _Facts:
     def _called(
         self,
         call: cst.Call,
-        methods: Mapping[str, cst.FunctionDef],
+        methods: _ClassMethods,
         depth: int,
         *,
         opened_only: bool = False,
@@ -347,20 +363,25 @@ class _Facts:
                 self.held.add(receiver)
         if not opened_only and name in _REGISTERING and call.args and receiver is not None:
             self.registered.add(f"{_code(func.value)}({_code(call.args[0].value)})")
-        if receiver == "self" and name in methods and depth < _MAX_HELPER_DEPTH:
-            self._learn_helper(methods[name], methods, depth + 1)
+        if receiver == "self" and name in methods.by_name and depth < _MAX_HELPER_DEPTH:
+            self._learn_helper(methods.by_name[name], methods, depth + 1)
 
-    def _learn_helper(
-        self, method: cst.FunctionDef, methods: Mapping[str, cst.FunctionDef], depth: int
-    ) -> None:
+    def _learn_helper(self, method: cst.FunctionDef, methods: _ClassMethods, depth: int) -> None:
         """A helper of the class binds `self.` attributes that the caller now holds; its
-        locals are its own."""
-        inner = _Facts()
-        inner.learn(method.body, methods, depth)
-        self.held.update(chain for chain in inner.held if chain.startswith("self."))
-        self.opened.update(
-            chain for chain in inner.opened if chain == "self" or chain.startswith("self.")
-        )
+        locals are its own. (Learnt once per class and depth: its facts start empty.)"""
+        key = (method, depth)
+        if key not in methods.helpers:
+            inner = _Facts()
+            inner.learn(method.body, methods, depth)
+            methods.helpers[key] = (
+                tuple(chain for chain in inner.held if chain.startswith("self.")),
+                tuple(
+                    chain for chain in inner.opened if chain == "self" or chain.startswith("self.")
+                ),
+            )
+        held, opened = methods.helpers[key]
+        self.held.update(held)
+        self.opened.update(opened)
 
 
 def _flattened(target: cst.BaseExpression) -> list[cst.BaseExpression]:

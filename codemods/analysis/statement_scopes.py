@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator, Mapping, Sequence
+from typing import cast
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, Scope, ScopeProvider
@@ -138,30 +139,37 @@ def _binding_names(code: Sequence[cst.CSTNode]) -> frozenset[str]:
     definitions, parameters and type parameters, `match` patterns (more than it binds)."""
     parts: list[cst.CSTNode] = []
     for node in (node for root in code for node in walk(root)):
-        if isinstance(node, _TARGETS):
-            parts.append(node.target)
-        elif isinstance(node, _NAMED):
-            parts.append(node.name)
-        elif isinstance(node, cst.MatchCase):
-            parts.append(node.pattern)
-        elif isinstance(node, _BINDING_STATEMENTS):
+        kind = type(node)
+        if kind in _TARGETS:
+            parts.append(cast(_Targeted, node).target)
+        elif kind in _NAMED:
+            parts.append(cast(_Named, node).name)
+        elif kind is cst.MatchCase:
+            parts.append(cast(cst.MatchCase, node).pattern)
+        elif kind in _BINDING_STATEMENTS:
             parts.append(node)
-    return frozenset(
-        node.value for part in parts for node in walk(part) if isinstance(node, cst.Name)
-    )
+    return frozenset(node.value for part in parts for node in walk(part) if type(node) is cst.Name)
 
 
-_TARGETS = (
-    cst.AssignTarget,
-    cst.AnnAssign,
-    cst.AugAssign,
-    cst.For,
-    cst.CompFor,
-    cst.NamedExpr,
-    cst.Del,
+# Compared by type: every node of the code is tested, node classes are ABCs (`isinstance`
+# against them is slow), and these have no subclasses.
+_TARGETS = frozenset(
+    (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.CompFor, cst.NamedExpr, cst.Del)
 )
-_NAMED = (cst.AsName, cst.FunctionDef, cst.ClassDef, cst.Param, cst.TypeAlias)
-_BINDING_STATEMENTS = (cst.Import, cst.ImportFrom, cst.Global, cst.Nonlocal, cst.TypeParam)
+_Targeted = (
+    cst.AssignTarget
+    | cst.AnnAssign
+    | cst.AugAssign
+    | cst.For
+    | cst.CompFor
+    | cst.NamedExpr
+    | cst.Del
+)
+_NAMED = frozenset((cst.AsName, cst.FunctionDef, cst.ClassDef, cst.Param, cst.TypeAlias))
+_Named = cst.AsName | cst.FunctionDef | cst.ClassDef | cst.Param | cst.TypeAlias
+_BINDING_STATEMENTS = frozenset(
+    (cst.Import, cst.ImportFrom, cst.Global, cst.Nonlocal, cst.TypeParam)
+)
 
 
 def _scope_binding(module: cst.Module, names: frozenset[str]) -> Scope:

@@ -138,6 +138,10 @@ class Suspensions:
     owner: dict[cst.FunctionDef, cst.ClassDef] = field(init=False)
     """The class whose body defines each method."""
     _never: dict[cst.FunctionDef, bool] = field(init=False, default_factory=dict)
+    _may_suspend: dict[tuple[cst.CSTNode, cst.FunctionDef, frozenset[str]], bool] = field(
+        init=False, default_factory=dict
+    )
+    """`may_suspend`'s answers: several rules ask it of each `try` body."""
     _imports: dict[str, _Import | None] | None = field(init=False, default=None)
     """The names the module's top-level import statements bind; None for a name bound by
     more than one, or by an import of no module of the package (`import pkg.x` binds `pkg`)."""
@@ -189,7 +193,12 @@ class Suspensions:
     ) -> bool:
         """Whether `node`, code in `function`'s own frame, has a cancellation point where
         the coroutine may suspend (an `await` of a future in `done` does not)."""
-        return any(self.suspends_at(child, function, done) for child in walk_same_frame(node))
+        key = (node, function, done)
+        if key not in self._may_suspend:
+            self._may_suspend[key] = any(
+                self.suspends_at(child, function, done) for child in walk_same_frame(node)
+            )
+        return self._may_suspend[key]
 
     def suspends_at(
         self, node: cst.CSTNode, function: cst.FunctionDef, done: frozenset[str] = frozenset()

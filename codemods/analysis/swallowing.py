@@ -12,6 +12,7 @@ matters), and whether it is safe (it skips nothing at all but a bare `return`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -213,7 +214,7 @@ def ends_coroutine(path: PathAfter, function: cst.FunctionDef, *, none_is_failur
         and not path.returns_value
         and (none_is_failure or not _gives_results(function))
         and not any(
-            isinstance(node, cst.While) for line in path.reached for node in walk_same_frame(line)
+            type(node) is cst.While for line in path.reached for node in walk_same_frame(line)
         )
     )
 
@@ -222,14 +223,16 @@ def _gives_results(function: cst.FunctionDef) -> bool:
     """The coroutine returns values somewhere: ending it without one hands its caller a
     `None` result to go on with."""
     return any(
-        isinstance(node, cst.Return) and returns_value(node)
-        for node in walk_same_frame(function.body)
+        type(node) is cst.Return and returns_value(node) for node in walk_same_frame(function.body)
     )
 
 
+@functools.lru_cache(maxsize=8)  # asked for each handler of the function
 def is_async_generator(function: cst.FunctionDef) -> bool:
+    # (The walks here test node types by identity: every node is tested, `isinstance`
+    # against node classes, which are ABCs, is slow, and these classes have no subclasses.)
     return function.asynchronous is not None and any(
-        isinstance(node, cst.Yield) for node in walk_same_frame(function.body)
+        type(node) is cst.Yield for node in walk_same_frame(function.body)
     )
 
 
@@ -477,8 +480,11 @@ def awaited_unguarded_after_cancel(module: cst.Module, function: cst.FunctionDef
     block, `await self._t`): the owner relies on the task ending normally, and would raise
     if it re-raised. (CF301 reports that owner's wait: the two are fixed together or not.)"""
     tasks = tasks_running(module, function)
+    cancelled_anywhere, awaited_alone = _cancelled_and_awaited(module)
+    if awaited_alone.isdisjoint(cancelled_anywhere & tasks):
+        return False  # (no task that runs it is both cancelled and awaited alone anywhere)
     for node in walk(module):
-        if not isinstance(node, cst.IndentedBlock):
+        if type(node) is not cst.IndentedBlock:  # (by type: every node is tested)
             continue
         cancelled: set[str] = set()
         for line in statements(node):
@@ -497,6 +503,24 @@ def awaited_unguarded_after_cancel(module: cst.Module, function: cst.FunctionDef
             ):
                 return True
     return False
+
+
+@functools.lru_cache(maxsize=2)  # asked for each coroutine of the module that a task runs
+def _cancelled_and_awaited(
+    module: cst.Module,
+) -> tuple[frozenset[str | None], frozenset[str | None]]:
+    """What the module's `x.cancel()` calls cancel, and what its lines that only await
+    (`await x`) await, anywhere (`x`)."""
+    cancelled: set[str | None] = set()
+    awaited: set[str | None] = set()
+    for node in walk(module):
+        if (receiver := method_receiver(node, "cancel")) is not None:
+            cancelled.add(dotted_name(receiver))
+        elif type(node) is cst.SimpleStatementLine:  # (by type: every node is tested)
+            expression = sole_expression(node)
+            if isinstance(expression, cst.Await):
+                awaited.add(dotted_name(expression.expression))
+    return frozenset(cancelled), frozenset(awaited)
 
 
 def coroutine_ending_normally(

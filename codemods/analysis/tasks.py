@@ -7,6 +7,7 @@ it to the rule for that idiom.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import libcst as cst
@@ -47,7 +48,8 @@ class CancelledTasks:
         target = method_receiver(node, "cancel")
         if target is not None:
             self.tasks.append(target)
-        if isinstance(node, cst.For) and isinstance(node.target, cst.Name):
+        # (By type: every node of a function is noted, and neither class has subclasses.)
+        if type(node) is cst.For and isinstance(node.target, cst.Name):
             loop_variable = node.target
             self._forget(loop_variable)
             if self._is_collection(node.iter):
@@ -65,7 +67,7 @@ class CancelledTasks:
         literal = _bound_literal(node)
         if literal is not None:
             self.literals.append(literal)
-        if isinstance(node, cst.Await):
+        if type(node) is cst.Await:
             self.settled += self._waited_to_the_end(node.expression)
 
     def _forget(self, assigned: cst.BaseExpression) -> None:
@@ -216,7 +218,9 @@ def _bound_literal(
     node: cst.CSTNode,
 ) -> tuple[cst.BaseExpression, list[cst.Element | cst.StarredElement]] | None:
     """`tasks = [self._reader, self._writer]` (or a tuple): the name and its elements."""
-    if not isinstance(node, cst.Assign | cst.AnnAssign) or len(assigned_targets(node)) != 1:
+    if not (type(node) is cst.Assign or type(node) is cst.AnnAssign):  # (by type, as in `note`)
+        return None
+    if len(assigned_targets(node)) != 1:
         return None
     target, value = assigned_targets(node)[0], node.value
     if dotted_name(target) is None or not isinstance(value, cst.List | cst.Tuple):
@@ -255,8 +259,10 @@ def cancelled_before(
     return cancelled
 
 
+@functools.lru_cache(maxsize=4)  # asked for each node a rule weighs in the function
 def _parents(function: cst.FunctionDef) -> dict[int, cst.CSTNode]:
-    """Each node's parent (by node identity) in the function's own frame."""
+    """Each node's parent (by node identity) in the function's own frame (the function, held
+    by the cache, keeps the nodes and so their identities)."""
     parents: dict[int, cst.CSTNode] = {}
     for parent in walk_same_frame(function.body):
         for child in children(parent):

@@ -225,6 +225,8 @@ class CleanupSkippedOnCancel(Rule):
     ) -> _Unguarded | None:
         """The unguarded sequence that starts with an acquisition at `lines[index]`, if any."""
         acquired = _acquired(lines[index])
+        if not acquired:
+            return None  # (most lines: no need to read every line after them)
         cleanup_names = self.options.cleanup_names
         start = next(
             (
