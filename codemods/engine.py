@@ -436,12 +436,24 @@ def _rules(codes: tuple[str, ...]) -> tuple[type[Rule], ...]:
 
 def _unneeded(code: ModuleCode, rules: list[type[Rule]], options: RuleOptions) -> list[Function]:
     """The functions of the module that no rule needs to see: none of their candidate checks
-    accepts them, and none reads them for context."""
-    needed = set().union(*(_needed_by(rule, code, options) for rule in rules))
+    accepts them, and none reads them for context. Context that a rule reads only through
+    its name is needed where the needed code spells that name, in turn."""
+    needed: set[Function] = set()
+    named: set[Function] = set()
+    for rule in rules:
+        candidates, context = _needed_by(rule, code, options)
+        needed |= candidates
+        if rule.reads_context_by_name and not rule.is_candidate(code.rest, options):
+            named |= context
+        else:
+            needed |= context
+    needed |= code.reached_by_name(needed, named - needed)
     return [function for function, _ in code.units if function not in needed]
 
 
-def _needed_by(rule: type[Rule], code: ModuleCode, options: RuleOptions) -> set[Function]:
+def _needed_by(
+    rule: type[Rule], code: ModuleCode, options: RuleOptions
+) -> tuple[set[Function], set[Function]]:
     """The functions `rule` analyses: its candidates, and those it reads for context (where
     it reads them: in a candidate's classes, or anywhere in the module)."""
     candidates = {function for function, part in code.units if rule.is_candidate(part, options)}
@@ -457,7 +469,7 @@ def _needed_by(rule: type[Rule], code: ModuleCode, options: RuleOptions) -> set[
             for function in context
             if not code.owners.get(function) or classes & set(code.owners[function])
         }
-    return candidates | context
+    return candidates, context
 
 
 def _parse(

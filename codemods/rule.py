@@ -140,6 +140,12 @@ class Rule(VisitorBasedCodemodCommand):
     classes need not be analysed. Functions at the module's top level are read wherever the
     candidate is (a coroutine function whose awaits cannot suspend, a task's canceller)."""
 
+    reads_context_by_name: ClassVar[bool] = False
+    """Whether the rule reads a function `is_context` accepts only where the code it reads
+    spells the function's name: an await or a call of it (`await helper()`,
+    `self._cleanup()`) in a candidate, or in a function so read
+    (`ModuleCode.reached_by_name`). The functions no such name leads to need not be analysed."""
+
     @staticmethod
     def add_args(arg_parser: argparse.ArgumentParser) -> None:
         arg_parser.add_argument(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 import functools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -130,6 +130,36 @@ class ModuleCode:
                 bases = (name for base in cls.bases if (name := dotted(base)) is not None)
                 pending += [base for name in bases for base in self.top_classes.get(name, ())]
         return found
+
+    def reached_by_name(
+        self, readers: Iterable[Function], functions: Iterable[Function]
+    ) -> set[Function]:
+        """The functions of `functions` whose name one of `readers` spells (as a name or an
+        attribute: `helper` of `await helper()`, `_cleanup` of `self._cleanup()`), or one of
+        the functions so found, in turn."""
+        by_name: dict[str, list[Function]] = {}
+        for function in functions:
+            by_name.setdefault(function.name, []).append(function)
+        reached: set[Function] = set()
+        pending = list(readers)
+        while pending and by_name:
+            for name in _spelled(pending.pop()):
+                found = by_name.pop(name, [])
+                reached.update(found)
+                pending += found
+        return reached
+
+
+def _spelled(function: Function) -> set[str]:
+    """The names and attribute names that the code of `function` spells."""
+    spelled: set[str] = set()
+    for node in ast.walk(function):
+        kind = type(node)  # (by type: every node of the function)
+        if kind is ast.Name:
+            spelled.add(cast(ast.Name, node).id)
+        elif kind is ast.Attribute:
+            spelled.add(cast(ast.Attribute, node).attr)
+    return spelled
 
 
 def module_code(tree: ast.Module) -> ModuleCode:
