@@ -28,7 +28,7 @@ from codemods.analysis import siblings
 from codemods.model import FileOutcome, Finding, RuleOptions, Settings, digest
 from codemods.positions import StatementPositions
 from codemods.prefilter.focus import still_stubbed, stubbable, stubbed, unstubbed
-from codemods.prefilter.statements import Function, ModuleCode, module_code
+from codemods.prefilter.statements import Function, ModuleCode, module_code, reached_by_name
 from codemods.registry import rule_by_code
 from codemods.rule import Rule
 from codemods.suppression import FileExemptions
@@ -441,35 +441,39 @@ def _unneeded(code: ModuleCode, rules: list[type[Rule]], options: RuleOptions) -
     needed: set[Function] = set()
     named: set[Function] = set()
     for rule in rules:
-        candidates, context = _needed_by(rule, code, options)
-        needed |= candidates
-        if rule.reads_context_by_name and not rule.is_candidate(code.rest, options):
-            named |= context
-        else:
-            needed |= context
-    needed |= code.reached_by_name(needed, named - needed)
+        analysed, by_name = _needed_by(rule, code, options)
+        needed |= analysed
+        named |= by_name
+    needed |= reached_by_name(needed, named - needed)
     return [function for function, _ in code.units if function not in needed]
 
 
 def _needed_by(
     rule: type[Rule], code: ModuleCode, options: RuleOptions
 ) -> tuple[set[Function], set[Function]]:
-    """The functions `rule` analyses: its candidates, and those it reads for context (where
-    it reads them: in a candidate's classes, or anywhere in the module)."""
+    """The functions `rule` analyses: its candidates with the context it reads (where it
+    reads it: in a candidate's classes, or anywhere in the module); and the context it reads
+    only where the code analysed spells its name (see `Rule.reads_context_by_name`)."""
     candidates = {function for function, part in code.units if rule.is_candidate(part, options)}
+    if any(
+        rule.reads_every_function(function, function not in code.owners) for function in candidates
+    ):
+        return {function for function, _ in code.units}, set()
     context = {
         function
         for function, part in code.units
         if function not in candidates and rule.is_context(part, options)
     }
-    if context and rule.reads_context_in_class and not rule.is_candidate(code.rest, options):
+    if not context or rule.is_candidate(code.rest, options):
+        return candidates | context, set()  # (what module code reads is not placed: all of it)
+    if rule.reads_context_in_class:
         classes = set().union(*map(code.classes_read_from, candidates))
         context = {
             function
             for function in context
             if not code.owners.get(function) or classes & set(code.owners[function])
         }
-    return candidates, context
+    return (candidates, context) if rule.reads_context_by_name else (candidates | context, set())
 
 
 def _parse(

@@ -359,3 +359,45 @@ def test_a_coroutine_awaited_through_another_is_kept_and_one_no_code_names_is_no
     focused = process_source(source, "m.py", settings)
     assert [finding.code for finding in focused.findings] == (["CF103"] if write_suspends else [])
     assert focused == process_source(source, "m.py", settings, focus=False)
+
+
+def _kept_and_found(source: bytes, code_: str) -> tuple[list[str], list[str]]:
+    """The functions the focus keeps for the rule `code_`, and its findings, which are the
+    whole module's."""
+    code = module_code(ast.parse(source))
+    unneeded = engine._unneeded(code, [rule_by_code(code_)], RuleOptions())
+    settings = Settings(Mode.CHECK, (code_,), RuleOptions())
+    focused = process_source(source, "m.py", settings)
+    assert focused == process_source(source, "m.py", settings, focus=False)
+    kept = [function.name for function, _ in code.units if function not in unneeded]
+    return kept, [finding.code for finding in focused.findings]
+
+
+@pytest.mark.parametrize("private", [False, True])
+def test_every_use_of_a_coroutine_that_may_be_a_programs_main_is_kept(private: bool) -> None:
+    """CF203 reads every use of a module-level coroutine's name when it may be a program's
+    main (a private name or `main`): `start_mirror`, which makes `_mirror` a task, stays and
+    keeps the finding. `mirror`, a public name, is no main whatever its uses: the function
+    that uses it becomes a stub."""
+    source = (FIXTURES / "CF203-program-main" / "main_started_as_task_too.py").read_bytes()
+    if private:
+        source = source.replace(b" mirror(", b" _mirror(").replace(b"(mirror(", b"(_mirror(")
+    kept, found = _kept_and_found(source, "CF203")
+    assert kept == (["_mirror", "start_mirror"] if private else ["mirror"])
+    assert found == ["CF203"]
+
+
+@pytest.mark.parametrize("private", [False, True])
+def test_every_use_of_a_coroutine_that_may_only_run_shielded_is_kept(private: bool) -> None:
+    """CF207 reads every use of a private coroutine's name (all shielded: no finding): the
+    unshielded `await self._finish()` of `on_protocol_error` stays and keeps the finding. A
+    public `finish` is read in no other function: they become stubs."""
+    source = (
+        FIXTURES / "CF207-release-after-awaits" / "private_close_also_awaited_unshielded.py"
+    ).read_bytes()
+    if not private:
+        source = source.replace(b"_finish(", b"finish(")
+    kept, found = _kept_and_found(source, "CF207")
+    every = ["__init__", "_finish", "on_idle_timeout", "on_protocol_error"]
+    assert kept == (every if private else ["finish"])
+    assert found == ["CF207"]

@@ -131,23 +131,22 @@ class ModuleCode:
                 pending += [base for name in bases for base in self.top_classes.get(name, ())]
         return found
 
-    def reached_by_name(
-        self, readers: Iterable[Function], functions: Iterable[Function]
-    ) -> set[Function]:
-        """The functions of `functions` whose name one of `readers` spells (as a name or an
-        attribute: `helper` of `await helper()`, `_cleanup` of `self._cleanup()`), or one of
-        the functions so found, in turn."""
-        by_name: dict[str, list[Function]] = {}
-        for function in functions:
-            by_name.setdefault(function.name, []).append(function)
-        reached: set[Function] = set()
-        pending = list(readers)
-        while pending and by_name:
-            for name in _spelled(pending.pop()):
-                found = by_name.pop(name, [])
-                reached.update(found)
-                pending += found
-        return reached
+
+def reached_by_name(readers: Iterable[Function], functions: Iterable[Function]) -> set[Function]:
+    """The functions of `functions` whose name one of `readers` spells (as a name or an
+    attribute: `helper` of `await helper()`, `_cleanup` of `self._cleanup()`), or one of the
+    functions so found, in turn."""
+    by_name: dict[str, list[Function]] = {}
+    for function in functions:
+        by_name.setdefault(function.name, []).append(function)
+    reached: set[Function] = set()
+    pending = list(readers)
+    while pending and by_name:
+        for name in _spelled(pending.pop()):
+            found = by_name.pop(name, [])
+            reached.update(found)
+            pending += found
+    return reached
 
 
 def _spelled(function: Function) -> set[str]:
