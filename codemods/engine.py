@@ -28,7 +28,13 @@ from codemods.analysis import siblings
 from codemods.model import FileOutcome, Finding, RuleOptions, Settings, digest
 from codemods.positions import StatementPositions
 from codemods.prefilter.focus import still_stubbed, stubbable, stubbed, unstubbed
-from codemods.prefilter.statements import Function, ModuleCode, module_code, reached_by_name
+from codemods.prefilter.statements import (
+    Function,
+    ModuleCode,
+    coroutine_code,
+    module_code,
+    reached_by_name,
+)
 from codemods.registry import rule_by_code
 from codemods.rule import Rule
 from codemods.suppression import FileExemptions
@@ -399,12 +405,7 @@ def _process_source(
         return FileOutcome(path, error=str(error))
     stubs: list[Function] = []
     if isinstance(tree, ast.Module) and prefilter:
-        code = module_code(tree)
-        rules = [
-            rule for rule in rules if code.may_apply(partial(rule.is_candidate, options=options))
-        ]
-        if focus and rules:
-            stubs = stubbable(source, _unneeded(code, rules, options))
+        rules, stubs = _candidates(source, tree, rules, options, focus)
     focused = stubbed(source, stubs) if stubs else source
     if not rules:
         return FileOutcome(path)
@@ -427,6 +428,22 @@ def _process_source(
         return _process_module(module, _Module(source, focused, stubs), path, rules, settings)
     except RecursionError:
         return FileOutcome(path, parsed=True, error="too deeply nested to analyse")
+
+
+def _candidates(
+    source: bytes, tree: ast.Module, rules: list[type[Rule]], options: RuleOptions, focus: bool
+) -> tuple[list[type[Rule]], list[Function]]:
+    """The rules whose candidate check accepts some part of the module, and (with `focus`)
+    the functions that none of them needs to see."""
+    whole = coroutine_code(tree)  # (false of the whole module: false of each part)
+    rules = [rule for rule in rules if rule.is_candidate(whole, options)]
+    if not rules:
+        return [], []
+    code = module_code(tree)
+    rules = [rule for rule in rules if code.may_apply(partial(rule.is_candidate, options=options))]
+    if not (focus and rules):
+        return rules, []
+    return rules, stubbable(source, _unneeded(code, rules, options))
 
 
 @functools.lru_cache(maxsize=4)

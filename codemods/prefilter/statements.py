@@ -161,6 +161,14 @@ def _spelled(function: Function) -> set[str]:
     return spelled
 
 
+def coroutine_code(tree: ast.Module) -> CoroutineCode:
+    """The coroutine code of the whole module in one part: what the parts of `module_code`
+    hold, together. Each candidate check asks whether some `try`, block, call or binding of
+    the code has a shape, so one that is false of the whole module is false of each part:
+    most modules stop there, spared the walk that sets each function apart."""
+    return _coroutine_code(tree.body, {}, set())
+
+
 def module_code(tree: ast.Module) -> ModuleCode:
     """The coroutine code of a module's parts, in one walk."""
     # One for all parts: imports serve the whole module.
