@@ -594,7 +594,10 @@ def may_skip_cleanup(code: CoroutineCode, cleanup_names: frozenset[str]) -> bool
     """Whether some coroutine block cleans up, as a statement, what an earlier statement of
     the block acquired, with a cancellation point in between (CF203's shape)."""
     for block in code.blocks:
-        cleaned = [_may_clean(statement, cleanup_names) for statement in block]
+        # The acquisition, a cancellation point and the cleanup are three statements: the
+        # cleanup is the third at the earliest.
+        cleaned: list[set[str]] = [set(), set()]
+        cleaned += [_may_clean(statement, cleanup_names) for statement in block[2:]]
         if not any(cleaned):
             continue  # (what the block acquires matters only to a cleanup after it)
         acquired_at: dict[str, int] = {}
