@@ -401,3 +401,33 @@ def test_every_use_of_a_coroutine_that_may_only_run_shielded_is_kept(private: bo
     every = ["__init__", "_finish", "on_idle_timeout", "on_protocol_error"]
     assert kept == (every if private else ["finish"])
     assert found == ["CF207"]
+
+
+def test_the_binding_of_a_task_that_ends_normally_is_kept_from_311() -> None:
+    """CF301 reports `await self._worker` after a cancel without a fix when the task runs a
+    coroutine of the module that swallows its cancellation (`_work`): which coroutine is read
+    where `start` binds the task, which the focused module keeps at any target version."""
+    source = textwrap.dedent(
+        """\
+        import asyncio
+
+
+        class Service:
+            def start(self) -> None:
+                self._worker = asyncio.create_task(self._work())
+
+            async def _work(self) -> None:
+                try:
+                    await asyncio.sleep(10)
+                except asyncio.CancelledError:
+                    pass
+
+            async def stop(self) -> None:
+                self._worker.cancel()
+                await self._worker
+        """
+    ).encode()
+    settings = Settings(Mode.CHECK, ("CF301",), RuleOptions(target_version=(3, 12)))
+    focused = process_source(source, "m.py", settings)
+    assert [finding.fix for finding in focused.findings] == [None]  # report only
+    assert focused == process_source(source, "m.py", settings, focus=False)
