@@ -28,7 +28,13 @@ from codemods.analysis import siblings
 from codemods.model import FileOutcome, Finding, RuleOptions, Settings, digest
 from codemods.positions import StatementPositions
 from codemods.prefilter.focus import still_stubbed, stubbable, stubbed, unstubbed
-from codemods.prefilter.statements import Function, ModuleCode, module_code
+from codemods.prefilter.statements import (
+    Function,
+    ModuleCode,
+    coroutine_code,
+    module_code,
+    reached_by_name,
+)
 from codemods.registry import rule_by_code
 from codemods.rule import Rule
 from codemods.suppression import FileExemptions
@@ -399,12 +405,7 @@ def _process_source(
         return FileOutcome(path, error=str(error))
     stubs: list[Function] = []
     if isinstance(tree, ast.Module) and prefilter:
-        code = module_code(tree)
-        rules = [
-            rule for rule in rules if code.may_apply(partial(rule.is_candidate, options=options))
-        ]
-        if focus and rules:
-            stubs = stubbable(source, _unneeded(code, rules, options))
+        rules, stubs = _candidates(source, tree, rules, options, focus)
     focused = stubbed(source, stubs) if stubs else source
     if not rules:
         return FileOutcome(path)
@@ -429,6 +430,22 @@ def _process_source(
         return FileOutcome(path, parsed=True, error="too deeply nested to analyse")
 
 
+def _candidates(
+    source: bytes, tree: ast.Module, rules: list[type[Rule]], options: RuleOptions, focus: bool
+) -> tuple[list[type[Rule]], list[Function]]:
+    """The rules whose candidate check accepts some part of the module, and (with `focus`)
+    the functions that none of them needs to see."""
+    whole = coroutine_code(tree)  # (false of the whole module: false of each part)
+    rules = [rule for rule in rules if rule.is_candidate(whole, options)]
+    if not rules:
+        return [], []
+    code = module_code(tree)
+    rules = [rule for rule in rules if code.may_apply(partial(rule.is_candidate, options=options))]
+    if not (focus and rules):
+        return rules, []
+    return rules, stubbable(source, _unneeded(code, rules, options))
+
+
 @functools.lru_cache(maxsize=4)
 def _rules(codes: tuple[str, ...]) -> tuple[type[Rule], ...]:
     return tuple(rule_by_code(code) for code in codes)
@@ -436,28 +453,44 @@ def _rules(codes: tuple[str, ...]) -> tuple[type[Rule], ...]:
 
 def _unneeded(code: ModuleCode, rules: list[type[Rule]], options: RuleOptions) -> list[Function]:
     """The functions of the module that no rule needs to see: none of their candidate checks
-    accepts them, and none reads them for context."""
-    needed = set().union(*(_needed_by(rule, code, options) for rule in rules))
+    accepts them, and none reads them for context. Context that a rule reads only through
+    its name is needed where the needed code spells that name, in turn."""
+    needed: set[Function] = set()
+    named: set[Function] = set()
+    for rule in rules:
+        analysed, by_name = _needed_by(rule, code, options)
+        needed |= analysed
+        named |= by_name
+    needed |= reached_by_name(needed, named - needed)
     return [function for function, _ in code.units if function not in needed]
 
 
-def _needed_by(rule: type[Rule], code: ModuleCode, options: RuleOptions) -> set[Function]:
-    """The functions `rule` analyses: its candidates, and those it reads for context (where
-    it reads them: in a candidate's classes, or anywhere in the module)."""
+def _needed_by(
+    rule: type[Rule], code: ModuleCode, options: RuleOptions
+) -> tuple[set[Function], set[Function]]:
+    """The functions `rule` analyses: its candidates with the context it reads (where it
+    reads it: in a candidate's classes, or anywhere in the module); and the context it reads
+    only where the code analysed spells its name (see `Rule.reads_context_by_name`)."""
     candidates = {function for function, part in code.units if rule.is_candidate(part, options)}
+    if any(
+        rule.reads_every_function(function, function not in code.owners) for function in candidates
+    ):
+        return {function for function, _ in code.units}, set()
     context = {
         function
         for function, part in code.units
         if function not in candidates and rule.is_context(part, options)
     }
-    if context and rule.reads_context_in_class and not rule.is_candidate(code.rest, options):
+    if not context or rule.is_candidate(code.rest, options):
+        return candidates | context, set()  # (what module code reads is not placed: all of it)
+    if rule.reads_context_in_class:
         classes = set().union(*map(code.classes_read_from, candidates))
         context = {
             function
             for function in context
             if not code.owners.get(function) or classes & set(code.owners[function])
         }
-    return candidates | context
+    return (candidates, context) if rule.reads_context_by_name else (candidates | context, set())
 
 
 def _parse(

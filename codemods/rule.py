@@ -33,7 +33,7 @@ from codemods.analysis.statement_scopes import statement_scopes
 from codemods.imports import ImportEdits
 from codemods.model import Finding, FixSafety, RuleOptions, Severity
 from codemods.positions import StatementPositions
-from codemods.prefilter.statements import CoroutineCode
+from codemods.prefilter.statements import CoroutineCode, Function
 from codemods.suppression import suppresses
 
 T = TypeVar("T")
@@ -156,6 +156,20 @@ class Rule(VisitorBasedCodemodCommand):
     its base classes in the module (`ModuleCode.classes_read_from`): the methods of other
     classes need not be analysed. Functions at the module's top level are read wherever the
     candidate is (a coroutine function whose awaits cannot suspend, a task's canceller)."""
+
+    reads_context_by_name: ClassVar[bool] = False
+    """Whether the rule reads a function `is_context` accepts only where the code it reads
+    spells the function's name: an await or a call of it (`await helper()`,
+    `self._cleanup()`) in a candidate, or in a function so read
+    (`codemods.prefilter.statements.reached_by_name`). The functions no such name leads to
+    need not be analysed."""
+
+    @classmethod
+    def reads_every_function(cls, candidate: Function, top_level: bool) -> bool:
+        """Whether the rule, judging the candidate function `candidate` (defined at the
+        module's top level, else in a class), may read any function of the module (every use
+        of the candidate's name): all of them are then analysed along with the candidates."""
+        return False
 
     @staticmethod
     def add_args(arg_parser: argparse.ArgumentParser) -> None:

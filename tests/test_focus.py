@@ -231,6 +231,9 @@ CLASSES = textwrap.dedent(
 
     class Base:
         def _connect(self) -> None:
+            self._open()
+
+        def _open(self) -> None:
             self.client = object()
 
 
@@ -248,7 +251,7 @@ CLASSES = textwrap.dedent(
 
 
     class Other:
-        def __init__(self) -> None:
+        def _open(self) -> None:
             self.state = None
     """
 ).encode()
@@ -256,13 +259,16 @@ CLASSES = textwrap.dedent(
 
 def test_context_read_in_a_class_is_kept_in_the_candidates_classes_only() -> None:
     """CF205 reads the methods of a candidate's class and of its bases in the module (what
-    `_connect` set up): those stay, and a method of another class becomes a stub."""
+    `_connect` set up, through `_open`): those stay, and a method of another class becomes
+    a stub, though a method kept spells its name (`self._open()`)."""
     rule = rule_by_code("CF205")
     assert rule.reads_context_in_class
     code = module_code(ast.parse(CLASSES))
     unneeded = engine._unneeded(code, [rule], RuleOptions())
-    assert [function.name for function in unneeded] == ["__init__"]
-    assert [cls.name for cls in code.owners[unneeded[0]]] == ["Other"]
+    assert [(function.name, code.owners[function][0].name) for function in unneeded] == [
+        ("__init__", "Device"),
+        ("_open", "Other"),
+    ]
     settings = Settings(Mode.CHECK, ("CF205",), RuleOptions())
     focused = process_source(CLASSES, "m.py", settings)
     assert [finding.code for finding in focused.findings] == ["CF205"]
@@ -296,4 +302,132 @@ def test_a_top_level_context_function_stays_for_a_candidate_in_a_class() -> None
     settings = Settings(Mode.CHECK, ("CF202",), RuleOptions())
     focused = process_source(source, "m.py", settings)
     assert focused.findings == ()
+    assert focused == process_source(source, "m.py", settings, focus=False)
+
+
+def test_context_read_by_name_is_kept_where_the_code_kept_spells_its_name() -> None:
+    """CF205 reads a method of the candidate's class only where `self.<name>()` leads to it:
+    `update` calls `_connect`, which calls `_open` (both stay), and no code spells the name
+    of `Device.__init__`, which binds attributes too (a stub)."""
+    rule = rule_by_code("CF205")
+    assert rule.reads_context_by_name
+    code = module_code(ast.parse(CLASSES))
+    unneeded = engine._unneeded(code, [rule], RuleOptions())
+    kept = [function.name for function, _ in code.units if function not in unneeded]
+    assert kept == ["_connect", "_open", "update"]
+
+
+NEVER_SUSPENDS = textwrap.dedent(
+    """    import asyncio
+    import contextlib
+
+
+    async def _write(entries, name):
+        entries.pop(name)
+
+
+    async def _forget(entries, name):
+        await _write(entries, name)
+
+
+    async def _count(entries):
+        return len(entries)
+
+
+    async def drop(entries, name):
+        with contextlib.suppress(asyncio.CancelledError, KeyError):
+            await _forget(entries, name)
+        return len(entries)
+    """
+).encode()
+
+
+@pytest.mark.parametrize("write_suspends", [False, True])
+def test_a_coroutine_awaited_through_another_is_kept_and_one_no_code_names_is_not(
+    write_suspends: bool,
+) -> None:
+    """CF103 reads whether `await _forget(...)` suspends in `_forget`, and so in `_write`:
+    both stay, and the finding is the whole module's whether `_write` suspends (a finding)
+    or not (none). `_count`, which may never suspend either, is awaited nowhere: a stub."""
+    source = NEVER_SUSPENDS
+    if write_suspends:
+        source = source.replace(b"entries.pop(name)", b"await asyncio.sleep(0)")
+    code = module_code(ast.parse(source))
+    unneeded = engine._unneeded(code, [rule_by_code("CF103")], RuleOptions())
+    assert [function.name for function in unneeded] == ["_count"]
+    settings = Settings(Mode.CHECK, ("CF103",), RuleOptions())
+    focused = process_source(source, "m.py", settings)
+    assert [finding.code for finding in focused.findings] == (["CF103"] if write_suspends else [])
+    assert focused == process_source(source, "m.py", settings, focus=False)
+
+
+def _kept_and_found(source: bytes, code_: str) -> tuple[list[str], list[str]]:
+    """The functions the focus keeps for the rule `code_`, and its findings, which are the
+    whole module's."""
+    code = module_code(ast.parse(source))
+    unneeded = engine._unneeded(code, [rule_by_code(code_)], RuleOptions())
+    settings = Settings(Mode.CHECK, (code_,), RuleOptions())
+    focused = process_source(source, "m.py", settings)
+    assert focused == process_source(source, "m.py", settings, focus=False)
+    kept = [function.name for function, _ in code.units if function not in unneeded]
+    return kept, [finding.code for finding in focused.findings]
+
+
+@pytest.mark.parametrize("private", [False, True])
+def test_every_use_of_a_coroutine_that_may_be_a_programs_main_is_kept(private: bool) -> None:
+    """CF203 reads every use of a module-level coroutine's name when it may be a program's
+    main (a private name or `main`): `start_mirror`, which makes `_mirror` a task, stays and
+    keeps the finding. `mirror`, a public name, is no main whatever its uses: the function
+    that uses it becomes a stub."""
+    source = (FIXTURES / "CF203-program-main" / "main_started_as_task_too.py").read_bytes()
+    if private:
+        source = source.replace(b" mirror(", b" _mirror(").replace(b"(mirror(", b"(_mirror(")
+    kept, found = _kept_and_found(source, "CF203")
+    assert kept == (["_mirror", "start_mirror"] if private else ["mirror"])
+    assert found == ["CF203"]
+
+
+@pytest.mark.parametrize("private", [False, True])
+def test_every_use_of_a_coroutine_that_may_only_run_shielded_is_kept(private: bool) -> None:
+    """CF207 reads every use of a private coroutine's name (all shielded: no finding): the
+    unshielded `await self._finish()` of `on_protocol_error` stays and keeps the finding. A
+    public `finish` is read in no other function: they become stubs."""
+    source = (
+        FIXTURES / "CF207-release-after-awaits" / "private_close_also_awaited_unshielded.py"
+    ).read_bytes()
+    if not private:
+        source = source.replace(b"_finish(", b"finish(")
+    kept, found = _kept_and_found(source, "CF207")
+    every = ["__init__", "_finish", "on_idle_timeout", "on_protocol_error"]
+    assert kept == (every if private else ["finish"])
+    assert found == ["CF207"]
+
+
+def test_the_binding_of_a_task_that_ends_normally_is_kept_from_311() -> None:
+    """CF301 reports `await self._worker` after a cancel without a fix when the task runs a
+    coroutine of the module that swallows its cancellation (`_work`): which coroutine is read
+    where `start` binds the task, which the focused module keeps at any target version."""
+    source = textwrap.dedent(
+        """\
+        import asyncio
+
+
+        class Service:
+            def start(self) -> None:
+                self._worker = asyncio.create_task(self._work())
+
+            async def _work(self) -> None:
+                try:
+                    await asyncio.sleep(10)
+                except asyncio.CancelledError:
+                    pass
+
+            async def stop(self) -> None:
+                self._worker.cancel()
+                await self._worker
+        """
+    ).encode()
+    settings = Settings(Mode.CHECK, ("CF301",), RuleOptions(target_version=(3, 12)))
+    focused = process_source(source, "m.py", settings)
+    assert [finding.fix for finding in focused.findings] == [None]  # report only
     assert focused == process_source(source, "m.py", settings, focus=False)

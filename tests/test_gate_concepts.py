@@ -34,8 +34,10 @@ from codemods.analysis.names import ExceptionNames, module_names
 from codemods.analysis.scope import assigned_targets, dotted_name, has_cancellation_point, walk
 from codemods.analysis.swallowing import yields_in
 from codemods.analysis.vocabulary import DEFAULT_CLEANUP_NAMES
+from codemods.model import RuleOptions
 from codemods.prefilter import statements
 from codemods.prefilter.statements import _future_bindings
+from codemods.registry import all_rules
 from codemods.rules.await_cancelled_task import _binds_future
 from codemods.rules.broad_except_swallows_cancel import may_catch_everything
 from codemods.rules.cancelled_error_not_reraised import may_catch_cancellation
@@ -378,3 +380,21 @@ def test_a_handler_that_may_not_swallow_always_reraises(case: Path) -> None:
                 exits = handler_exits(node, names, as_cancellation=True)
                 assert exits.always_reraises, ast.unparse(other)
                 assert not yields_in(node), ast.unparse(other)
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_a_check_true_of_a_part_is_true_of_the_whole_module(case: Path) -> None:
+    """The engine asks each candidate check about the whole module's coroutine code first,
+    and sets the functions apart only for the rules it accepts there: a check true of a part
+    (a function, the module code around them) must be true of the whole."""
+    try:
+        tree = ast.parse(case.read_bytes())
+    except SyntaxError:
+        pytest.skip("syntax newer than this Python: the engine asks no candidate check")
+    whole, code = statements.coroutine_code(tree), statements.module_code(tree)
+    parts = [code.rest, *(part for _, part in code.units)]
+    for target in ((3, 7), (3, 9), (3, 12)):
+        options = RuleOptions(target_version=target)
+        for rule in all_rules():
+            if any(rule.is_candidate(part, options) for part in parts):
+                assert rule.is_candidate(whole, options), (rule.code, target)

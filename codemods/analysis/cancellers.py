@@ -10,6 +10,7 @@ the error the handler logs.
 
 from __future__ import annotations
 
+import ast
 import functools
 from collections.abc import Iterator, Sequence
 from typing import cast
@@ -22,7 +23,7 @@ from codemods.analysis.cleanup import call_of, called_name, words
 from codemods.analysis.names import imported_roots, module_names
 from codemods.analysis.scope import dotted_name, method_receiver, walk, walk_same_frame
 from codemods.analysis.suspension import suspensions
-from codemods.prefilter.statements import CoroutineCode, last_name
+from codemods.prefilter.statements import CoroutineCode, Function, last_name
 
 
 def tasks_running(scope: cst.CSTNode, coroutine: cst.FunctionDef) -> set[str]:
@@ -280,4 +281,16 @@ def may_start_or_cancel_tasks(code: CoroutineCode) -> bool:
     something (`self._poll.cancel()`): where `cleaned_up_by_canceller` looks."""
     return bool(code.future_names) or any(
         last_name(call.func) == "cancel" for call in code.discarded_calls
+    )
+
+
+def may_run_only_as_program(function: Function) -> bool:
+    """Whether the module-level function `function` may be a program's main (see
+    `runs_only_as_program`): an undecorated coroutine function with a private name or a
+    program's entry name. Whether it is one is read in the whole module."""
+    name = function.name
+    return (
+        isinstance(function, ast.AsyncFunctionDef)
+        and not function.decorator_list
+        and (name.startswith("_") or name in _MAIN_NAMES)
     )

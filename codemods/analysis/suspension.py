@@ -654,3 +654,16 @@ def _awaits_only_plain_calls(coroutine: ast.AsyncFunctionDef) -> bool:
         if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
             pending.extend(ast.iter_child_nodes(node))
     return True
+
+
+def may_only_run_shielded(function: Function) -> bool:
+    """Whether `function` may be a coroutine function that only runs shielded (see
+    `Suspensions.only_runs_shielded`): undecorated, with a private name. Whether it is one is
+    read in every use of its name in the module."""
+    name = function.name
+    return (
+        isinstance(function, ast.AsyncFunctionDef)
+        and not function.decorator_list
+        and name.startswith("_")
+        and not name.startswith("__")
+    )

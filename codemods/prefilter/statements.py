@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 import functools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -132,6 +132,43 @@ class ModuleCode:
         return found
 
 
+def reached_by_name(readers: Iterable[Function], functions: Iterable[Function]) -> set[Function]:
+    """The functions of `functions` whose name one of `readers` spells (as a name or an
+    attribute: `helper` of `await helper()`, `_cleanup` of `self._cleanup()`), or one of the
+    functions so found, in turn."""
+    by_name: dict[str, list[Function]] = {}
+    for function in functions:
+        by_name.setdefault(function.name, []).append(function)
+    reached: set[Function] = set()
+    pending = list(readers)
+    while pending and by_name:
+        for name in _spelled(pending.pop()):
+            found = by_name.pop(name, [])
+            reached.update(found)
+            pending += found
+    return reached
+
+
+def _spelled(function: Function) -> set[str]:
+    """The names and attribute names that the code of `function` spells."""
+    spelled: set[str] = set()
+    for node in ast.walk(function):
+        kind = type(node)  # (by type: every node of the function)
+        if kind is ast.Name:
+            spelled.add(cast(ast.Name, node).id)
+        elif kind is ast.Attribute:
+            spelled.add(cast(ast.Attribute, node).attr)
+    return spelled
+
+
+def coroutine_code(tree: ast.Module) -> CoroutineCode:
+    """The coroutine code of the whole module in one part: what the parts of `module_code`
+    hold, together. Each candidate check asks whether some `try`, block, call or binding of
+    the code has a shape, so one that is false of the whole module is false of each part:
+    most modules stop there, spared the walk that sets each function apart."""
+    return _coroutine_code(tree.body, {}, set())
+
+
 def module_code(tree: ast.Module) -> ModuleCode:
     """The coroutine code of a module's parts, in one walk."""
     # One for all parts: imports serve the whole module.
@@ -194,10 +231,16 @@ def _coroutine_code(
         if not fields:
             continue  # a simple statement (or a parameter): nothing below it to read
         if in_coroutine:
-            _gather_coroutine_statement(node, fields, code)
-        stack.extend(
-            [(child, in_coroutine, in_function) for child in _statement_parts(node, fields)]
-        )
+            _gather_coroutine_statement(node, code)
+        if kind is ast.AsyncFunctionDef or kind is ast.FunctionDef:
+            parameters = _parameters(cast(Function, node))
+            stack += [(parameter, in_coroutine, True) for parameter in parameters]
+        for field in fields:
+            block = getattr(node, field)
+            if block:
+                if in_coroutine and field not in _CLAUSE_FIELDS:
+                    code.blocks.append(block)
+                stack += [(child, in_coroutine, in_function) for child in block]
     return code
 
 
@@ -210,10 +253,8 @@ def _gather_import(node: ast.Import | ast.ImportFrom, code: CoroutineCode) -> No
         code.modules.update(alias.asname or alias.name.split(".")[0] for alias in node.names)
 
 
-def _gather_coroutine_statement(
-    node: ast.AST, fields: tuple[str, ...], code: CoroutineCode
-) -> None:
-    """What a compound statement (or clause) of a coroutine's frame adds to `code`."""
+def _gather_coroutine_statement(node: ast.AST, code: CoroutineCode) -> None:
+    """What a `try` or a `with` of a coroutine's frame adds to `code`."""
     if isinstance(node, ast.Try | ast.TryStar):
         if can_be_cancelled(node):
             code.tries.append(node)
@@ -221,32 +262,22 @@ def _gather_coroutine_statement(
             code.finally_tries.append(node)
     elif isinstance(node, ast.With):
         code.withs.append(node)
-    for field in fields:
-        block = getattr(node, field)
-        if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
-            code.blocks.append(block)
 
 
-def _statement_parts(node: ast.AST, fields: tuple[str, ...]) -> list[ast.AST]:
-    """The statements, clauses and parameters directly in `node` (whose block fields are
-    `fields`), not its expressions."""
-    parts: list[ast.AST] = []
-    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-        arguments = node.args
-        parts += [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
-        parts += [arg for arg in (arguments.vararg, arguments.kwarg) if arg is not None]
-    for field in fields:
-        block = getattr(node, field)
-        if isinstance(block, list):
-            parts += block
-    return parts
+def _parameters(function: Function) -> list[ast.arg]:
+    arguments = function.args
+    parameters = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+    return parameters + [arg for arg in (arguments.vararg, arguments.kwarg) if arg is not None]
 
 
 _BLOCK_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}
 
+_CLAUSE_FIELDS = frozenset({"handlers", "cases"})
+"""The block fields that hold clauses (`except`, `case`), not statements."""
+
 
 def _block_fields(node_type: type[ast.AST]) -> tuple[str, ...]:
-    """The fields of `node_type` that may hold statements or clauses."""
+    """The fields of `node_type` that may hold statements or clauses (each a list)."""
     fields = _BLOCK_FIELDS.get(node_type)
     if fields is None:
         fields = _BLOCK_FIELDS[node_type] = tuple(

@@ -246,8 +246,12 @@ class AwaitCancelledTask(Rule):
     def is_context(cls, code: CoroutineCode, options: RuleOptions) -> bool:
         # Below 3.11 the fix is safe for a task known from where it is bound (`_known_future`).
         # A coroutine with an `except` clause may be a task that swallows its cancellation,
-        # whose normal end a plain wait relies on (`coroutine_ending_normally`).
-        return (options.target_version < (3, 11) and bool(code.future_names)) or any(
+        # whose normal end a plain wait relies on (`coroutine_ending_normally`); which
+        # coroutine a task runs is read where it is bound (`self._worker =
+        # create_task(self._work())`), at any target version.
+        if options.target_version < (3, 11) and code.future_names:
+            return True
+        return any(map(_may_bind_a_run, code.bindings)) or any(
             isinstance(node, ast.ExceptHandler)
             for coroutine in code.coroutines
             for node in ast.walk(coroutine)
@@ -1276,3 +1280,15 @@ def _may_wait_on_task(awaited: ast.expr) -> bool:
     if isinstance(awaited, ast.Subscript):
         awaited = awaited.value
     return dotted(awaited) is not None
+
+
+def _may_bind_a_run(node: ast.arg | ast.Assign | ast.AnnAssign) -> bool:
+    """An assignment of a call handed a call (`t = create_task(work())`): the binding of a
+    task running a coroutine, as `coroutines_run_by` reads it."""
+    if not isinstance(node, ast.Assign) or not isinstance(node.value, ast.Call):
+        return False
+    arguments = [*node.value.args, *(keyword.value for keyword in node.value.keywords)]
+    return any(
+        isinstance(argument.value if isinstance(argument, ast.Starred) else argument, ast.Call)
+        for argument in arguments
+    )

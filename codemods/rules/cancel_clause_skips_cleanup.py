@@ -79,6 +79,7 @@ class CancelClauseSkipsCleanup(HandlerRule):
     message = "the `CancelledError` clause re-raises without the cleanup the handler after it runs"
     fix_kinds = (FixSafety.SAFE, FixSafety.UNSAFE)
     required_bytes = (b"async", b"except", b"ancelled")
+    reads_context_by_name = True
 
     @classmethod
     def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:

@@ -103,6 +103,7 @@ class CleanupNotInFinally(HandlerRule):
     message = "cleanup runs on success and on errors but not on cancellation; move it to `finally`"
     fix_kinds = (FixSafety.SAFE, FixSafety.UNSAFE)
     required_bytes = (b"async", b"except")
+    reads_context_by_name = True
 
     @classmethod
     def may_apply(cls, source: bytes, options: RuleOptions) -> bool:

@@ -136,6 +136,7 @@ class CleanupOnlyOnSomeErrors(HandlerRule):
     fix_kinds = (FixSafety.SAFE, FixSafety.UNSAFE)
     required_bytes = (b"async", b"except", b"raise")
     reads_context_in_class = True
+    reads_context_by_name = True
 
     @classmethod
     def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:

@@ -15,7 +15,7 @@ from codemods.analysis.blocks import (
     try_finally,
 )
 from codemods.analysis.blocks import statements as suite_statements
-from codemods.analysis.cancellers import cancelled_only_at_exit
+from codemods.analysis.cancellers import cancelled_only_at_exit, may_run_only_as_program
 from codemods.analysis.cleanup import (
     call_of,
     cleaned_resources,
@@ -38,7 +38,13 @@ from codemods.analysis.sessions import borrowed_session_clients, releases_nothin
 from codemods.model import FixSafety, RuleOptions
 from codemods.prefilter import statements
 from codemods.prefilter.source_text import cleanup_statement
-from codemods.prefilter.statements import CoroutineCode, calls_cleanup, full_name, without_await
+from codemods.prefilter.statements import (
+    CoroutineCode,
+    Function,
+    calls_cleanup,
+    full_name,
+    without_await,
+)
 from codemods.rule import Rule
 
 
@@ -172,11 +178,12 @@ class CleanupSkippedOnCancel(Rule):
         return may_skip_cleanup(code, options.cleanup_names)
 
     @classmethod
-    def is_context(cls, code: CoroutineCode, options: RuleOptions) -> bool:
-        """Every function: whether a coroutine is a program's main is read in all the uses
-        of its name (a use hidden in any of them, `return loop.create_task(main())`, makes
-        it no main)."""
-        return True
+    def reads_every_function(cls, candidate: Function, top_level: bool) -> bool:
+        """A module-level coroutine that may be a program's main: whether it is is read in
+        all the uses of its name (a use hidden in any function, `return
+        loop.create_task(main())`, makes it no main), and in the whole module for whether it
+        is a program (`sys.argv`, `import argparse`, in any function)."""
+        return top_level and may_run_only_as_program(candidate)
 
     def leave_IndentedBlock(
         self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
@@ -589,7 +596,10 @@ def may_skip_cleanup(code: CoroutineCode, cleanup_names: frozenset[str]) -> bool
     """Whether some coroutine block cleans up, as a statement, what an earlier statement of
     the block acquired, with a cancellation point in between (CF203's shape)."""
     for block in code.blocks:
-        cleaned = [_may_clean(statement, cleanup_names) for statement in block]
+        # The acquisition, a cancellation point and the cleanup are three statements: the
+        # cleanup is the third at the earliest.
+        cleaned: list[set[str]] = [set(), set()]
+        cleaned += [_may_clean(statement, cleanup_names) for statement in block[2:]]
         if not any(cleaned):
             continue  # (what the block acquires matters only to a cleanup after it)
         acquired_at: dict[str, int] = {}

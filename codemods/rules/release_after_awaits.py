@@ -13,7 +13,7 @@ from codemods.analysis.blocks import (
     referenced_names,
     try_finally,
 )
-from codemods.analysis.cancellers import cancelled_only_at_exit
+from codemods.analysis.cancellers import cancelled_only_at_exit, may_run_only_as_program
 from codemods.analysis.cleanup import (
     called_name,
     cleaned_resources,
@@ -24,12 +24,19 @@ from codemods.analysis.cleanup import (
 )
 from codemods.analysis.compensation import Effect, Judge
 from codemods.analysis.scope import method_receiver, walk_same_frame
-from codemods.analysis.suspension import Suspending, suspending, suspensions
+from codemods.analysis.suspension import (
+    Suspending,
+    may_never_suspend,
+    may_only_run_shielded,
+    suspending,
+    suspensions,
+)
 from codemods.model import FixSafety, RuleOptions
 from codemods.prefilter import statements
 from codemods.prefilter.source_text import cleanup_statement
 from codemods.prefilter.statements import (
     CoroutineCode,
+    Function,
     full_name,
     last_name,
     may_undo,
@@ -131,11 +138,21 @@ class ReleaseAfterAwaits(Rule):
     def is_candidate(cls, code: CoroutineCode, options: RuleOptions) -> bool:
         return may_release_at_the_end(code, options.cleanup_names)
 
+    reads_context_by_name = True
+
     @classmethod
     def is_context(cls, code: CoroutineCode, options: RuleOptions) -> bool:
-        """Every function: whether a coroutine only runs shielded is read in all the uses of
-        its name, and whether an await suspends in the function it calls."""
-        return True
+        """A coroutine that may never suspend: whether an await before the cleanup suspends
+        is read in it."""
+        return may_never_suspend(code.coroutines)
+
+    @classmethod
+    def reads_every_function(cls, candidate: Function, top_level: bool) -> bool:
+        """A coroutine that may only run shielded, or be a program's main: whether it is is
+        read in all the uses of its name (and for a main, in the whole module)."""
+        return may_only_run_shielded(candidate) or (
+            top_level and may_run_only_as_program(candidate)
+        )
 
     def leave_FunctionDef(
         self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef

@@ -71,6 +71,7 @@ class SuppressSwallowsCancel(Rule):
     message = "`suppress()` swallows `CancelledError` around an `await`; cancellation is lost"
     fix_kinds = ()
     required_bytes = (b"async", b"suppress")
+    reads_context_by_name = True
 
     @classmethod
     def may_apply(cls, source: bytes, options: RuleOptions) -> bool:
