@@ -114,7 +114,7 @@ def _fixing_pass(
             settled, settled_sites[rule.code] = settled + rule.findings, rule.fix_sites
             continue
         try:
-            fixed = parsed_fix(module, wrapper.module)
+            fixed = parsed_fix(module, wrapper.module, code)
         except cst.ParserSyntaxError as error:
             raise VerificationError(f"fixed code does not parse: {error.message}") from error
         code, wrapper = fixed.code, _fresh(fixed.module)

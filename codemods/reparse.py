@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import libcst as cst
+from libcst._nodes.internal import CodegenState
 
 
 @dataclass(frozen=True)
@@ -34,62 +35,114 @@ class ParsedFix:
     module: cst.Module
 
 
-def parsed_fix(fixed: cst.Module, before: cst.Module) -> ParsedFix:
+def parsed_fix(fixed: cst.Module, before: cst.Module, code: bytes) -> ParsedFix:
     """`fixed`'s code and its tree as LibCST parses it; `fixed` is what a fixing visit made
-    of `before`, a tree LibCST parsed. Raises `cst.ParserSyntaxError` where the code does
-    not parse."""
-    code = fixed.bytes
-    spliced = _spliced(fixed, before)
-    return ParsedFix(code, spliced if spliced is not None else cst.parse_module(code))
+    of `before`, a tree LibCST parsed from `code`. Raises `cst.ParserSyntaxError` where the
+    fixed code does not parse."""
+    splice = _Splice(before)
+    spliced = splice.module(fixed)
+    if spliced is None:
+        fixed_code = fixed.bytes
+        return ParsedFix(fixed_code, cst.parse_module(fixed_code))
+    recoded = splice.recoded(code)
+    return ParsedFix(recoded if recoded is not None else fixed.bytes, spliced)
 
 
-def _spliced(fixed: cst.Module, before: cst.Module) -> cst.Module | None:
-    """`before` with the statements `fixed` changed parsed again; None where only a parse
-    of the whole module will do."""
-    if not before.has_trailing_newline or not _same_but_body(fixed, before):
-        return None
-    body = _statements(fixed.body, before.body, before)
-    return None if body is None else before.with_changes(body=body)
+@dataclass
+class _Splice:
+    """The statements a fix changed in `before`, found level by level (the module's, then a
+    class's), each with the indentation of the blocks it stands in."""
 
+    before: cst.Module
+    changes: list[tuple[cst.BaseStatement, cst.BaseStatement, tuple[str, ...]]] = field(
+        default_factory=list
+    )
+    """Each changed statement of `before`, what the fix made of it, and its blocks' indents."""
 
-def _statements(
-    fixed: Sequence[cst.BaseStatement], before: Sequence[cst.BaseStatement], module: cst.Module
-) -> list[cst.BaseStatement] | None:
-    """`before`'s statements with those `fixed` changed parsed again (None where one does
-    not parse, or the fix added or removed one)."""
-    if len(fixed) != len(before):
-        return None
-    statements = []
-    for statement, original in zip(fixed, before, strict=True):
-        if statement is not original:
-            changed: cst.BaseStatement | None = _class_spliced(statement, original, module)
-            if changed is None:
-                changed = _reparsed(statement, original, module)
-            if changed is None:
-                return None
-            statement = changed
-        statements.append(statement)
-    return statements
+    def module(self, fixed: cst.Module) -> cst.Module | None:
+        """`before` with the statements `fixed` changed parsed again; None where only a
+        parse of the whole module will do."""
+        before = self.before
+        if not before.has_trailing_newline or not _same_but_body(fixed, before):
+            return None
+        body = self._statements(fixed.body, before.body, ())
+        return None if body is None else before.with_changes(body=body)
 
+    def _statements(
+        self,
+        fixed: Sequence[cst.BaseStatement],
+        before: Sequence[cst.BaseStatement],
+        indents: tuple[str, ...],
+    ) -> list[cst.BaseStatement] | None:
+        """`before`'s statements with those `fixed` changed parsed again (None where one
+        does not parse, or the fix added or removed one)."""
+        if len(fixed) != len(before):
+            return None
+        statements = []
+        for statement, original in zip(fixed, before, strict=True):
+            if statement is not original:
+                changed: cst.BaseStatement | None = self._class(statement, original, indents)
+                if changed is None:
+                    changed = _reparsed(statement, original, self.before)
+                    self.changes.append((original, statement, indents))
+                if changed is None:
+                    return None
+                statement = changed
+            statements.append(statement)
+        return statements
 
-def _class_spliced(
-    statement: cst.BaseStatement, original: cst.BaseStatement, module: cst.Module
-) -> cst.ClassDef | None:
-    """The class `original` with the methods (and other statements) the fix changed in it
-    parsed again, where only they changed."""
-    if not isinstance(statement, cst.ClassDef) or not isinstance(original, cst.ClassDef):
-        return None
-    block, original_block = statement.body, original.body
-    if not isinstance(block, cst.IndentedBlock) or not isinstance(
-        original_block, cst.IndentedBlock
-    ):
-        return None
-    if not _same_but_body(statement, original) or not _same_but_body(block, original_block):
-        return None
-    members = _statements(block.body, original_block.body, module)
-    if members is None:
-        return None
-    return original.with_changes(body=original_block.with_changes(body=members))
+    def _class(
+        self, statement: cst.BaseStatement, original: cst.BaseStatement, indents: tuple[str, ...]
+    ) -> cst.ClassDef | None:
+        """The class `original` with the methods (and other statements) the fix changed in
+        it parsed again, where only they changed."""
+        if not isinstance(statement, cst.ClassDef) or not isinstance(original, cst.ClassDef):
+            return None
+        block, original_block = statement.body, original.body
+        if not isinstance(block, cst.IndentedBlock) or not isinstance(
+            original_block, cst.IndentedBlock
+        ):
+            return None
+        if not _same_but_body(statement, original) or not _same_but_body(block, original_block):
+            return None
+        found = len(self.changes)
+        indent = self.before.default_indent if block.indent is None else block.indent
+        members = self._statements(block.body, original_block.body, (*indents, indent))
+        if members is None:
+            del self.changes[found:]
+            return None
+        return original.with_changes(body=original_block.with_changes(body=members))
+
+    def recoded(self, code: bytes) -> bytes | None:
+        """The fixed code: `code` (that of `before`) with the text of each changed statement
+        replaced by that of the fix's; None where a statement's text is not found exactly
+        once at a line's start (the fixed module's own code is then generated)."""
+        parts, done = [], 0
+        try:
+            for original, statement, indents in self.changes:
+                old = self._text(original, indents)
+                start = code.find(old, done)
+                if start < 0 or code.find(old, start + 1) >= 0 or code.find(old) < start:
+                    return None
+                if start and code[start - 1 : start] not in (b"\n", b"\r"):
+                    return None
+                parts += [code[done:start], self._text(statement, indents)]
+                done = start + len(old)
+        except UnicodeEncodeError:
+            return None
+        parts.append(code[done:])
+        return b"".join(parts)
+
+    def _text(self, statement: cst.BaseStatement, indents: tuple[str, ...]) -> bytes:
+        """`statement`'s code where it stands, in blocks indented by `indents`."""
+        before = self.before
+        state = CodegenState(
+            default_indent=before.default_indent,
+            default_newline=before.default_newline,
+            indent_tokens=list(indents),
+        )
+        statement._codegen(state)
+        return "".join(state.tokens).encode(before.encoding)
 
 
 def _reparsed(

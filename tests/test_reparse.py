@@ -11,7 +11,7 @@ import pytest
 from libcst.codemod import CodemodContext
 from libcst.metadata import MetadataWrapper
 
-from codemods import reparse
+from codemods import engine, reparse
 from codemods.engine import process_source
 from codemods.model import Mode, RuleOptions, Settings
 from codemods.registry import all_rules
@@ -26,24 +26,22 @@ CODES = tuple(rule.code for rule in all_rules())
 def test_a_fix_parsed_where_it_changed_is_the_whole_fixed_code_parsed(
     path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every fix of every rule over each fixture, safe and unsafe: each tree the fixing
-    passes splice equals LibCST's parse of the whole fixed code."""
-    spliced_trees: list[tuple[cst.Module, cst.Module]] = []
-    splice = reparse._spliced
+    """Every fix of every rule over each fixture, safe and unsafe: each tree and code the
+    fixing passes splice are LibCST's parse of the whole fixed code, and that code."""
+    results: list[tuple[reparse.ParsedFix, cst.Module]] = []
 
-    def recorded(fixed: cst.Module, before: cst.Module) -> cst.Module | None:
-        spliced = splice(fixed, before)
-        if spliced is not None:
-            spliced_trees.append((spliced, cst.parse_module(fixed.bytes)))
-        return spliced
+    def recorded(fixed: cst.Module, before: cst.Module, code: bytes) -> reparse.ParsedFix:
+        result = reparse.parsed_fix(fixed, before, code)
+        results.append((result, fixed))
+        return result
 
-    monkeypatch.setattr(reparse, "_spliced", recorded)
+    monkeypatch.setattr(engine, "parsed_fix", recorded)
     for options in (RuleOptions(), UNSAFE):
         outcome = process_source(path.read_bytes(), path.name, Settings(Mode.FIX, CODES, options))
         assert outcome.error is None, outcome.error
-    for spliced, parsed in spliced_trees:
-        assert spliced.deep_equals(parsed)
-        assert spliced.bytes == parsed.bytes
+    for result, fixed in results:
+        assert result.code == fixed.bytes
+        assert result.module.deep_equals(cst.parse_module(result.code))
 
 
 @pytest.mark.parametrize("path", CASES, ids=lambda path: f"{path.parent.name}/{path.name}")
@@ -107,9 +105,12 @@ def _fixed(module: cst.Module, replacement: str) -> cst.Module:
 def test_a_method_the_fix_changed_is_parsed_alone_and_the_rest_kept() -> None:
     module = cst.parse_module(MODULE)
     fixed = _fixed(module, "await asyncio.sleep(0)\n")
-    spliced = reparse._spliced(fixed, module)
+    splice = reparse._Splice(module)
+    spliced = splice.module(fixed)
     assert spliced is not None
     assert spliced.deep_equals(cst.parse_module(fixed.bytes))
+    assert splice.recoded(module.bytes) == fixed.bytes
+    assert len(splice.changes) == 1  # (the method, not its class)
     cls = spliced.body[1]
     assert isinstance(cls, cst.ClassDef) and isinstance(cls.body, cst.IndentedBlock)
     original = module.body[1]
@@ -122,9 +123,10 @@ def test_a_method_the_fix_changed_is_parsed_alone_and_the_rest_kept() -> None:
 def test_a_fix_that_adds_a_top_level_statement_is_parsed_whole() -> None:
     module = cst.parse_module(MODULE)
     fixed = module.with_changes(body=[*module.body, cst.parse_statement("tasks = set()\n")])
-    assert reparse._spliced(fixed, module) is None
-    parsed = reparse.parsed_fix(fixed, module)
+    assert reparse._Splice(module).module(fixed) is None
+    parsed = reparse.parsed_fix(fixed, module, module.bytes)
     assert parsed.module.deep_equals(cst.parse_module(fixed.bytes))
+    assert parsed.code == fixed.bytes
 
 
 def test_a_changed_method_that_does_not_parse_fails_the_whole_parse() -> None:
@@ -137,5 +139,5 @@ def test_a_changed_method_that_does_not_parse_fails_the_whole_parse() -> None:
     broken = cls.with_changes(body=cls.body.with_changes(body=members))
     with pytest.raises(cst.ParserSyntaxError):
         reparse.parsed_fix(
-            fixed.with_changes(body=[fixed.body[0], broken, *fixed.body[2:]]), module
+            fixed.with_changes(body=[fixed.body[0], broken, *fixed.body[2:]]), module, module.bytes
         )
