@@ -16,7 +16,7 @@ import os
 import re
 import tokenize
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from functools import partial
 
@@ -36,7 +36,8 @@ from codemods.prefilter.statements import (
     reached_by_name,
 )
 from codemods.registry import rule_by_code
-from codemods.rule import Rule
+from codemods.reparse import parsed_fix
+from codemods.rule import FixSite, Rule
 from codemods.suppression import FileExemptions
 from codemods.verification import compiles
 from codemods.whole_functions import held_whole, partly_fixed
@@ -51,29 +52,38 @@ def _fresh(module: cst.Module) -> MetadataWrapper:
     return MetadataWrapper(module, unsafe_skip_copy=True)
 
 
+FixSites = dict[str, list[FixSite]]
+"""The fix sites (`Rule.fix_sites`) each rule's look found in a module, by rule code."""
+
+
 def _run_rules(
     wrapper: MetadataWrapper, code: bytes, rules: list[type[Rule]], options: RuleOptions, path: str
-) -> list[Finding]:
+) -> tuple[list[Finding], FixSites]:
     """The findings of `rules`, which only look, in the module in `wrapper`, whose code is
-    `code`: they share the wrapper's metadata and the statements' positions."""
+    `code`: they share the wrapper's metadata and the statements' positions. With them,
+    where each rule's fixes would go (for a fixing visit of that module)."""
     positions = StatementPositions(wrapper, code)
     findings: list[Finding] = []
+    sites: FixSites = {}
     for rule_class in rules:
         rule = _rule(rule_class, options, path, (frozenset(), frozenset()))
         rule.look(wrapper, positions)
         findings += rule.findings
-    return findings
+        sites[rule.code] = rule.fix_sites
+    return findings, sites
 
 
 @dataclass(frozen=True)
 class _FixingPass:
     """What a fixing pass left: the fixed code, parsed afresh, and the findings of the last
-    `settled` rules, which looked at that very tree (they changed nothing after it)."""
+    `settled` rules, which looked at that very tree (they changed nothing after it), and
+    where their fixes would go."""
 
     code: bytes
     wrapper: MetadataWrapper
     settled: int
     findings: list[Finding]
+    sites: FixSites
 
 
 def _fixing_pass(
@@ -83,42 +93,58 @@ def _fixing_pass(
     options: RuleOptions,
     path: str,
     frozen: tuple[frozenset[bytes], frozenset[int]],
+    sites: FixSites,
 ) -> _FixingPass:
     """Run `rules` in order over the module in `wrapper` (code `code`), applying their fixes,
-    none on the `frozen` lines and line numbers. The code a rule's fix produced is parsed
-    again (it must parse) for the rules after it: those after the last fix look at the tree
-    of the fixed code as the pass that verifies it does, which may take their findings."""
+    none on the `frozen` lines and line numbers; `sites` are where the first rule's look at
+    that module found its fixes. The code a rule's fix produced must parse, and its tree
+    (`codemods.reparse`) serves the rules after it: those after the last fix look at the
+    tree of the fixed code as the pass that verifies it does, which may take their findings."""
     positions = StatementPositions(wrapper, code)
     new_rule = partial(_rule, options=options, path=path, frozen=frozen)
     settled: list[Finding] = []
-    count = 0
+    settled_sites: FixSites = {}
     for index, rule_class in enumerate(rules):
-        rule = new_rule(rule_class)
+        known = sites.get(rule_class.code)
         if index:
             # Only the first rule of a fixing pass is known to fix something; a look at the
             # module tells whether another would, and costs half its rebuilding visit.
-            rule.look(wrapper, positions)
-            if not rule.changed:
-                settled, count = settled + rule.findings, count + 1
+            looked = new_rule(rule_class)
+            looked.look(wrapper, positions)
+            if not looked.changed:
+                settled, settled_sites[looked.code] = settled + looked.findings, looked.fix_sites
                 continue
-            rule = new_rule(rule_class)
-        module = rule.run(wrapper, positions)
+            known = looked.fix_sites
+        rule, module = _fixing_visit(partial(new_rule, rule_class), wrapper, positions, known)
         if not rule.changed:
-            settled, count = settled + rule.findings, count + 1
+            settled, settled_sites[rule.code] = settled + rule.findings, rule.fix_sites
             continue
-        code = module.bytes
-        wrapper = _fresh(_parsed_fix(code))
+        try:
+            fixed = parsed_fix(module, wrapper.module, code)
+        except cst.ParserSyntaxError as error:
+            raise VerificationError(f"fixed code does not parse: {error.message}") from error
+        code, wrapper = fixed.code, _fresh(fixed.module)
         positions = StatementPositions(wrapper, code)
-        settled, count = [], 0
-    return _FixingPass(code, wrapper, count, settled)
+        settled, settled_sites = [], {}
+    return _FixingPass(code, wrapper, len(settled_sites), settled, settled_sites)
 
 
-def _parsed_fix(code: bytes) -> cst.Module:
-    """LibCST's tree of the code a fix produced, which must parse."""
-    try:
-        return cst.parse_module(code)
-    except cst.ParserSyntaxError as error:
-        raise VerificationError(f"fixed code does not parse: {error.message}") from error
+def _fixing_visit(
+    new_rule: Callable[[], Rule],
+    wrapper: MetadataWrapper,
+    positions: StatementPositions,
+    sites: list[FixSite] | None,
+) -> tuple[Rule, cst.Module]:
+    """A new rule after its fixing visit of the module in `wrapper`, which enters only the
+    fix `sites` where they are known, and the module it leaves. A visit so restricted that
+    changes nothing saw part of the module only: the whole is visited again, for the
+    findings (and whatever fix the sites missed)."""
+    rule = new_rule()
+    module = rule.run(wrapper, positions, sites)
+    if rule.changed or not sites:
+        return rule, module
+    rule = new_rule()
+    return rule, rule.run(wrapper, positions)
 
 
 def _rule(
@@ -234,7 +260,7 @@ pass finds nothing more to fix."""
 def _fix(
     wrapper: MetadataWrapper,
     source: bytes,
-    findings: list[Finding],
+    looked: tuple[list[Finding], FixSites],
     rules: list[type[Rule]],
     options: RuleOptions,
     path: str,
@@ -242,8 +268,8 @@ def _fix(
 ) -> tuple[bytes, list[Finding]]:
     """Apply fixes pass after pass until a pass finds nothing more to fix (so the result is
     idempotent), checking the code still parses and compiles after each. `wrapper` holds the
-    parsed `source`, with whatever metadata the detection pass, which found `findings`,
-    computed; some of them are to be fixed.
+    parsed `source`, with whatever metadata the detection pass, which found the findings of
+    `looked` (and where their fixes go, if known), computed; some of them are to be fixed.
 
     No fix applies on `frozen` lines: those of findings that `check` reports without a fix
     the run may apply. Another rule's fix may make them fixable in a later pass, but `check`
@@ -253,6 +279,7 @@ def _fix(
     """
     look = replace(options, apply_fixes=False)
     current = source
+    findings, sites = looked
     checked = findings
     held_numbers = _held_numbers(findings, options)
     for round_ in range(MAX_FIX_ROUNDS - 1):
@@ -260,7 +287,7 @@ def _fix(
         held = frozen if round_ else frozenset()
         fixing = _fixing(rules, findings, options, current, held)
         numbers = frozenset() if round_ else held_numbers  # (positions of the first pass)
-        fixed = _fixing_pass(wrapper, current, fixing, options, path, (held, numbers))
+        fixed = _fixing_pass(wrapper, current, fixing, options, path, (held, numbers), sites)
         if not compiles(fixed.code, path) and compiles(source, path):  # (the original: rarely)
             raise VerificationError("fixed code does not compile")
         current, wrapper = fixed.code, fixed.wrapper
@@ -268,8 +295,8 @@ def _fix(
         # transformer rebuilds every node it visits. The rules that looked at this tree last
         # in the fixing pass found what they would find again.
         looking = rules[: len(rules) - fixed.settled]
-        findings = _run_rules(wrapper, current, looking, look, path) + fixed.findings
-        findings = held_whole(findings, current)
+        findings, sites = _run_rules(wrapper, current, looking, look, path)
+        findings, sites = held_whole(findings + fixed.findings, current), sites | fixed.sites
         if not _to_fix(findings, options, current, frozen):
             reported_only = [f for f in checked if not options.allows(f.fix)]
             return current, _as_checked(findings, current, reported_only, source, frozen)
@@ -524,7 +551,7 @@ def _process_module(
     """Findings in `module`, `code.focused` parsed; fixes, where there are some to apply."""
     options = replace(settings.options, apply_fixes=False)
     wrapper = _fresh(module)
-    findings = _run_rules(wrapper, code.focused, rules, options, path)
+    findings, sites = _run_rules(wrapper, code.focused, rules, options, path)
     findings = held_whole(findings, code.focused)
     fixable = [finding for finding in findings if settings.options.allows(finding.fix)]
     if not settings.computes_fixes or not fixable:
@@ -532,7 +559,8 @@ def _process_module(
     source = code.source
     try:
         frozen = report_only_lines(code.focused, findings, settings.options)
-        fixed = _fixes(wrapper, code, findings, rules, settings.options, path, frozen)
+        looked = (findings, sites)
+        fixed = _fixes(wrapper, code, looked, rules, settings.options, path, frozen)
     except VerificationError as error:
         reason = f"fix rejected, file left unchanged: {error}"
         return FileOutcome(path, tuple(findings), error=reason, parsed=True)
@@ -556,36 +584,38 @@ def _process_module(
 def _fixes(
     wrapper: MetadataWrapper,
     code: _Module,
-    findings: list[Finding],
+    looked: tuple[list[Finding], FixSites],
     rules: list[type[Rule]],
     options: RuleOptions,
     path: str,
     frozen: frozenset[bytes],
 ) -> tuple[bytes, list[Finding]] | FileOutcome:
     """The fixed source and the findings left, as `_fix` gives them for the whole module;
-    `wrapper` holds `code.focused`, parsed, in which the rules found `findings`. The fixes
+    `wrapper` holds `code.focused`, parsed, in which the rules found the findings of `looked`
+    (with where their fixes go, in that tree). The fixes
     are computed on the focused module where that gives the whole module's (see
     `codemods.prefilter.focus`), else on one with fewer stubs (those that spell none of the
     names the fixes chose), at last on the whole module; the outcome that says why not
     when the whole module does not parse."""
     if code.focused != code.source:
-        fixed, remaining = _fix(wrapper, code.focused, findings, rules, options, path, frozen)
+        fixed, remaining = _fix(wrapper, code.focused, looked, rules, options, path, frozen)
         whole = unstubbed(fixed, code.source, code.stubs)
         if whole is not None and _parses(whole):
             if not compiles(whole, path) and compiles(code.source, path):
                 raise VerificationError("fixed code does not compile")
             return whole, remaining
         fewer = still_stubbed(fixed, code.source, code.stubs) if whole is None else None
+        looked = (looked[0], {})  # (the sites are nodes of the tree in `wrapper`)
         if fewer and len(fewer) < len(code.stubs):
             refocused = _Module(code.source, stubbed(code.source, fewer), fewer)
             module = _parse(refocused.focused, path, None)
             if not isinstance(module, FileOutcome):
-                return _fixes(_fresh(module), refocused, findings, rules, options, path, frozen)
+                return _fixes(_fresh(module), refocused, looked, rules, options, path, frozen)
         module = _parse(code.source, path, None)
         if isinstance(module, FileOutcome):
             return module
         wrapper = _fresh(module)
-    return _fix(wrapper, code.source, findings, rules, options, path, frozen)
+    return _fix(wrapper, code.source, looked, rules, options, path, frozen)
 
 
 def _parses(source: bytes) -> bool:

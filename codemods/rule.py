@@ -53,6 +53,12 @@ _NOT_DESCENDED = (
 )
 
 
+FixSite = tuple[cst.CSTNode, ...]
+"""Where a rule reports a finding whose fix the run allows: the statements from the module
+down to the outermost function that holds it (or to the top-level statement, outside
+functions). A fixing visit need rebuild no statement off these paths."""
+
+
 @functools.cache
 def _descends_into(node_type: type[cst.CSTNode]) -> bool:
     # Once per type: node classes are ABCs, and `isinstance` against ABCs is slow.
@@ -129,6 +135,13 @@ class Rule(VisitorBasedCodemodCommand):
         self._lines: list[bytes] | None = None
         self._reported: set[tuple[int, int]] = set()
         self._imports = ImportEdits()
+        self.fix_sites: list[FixSite] = []
+        """Where the rule reported a finding whose fix the run allows (applied or not)."""
+        self._paths: set[int] | None = None
+        """The ids of the statements a restricted fixing visit enters (see `run`)."""
+        self._sites: set[int] = set()
+        self._in_site: cst.CSTNode | None = None
+        self._skipped: cst.CSTNode | None = None
 
     @classmethod
     def documentation(cls) -> str:
@@ -179,16 +192,28 @@ class Rule(VisitorBasedCodemodCommand):
         arg_parser.add_argument("--target", help="target Python version, e.g. py311")
 
     def run(
-        self, wrapper: MetadataWrapper, positions: StatementPositions | None = None
+        self,
+        wrapper: MetadataWrapper,
+        positions: StatementPositions | None = None,
+        sites: Sequence[FixSite] | None = None,
     ) -> cst.Module:
         """Visit a module through a shared wrapper, reusing the metadata and `positions`
-        (of the wrapper's module) that other rules computed."""
+        (of the wrapper's module) that other rules computed.
+
+        With `sites` (the `fix_sites` of this rule's look at the same module), the visit
+        enters only the statements on their paths: the rule's fixes lie within them, and
+        LibCST's transformer rebuilds every statement it visits, which costs as much as
+        the rule's own work. Every other statement is kept as it is (the same node)."""
         if not self.options.apply_fixes:
             self.look(wrapper, positions)
             return wrapper.module
         self.context = dataclasses.replace(self.context, wrapper=wrapper)
         self._positions = positions
+        if sites and all(len(site) > 1 for site in sites):
+            self._paths = {id(node) for site in sites for node in site}
+            self._sites = {id(site[-1]) for site in sites}
         module = wrapper.visit(self)
+        self._paths = None
         if self._imports:
             module = self._imports.apply(
                 module, wrapper.module, lambda: self._metadata(ScopeProvider)
@@ -230,16 +255,34 @@ class Rule(VisitorBasedCodemodCommand):
     def on_visit(self, node: cst.CSTNode) -> bool:
         if not _descends_into(type(node)):
             return False
+        if self._paths is not None and self._in_site is None and not self._enters(node):
+            self._skipped = node
+            return False
         self._stack.append(node)
         return cst.CSTTransformer.on_visit(self, node)
 
     def on_leave(  # type: ignore[override]
         self, original_node: CSTNodeT, updated_node: CSTNodeT
     ) -> CSTNodeT | cst.RemovalSentinel | cst.FlattenSentinel[CSTNodeT]:
+        if original_node is self._skipped:  # (off the fix sites' paths: kept, unvisited)
+            self._skipped = None
+            return updated_node
         result = cst.CSTTransformer.on_leave(self, original_node, updated_node)
         if self._stack and self._stack[-1] is original_node:
             self._stack.pop()
+        if original_node is self._in_site:
+            self._in_site = None
         return result
+
+    def _enters(self, node: cst.CSTNode) -> bool:
+        """Whether a restricted fixing visit enters `node`: on a fix site's path; within
+        a site, everything is visited."""
+        assert self._paths is not None
+        if id(node) not in self._paths:
+            return False
+        if id(node) in self._sites:
+            self._in_site = node
+        return True
 
     def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
         return None
@@ -291,6 +334,8 @@ class Rule(VisitorBasedCodemodCommand):
             end = dataclasses.replace(start, column=start.column + len(keyword or ""))
         if not self._first_at(start.line, start.column):
             return False
+        if self.options.allows(fix):
+            self.fix_sites.append(self._site())
         apply = self.options.apply_fixes and self.options.allows(fix) and self._may_fix(start.line)
         self.findings.append(
             Finding(
@@ -307,6 +352,16 @@ class Rule(VisitorBasedCodemodCommand):
             )
         )
         return apply
+
+    def _site(self) -> FixSite:
+        """The fix site of the node being visited: the statements down to the outermost
+        function around it, else to the top-level statement."""
+        stack = self._stack
+        outermost = next(
+            (index for index, node in enumerate(stack) if isinstance(node, cst.FunctionDef)),
+            min(1, len(stack) - 1),
+        )
+        return tuple(stack[: outermost + 1])
 
     def _first_at(self, line: int, column: int) -> bool:
         """Whether no finding was reported at this place yet: one finding per place and
