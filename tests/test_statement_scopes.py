@@ -264,6 +264,33 @@ def test_the_module_scope_spells_cancellation_as_the_nodes_scope(name: str, text
     assert compared or shadowed
 
 
+FRESH_NAMES = ("task", "task_1", "cancelled", "cancelled_1", "cancel_error", "cancelling")
+"""The names the rules' fixes may bind (`Rule.fresh_name` asks about each alone)."""
+
+
+@pytest.mark.parametrize(("name", "text"), list(_modules()))
+def test_the_module_scope_knows_each_name_as_the_nodes_scope(name: str, text: str) -> None:
+    """Asked about one name at a time (a fresh name's candidates), the module's scope, where
+    it answers, knows whether the name is bound, and where, as each node's scope does: of
+    every name a sample spells, of the fresh names in the fixtures."""
+    module = cst.parse_module(text)
+    whole = MetadataWrapper(module, unsafe_skip_copy=True).resolve(ScopeProvider)
+    scopes = StatementScopes(module)
+    spelled_names = _names(module) if name in SAMPLES | BINDING_OUTSIDE else set()
+    answered = 0
+    for spelled in sorted(n for n in spelled_names | set(FRESH_NAMES) if n.isidentifier()):
+        for path in _paths(module):
+            scope = scopes.module_scope(path, frozenset({spelled}))
+            if scope is None:
+                continue
+            expected = _answers(scope, {spelled})[2]
+            for node in walk(path[-1]):
+                if whole.get(node) is not None:
+                    assert _answers(whole[node], {spelled})[2] == expected, (spelled, node)
+            answered += 1
+    assert answered
+
+
 def _spelling(module: cst.Module, scope: Scope) -> tuple[str, str | None] | None:
     spelling = cancellation_spelling(module, scope)
     if spelling is None:

@@ -58,9 +58,9 @@ class StatementScopes:
 
     def module_scope(self, ancestors: Sequence[cst.CSTNode], names: frozenset[str]) -> Scope | None:
         """The module's own scope, where the code on the path `ancestors` (as in `around`)
-        can only see the module's bindings of `names`: the code around it (the statement,
-        or in a class the member and the class's own statements) spells none of them where
-        a name may be bound (see `_binding_names`), so binds none in a scope of its own.
+        can only see the module's bindings of `names`: the code around it spells none of
+        them where a name may be bound (see `_names_seen_bound`), so binds none in a scope
+        of its own.
         What the scope knows of `names` is then what the node's scope knows, at the cost of
         one analysis of the module's statements that may bind them (see
         `_scope_binding`).
@@ -73,7 +73,7 @@ class StatementScopes:
         if key in self._computed:
             return None
         if key not in self._bindable:
-            self._bindable[key] = _binding_names(_seen_from_member(*key))
+            self._bindable[key] = _names_seen_bound(*key)
         if not names.isdisjoint(self._bindable[key]):
             return None
         if names not in self._module_scopes:
@@ -137,14 +137,23 @@ def _scopes(
     return scopes
 
 
-def _seen_from_member(statement: cst.CSTNode, member: cst.CSTNode | None) -> list[cst.CSTNode]:
-    """The code whose bindings code in `member` of the class `statement` may see: the member
-    and the class's statements that are no definitions (the other members bind names in
-    scopes of their own); the whole `statement` without a member."""
+def _names_seen_bound(statement: cst.CSTNode, member: cst.CSTNode | None) -> frozenset[str]:
+    """The names that code in `member` of the class `statement` (in the whole `statement`,
+    without a member) may see bound in a scope other than the module's (see
+    `_binding_names`): those the member binds, those the class's statements bind, and the
+    names of the other members and what their headers bind, all of which the class's scope
+    holds (which the member's own header sees; its body does not)."""
     if member is None:
-        return [statement]
+        return _binding_names([statement])
     assert isinstance(statement, cst.ClassDef) and isinstance(statement.body, cst.IndentedBlock)
-    return [member, *(node for node in statement.body.body if not isinstance(node, _Definition))]
+    members = statement.body.body
+    others = [node for node in members if isinstance(node, _Definition) and node is not member]
+    code = [
+        member,
+        *(node for node in members if not isinstance(node, _Definition)),
+        *(part for other in others for part in _header_parts(other)),
+    ]
+    return _binding_names(code) | {other.name.value for other in others}
 
 
 def _binding_names(code: Sequence[cst.CSTNode]) -> frozenset[str]:
@@ -283,11 +292,16 @@ def _binds_outside(definition: _Definition) -> bool:
 
 def _header_nodes(definition: _Definition) -> Iterator[cst.CSTNode]:
     """The nodes of a definition's decorators, parameters, annotations and base classes."""
+    for part in _header_parts(definition):
+        yield from walk(part)
+
+
+def _header_parts(definition: _Definition) -> list[cst.CSTNode]:
+    """A definition's decorators, type parameters, parameters, return annotation, base
+    classes and keywords."""
     parts: list[cst.CSTNode | None] = [*definition.decorators, definition.type_parameters]
     if isinstance(definition, cst.FunctionDef):
         parts += [definition.params, definition.returns]
     else:
         parts += [*definition.bases, *definition.keywords]
-    for part in parts:
-        if part is not None:
-            yield from walk(part)
+    return [part for part in parts if part is not None]
