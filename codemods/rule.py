@@ -27,6 +27,8 @@ from codemods.analysis.names import (
     cancellation_spelling,
     cancellation_spelling_names,
     module_names,
+    module_spelling,
+    module_spelling_names,
 )
 from codemods.analysis.scope import children, spelled_names, walk
 from codemods.analysis.statement_scopes import statement_scopes
@@ -317,6 +319,10 @@ class Rule(VisitorBasedCodemodCommand):
     def cancellation_spelling_at(self, node: cst.CSTNode) -> Spelling | None:
         scope = self._scope_knowing(node, cancellation_spelling_names(self.module))
         return None if scope is None else cancellation_spelling(self.module, scope)
+
+    def module_spelling_at(self, node: cst.CSTNode, name: str) -> Spelling | None:
+        scope = self._scope_knowing(node, module_spelling_names(self.module, name))
+        return None if scope is None else module_spelling(self.module, scope, name)
 
     def _scope_knowing(self, node: cst.CSTNode, names: frozenset[str]) -> Scope | None:
         """A scope that knows of `names` what the scope of `node` knows: the module's where

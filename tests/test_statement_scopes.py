@@ -13,7 +13,12 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, Scope, ScopeProvider
 
-from codemods.analysis.names import cancellation_spelling, cancellation_spelling_names
+from codemods.analysis.names import (
+    cancellation_spelling,
+    cancellation_spelling_names,
+    module_spelling,
+    module_spelling_names,
+)
 from codemods.analysis.scope import walk
 from codemods.analysis.statement_scopes import StatementScopes
 
@@ -78,6 +83,22 @@ SAMPLES = {
                 await trio.sleep(1)
             except BaseException:
                 raise
+        """,
+    "aliases": """\
+        import asyncio as aio
+        import asyncio.tasks
+
+        async def main():
+            await aio.sleep(1)
+
+        class Service:
+            aio = None
+
+            async def run(self):
+                await aio.sleep(0)
+
+        async def shadowing(asyncio=None):
+            return asyncio
         """,
 }
 
@@ -291,8 +312,35 @@ def test_the_module_scope_knows_each_name_as_the_nodes_scope(name: str, text: st
     assert answered
 
 
-def _spelling(module: cst.Module, scope: Scope) -> tuple[str, str | None] | None:
-    spelling = cancellation_spelling(module, scope)
+@pytest.mark.parametrize(("name", "text"), list(_modules()))
+def test_the_module_scope_spells_asyncio_as_the_nodes_scope(name: str, text: str) -> None:
+    """As for the cancellation exception, for the asyncio module (`Rule.module_spelling_at`)."""
+    module = cst.parse_module(text)
+    whole = MetadataWrapper(module, unsafe_skip_copy=True).resolve(ScopeProvider)
+    names = module_spelling_names(module, "asyncio")
+    scopes = StatementScopes(module)
+    compared = 0
+    for path in _paths(module):
+        scope = scopes.module_scope(path, names)
+        if scope is None:
+            continue
+        expected = _spelling(module, scope, "asyncio")
+        for node in walk(path[-1]):
+            if whole.get(node) is not None:
+                assert _spelling(module, whole[node], "asyncio") == expected, node
+                compared += 1
+    assert compared or all(scopes.module_scope(path, names) is None for path in _paths(module))
+
+
+def _spelling(
+    module: cst.Module, scope: Scope, of_module: str | None = None
+) -> tuple[str, str | None] | None:
+    """How code in `scope` spells the cancellation exception, or the module `of_module`."""
+    spelling = (
+        cancellation_spelling(module, scope)
+        if of_module is None
+        else module_spelling(module, scope, of_module)
+    )
     if spelling is None:
         return None
     return module.code_for_node(spelling.expression), spelling.needs_import
@@ -303,3 +351,11 @@ def test_a_path_from_another_module_is_not_reduced() -> None:
     other = cst.parse_module("def f():\n    pass\n")
     assert StatementScopes(module).around([other, other.body[0]]) is None
     assert StatementScopes(module).around([module]) is None
+
+
+def test_the_names_that_decide_how_a_module_is_spelled() -> None:
+    module = cst.parse_module(
+        "import asyncio as aio\nimport asyncio.tasks\nimport trio\nfrom asyncio import sleep\n"
+    )
+    assert module_spelling_names(module, "asyncio") == {"aio", "asyncio"}
+    assert module_spelling_names(module, "trio") == {"trio"}
