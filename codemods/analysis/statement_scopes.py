@@ -42,6 +42,7 @@ class StatementScopes:
         self._computed: dict[tuple[cst.CSTNode, cst.CSTNode | None], Scopes] = {}
         self._module_scopes: dict[frozenset[str], Scope] = {}
         self._bindable: dict[tuple[cst.CSTNode, cst.CSTNode | None], frozenset[str]] = {}
+        self._binding: list[_Binding] | None = None
 
     def around(self, ancestors: Sequence[cst.CSTNode]) -> Scopes | None:
         """The scopes of the nodes in the statement on the path `ancestors` (outermost first,
@@ -77,8 +78,9 @@ class StatementScopes:
         if not names.isdisjoint(self._bindable[key]):
             return None
         if names not in self._module_scopes:
-            binders = self._outside_binders()
-            self._module_scopes[names] = _scope_binding(self._module, names, binders)
+            if self._binding is None:
+                self._binding = _binding_statements(self._module, self._outside_binders())
+            self._module_scopes[names] = _scope_binding(self._module, names, self._binding)
         return self._module_scopes[names]
 
     def _reduces(self, ancestors: Sequence[cst.CSTNode]) -> bool:
@@ -188,26 +190,37 @@ _NAMED = (cst.AsName, cst.FunctionDef, cst.ClassDef, cst.Param, cst.TypeAlias)
 _BINDING_STATEMENTS = (cst.Import, cst.ImportFrom, cst.Global, cst.Nonlocal, cst.TypeParam)
 
 
-def _scope_binding(
-    module: cst.Module, names: frozenset[str], binders: frozenset[cst.CSTNode]
-) -> Scope:
-    """The scope of `module` reduced to its statements that may bind one of `names` (see
-    `_binding_names`): not its definitions, each of which binds its name all the same, but
-    the `binders` among them that may (see `_outside_binders`), each class with only its
-    binders. What it knows of `names` (whether each is bound, to what, its qualified names)
-    is the whole module's, as a name is bound only where it is spelled."""
-    body: list[cst.BaseStatement] = []
-    left_out: list[_Definition] = []
+_Binding = tuple[cst.BaseStatement, frozenset[str] | None]
+
+
+def _binding_statements(module: cst.Module, binders: frozenset[cst.CSTNode]) -> list[_Binding]:
+    """Each top-level statement of `module` as `_scope_binding` keeps it, with the names it
+    may bind (see `_binding_names`); None for a definition, which it leaves out, but for the
+    `binders` (see `_outside_binders`), each class with only its binders."""
+    statements: list[_Binding] = []
     for node in module.body:
         if node in binders:
             kept, _ = _without_members(node, binders)
-            if not names.isdisjoint(_binding_names([kept])):
-                body.append(kept)
-                continue
-        if isinstance(node, _Definition):
+            statements.append((kept, _binding_names([kept])))
+        elif isinstance(node, _Definition):
+            statements.append((node, None))
+        else:
+            statements.append((_without_values(node), _binding_names([node])))
+    return statements
+
+
+def _scope_binding(module: cst.Module, names: frozenset[str], binding: list[_Binding]) -> Scope:
+    """The scope of `module` reduced to its statements that may bind one of `names` (see
+    `_binding_statements`): not its definitions, each of which binds its name all the same.
+    What it knows of `names` (whether each is bound, to what, its qualified names) is the
+    whole module's, as a name is bound only where it is spelled."""
+    body: list[cst.BaseStatement] = []
+    left_out: list[_Definition] = []
+    for node, (kept, bound) in zip(module.body, binding, strict=True):
+        if bound is not None and not names.isdisjoint(bound):
+            body.append(kept)
+        elif isinstance(node, _Definition):
             left_out.append(node)
-        elif not names.isdisjoint(_binding_names([node])):
-            body.append(_without_values(node))
     reduced = module.with_changes(body=body)
     scope = MetadataWrapper(reduced, unsafe_skip_copy=True).resolve(ScopeProvider)[reduced]
     assert scope is not None
