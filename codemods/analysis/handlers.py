@@ -14,7 +14,6 @@ from codemods.analysis.exits import Exit, ExitPaths, handler_exits
 from codemods.analysis.names import Caught, ExceptionNames
 from codemods.analysis.scope import (
     assigned_targets,
-    cancel_calls,
     children,
     dotted_name,
     enclosing_coroutine,
@@ -185,7 +184,11 @@ def _awaits_what_the_module_cancels(
         if isinstance(node, cst.Await)
     }
     own = {id(node) for node in walk(function)}
-    cancelled = {name for call, name in cancel_calls(ancestors[-1]) if id(call) not in own}
+    cancelled = {
+        dotted_name(receiver)
+        for node in walk(ancestors[-1])
+        if id(node) not in own and (receiver := method_receiver(node, "cancel")) is not None
+    }
     return None not in awaited and awaited <= cancelled
 
 

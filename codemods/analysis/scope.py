@@ -159,16 +159,6 @@ def method_receiver(node: cst.CSTNode, method: str) -> cst.BaseExpression | None
     return None
 
 
-@functools.lru_cache(maxsize=2)  # asked for several handlers, by several rules, of one module
-def cancel_calls(root: cst.CSTNode) -> tuple[tuple[cst.Call, str | None], ...]:
-    """Each `x.cancel()` call in `root`, with the dotted name of `x` (None if it has none)."""
-    return tuple(
-        (node, dotted_name(receiver))
-        for node in walk(root)
-        if type(node) is cst.Call and (receiver := method_receiver(node, "cancel")) is not None
-    )
-
-
 @functools.lru_cache(maxsize=4)  # asked for each fresh name, some of them of the module
 def spelled_names(node: cst.CSTNode) -> frozenset[str]:
     """Every name spelled anywhere in `node` (not as an attribute: `self.task` spells `self`),

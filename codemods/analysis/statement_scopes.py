@@ -21,7 +21,7 @@ class so kept keeps only those of its members, and its statements. The names rea
 from __future__ import annotations
 
 import functools
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, Scope, ScopeProvider
@@ -121,7 +121,7 @@ def _scopes(
     trimmed: list[tuple[cst.ClassDef, list[_Definition]]] = []
     for node in module.body:
         if node is statement or node in binders:
-            kept, members_left_out = _without_members(node, {member, *binders})
+            kept, members_left_out = _without_members(node, frozenset({member, *binders}))
             body.append(kept)
             if members_left_out:
                 assert isinstance(kept, cst.ClassDef)
@@ -251,7 +251,7 @@ _NONE = cst.Name("None")
 
 
 def _without_members(
-    statement: cst.BaseStatement, members: Collection[cst.CSTNode | None]
+    statement: cst.BaseStatement, members: frozenset[cst.CSTNode | None]
 ) -> tuple[cst.BaseStatement, list[_Definition]]:
     """`statement`, if a class, without its methods and nested classes but `members`; and
     those left out."""
