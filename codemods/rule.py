@@ -27,6 +27,8 @@ from codemods.analysis.names import (
     cancellation_spelling,
     cancellation_spelling_names,
     module_names,
+    module_spelling,
+    module_spelling_names,
 )
 from codemods.analysis.scope import children, spelled_names, walk
 from codemods.analysis.statement_scopes import statement_scopes
@@ -411,15 +413,22 @@ class Rule(VisitorBasedCodemodCommand):
         return self._metadata_of(ScopeProvider, node, None)
 
     def cancellation_spelling_at(self, node: cst.CSTNode) -> Spelling | None:
+        scope = self._scope_knowing(node, cancellation_spelling_names(self.module))
+        return None if scope is None else cancellation_spelling(self.module, scope)
+
+    def module_spelling_at(self, node: cst.CSTNode, name: str) -> Spelling | None:
+        scope = self._scope_knowing(node, module_spelling_names(self.module, name))
+        return None if scope is None else module_spelling(self.module, scope, name)
+
+    def _scope_knowing(self, node: cst.CSTNode, names: frozenset[str]) -> Scope | None:
+        """A scope that knows of `names` what the scope of `node` knows: the module's where
+        `node` lies in the node being visited and the statement around it binds none of
+        `names` (one analysis per module and names instead of one per statement), else
+        `node`'s own."""
         scope = None
         if any(child is node for child in walk(self._stack[-1])):
-            # The module's scope where the statement binds no name the spelling depends on:
-            # one analysis per module instead of one per statement.
-            names = cancellation_spelling_names(self.module)
             scope = statement_scopes(self.module).module_scope(self._stack, names)
-        if scope is None:
-            scope = self.scope_of(node)
-        return None if scope is None else cancellation_spelling(self.module, scope)
+        return scope if scope is not None else self.scope_of(node)
 
     def drop_unused_imports(
         self, replaced: cst.CSTNode, replacement: Sequence[cst.CSTNode]
@@ -436,10 +445,13 @@ class Rule(VisitorBasedCodemodCommand):
         """`base`, or `base_1`, `base_2`...: the first that names nothing visible from
         `node`'s scope (a local, an enclosing function's name, a global, a builtin) and is
         spelled nowhere in `within` (the function that will bind it)."""
-        scope = self.scope_of(node)
         taken = spelled_names(within)
         name, suffix = base, 0
-        while name in taken or (scope is not None and name in scope):
+        while name in taken or self._names_something(node, name):
             suffix += 1
             name = f"{base}_{suffix}"
         return name
+
+    def _names_something(self, node: cst.CSTNode, name: str) -> bool:
+        scope = self._scope_knowing(node, frozenset({name}))
+        return scope is not None and name in scope

@@ -359,6 +359,20 @@ def _spelled(dotted: str, framework: Framework) -> cst.BaseExpression:
     return cst.Call(func=expression) if framework.is_factory else expression
 
 
+def module_spelling_names(module: cst.Module, name: str) -> frozenset[str]:
+    """The names whose bindings in a scope decide `module_spelling` of module `name` there:
+    `name`, and those an unconditional `import` of it binds."""
+    bound = {
+        alias.evaluated_alias or _root_module(alias.evaluated_name)
+        for node in _top_level_imports(module)
+        if isinstance(node, cst.Import)
+        for alias in node.names
+        if (alias.evaluated_name if alias.evaluated_alias else _root_module(alias.evaluated_name))
+        == name
+    }
+    return frozenset({*bound, name})
+
+
 def module_spelling(module: cst.Module, scope: Scope, name: str) -> Spelling | None:
     """How code in `scope` refers to module `name`: the name an unconditional `import asyncio`
     (or `import asyncio as aio`) binds, else `name` with the import it needs; None when `name`

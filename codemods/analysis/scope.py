@@ -169,17 +169,20 @@ def method_receiver(node: cst.CSTNode, method: str) -> cst.BaseExpression | None
     return None
 
 
-def spelled_names(node: cst.CSTNode) -> set[str]:
+@functools.lru_cache(maxsize=4)  # asked for each fresh name, some of them of the module
+def spelled_names(node: cst.CSTNode) -> frozenset[str]:
     """Every name spelled anywhere in `node` (not as an attribute: `self.task` spells `self`),
     nested functions and classes included: what a new name must differ from to be bound by
     no one (match captures, a walrus in a comprehension and star imports escape scope
     analysis)."""
-    attributes = {id(child.attr) for child in walk(node) if isinstance(child, cst.Attribute)}
-    return {
-        child.value
-        for child in walk(node)
-        if isinstance(child, cst.Name) and id(child) not in attributes
-    }
+    attributes: set[int] = set()
+    names: set[str] = set()
+    for child in walk(node):  # (an attribute before its name)
+        if isinstance(child, cst.Attribute):
+            attributes.add(id(child.attr))
+        elif isinstance(child, cst.Name) and id(child) not in attributes:
+            names.add(child.value)
+    return frozenset(names)
 
 
 def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:

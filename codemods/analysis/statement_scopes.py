@@ -11,9 +11,11 @@ binds it before reading the definition.
 
 The names bound in each scope are then the whole module's: the code of a definition binds
 names only inside it, unless it declares one `global` or binds one with `:=` in a decorator,
-a default, an annotation or a base class. A module with either has no reduced scopes: the
-rules ask the whole module's (as they do for a node outside the statement they visit).
-The names read (accesses) differ: ask the whole module's scopes about them.
+a default, an annotation or a base class. Such a definition (a top-level one, or a member
+of a top-level class: see `_outside_binders`) is kept in every reduced module, so that the
+analysis binds what it binds outside as the whole module's does, with the same nodes; a
+class so kept keeps only those of its members, and its statements. The names read
+(accesses) differ: ask the whole module's scopes about them.
 """
 
 from __future__ import annotations
@@ -37,34 +39,35 @@ class StatementScopes:
 
     def __init__(self, module: cst.Module) -> None:
         self._module = module
-        self._reducible: bool | None = None
+        self._binders: frozenset[cst.CSTNode] | None = None
         self._computed: dict[tuple[cst.CSTNode, cst.CSTNode | None], Scopes] = {}
         self._module_scopes: dict[frozenset[str], Scope] = {}
         self._bindable: dict[tuple[cst.CSTNode, cst.CSTNode | None], frozenset[str]] = {}
+        self._binding: list[_Binding] | None = None
 
     def around(self, ancestors: Sequence[cst.CSTNode]) -> Scopes | None:
         """The scopes of the nodes in the statement on the path `ancestors` (outermost first,
-        from the module down), as the whole module's scopes give them; None where they
-        cannot be computed apart (see the module's docstring)."""
+        from the module down), as the whole module's scopes give them; None for a path that
+        does not start at the module and go through one of its statements."""
         if not self._reduces(ancestors):
             return None
         statement = ancestors[1]
         member = _member(statement, ancestors[2:])
         key = (statement, member)
         if key not in self._computed:
-            self._computed[key] = _scopes(self._module, statement, member)
+            self._computed[key] = _scopes(self._module, statement, member, self._outside_binders())
         return self._computed[key]
 
     def module_scope(self, ancestors: Sequence[cst.CSTNode], names: frozenset[str]) -> Scope | None:
         """The module's own scope, where the code on the path `ancestors` (as in `around`)
-        can only see the module's bindings of `names`: the code around it (the statement,
-        or in a class the member and the class's own statements) spells none of them where
-        a name may be bound (see `_binding_names`), so binds none in a scope of its own.
+        can only see the module's bindings of `names`: the code around it spells none of
+        them where a name may be bound (see `_names_seen_bound`), so binds none in a scope
+        of its own.
         What the scope knows of `names` is then what the node's scope knows, at the cost of
         one analysis of the module's statements that may bind them (see
         `_scope_binding`).
-        None where that does not hold, where the module cannot be reduced, or where the
-        statement's own scopes are computed already (asking them costs nothing)."""
+        None where that does not hold, for a path `around` takes no answer for, or where
+        the statement's own scopes are computed already (asking them costs nothing)."""
         if not self._reduces(ancestors):
             return None
         statement = ancestors[1]
@@ -72,19 +75,22 @@ class StatementScopes:
         if key in self._computed:
             return None
         if key not in self._bindable:
-            self._bindable[key] = _binding_names(_seen_from_member(*key))
+            self._bindable[key] = _names_seen_bound(*key)
         if not names.isdisjoint(self._bindable[key]):
             return None
         if names not in self._module_scopes:
-            self._module_scopes[names] = _scope_binding(self._module, names)
+            if self._binding is None:
+                self._binding = _binding_statements(self._module, self._outside_binders())
+            self._module_scopes[names] = _scope_binding(self._module, names, self._binding)
         return self._module_scopes[names]
 
     def _reduces(self, ancestors: Sequence[cst.CSTNode]) -> bool:
-        if len(ancestors) < 2 or ancestors[0] is not self._module:
-            return False
-        if self._reducible is None:
-            self._reducible = not _binds_outside(self._module)
-        return self._reducible
+        return len(ancestors) >= 2 and ancestors[0] is self._module
+
+    def _outside_binders(self) -> frozenset[cst.CSTNode]:
+        if self._binders is None:
+            self._binders = _outside_binders(self._module)
+        return self._binders
 
 
 @functools.lru_cache(maxsize=4)  # the rules of a pass ask in turn about the same module
@@ -100,37 +106,57 @@ def _member(statement: cst.CSTNode, below: Sequence[cst.CSTNode]) -> cst.CSTNode
     return below[1] if isinstance(below[1], _Definition) else None
 
 
-def _scopes(module: cst.Module, statement: cst.CSTNode, member: cst.CSTNode | None) -> Scopes:
+def _scopes(
+    module: cst.Module,
+    statement: cst.CSTNode,
+    member: cst.CSTNode | None,
+    binders: frozenset[cst.CSTNode],
+) -> Scopes:
     """The scopes of a reduced `module`: without its top-level definitions but `statement`
-    and, in `statement`, if a class, without its methods and nested classes but `member`.
-    Each definition left out binds its name all the same, as LibCST's scope analysis binds
-    it before it reads the definition. The nodes kept are the module's own (not copies), so
-    the scopes map them."""
-    body = [
-        node if node is statement else _without_values(node)
-        for node in module.body
-        if node is statement or not isinstance(node, _Definition)
-    ]
-    left_out = [
-        node for node in module.body if node is not statement and isinstance(node, _Definition)
-    ]
-    kept, class_left_out = _without_members(statement, member)
-    reduced = module.with_changes(body=[kept if node is statement else node for node in body])
+    and the `binders` (see `_outside_binders`) and, in a class kept, without its methods and
+    nested classes but `member` and the binders. Each definition left out binds its name all
+    the same, as LibCST's scope analysis binds it before it reads the definition. The nodes
+    kept are the module's own (not copies), so the scopes map them."""
+    body: list[cst.BaseStatement] = []
+    left_out: list[_Definition] = []
+    trimmed: list[tuple[cst.ClassDef, list[_Definition]]] = []
+    for node in module.body:
+        if node is statement or node in binders:
+            kept, members_left_out = _without_members(node, frozenset({member, *binders}))
+            body.append(kept)
+            if members_left_out:
+                assert isinstance(kept, cst.ClassDef)
+                trimmed.append((kept, members_left_out))
+        elif isinstance(node, _Definition):
+            left_out.append(node)
+        else:
+            body.append(_without_values(node))
+    reduced = module.with_changes(body=body)
     scopes = MetadataWrapper(reduced, unsafe_skip_copy=True).resolve(ScopeProvider)
     _bind(scopes[reduced], left_out)
-    if isinstance(kept, cst.ClassDef) and isinstance(kept.body, cst.IndentedBlock):
-        _bind(scopes[kept.body.body[0]], class_left_out)
+    for kept_class, members_left_out in trimmed:
+        assert isinstance(kept_class.body, cst.IndentedBlock)
+        _bind(scopes[kept_class.body.body[0]], members_left_out)
     return scopes
 
 
-def _seen_from_member(statement: cst.CSTNode, member: cst.CSTNode | None) -> list[cst.CSTNode]:
-    """The code whose bindings code in `member` of the class `statement` may see: the member
-    and the class's statements that are no definitions (the other members bind names in
-    scopes of their own); the whole `statement` without a member."""
+def _names_seen_bound(statement: cst.CSTNode, member: cst.CSTNode | None) -> frozenset[str]:
+    """The names that code in `member` of the class `statement` (in the whole `statement`,
+    without a member) may see bound in a scope other than the module's (see
+    `_binding_names`): those the member binds, those the class's statements bind, and the
+    names of the other members and what their headers bind, all of which the class's scope
+    holds (which the member's own header sees; its body does not)."""
     if member is None:
-        return [statement]
+        return _binding_names([statement])
     assert isinstance(statement, cst.ClassDef) and isinstance(statement.body, cst.IndentedBlock)
-    return [member, *(node for node in statement.body.body if not isinstance(node, _Definition))]
+    members = statement.body.body
+    others = [node for node in members if isinstance(node, _Definition) and node is not member]
+    code = [
+        member,
+        *(node for node in members if not isinstance(node, _Definition)),
+        *(part for other in others for part in _header_parts(other)),
+    ]
+    return _binding_names(code) | {other.name.value for other in others}
 
 
 def _binding_names(code: Sequence[cst.CSTNode]) -> frozenset[str]:
@@ -172,20 +198,41 @@ _BINDING_STATEMENTS = frozenset(
 )
 
 
-def _scope_binding(module: cst.Module, names: frozenset[str]) -> Scope:
+_Binding = tuple[cst.BaseStatement, frozenset[str] | None]
+
+
+def _binding_statements(module: cst.Module, binders: frozenset[cst.CSTNode]) -> list[_Binding]:
+    """Each top-level statement of `module` as `_scope_binding` keeps it, with the names it
+    may bind (see `_binding_names`); None for a definition, which it leaves out, but for the
+    `binders` (see `_outside_binders`), each class with only its binders."""
+    statements: list[_Binding] = []
+    for node in module.body:
+        if node in binders:
+            kept, _ = _without_members(node, binders)
+            statements.append((kept, _binding_names([kept])))
+        elif isinstance(node, _Definition):
+            statements.append((node, None))
+        else:
+            statements.append((_without_values(node), _binding_names([node])))
+    return statements
+
+
+def _scope_binding(module: cst.Module, names: frozenset[str], binding: list[_Binding]) -> Scope:
     """The scope of `module` reduced to its statements that may bind one of `names` (see
-    `_binding_names`), not its definitions, each of which binds its name all the same: what
-    it knows of `names` (whether each is bound, to what, its qualified names) is the whole
-    module's, as a name is bound only where it is spelled."""
-    body = [
-        _without_values(node)
-        for node in module.body
-        if not isinstance(node, _Definition) and not names.isdisjoint(_binding_names([node]))
-    ]
+    `_binding_statements`): not its definitions, each of which binds its name all the same.
+    What it knows of `names` (whether each is bound, to what, its qualified names) is the
+    whole module's, as a name is bound only where it is spelled."""
+    body: list[cst.BaseStatement] = []
+    left_out: list[_Definition] = []
+    for node, (kept, bound) in zip(module.body, binding, strict=True):
+        if bound is not None and not names.isdisjoint(bound):
+            body.append(kept)
+        elif isinstance(node, _Definition):
+            left_out.append(node)
     reduced = module.with_changes(body=body)
     scope = MetadataWrapper(reduced, unsafe_skip_copy=True).resolve(ScopeProvider)[reduced]
     assert scope is not None
-    _bind(scope, [node for node in module.body if isinstance(node, _Definition)])
+    _bind(scope, left_out)
     return scope
 
 
@@ -212,19 +259,19 @@ _NONE = cst.Name("None")
 
 
 def _without_members(
-    statement: cst.CSTNode, member: cst.CSTNode | None
-) -> tuple[cst.CSTNode, list[_Definition]]:
-    """`statement`, if a class, without its methods and nested classes but `member`; and
+    statement: cst.BaseStatement, members: frozenset[cst.CSTNode | None]
+) -> tuple[cst.BaseStatement, list[_Definition]]:
+    """`statement`, if a class, without its methods and nested classes but `members`; and
     those left out."""
     if not isinstance(statement, cst.ClassDef) or not isinstance(statement.body, cst.IndentedBlock):
         return statement, []
-    members = statement.body.body
-    kept = [node for node in members if node is member or not isinstance(node, _Definition)]
-    left_out = [node for node in members if isinstance(node, _Definition) and node is not member]
+    body = statement.body.body
+    kept = [node for node in body if node in members or not isinstance(node, _Definition)]
+    left_out = [node for node in body if isinstance(node, _Definition) and node not in members]
     if not left_out:
         return statement, []
-    body = statement.body.with_changes(body=kept or [cst.SimpleStatementLine([cst.Pass()])])
-    return statement.with_changes(body=body), left_out
+    block = statement.body.with_changes(body=kept or [cst.SimpleStatementLine([cst.Pass()])])
+    return statement.with_changes(body=block), left_out
 
 
 def _bind(scope: Scope | None, definitions: list[_Definition]) -> None:
@@ -233,26 +280,49 @@ def _bind(scope: Scope | None, definitions: list[_Definition]) -> None:
         scope.record_assignment(definition.name.value, definition)
 
 
-def _binds_outside(module: cst.Module) -> bool:
-    """Whether code of `module` binds a name outside the definition it stands in: a `global`
-    statement anywhere, or `:=` in the header of a function or class."""
+def _outside_binders(module: cst.Module) -> frozenset[cst.CSTNode]:
+    """The top-level definitions of `module`, and the members of its top-level classes, that
+    may bind a name outside themselves (see `_binds_outside`): a class binds what its
+    members and its own statements bind in the module's scope."""
+    binders: set[cst.CSTNode] = set()
+    for statement in module.body:
+        if not isinstance(statement, _Definition) or not _binds_outside(statement):
+            continue
+        binders.add(statement)
+        if isinstance(statement, cst.ClassDef) and isinstance(statement.body, cst.IndentedBlock):
+            members = statement.body.body
+            binders.update(
+                node for node in members if isinstance(node, _Definition) and _binds_outside(node)
+            )
+    return frozenset(binders)
+
+
+def _binds_outside(definition: _Definition) -> bool:
+    """Whether code of `definition` may bind a name outside it: a `global` statement
+    anywhere in it, or `:=` in the header of a function or class (itself included), which
+    binds in the scope around that definition."""
     return any(
         isinstance(node, cst.Global)
         or (
             isinstance(node, _Definition)
             and any(isinstance(part, cst.NamedExpr) for part in _header_nodes(node))
         )
-        for node in walk_statements(module)
+        for node in walk_statements(definition)
     )
 
 
 def _header_nodes(definition: _Definition) -> Iterator[cst.CSTNode]:
     """The nodes of a definition's decorators, parameters, annotations and base classes."""
+    for part in _header_parts(definition):
+        yield from walk(part)
+
+
+def _header_parts(definition: _Definition) -> list[cst.CSTNode]:
+    """A definition's decorators, type parameters, parameters, return annotation, base
+    classes and keywords."""
     parts: list[cst.CSTNode | None] = [*definition.decorators, definition.type_parameters]
     if isinstance(definition, cst.FunctionDef):
         parts += [definition.params, definition.returns]
     else:
         parts += [*definition.bases, *definition.keywords]
-    for part in parts:
-        if part is not None:
-            yield from walk(part)
+    return [part for part in parts if part is not None]

@@ -26,7 +26,6 @@ from codemods.analysis.names import (
     Spelling,
     framework_of,
     handler_types,
-    module_spelling,
 )
 from codemods.analysis.reraise import is_inert
 from codemods.analysis.scope import (
@@ -755,10 +754,7 @@ class AwaitCancelledTask(Rule):
         module (trio and anyio tasks have no `cancel()` to await after)."""
         if framework_of(self.module) is not Framework.ASYNCIO:
             return None
-        scope = self.scope_of(node)
-        if scope is None:
-            return None
-        asyncio = module_spelling(self.module, scope, "asyncio")
+        asyncio = self.module_spelling_at(node, "asyncio")
         cancellation = self.cancellation_spelling_at(node)
         if asyncio is None or cancellation is None:
             return None

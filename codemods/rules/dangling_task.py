@@ -351,9 +351,10 @@ class DanglingTask(Rule):
     def _set_for(self, statement: cst.Expr) -> str:
         """The set that keeps the task of `statement`: an existing one the module uses for
         that, if it is visible there, else the module's new one."""
-        scope = self.scope_of(statement)
         if self._existing_sets is None:
             self._existing_sets = _existing_sets(self.module, self.names.names_of)
+        # (The scope is an analysis of its own: asked only where there is a set to weigh.)
+        scope = self.scope_of(statement) if self._existing_sets else None
         for name in self._existing_sets:
             if scope is not None and all(
                 isinstance(assignment.scope, GlobalScope) for assignment in scope[name]
