@@ -615,7 +615,12 @@ def _fixes(
         if isinstance(module, FileOutcome):
             return module
         wrapper = _fresh(module)
-    return _fix(wrapper, code.source, looked, rules, options, path, frozen)
+    fixed, remaining = _fix(wrapper, code.source, looked, rules, options, path, frozen)
+    # Each pass parsed again only the statements its fixes changed (`codemods.reparse`): the
+    # code to be written is parsed whole once, as the focused module's is above.
+    if not _parses(fixed):
+        raise VerificationError("fixed code does not parse")
+    return fixed, remaining
 
 
 def _parses(source: bytes) -> bool:
