@@ -18,6 +18,7 @@ import itertools
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
@@ -421,13 +422,20 @@ class ImportEdits:
             for node in walk(old)
             if isinstance(node, cst.Name) and node.value not in spelled
         }
-        names = candidates - _exported(original)
-        if not names & _top_level_import_names(original):
+        # (Only a name a top-level import binds may be that import's to remove.)
+        names = (candidates - _exported(original)) & _top_level_import_names(original)
+        if not names:
             return
-        scope = scopes().get(original)
-        assert isinstance(scope, GlobalScope)
+        alone = _spelled_only_by_their_import(original, names, gone)
+        scope: Scope | None = None
         top_level = _top_level_imports(original)
         for name in sorted(names):
+            if name in alone:
+                yield alone[name], name
+                continue
+            if scope is None:
+                scope = scopes().get(original)
+                assert isinstance(scope, GlobalScope)
             assignments = list(scope.assignments[name])
             if len(assignments) != 1 or not isinstance(assignments[0], ImportAssignment):
                 continue
@@ -437,6 +445,45 @@ class ImportEdits:
                 continue
             if all(id(access.node) in gone for access in assignment.references):
                 yield node, name
+
+
+def _spelled_only_by_their_import(
+    module: cst.Module, names: set[str], gone: set[int]
+) -> dict[str, cst.Import | cst.ImportFrom]:
+    """The names of `names` that the module spells, outside the nodes of `gone`, only where
+    one top-level import binds them (`import x`, `from m import x`, `... as x`), and in no
+    string (a string annotation reads names): each with that import. The scopes would say
+    the same, at the cost of a scope analysis of the whole module: the import is the name's
+    one binding (any other spells it), and every read of it is in `gone`."""
+    binding: dict[int, tuple[str, cst.Import | cst.ImportFrom]] = {}
+    for statement in _top_level_import_nodes(module):
+        if isinstance(statement.names, cst.ImportStar):
+            continue  # (binds no name for the scopes either)
+        for alias in statement.names:
+            bound = alias.evaluated_alias or alias.evaluated_name
+            if bound in names and "." not in bound:
+                binding.update((id(node), (bound, statement)) for node in walk(alias))
+    found: dict[str, cst.Import | cst.ImportFrom] = {}
+    spelled_elsewhere: set[str] = set()
+    for node in walk(module):
+        if id(node) in gone:
+            continue
+        kind = type(node)
+        if kind is cst.Name and cast(cst.Name, node).value in names:
+            value = cast(cst.Name, node).value
+            bound_by = binding.get(id(node))
+            if (
+                bound_by is None
+                or bound_by[0] != value
+                or found.get(value, bound_by[1]) is not bound_by[1]
+            ):
+                spelled_elsewhere.add(value)
+            else:
+                found[value] = bound_by[1]
+        elif kind is cst.SimpleString or kind is cst.FormattedStringText:
+            text = cast(cst.SimpleString | cst.FormattedStringText, node).value
+            spelled_elsewhere.update(name for name in names if name in text)
+    return {name: statement for name, statement in found.items() if name not in spelled_elsewhere}
 
 
 def _top_level_imports(module: cst.Module) -> set[int]:

@@ -196,3 +196,85 @@ def test_every_result_passes_ruff(tmp_path: Path) -> None:
     assert not {path for path in unformatted if path.startswith("after/")} - {
         path.replace("before/", "after/") for path in unformatted
     }
+
+
+# Which imports a fix leaves unused: the module's names read without a scope analysis where
+# that gives the scopes' answer, which every case below compares with.
+UNUSED_CASES = [
+    # (case, module, the expression statement a fix replaces by `pass`)
+    ("only-use", "import contextlib\n\nasync def f():\n    contextlib.x()\n", "contextlib.x()"),
+    ("from-import", "from m import suppress\n\ndef f():\n    suppress()\n", "suppress()"),
+    ("alias", "import contextlib as cl\n\ndef f():\n    cl.x()\n", "cl.x()"),
+    (
+        "used-elsewhere",
+        "import contextlib\n\ndef f():\n    contextlib.x()\n\ndef g():\n    contextlib.y()\n",
+        "contextlib.x()",
+    ),
+    (
+        "shadowed-elsewhere",
+        "import contextlib\n\ndef f():\n    contextlib.x()\n\ndef g(contextlib):\n    return 1\n",
+        "contextlib.x()",
+    ),
+    (
+        "attribute-of-the-same-name",
+        "import contextlib\n\ndef f():\n    contextlib.x()\n\ndef g(a):\n    a.contextlib\n",
+        "contextlib.x()",
+    ),
+    (
+        "string-annotation",
+        "import contextlib\n\ndef f(a: 'contextlib.X'):\n    contextlib.x()\n",
+        "contextlib.x()",
+    ),
+    (
+        "bound-twice",
+        "try:\n    import contextlib\nexcept ImportError:\n    contextlib = None\n"
+        "import contextlib\n\ndef f():\n    contextlib.x()\n",
+        "contextlib.x()",
+    ),
+    ("dotted", "import contextlib.abc\n\ndef f():\n    contextlib.x()\n", "contextlib.x()"),
+    (
+        "module-of-a-from-import",
+        "from contextlib import suppress\nimport contextlib\n\ndef f():\n    contextlib.x()\n",
+        "contextlib.x()",
+    ),
+    (
+        "renamed-away",
+        "from m import contextlib as other\n\ndef f():\n    contextlib.x()\n",
+        "contextlib.x()",
+    ),
+    (
+        "star-import",
+        "from m import *\nimport contextlib\n\ndef f():\n    contextlib.x()\n",
+        "contextlib.x()",
+    ),
+    ("global", "import x\n\ndef f():\n    global x\n    x.y()\n", "x.y()"),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "text", "replaced"), UNUSED_CASES, ids=[c[0] for c in UNUSED_CASES]
+)
+def test_unused_imports_read_without_scopes_as_the_scopes_do(
+    case: str, text: str, replaced: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from libcst.metadata import MetadataWrapper, ScopeProvider
+
+    module = cst.parse_module(text)
+    old = next(
+        node
+        for node in imports.walk(module)
+        if isinstance(node, cst.Expr) and module.code_for_node(node) == replaced
+    )
+    edits = imports.ImportEdits(replaced=[(old, [cst.Pass()])])
+    asked: list[bool] = []
+
+    def scopes() -> object:
+        asked.append(True)
+        return MetadataWrapper(module, unsafe_skip_copy=True).resolve(ScopeProvider)
+
+    found = list(edits._unused(module, scopes))  # type: ignore[arg-type]
+    monkeypatch.setattr(imports, "_spelled_only_by_their_import", lambda *args: {})
+    assert list(edits._unused(module, scopes)) == found  # type: ignore[arg-type]
+    # The usual case, an import only the replaced code used, needs no scope analysis.
+    if case in ("only-use", "from-import", "alias"):
+        assert found and len(asked) == 1
