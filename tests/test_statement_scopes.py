@@ -261,28 +261,34 @@ def test_statement_scopes_answer_as_the_whole_modules(name: str, text: str) -> N
     assert compared
 
 
+@pytest.mark.parametrize("of_module", [None, "asyncio"], ids=["cancellation", "asyncio"])
 @pytest.mark.parametrize(("name", "text"), list(_modules()))
-def test_the_module_scope_spells_cancellation_as_the_nodes_scope(name: str, text: str) -> None:
+def test_the_module_scope_spells_as_the_nodes_scope(
+    name: str, text: str, of_module: str | None
+) -> None:
     """Where the top-level statement spells none of the names the spelling of the
-    cancellation exception depends on, the module's scope (without its definitions) knows
-    of them what the scope of each node of the statement knows, in the whole module."""
+    cancellation exception (or of the asyncio module, `Rule.module_spelling_at`) depends on,
+    the module's scope (without its definitions) knows of them what the scope of each node
+    of the statement knows, in the whole module."""
     module = cst.parse_module(text)
     whole = MetadataWrapper(module, unsafe_skip_copy=True).resolve(ScopeProvider)
-    names = cancellation_spelling_names(module)
+    if of_module is None:
+        names = cancellation_spelling_names(module)
+    else:
+        names = module_spelling_names(module, of_module)
     scopes = StatementScopes(module)
     compared = 0
     for path in _paths(module):
         scope = scopes.module_scope(path, names)
         if scope is None:
             continue
-        expected = _spelling(module, scope)
+        expected = _spelling(module, scope, of_module)
         for node in walk(path[-1]):
             if whole.get(node) is not None:
                 assert _answers(scope, set(names))[2] == _answers(whole[node], set(names))[2]
-                assert _spelling(module, whole[node]) == expected, node
+                assert _spelling(module, whole[node], of_module) == expected, node
                 compared += 1
-    shadowed = any(scopes.module_scope(path, names) is None for path in _paths(module))
-    assert compared or shadowed
+    assert compared or all(scopes.module_scope(path, names) is None for path in _paths(module))
 
 
 FRESH_NAMES = ("task", "task_1", "cancelled", "cancelled_1", "cancel_error", "cancelling")
@@ -310,26 +316,6 @@ def test_the_module_scope_knows_each_name_as_the_nodes_scope(name: str, text: st
                     assert _answers(whole[node], {spelled})[2] == expected, (spelled, node)
             answered += 1
     assert answered
-
-
-@pytest.mark.parametrize(("name", "text"), list(_modules()))
-def test_the_module_scope_spells_asyncio_as_the_nodes_scope(name: str, text: str) -> None:
-    """As for the cancellation exception, for the asyncio module (`Rule.module_spelling_at`)."""
-    module = cst.parse_module(text)
-    whole = MetadataWrapper(module, unsafe_skip_copy=True).resolve(ScopeProvider)
-    names = module_spelling_names(module, "asyncio")
-    scopes = StatementScopes(module)
-    compared = 0
-    for path in _paths(module):
-        scope = scopes.module_scope(path, names)
-        if scope is None:
-            continue
-        expected = _spelling(module, scope, "asyncio")
-        for node in walk(path[-1]):
-            if whole.get(node) is not None:
-                assert _spelling(module, whole[node], "asyncio") == expected, node
-                compared += 1
-    assert compared or all(scopes.module_scope(path, names) is None for path in _paths(module))
 
 
 def _spelling(
